@@ -1,0 +1,208 @@
+/**
+ * ConnectionModel: the extension's link to the companion server.
+ *
+ * socket.io is the liveness source: it reconnects by itself with back-off when the server goes
+ * away and comes back. Each (re)connect is followed by a REST check of the server's version and
+ * of who the token belongs to, so the state names exactly what a user must fix.
+ */
+import { ISignal, Signal } from '@lumino/signaling';
+import { io, Socket } from 'socket.io-client';
+import type {
+  ClientToServerEvents,
+  HealthResponse,
+  ServerToClientEvents,
+  WhoAmIResponse
+} from '../../server/src/contract';
+import { requestAPI, RunlabRequestError } from '../request';
+import {
+  IConnectionSettings,
+  IConnectionState,
+  IRunlabConnection,
+  IServerEvent
+} from '../tokens';
+import { EXTENSION_VERSION, isCompatibleVersion } from '../version';
+
+/** How often to try again while the token is rejected (socket.io gives up on auth errors). */
+const UNAUTHORIZED_RETRY_MS = 10000;
+
+export class ConnectionModel implements IRunlabConnection {
+  constructor(settings: IConnectionSettings) {
+    this._settings = settings;
+    this._state = this._initialState();
+  }
+
+  get settings(): IConnectionSettings {
+    return this._settings;
+  }
+
+  get state(): IConnectionState {
+    return this._state;
+  }
+
+  get stateChanged(): ISignal<IRunlabConnection, IConnectionState> {
+    return this._stateChanged;
+  }
+
+  get serverEvent(): ISignal<IRunlabConnection, IServerEvent> {
+    return this._serverEvent;
+  }
+
+  /** Apply new settings; reconnects only if something that matters changed. */
+  configure(settings: IConnectionSettings): void {
+    const changed =
+      settings.serverUrl !== this._settings.serverUrl || settings.token !== this._settings.token;
+    this._settings = settings;
+    if (changed || !this._socket) {
+      this.reconnect();
+    }
+  }
+
+  request<T>(path: string, init?: RequestInit): Promise<T> {
+    return requestAPI<T>(this._settings, path, init);
+  }
+
+  reconnect(): void {
+    this._closeSocket();
+    if (!this._settings.serverUrl) {
+      this._setState(this._initialState());
+      return;
+    }
+    this._setState({
+      ...this._state,
+      status: 'connecting',
+      serverUrl: this._settings.serverUrl,
+      message: `Connecting to ${this._settings.serverUrl}…`
+    });
+    const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(this._settings.serverUrl, {
+      auth: { token: this._settings.token },
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 3000,
+      timeout: 5000
+    });
+    socket.on('connect', () => void this._verify());
+    socket.on('disconnect', reason => {
+      if (reason !== 'io client disconnect') {
+        this._setUnreachable();
+      }
+    });
+    socket.on('connect_error', error => {
+      const code = (error as Error & { data?: { code?: string } }).data?.code ?? error.message;
+      if (code === 'unauthorized' || code === 'forbidden') {
+        void this._verify();
+        // socket.io does not retry after a refused handshake; try again in case the token or
+        // the server's token store changes.
+        this._retryTimer = window.setTimeout(() => socket.connect(), UNAUTHORIZED_RETRY_MS);
+      } else {
+        this._setUnreachable();
+      }
+    });
+    socket.onAny((name: string, payload: unknown) => this._serverEvent.emit({ name, payload }));
+    this._socket = socket;
+  }
+
+  dispose(): void {
+    this._closeSocket();
+    Signal.clearData(this);
+  }
+
+  /** Ask the server over REST what it is and who we are; sets the resulting state. */
+  private async _verify(): Promise<void> {
+    const serverUrl = this._settings.serverUrl;
+    let health: HealthResponse;
+    try {
+      health = await requestAPI<HealthResponse>(this._settings, '/api/health');
+    } catch {
+      this._setUnreachable();
+      return;
+    }
+    let identity: WhoAmIResponse | null = null;
+    try {
+      identity = await this.request<WhoAmIResponse>('/api/auth/whoami');
+    } catch (error) {
+      const status = error instanceof RunlabRequestError ? error.status : 0;
+      if (status === 401 || status === 403) {
+        this._setState({
+          status: 'unauthorized',
+          serverUrl,
+          serverVersion: health.version,
+          identity: null,
+          message:
+            status === 403
+              ? 'This token may not be used here (it is a runner token). Sign in with a user token.'
+              : `The server rejected the token (${(error as Error).message}). Sign in with a valid token: create one with \`runlab token create --name <you>\`.`
+        });
+      } else {
+        this._setUnreachable();
+      }
+      return;
+    }
+    if (!isCompatibleVersion(health.version)) {
+      this._setState({
+        status: 'version-mismatch',
+        serverUrl,
+        serverVersion: health.version,
+        identity,
+        message: `The server runs Runlab ${health.version} but this extension is ${EXTENSION_VERSION}. Upgrade the older one so both match.`
+      });
+      return;
+    }
+    this._setState({
+      status: 'connected',
+      serverUrl,
+      serverVersion: health.version,
+      identity,
+      message: `Connected to ${serverUrl} as ${identity.name}.`
+    });
+  }
+
+  private _setUnreachable(): void {
+    this._setState({
+      status: 'unreachable',
+      serverUrl: this._settings.serverUrl,
+      serverVersion: null,
+      identity: null,
+      message: `Cannot reach the Runlab server at ${this._settings.serverUrl}. Start it with \`npm start\` (or \`runlab serve\`), or check the server URL in Settings → Runlab. Retrying…`
+    });
+  }
+
+  private _initialState(): IConnectionState {
+    return {
+      status: this._settings.serverUrl ? 'connecting' : 'not-configured',
+      serverUrl: this._settings.serverUrl,
+      serverVersion: null,
+      identity: null,
+      message: this._settings.serverUrl
+        ? `Connecting to ${this._settings.serverUrl}…`
+        : 'No Runlab server configured. Sign in to set its URL and token.'
+    };
+  }
+
+  private _setState(state: IConnectionState): void {
+    const previous = this._state;
+    this._state = state;
+    if (
+      previous.status !== state.status ||
+      previous.message !== state.message ||
+      previous.serverVersion !== state.serverVersion
+    ) {
+      this._stateChanged.emit(state);
+    }
+  }
+
+  private _closeSocket(): void {
+    window.clearTimeout(this._retryTimer);
+    if (this._socket) {
+      this._socket.removeAllListeners();
+      this._socket.offAny();
+      this._socket.disconnect();
+      this._socket = null;
+    }
+  }
+
+  private _settings: IConnectionSettings;
+  private _state: IConnectionState;
+  private _socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
+  private _retryTimer: number | undefined = undefined;
+  private _stateChanged = new Signal<IRunlabConnection, IConnectionState>(this);
+  private _serverEvent = new Signal<IRunlabConnection, IServerEvent>(this);
+}

@@ -1,0 +1,8 @@
+/** Runlab's JupyterLab plugins; wiring only — logic lives in each feature's model. */
+import { connectionPlugin } from './connection/plugin';
+import { kernelPlugin } from './kernel/plugin';
+import { panelPlugin } from './panel/plugin';
+import { projectsPlugin } from './projects/plugin';
+import { statusbarPlugin } from './statusbar/plugin';
+
+export default [connectionPlugin, projectsPlugin, kernelPlugin, panelPlugin, statusbarPlugin];

@@ -1,0 +1,38 @@
+/** runlab:kernel — loads the Runlab Python client into notebook kernels. */
+import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { measureActivation } from '../activation';
+import { CommandIDs, IKernelClients, IRunlabConnection, PluginIDs } from '../tokens';
+import { KernelClientsModel } from './model';
+
+export const kernelPlugin: JupyterFrontEndPlugin<IKernelClients> = {
+  id: PluginIDs.kernel,
+  description: 'Loads the Runlab client into notebook kernels, with the server URL and token.',
+  autoStart: true,
+  requires: [INotebookTracker, IRunlabConnection],
+  optional: [ICommandPalette],
+  provides: IKernelClients,
+  activate: measureActivation(
+    PluginIDs.kernel,
+    (
+      app: JupyterFrontEnd,
+      tracker: INotebookTracker,
+      connection: IRunlabConnection,
+      palette: ICommandPalette | null
+    ) => {
+      const model = new KernelClientsModel(tracker, connection);
+      app.commands.addCommand(CommandIDs.reattachKernel, {
+        label: 'Runlab: Load Client into Kernel',
+        caption: "Hand this notebook's kernel the Runlab server URL and token again",
+        isEnabled: () => tracker.currentWidget !== null,
+        execute: () => {
+          const panel = tracker.currentWidget;
+          return panel ? model.attach(panel) : undefined;
+        }
+      });
+      palette?.addItem({ command: CommandIDs.reattachKernel, category: 'Runlab' });
+      return model;
+    }
+  )
+};

@@ -1,0 +1,158 @@
+/**
+ * The Runlab sidebar's views. They render model state and call model methods; they never
+ * fetch on their own.
+ */
+import { UseSignal } from '@jupyterlab/ui-components';
+import React from 'react';
+import {
+  ConnectionStatus,
+  ICurrentProject,
+  IKernelClients,
+  IRunlabConnection
+} from '../tokens';
+
+export const STATUS_LABELS: Record<ConnectionStatus, string> = {
+  connecting: 'Connecting',
+  connected: 'Connected',
+  unreachable: 'Server unreachable',
+  unauthorized: 'Not authorized',
+  'version-mismatch': 'Version mismatch',
+  'not-configured': 'Not configured'
+};
+
+export function StatusDot({ status }: { status: ConnectionStatus }): JSX.Element {
+  return <span className={`jp-runlab-StatusDot jp-runlab-mod-${status}`} aria-hidden="true" />;
+}
+
+interface IActions {
+  reconnect(): void;
+  signIn(): void;
+  openSettings(): void;
+}
+
+function ConnectionSection({ connection, actions }: { connection: IRunlabConnection; actions: IActions }): JSX.Element {
+  return (
+    <UseSignal signal={connection.stateChanged} initialArgs={connection.state}>
+      {(_, state) => {
+        const current = state ?? connection.state;
+        return (
+          <section className="jp-runlab-Section" aria-label="Connection">
+            <h3 className="jp-runlab-SectionTitle">Server</h3>
+            <div className="jp-runlab-ConnectionStatus" data-status={current.status}>
+              <StatusDot status={current.status} />
+              <span className="jp-runlab-ConnectionLabel">{STATUS_LABELS[current.status]}</span>
+            </div>
+            <dl className="jp-runlab-Facts">
+              <dt>URL</dt>
+              <dd>{current.serverUrl || '—'}</dd>
+              {current.serverVersion && (
+                <>
+                  <dt>Version</dt>
+                  <dd>{current.serverVersion}</dd>
+                </>
+              )}
+              {current.identity && (
+                <>
+                  <dt>Token</dt>
+                  <dd>{current.identity.name}</dd>
+                </>
+              )}
+            </dl>
+            <p className="jp-runlab-Message">{current.message}</p>
+            <div className="jp-runlab-Actions">
+              <button className="jp-Button jp-mod-styled jp-mod-reject" onClick={actions.reconnect}>
+                Retry now
+              </button>
+              <button className="jp-Button jp-mod-styled jp-mod-accept" onClick={actions.signIn}>
+                Sign in…
+              </button>
+              <button className="jp-Button jp-mod-styled jp-mod-reject" onClick={actions.openSettings}>
+                Settings
+              </button>
+            </div>
+          </section>
+        );
+      }}
+    </UseSignal>
+  );
+}
+
+function ProjectSection({ project }: { project: ICurrentProject }): JSX.Element {
+  return (
+    <UseSignal signal={project.changed}>
+      {() => (
+        <section className="jp-runlab-Section" aria-label="Project">
+          <h3 className="jp-runlab-SectionTitle">Project</h3>
+          <div className="jp-runlab-ProjectName">{project.name}</div>
+          {project.project && (
+            <dl className="jp-runlab-Facts">
+              <dt>Head</dt>
+              <dd>
+                <code>{project.project.headCommit?.slice(0, 8) ?? 'no commits'}</code>
+              </dd>
+              {project.project.description && (
+                <>
+                  <dt>About</dt>
+                  <dd>{project.project.description}</dd>
+                </>
+              )}
+            </dl>
+          )}
+          {project.problem && (
+            <>
+              <p className="jp-runlab-Message">{project.problem}</p>
+              {!project.project && project.problem.startsWith('No project') && (
+                <button className="jp-Button jp-mod-styled jp-mod-accept" onClick={() => void project.create()}>
+                  Create project “{project.name}”
+                </button>
+              )}
+            </>
+          )}
+        </section>
+      )}
+    </UseSignal>
+  );
+}
+
+function KernelSection({ kernels }: { kernels: IKernelClients }): JSX.Element {
+  return (
+    <UseSignal signal={kernels.changed}>
+      {() => {
+        const state = kernels.current;
+        return (
+          <section className="jp-runlab-Section" aria-label="Notebook kernel">
+            <h3 className="jp-runlab-SectionTitle">Notebook kernel</h3>
+            {state ? (
+              <div className="jp-runlab-Kernel" data-status={state.status}>
+                <div className="jp-runlab-NotebookPath">{state.notebookPath}</div>
+                <p className="jp-runlab-Message">{state.message}</p>
+                {state.installCommand && (
+                  <pre className="jp-runlab-Command" aria-label="Install command">
+                    {state.installCommand}
+                  </pre>
+                )}
+              </div>
+            ) : (
+              <p className="jp-runlab-Message">Open a notebook to use Runlab from its kernel.</p>
+            )}
+          </section>
+        );
+      }}
+    </UseSignal>
+  );
+}
+
+export function RunlabPanelView(props: {
+  connection: IRunlabConnection;
+  project: ICurrentProject;
+  kernels: IKernelClients | null;
+  actions: IActions;
+}): JSX.Element {
+  return (
+    <div className="jp-runlab-PanelBody">
+      <ConnectionSection connection={props.connection} actions={props.actions} />
+      <ProjectSection project={props.project} />
+      {props.kernels && <KernelSection kernels={props.kernels} />}
+    </div>
+  );
+}

@@ -1,0 +1,59 @@
+/** runlab:panel — the Runlab left sidebar: connection, current project, kernel client. */
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette, ReactWidget } from '@jupyterlab/apputils';
+import { SidePanel } from '@jupyterlab/ui-components';
+import React from 'react';
+import { measureActivation } from '../activation';
+import { runlabIcon } from '../icons';
+import { CommandIDs, ICurrentProject, IKernelClients, IRunlabConnection, PluginIDs } from '../tokens';
+import { RunlabPanelView } from './components';
+
+/** Between 501 and 899: the range JupyterLab leaves for third-party side panels. */
+const PANEL_RANK = 600;
+
+export const panelPlugin: JupyterFrontEndPlugin<void> = {
+  id: PluginIDs.panel,
+  description: 'The Runlab sidebar panel.',
+  autoStart: true,
+  requires: [IRunlabConnection, ICurrentProject],
+  optional: [IKernelClients, ILayoutRestorer, ICommandPalette],
+  activate: measureActivation(
+    PluginIDs.panel,
+    (
+      app: JupyterFrontEnd,
+      connection: IRunlabConnection,
+      project: ICurrentProject,
+      kernels: IKernelClients | null,
+      restorer: ILayoutRestorer | null,
+      palette: ICommandPalette | null
+    ) => {
+      const panel = new SidePanel();
+      panel.id = 'jp-runlab-panel';
+      panel.addClass('jp-runlab-Panel');
+      panel.title.icon = runlabIcon;
+      panel.title.caption = 'Runlab';
+      panel.node.setAttribute('aria-label', 'Runlab');
+      const actions = {
+        reconnect: () => void app.commands.execute(CommandIDs.reconnect),
+        signIn: () => void app.commands.execute(CommandIDs.signIn),
+        openSettings: () => void app.commands.execute(CommandIDs.openSettings)
+      };
+      const header = ReactWidget.create(<h2 className="jp-runlab-PanelTitle">Runlab</h2>);
+      panel.header.addWidget(header);
+      panel.addWidget(
+        ReactWidget.create(
+          <RunlabPanelView connection={connection} project={project} kernels={kernels} actions={actions} />
+        )
+      );
+      app.shell.add(panel, 'left', { rank: PANEL_RANK });
+      restorer?.add(panel, 'runlab-panel');
+
+      app.commands.addCommand(CommandIDs.openPanel, {
+        label: 'Runlab: Show Panel',
+        caption: 'Show the Runlab sidebar',
+        execute: () => app.shell.activateById(panel.id)
+      });
+      palette?.addItem({ command: CommandIDs.openPanel, category: 'Runlab' });
+    }
+  )
+};

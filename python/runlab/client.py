@@ -1,0 +1,199 @@
+"""HTTP client for the Runlab companion server.
+
+Every call has a timeout, so a slow or stopped server costs the user seconds, not a hung cell.
+Failures surface as one typed error: ``RunlabError`` carries the server's error envelope
+(``{"error": {"code", "message", "details"}}``); ``ServerUnreachable`` (also a builtin
+``ConnectionError``) means no answer came at all.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from runlab.config import Settings, resolve
+
+if TYPE_CHECKING:
+    import requests
+
+# (connect, read) in seconds.
+Timeout = tuple[float, float]
+DEFAULT_TIMEOUT: Timeout = (2.0, 10.0)
+
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+_CODE_BY_STATUS = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    413: "payload_too_large",
+}
+
+
+class RunlabError(Exception):
+    """A request the companion server refused or could not answer."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        details: list[dict[str, Any]] | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details: list[dict[str, Any]] = list(details or [])
+        self.status = status
+
+    def __str__(self) -> str:
+        text = f"{self.message} [{self.code}]"
+        # The server's message usually names the offending fields already; add them only if not.
+        problems = [
+            f"{d.get('path', '?')}: {d.get('message', '')}"
+            for d in self.details
+            if str(d.get("path", "")) not in self.message
+        ]
+        return f"{text} ({'; '.join(problems)})" if problems else text
+
+
+class ServerUnreachable(RunlabError, ConnectionError):
+    """No answer from the companion server: not running, wrong URL, or too slow."""
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        super().__init__("unreachable", message)
+        self.url = url
+
+
+class Client:
+    """A thin, typed wrapper over the companion server's REST API."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        import requests  # imported on first use: `import runlab` stays quick at kernel start
+
+        self._session = requests.Session()
+        if (urlsplit(self.url).hostname or "") in _LOOPBACK_HOSTS:
+            # A proxy from the environment cannot reach this machine's server.
+            self._session.trust_env = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, *, timeout: Timeout = DEFAULT_TIMEOUT) -> Client:
+        """A client for the configured server; raises ServerUnreachable if there is none."""
+        settings = settings if settings is not None else resolve()
+        if settings.url is None:
+            raise ServerUnreachable(
+                "No Runlab server configured: start one with `npm start` or `runlab serve`, "
+                "or set RUNLAB_URL."
+            )
+        return cls(settings.url, settings.token, timeout=timeout)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- API ------------------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """``{"status": "ok", "version": ...}``; needs no token."""
+        health: dict[str, Any] = self.request("GET", "/api/health", authenticated=False)
+        return health
+
+    def whoami(self) -> dict[str, Any]:
+        """The presented token: ``{"tokenId", "name", "scope"}``."""
+        who: dict[str, Any] = self.request("GET", "/api/auth/whoami")
+        return who
+
+    def list_projects(self, name: str | None = None) -> list[dict[str, Any]]:
+        params = {"name": name} if name is not None else None
+        projects: list[dict[str, Any]] = self.request("GET", "/api/projects", params=params)["projects"]
+        return projects
+
+    def create_project(self, name: str, description: str = "") -> dict[str, Any]:
+        project: dict[str, Any] = self.request(
+            "POST", "/api/projects", json={"name": name, "description": description}
+        )
+        return project
+
+    # -- transport ------------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        authenticated: bool = True,
+        timeout: Timeout | None = None,
+    ) -> Any:
+        """Send one request; return the decoded JSON body, or raise RunlabError."""
+        import requests
+
+        headers = {"Accept": "application/json"}
+        if authenticated and self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        timeout = timeout if timeout is not None else self.timeout
+        try:
+            response = self._session.request(
+                method, self.url + path, params=params, json=json, headers=headers, timeout=timeout
+            )
+        except requests.Timeout as error:
+            raise ServerUnreachable(
+                f"The Runlab server at {self.url} did not answer within {max(timeout):g} s",
+                url=self.url,
+            ) from error
+        except requests.ConnectionError as error:
+            raise ServerUnreachable(
+                f"Cannot connect to the Runlab server at {self.url}", url=self.url
+            ) from error
+        except requests.RequestException as error:
+            raise ServerUnreachable(
+                f"Request to the Runlab server at {self.url} failed: {error}", url=self.url
+            ) from error
+
+        if not response.ok:
+            raise _error_from_response(response)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as error:
+            raise RunlabError(
+                "invalid_response",
+                f"The server at {self.url} answered {method} {path} with something other than JSON",
+                status=response.status_code,
+            ) from error
+
+
+def _error_from_response(response: requests.Response) -> RunlabError:
+    status = response.status_code
+    code = _CODE_BY_STATUS.get(status, "internal" if status >= 500 else "http_error")
+    message = f"HTTP {status} {response.reason or ''}".strip()
+    details: list[dict[str, Any]] = []
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    envelope = body.get("error") if isinstance(body, dict) else None
+    if isinstance(envelope, dict):
+        code = str(envelope.get("code") or code)
+        message = str(envelope.get("message") or message)
+        if isinstance(envelope.get("details"), list):
+            details = [d for d in envelope["details"] if isinstance(d, dict)]
+    return RunlabError(code, message, details, status)

@@ -1,0 +1,155 @@
+/**
+ * Builds the companion server from its dependencies; knows nothing about env vars or signals.
+ * main.ts reads config and calls listen(); tests build apps on ephemeral ports.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import cors from 'cors';
+import express, { type Express } from 'express';
+import { z } from 'zod';
+import { authRoutes } from './auth/routes';
+import { createAuthenticator } from './auth/middleware';
+import { AuthService } from './auth/service';
+import { TokenStore } from './auth/store';
+import type { Config } from './config';
+import { dataDirLayout, type DataDirLayout } from './data-dir';
+import type { Database } from './db/database';
+import { healthRoutes } from './health/routes';
+import { corsOptions } from './http/cors';
+import { createErrorHandler, unknownRouteHandler } from './http/errors';
+import { buildOpenApiDocument } from './http/openapi';
+import { defineRoute, mountRoutes, type Route } from './http/registry';
+import { requestLogger } from './http/request-log';
+import type { Logger } from './logger';
+import { ProjectRepositories } from './projects/repository';
+import { projectRoutes } from './projects/routes';
+import { ProjectService } from './projects/service';
+import { ProjectStore } from './projects/store';
+import { DomainEvents } from './realtime/events';
+import { attachRealtime, type RealtimeServer } from './realtime/socket';
+import { VERSION } from './version';
+
+export interface AppDeps {
+  config: Config;
+  /** Opened and migrated; the app closes it on close(). */
+  db: Database;
+  logger: Logger;
+}
+
+/** What server.json holds: how to reach the running server. */
+export interface ServerInfo {
+  url: string;
+  host: string;
+  port: number;
+  pid: number;
+  version: string;
+}
+
+export interface RunlabApp {
+  readonly express: Express;
+  readonly httpServer: http.Server;
+  readonly io: RealtimeServer;
+  readonly routes: readonly Route[];
+  readonly layout: DataDirLayout;
+  readonly auth: AuthService;
+  readonly projects: ProjectService;
+  /** Starts listening and writes server.json. */
+  listen(): Promise<ServerInfo>;
+  /** Stops accepting, lets in-flight requests finish, closes sockets and DB, removes server.json. */
+  close(): Promise<void>;
+}
+
+/** How long in-flight requests get to finish on shutdown before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function urlFor(host: string, port: number): string {
+  // A wildcard bind is reachable on loopback; clients need a concrete address.
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}
+
+export function createApp({ config, db, logger }: AppDeps): RunlabApp {
+  const layout = dataDirLayout(config.dataDir);
+  const events = new DomainEvents();
+  const auth = new AuthService(new TokenStore(db));
+  const projects = new ProjectService(new ProjectStore(db), new ProjectRepositories(layout.projectsDir), events);
+
+  if (auth.ensureLocalAdminToken(config.dataDir)) {
+    logger.info({ file: layout.adminTokenFile }, 'created local admin token');
+  }
+
+  const routes: Route[] = [...healthRoutes(VERSION), ...authRoutes(auth), ...projectRoutes(projects)];
+  routes.push(
+    defineRoute({
+      operationId: 'getOpenApiDocument',
+      method: 'get',
+      path: '/api/openapi.json',
+      summary: 'This API, as an OpenAPI 3.1 document',
+      tag: 'meta',
+      scope: 'any',
+      status: 200,
+      response: z.record(z.string(), z.unknown()),
+      handle: () => openApiDocument
+    })
+  );
+  const openApiDocument = buildOpenApiDocument(routes, VERSION);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(requestLogger(logger));
+  app.use(cors(corsOptions(config.allowedOrigins)));
+  app.use(express.json({ limit: config.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
+  const router = express.Router();
+  mountRoutes(router, routes, createAuthenticator(auth));
+  app.use(router);
+  app.use(unknownRouteHandler);
+  app.use(createErrorHandler(logger));
+
+  const httpServer = http.createServer(app);
+  const io = attachRealtime({ httpServer, auth, events, allowedOrigins: config.allowedOrigins, logger });
+
+  let listening = false;
+  let closing: Promise<void> | undefined;
+
+  const listen = async (): Promise<ServerInfo> => {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.port, config.host, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    });
+    listening = true;
+    const port = (httpServer.address() as AddressInfo).port;
+    const info: ServerInfo = { url: urlFor(config.host, port), host: config.host, port, pid: process.pid, version: VERSION };
+    const temporary = `${layout.serverInfoFile}.${process.pid}.tmp`;
+    fs.writeFileSync(temporary, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+    fs.renameSync(temporary, layout.serverInfoFile);
+    logger.info({ url: info.url, dataDir: config.dataDir, version: VERSION }, 'listening');
+    return info;
+  };
+
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      logger.info('shutting down');
+      const forceTimer = setTimeout(() => httpServer.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      forceTimer.unref();
+      // io.close() disconnects every socket, then closes the HTTP server, which stops accepting
+      // at once and calls back when in-flight requests have finished.
+      await new Promise<void>((resolve) => {
+        io.close((error) => {
+          if (error && listening) logger.warn({ err: error }, 'http server close reported an error');
+          resolve();
+        });
+      });
+      clearTimeout(forceTimer);
+      db.close();
+      if (listening) fs.rmSync(layout.serverInfoFile, { force: true });
+      logger.info('stopped');
+    })();
+    return closing;
+  };
+
+  return { express: app, httpServer, io, routes, layout, auth, projects, listen, close };
+}

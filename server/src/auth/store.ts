@@ -1,0 +1,69 @@
+/** SQL for tokens. Only the SHA-256 hash of a secret is ever stored. */
+import type { Database } from '../db/database';
+import type { TokenInfo, TokenScope } from '../contract';
+
+export interface TokenRecord extends TokenInfo {
+  secretHash: string;
+}
+
+interface TokenRow {
+  id: string;
+  name: string;
+  scope: TokenScope;
+  secret_hash: string;
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+function toRecord(row: TokenRow): TokenRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    scope: row.scope,
+    prefix: row.prefix,
+    secretHash: row.secret_hash,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    revokedAt: row.revoked_at
+  };
+}
+
+export class TokenStore {
+  constructor(private readonly db: Database) {}
+
+  insert(token: TokenRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO tokens (id, name, scope, secret_hash, prefix, created_at, last_used_at, revoked_at)
+         VALUES (@id, @name, @scope, @secretHash, @prefix, @createdAt, @lastUsedAt, @revokedAt)`
+      )
+      .run(token);
+  }
+
+  list(): TokenRecord[] {
+    return (this.db.prepare('SELECT * FROM tokens ORDER BY created_at, id').all() as TokenRow[]).map(toRecord);
+  }
+
+  findById(id: string): TokenRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM tokens WHERE id = ?').get(id) as TokenRow | undefined;
+    return row && toRecord(row);
+  }
+
+  findBySecretHash(secretHash: string): TokenRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM tokens WHERE secret_hash = ?').get(secretHash) as
+      | TokenRow
+      | undefined;
+    return row && toRecord(row);
+  }
+
+  markUsed(id: string, at: string): void {
+    this.db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(at, id);
+  }
+
+  /** Sets revoked_at once; revoking again keeps the first time. */
+  revoke(id: string, at: string): void {
+    this.db.prepare('UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?').run(at, id);
+  }
+}

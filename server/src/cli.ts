@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+/**
+ * The `runlab` command. `serve` runs the companion server; `token …` works directly on the data
+ * directory's database, so it also works while the server is stopped.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { TokenName, TokenScope, type TokenInfo } from './contract';
+import { AuthService } from './auth/service';
+import { TokenStore } from './auth/store';
+import { ConfigError, EXIT_BAD_CONFIG, LOG_LEVELS, loadConfig } from './config';
+import { ensureDataDir } from './data-dir';
+import { openDatabase, type Database } from './db/database';
+import { AppError } from './http/errors';
+import { VERSION } from './version';
+
+/** Raised for anything the user can fix; printed without a stack trace. */
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1
+  ) {
+    super(message);
+  }
+}
+
+const dataDirOption = (): Option =>
+  new Option('--data-dir <path>', 'data directory (env RUNLAB_DATA_DIR, default ~/.runlab)');
+
+function withTokens<T>(dataDir: string | undefined, action: (auth: AuthService) => T): T {
+  let config;
+  try {
+    config = loadConfig(process.env, { dataDir });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message, EXIT_BAD_CONFIG);
+    throw error;
+  }
+  const layout = ensureDataDir(config.dataDir);
+  let db: Database | undefined;
+  try {
+    db = openDatabase(layout.databaseFile);
+    return action(new AuthService(new TokenStore(db)));
+  } finally {
+    db?.close();
+  }
+}
+
+function parseTokenName(value: string): string {
+  const parsed = TokenName.safeParse(value);
+  if (!parsed.success) throw new InvalidArgumentError(parsed.error.issues[0]?.message ?? 'invalid name');
+  return parsed.data;
+}
+
+function formatTable(tokens: TokenInfo[]): string {
+  const header = ['ID', 'NAME', 'SCOPE', 'PREFIX', 'CREATED', 'LAST USED', 'STATUS'];
+  const rows = tokens.map((token) => [
+    token.id,
+    token.name,
+    token.scope,
+    `${token.prefix}…`,
+    token.createdAt,
+    token.lastUsedAt ?? '-',
+    token.revokedAt ? `revoked ${token.revokedAt}` : 'active'
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  return [header, ...rows]
+    .map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd())
+    .join('\n');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('runlab')
+    .description('Runlab companion server and command-line tools')
+    .version(VERSION, '-V, --version', 'print the version')
+    .showHelpAfterError('(run with --help for usage)')
+    .showSuggestionAfterError();
+
+  program
+    .command('serve')
+    .description('run the companion server (REST + socket.io)')
+    .option('--port <port>', 'port to listen on, 0 for any free port (env RUNLAB_PORT, default 8765)')
+    .option('--host <host>', 'address to bind (env RUNLAB_HOST, default 127.0.0.1)')
+    .addOption(dataDirOption())
+    .addOption(new Option('--log-level <level>', 'log level (env RUNLAB_LOG_LEVEL, default info)').choices(LOG_LEVELS))
+    .action(async (options: { port?: string; host?: string; dataDir?: string; logLevel?: string }) => {
+      // Loaded lazily so token commands do not pay for express and socket.io.
+      const { serve } = await import('./main');
+      await serve(options);
+    });
+
+  const token = program.command('token').description('create, list and revoke API tokens');
+
+  token
+    .command('create')
+    .description('create a token and print its secret (shown only once)')
+    .requiredOption('--name <name>', 'a name to recognise the token by', parseTokenName)
+    .addOption(new Option('--scope <scope>', 'user or runner').choices(TokenScope.options).default('user'))
+    .addOption(dataDirOption())
+    .action((options: { name: string; scope: TokenScope; dataDir?: string }) => {
+      const created = withTokens(options.dataDir, (auth) => auth.createToken(options.name, options.scope));
+      process.stderr.write(`Created ${created.token.scope} token "${created.token.name}" (id ${created.token.id}).\n`);
+      process.stderr.write('Store the secret now; it cannot be shown again:\n');
+      process.stdout.write(`${created.secret}\n`);
+    });
+
+  token
+    .command('list')
+    .description('list tokens (never their secrets)')
+    .addOption(dataDirOption())
+    .action((options: { dataDir?: string }) => {
+      const tokens = withTokens(options.dataDir, (auth) => auth.listTokens());
+      process.stdout.write(tokens.length > 0 ? `${formatTable(tokens)}\n` : 'No tokens.\n');
+    });
+
+  token
+    .command('revoke')
+    .description('revoke a token by id (see `runlab token list`)')
+    .argument('<id>', 'token id')
+    .addOption(dataDirOption())
+    .action((id: string, options: { dataDir?: string }) => {
+      const revoked = withTokens(options.dataDir, (auth) => {
+        try {
+          return auth.revokeToken(id);
+        } catch (error) {
+          if (error instanceof AppError && error.code === 'not_found') {
+            throw new CliError(`No token with id ${id}; run \`runlab token list\` to see the ids`);
+          }
+          throw error;
+        }
+      });
+      process.stdout.write(`Revoked token "${revoked.name}" (id ${revoked.id}).\n`);
+    });
+
+  return program;
+}
+
+async function run(): Promise<void> {
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CliError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exit(error.exitCode);
+    }
+    process.stderr.write(`error: ${(error as Error).message ?? String(error)}\n`);
+    process.exit(1);
+  }
+}
+
+if (require.main === module) void run();

@@ -1,0 +1,59 @@
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from './config';
+
+test('defaults', () => {
+  expect(loadConfig({})).toEqual({
+    dataDir: path.join(os.homedir(), '.runlab'),
+    host: '127.0.0.1',
+    port: 8765,
+    logLevel: 'info',
+    allowedOrigins: [],
+    maxBodyBytes: 1024 * 1024
+  });
+});
+
+test('environment values are parsed; flags win over the environment', () => {
+  const config = loadConfig(
+    {
+      RUNLAB_DATA_DIR: '/tmp/rl',
+      RUNLAB_PORT: '9000',
+      RUNLAB_HOST: '0.0.0.0',
+      RUNLAB_LOG_LEVEL: 'debug',
+      RUNLAB_ALLOWED_ORIGINS: 'https://lab.example.org, http://10.0.0.5:8888/',
+      RUNLAB_MAX_BODY_BYTES: '2048'
+    },
+    { port: '0', dataDir: 'relative/dir' }
+  );
+  expect(config).toEqual({
+    dataDir: path.resolve('relative/dir'),
+    host: '0.0.0.0',
+    port: 0,
+    logLevel: 'debug',
+    allowedOrigins: ['https://lab.example.org', 'http://10.0.0.5:8888'],
+    maxBodyBytes: 2048
+  });
+  expect(loadConfig({ RUNLAB_ALLOWED_ORIGINS: '*' }).allowedOrigins).toEqual(['*']);
+});
+
+test.each([
+  [{ RUNLAB_PORT: 'abc' }, {}, 'Invalid setting RUNLAB_PORT (--port): expected an integer from 0 to 65535, got "abc"'],
+  [{}, { port: '70000' }, 'Invalid setting RUNLAB_PORT (--port): expected an integer from 0 to 65535, got "70000"'],
+  [{ RUNLAB_LOG_LEVEL: 'loud' }, {}, 'Invalid setting RUNLAB_LOG_LEVEL (--log-level)'],
+  [{ RUNLAB_MAX_BODY_BYTES: '-1' }, {}, 'Invalid setting RUNLAB_MAX_BODY_BYTES: expected a positive integer'],
+  [{ RUNLAB_ALLOWED_ORIGINS: 'lab.example.org' }, {}, 'Invalid setting RUNLAB_ALLOWED_ORIGINS'],
+  [{ RUNLAB_ALLOWED_ORIGINS: 'https://x.org/path' }, {}, 'Invalid setting RUNLAB_ALLOWED_ORIGINS'],
+  [{ RUNLAB_HOST: 'bad host' }, {}, 'Invalid setting RUNLAB_HOST (--host)']
+])('a bad value names the setting: %j %j', (env, flags, message) => {
+  expect(() => loadConfig(env, flags)).toThrow(ConfigError);
+  expect(() => loadConfig(env, flags)).toThrow(message);
+});
+
+test('every bad setting is reported at once', () => {
+  try {
+    loadConfig({ RUNLAB_PORT: 'x', RUNLAB_LOG_LEVEL: 'y' });
+    throw new Error('expected a ConfigError');
+  } catch (error) {
+    expect((error as ConfigError).problems).toHaveLength(2);
+  }
+});

@@ -1,0 +1,162 @@
+/**
+ * Typed configuration from environment variables and command-line flags (flags win).
+ *
+ * Every setting is validated at start-up; a bad value stops the server with a message naming
+ * the setting, so a typo never turns into a confusing failure later.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  /** Absolute path of the data directory (database, repositories, admin token, server.json). */
+  dataDir: string;
+  host: string;
+  /** 0 asks the OS for a free port; the actual port is written to server.json. */
+  port: number;
+  logLevel: LogLevel;
+  /** Extra browser origins allowed besides localhost ones; `*` allows any origin. */
+  allowedOrigins: string[];
+  maxBodyBytes: number;
+}
+
+/** Values given on the command line; undefined means "not given". */
+export interface ConfigFlags {
+  dataDir?: string;
+  host?: string;
+  port?: string;
+  logLevel?: string;
+}
+
+/** Exit code for a bad setting, distinct from crashes (1). */
+export const EXIT_BAD_CONFIG = 2;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+interface Setting<T> {
+  env: string;
+  flag?: keyof ConfigFlags;
+  flagName?: string;
+  defaultValue: string;
+  /** What a valid value looks like, for the error message. */
+  expected: string;
+  schema: z.ZodType<T, string>;
+}
+
+const portSchema = z
+  .string()
+  .regex(/^\d{1,5}$/)
+  .transform(Number)
+  .pipe(z.number().int().min(0).max(65535));
+
+const positiveIntegerSchema = z
+  .string()
+  .regex(/^\d{1,15}$/)
+  .transform(Number)
+  .pipe(z.number().int().min(1));
+
+const originSchema = z.string().transform((value, ctx) => {
+  if (value === '*') return value;
+  try {
+    const url = new URL(value);
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value.replace(/\/$/, '')) {
+      return url.origin;
+    }
+  } catch {
+    // fall through to the issue below
+  }
+  ctx.addIssue({ code: 'custom', message: 'not an origin' });
+  return z.NEVER;
+});
+
+const SETTINGS = {
+  dataDir: {
+    env: 'RUNLAB_DATA_DIR',
+    flag: 'dataDir',
+    flagName: '--data-dir',
+    defaultValue: '~/.runlab',
+    expected: 'a directory path',
+    schema: z.string().min(1).transform(expandPath)
+  } satisfies Setting<string>,
+  host: {
+    env: 'RUNLAB_HOST',
+    flag: 'host',
+    flagName: '--host',
+    defaultValue: '127.0.0.1',
+    expected: 'a host name or IP address',
+    schema: z.string().regex(/^[A-Za-z0-9.:\-[\]]+$/)
+  } satisfies Setting<string>,
+  port: {
+    env: 'RUNLAB_PORT',
+    flag: 'port',
+    flagName: '--port',
+    defaultValue: '8765',
+    expected: 'an integer from 0 to 65535',
+    schema: portSchema
+  } satisfies Setting<number>,
+  logLevel: {
+    env: 'RUNLAB_LOG_LEVEL',
+    flag: 'logLevel',
+    flagName: '--log-level',
+    defaultValue: 'info',
+    expected: `one of ${LOG_LEVELS.join(', ')}`,
+    schema: z.enum(LOG_LEVELS)
+  } satisfies Setting<LogLevel>,
+  allowedOrigins: {
+    env: 'RUNLAB_ALLOWED_ORIGINS',
+    defaultValue: '',
+    expected: 'a comma-separated list of origins such as https://lab.example.org, or *',
+    schema: z
+      .string()
+      .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+      .pipe(z.array(originSchema))
+  } satisfies Setting<string[]>,
+  maxBodyBytes: {
+    env: 'RUNLAB_MAX_BODY_BYTES',
+    defaultValue: String(1024 * 1024),
+    expected: 'a positive integer number of bytes',
+    schema: positiveIntegerSchema
+  } satisfies Setting<number>
+};
+
+function expandPath(value: string): string {
+  const expanded =
+    value === '~' || value.startsWith('~/') ? path.join(os.homedir(), value.slice(1)) : value;
+  return path.resolve(expanded);
+}
+
+/** Reads and validates every setting; throws one ConfigError listing every bad one. */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  flags: ConfigFlags = {}
+): Config {
+  const problems: string[] = [];
+  const read = <T>(setting: Setting<T>): T => {
+    const fromFlag = setting.flag ? flags[setting.flag] : undefined;
+    const fromEnv = env[setting.env];
+    const raw = fromFlag ?? (fromEnv === undefined || fromEnv === '' ? setting.defaultValue : fromEnv);
+    const result = setting.schema.safeParse(raw);
+    if (result.success) return result.data;
+    const name = setting.flagName ? `${setting.env} (${setting.flagName})` : setting.env;
+    problems.push(`Invalid setting ${name}: expected ${setting.expected}, got ${JSON.stringify(raw)}`);
+    return undefined as T;
+  };
+  const config: Config = {
+    dataDir: read(SETTINGS.dataDir),
+    host: read(SETTINGS.host),
+    port: read(SETTINGS.port),
+    logLevel: read(SETTINGS.logLevel),
+    allowedOrigins: read(SETTINGS.allowedOrigins),
+    maxBodyBytes: read(SETTINGS.maxBodyBytes)
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,105 @@
+/**
+ * The one error type and the one error handler. Every failed request answers
+ * `{ "error": { "code", "message", "details" } }`; nothing else (no stack traces) ever leaks.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorCode, ErrorResponse, FieldProblem } from '../contract';
+import type { Logger } from '../logger';
+
+const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  invalid_json: 400,
+  invalid_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  internal: 500
+};
+
+/** An operational error: something the client can act on, answered with its code and status. */
+export class AppError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: FieldProblem[]
+  ) {
+    super(message);
+    this.name = 'AppError';
+    this.status = STATUS_BY_CODE[code];
+  }
+
+  toBody(): ErrorResponse {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details ? { details: this.details } : {})
+      }
+    };
+  }
+}
+
+export const notFound = (what: string): AppError => new AppError('not_found', `${what} not found`);
+
+/** Unknown routes answer JSON like every other error, pointing at the API description. */
+export const unknownRouteHandler: RequestHandler = (req, _res, next) => {
+  next(
+    new AppError(
+      'not_found',
+      `No route ${req.method} ${req.path}; the API is described at /api/openapi.json`
+    )
+  );
+};
+
+/** body-parser reports its failures as http-errors with a `type`; map them to our codes. */
+function fromBodyParser(error: { type?: string; limit?: number; message?: string }): AppError | undefined {
+  switch (error.type) {
+    case 'entity.parse.failed':
+      return new AppError('invalid_json', `Request body is not valid JSON: ${error.message ?? 'parse error'}`);
+    case 'entity.too.large':
+      return new AppError(
+        'payload_too_large',
+        `Request body exceeds the limit of ${error.limit} bytes (RUNLAB_MAX_BODY_BYTES)`
+      );
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new AppError('invalid_request', 'Request body must be UTF-8 encoded JSON');
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return new AppError('invalid_request', 'Request body could not be read');
+    default:
+      return undefined;
+  }
+}
+
+export function createErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const log = (req as { log?: Logger }).log ?? logger;
+    let appError: AppError;
+    if (error instanceof AppError) {
+      appError = error;
+    } else {
+      const mapped =
+        typeof error === 'object' && error !== null ? fromBodyParser(error as { type?: string }) : undefined;
+      if (mapped) {
+        appError = mapped;
+      } else {
+        // A programmer error: log everything, answer nothing the client could misuse.
+        log.error({ err: error }, 'unhandled error');
+        appError = new AppError(
+          'internal',
+          `Internal server error; the server log has details (request id ${String(res.getHeader('x-request-id') ?? 'unknown')})`
+        );
+      }
+    }
+    res.status(appError.status).json(appError.toBody());
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * The `runlab` worker fixture: a real companion server (SQLite data dir in a temp folder) and a
+ * real JupyterLab from the project venv with the built extension, configured the way a user's
+ * settings would be. Tests can stop and start the companion server on the same port.
+ */
+import { test as base, expect, Page } from '@playwright/test';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  ensureProject,
+  freePort,
+  seedWorkspace,
+  startCompanionServer,
+  startJupyterLab
+} from '../../scripts/launch.mjs';
+import { VENV } from '../../scripts/setup.mjs';
+
+export interface RunlabFixture {
+  labUrl: string;
+  labToken: string;
+  serverUrl: string;
+  rootDir: string;
+  /** Open a JupyterLab path (e.g. `lab/tree/demo.ipynb`) logged in. */
+  open(page: Page, labPath: string): Promise<void>;
+  stopServer(): Promise<void>;
+  startServer(): Promise<void>;
+}
+
+const SITE_PACKAGES = fs
+  .readdirSync(path.join(VENV, 'lib'))
+  .map(name => path.join(VENV, 'lib', name, 'site-packages'))
+  .find(dir => fs.existsSync(dir)) as string;
+
+/**
+ * A kernel whose Python has ipykernel but not the runlab package: `-S` skips site processing,
+ * so the editable install's .pth file is never read. Used to check what the panel says then.
+ */
+function writeKernelWithoutRunlab(jupyterPath: string): void {
+  const dir = path.join(jupyterPath, 'kernels', 'python-without-runlab');
+  fs.mkdirSync(dir, { recursive: true });
+  const launcher =
+    `import sys; sys.path.append(${JSON.stringify(SITE_PACKAGES)}); ` +
+    'from ipykernel.kernelapp import launch_new_instance; launch_new_instance()';
+  fs.writeFileSync(
+    path.join(dir, 'kernel.json'),
+    JSON.stringify({
+      argv: [path.join(VENV, 'bin', 'python'), '-S', '-c', launcher, '-f', '{connection_file}'],
+      display_name: 'Python (without runlab)',
+      language: 'python'
+    })
+  );
+}
+
+export const test = base.extend<object, { runlab: RunlabFixture }>({
+  runlab: [
+    async ({}, use) => {
+      const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'runlab-ui-'));
+      const dataDir = path.join(temp, 'data');
+      const rootDir = path.join(temp, 'workspace');
+      const settingsDir = path.join(temp, 'settings');
+      const jupyterPath = path.join(temp, 'jupyter');
+      const serverPort = await freePort();
+      let server = await startCompanionServer({ dataDir, port: serverPort, stdio: 'ignore' });
+      await ensureProject(server.url, server.token, 'demo');
+      seedWorkspace(rootDir);
+      writeKernelWithoutRunlab(jupyterPath);
+      // The user's settings, as the sign-in dialog would write them.
+      fs.mkdirSync(path.join(settingsDir, 'runlab'), { recursive: true });
+      fs.writeFileSync(
+        path.join(settingsDir, 'runlab', 'connection.jupyterlab-settings'),
+        JSON.stringify({ serverUrl: server.url, token: server.token, project: 'demo' })
+      );
+      fs.mkdirSync(path.join(settingsDir, '@jupyterlab', 'apputils-extension'), { recursive: true });
+      fs.writeFileSync(
+        path.join(settingsDir, '@jupyterlab', 'apputils-extension', 'notification.jupyterlab-settings'),
+        JSON.stringify({ fetchNews: 'false', checkForUpdates: false })
+      );
+      const lab = await startJupyterLab({
+        rootDir,
+        port: await freePort(),
+        stdio: 'ignore',
+        env: {
+          JUPYTERLAB_SETTINGS_DIR: settingsDir,
+          JUPYTERLAB_WORKSPACES_DIR: path.join(temp, 'workspaces'),
+          JUPYTER_PATH: jupyterPath
+        },
+        extraArgs: ['--LabApp.expose_app_in_browser=True']
+      });
+      await use({
+        labUrl: lab.url,
+        labToken: lab.token,
+        serverUrl: server.url,
+        rootDir,
+        open: async (page, labPath) => {
+          await page.goto(`${lab.url}/${labPath}?token=${lab.token}`);
+          await page.locator('#jp-main-dock-panel').waitFor();
+        },
+        stopServer: () => server.stop(),
+        startServer: async () => {
+          server = await startCompanionServer({ dataDir, port: serverPort, stdio: 'ignore' });
+        }
+      });
+      await lab.stop();
+      await server.stop();
+      fs.rmSync(temp, { recursive: true, force: true });
+    },
+    { scope: 'worker', timeout: 120_000 }
+  ]
+});
+
+export { expect };
+
+/** Open the Runlab sidebar panel. */
+export async function openRunlabPanel(page: Page): Promise<void> {
+  const panel = page.locator('#jp-runlab-panel');
+  if (!(await panel.isVisible())) {
+    await page.locator('.jp-SideBar [data-id="jp-runlab-panel"]').click();
+  }
+  await expect(panel).toBeVisible();
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(path.join(__dirname, '..', 'screenshots'), { recursive: true });
+  await page.screenshot({ path: path.join(__dirname, '..', 'screenshots', `${name}.png`) });
+}
