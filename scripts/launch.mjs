@@ -53,6 +53,20 @@ function isAlive(pid) {
   }
 }
 
+/** Where a child's output goes: inherited, ignored, or appended to a log file. */
+function outputOf(stdio, logFile) {
+  if (logFile) {
+    const fd = fs.openSync(logFile, 'a');
+    return ['ignore', fd, fd];
+  }
+  return ['ignore', stdio, stdio];
+}
+
+function lastLines(logFile, count = 30) {
+  if (!logFile || !fs.existsSync(logFile)) return 'see its output above';
+  return 'its last output:\n' + fs.readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-count).join('\n');
+}
+
 function stopProcess(child, timeoutMs = 10000) {
   return new Promise(resolve => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -69,18 +83,18 @@ function stopProcess(child, timeoutMs = 10000) {
  * Start `runlab serve` on `dataDir` and wait until it has written server.json.
  * Returns { url, token, pid, child, stop() }.
  */
-export async function startCompanionServer({ dataDir, port = 0, host = '127.0.0.1', logLevel = 'warn', stdio = 'inherit' }) {
+export async function startCompanionServer({ dataDir, port = 0, host = '127.0.0.1', logLevel = 'warn', stdio = 'inherit', logFile = null }) {
   fs.mkdirSync(dataDir, { recursive: true });
   const serverJson = path.join(dataDir, 'server.json');
   fs.rmSync(serverJson, { force: true });
   const child = spawn(process.execPath, [SERVER_CLI, 'serve', '--port', String(port), '--host', host, '--data-dir', dataDir, '--log-level', logLevel], {
     cwd: ROOT,
-    stdio: ['ignore', stdio, stdio]
+    stdio: outputOf(stdio, logFile)
   });
   let exited = null;
   child.once('exit', code => (exited = code));
   const info = await waitFor(() => {
-    if (exited !== null) throw new Error(`The companion server exited (code ${exited}) before it was ready; see its output above.`);
+    if (exited !== null) throw new Error(`The companion server exited (code ${exited}) before it was ready; ${lastLines(logFile)}`);
     const current = readJson(serverJson);
     return current && current.pid === child.pid ? current : null;
   }, 30000, 'the companion server');
@@ -137,7 +151,7 @@ export function writeSettingsDefaults({ serverUrl, token, project }) {
  * Start JupyterLab from the venv. Returns { url, token, port, child, stop() } once it answers.
  * `env` adds environment variables (e.g. JUPYTERLAB_SETTINGS_DIR for tests).
  */
-export async function startJupyterLab({ rootDir, port, defaultPath, env = {}, stdio = 'inherit', openBrowser = false, extraArgs = [] }) {
+export async function startJupyterLab({ rootDir, port, defaultPath, env = {}, stdio = 'inherit', logFile = null, openBrowser = false, extraArgs = [] }) {
   const token = randomBytes(16).toString('hex');
   const args = [
     'lab',
@@ -151,17 +165,19 @@ export async function startJupyterLab({ rootDir, port, defaultPath, env = {}, st
     '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate'
   ];
   if (defaultPath) args.push(`--LabApp.default_url=/lab/tree/${defaultPath}`);
+  // Containers and CI machines often run as root; Jupyter refuses that unless told.
+  if (process.getuid?.() === 0) args.push('--allow-root');
   args.push(...extraArgs);
   const child = spawn(path.join(VENV_BIN, 'jupyter'), args, {
     cwd: rootDir,
     env: { ...process.env, ...env },
-    stdio: ['ignore', stdio, stdio]
+    stdio: outputOf(stdio, logFile)
   });
   let exited = null;
   child.once('exit', code => (exited = code));
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => {
-    if (exited !== null) throw new Error(`JupyterLab exited (code ${exited}) before it was ready; see its output above.`);
+    if (exited !== null) throw new Error(`JupyterLab exited (code ${exited}) before it was ready; ${lastLines(logFile)}`);
     try {
       return (await fetch(`${url}/api/status?token=${token}`)).ok;
     } catch {

@@ -58,7 +58,7 @@ function ConnectionSection({ connection, actions }: { connection: IRunlabConnect
                 </>
               )}
             </dl>
-            <p className="jp-runlab-Message">{current.message}</p>
+            {current.status !== 'connected' && <p className="jp-runlab-Message">{current.message}</p>}
             <div className="jp-runlab-Actions">
               <button className="jp-Button jp-mod-styled jp-mod-reject" onClick={actions.reconnect}>
                 Retry now

@@ -7,6 +7,7 @@ import { test as base, expect, Page } from '@playwright/test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   ensureProject,
   freePort,
@@ -61,7 +62,8 @@ export const test = base.extend<object, { runlab: RunlabFixture }>({
       const settingsDir = path.join(temp, 'settings');
       const jupyterPath = path.join(temp, 'jupyter');
       const serverPort = await freePort();
-      let server = await startCompanionServer({ dataDir, port: serverPort, stdio: 'ignore' });
+      const serverLog = path.join(temp, 'server.log');
+      let server = await startCompanionServer({ dataDir, port: serverPort, logFile: serverLog });
       await ensureProject(server.url, server.token, 'demo');
       seedWorkspace(rootDir);
       writeKernelWithoutRunlab(jupyterPath);
@@ -79,7 +81,7 @@ export const test = base.extend<object, { runlab: RunlabFixture }>({
       const lab = await startJupyterLab({
         rootDir,
         port: await freePort(),
-        stdio: 'ignore',
+        logFile: path.join(temp, 'jupyterlab.log'),
         env: {
           JUPYTERLAB_SETTINGS_DIR: settingsDir,
           JUPYTERLAB_WORKSPACES_DIR: path.join(temp, 'workspaces'),
@@ -93,12 +95,15 @@ export const test = base.extend<object, { runlab: RunlabFixture }>({
         serverUrl: server.url,
         rootDir,
         open: async (page, labPath) => {
-          await page.goto(`${lab.url}/${labPath}?token=${lab.token}`);
+          // `reset` starts from an empty workspace, so no test sees the layout of the one before.
+          await page.goto(`${lab.url}/${labPath}?reset&token=${lab.token}`);
           await page.locator('#jp-main-dock-panel').waitFor();
+          await page.waitForFunction(() => (window as unknown as { jupyterapp?: unknown }).jupyterapp !== undefined);
+          await page.evaluate(() => (window as unknown as { jupyterapp: { restored: Promise<void> } }).jupyterapp.restored);
         },
         stopServer: () => server.stop(),
         startServer: async () => {
-          server = await startCompanionServer({ dataDir, port: serverPort, stdio: 'ignore' });
+          server = await startCompanionServer({ dataDir, port: serverPort, logFile: serverLog });
         }
       });
       await lab.stop();
@@ -111,16 +116,25 @@ export const test = base.extend<object, { runlab: RunlabFixture }>({
 
 export { expect };
 
-/** Open the Runlab sidebar panel. */
-export async function openRunlabPanel(page: Page): Promise<void> {
-  const panel = page.locator('#jp-runlab-panel');
-  if (!(await panel.isVisible())) {
-    await page.locator('.jp-SideBar [data-id="jp-runlab-panel"]').click();
-  }
-  await expect(panel).toBeVisible();
+interface ILabWindow {
+  jupyterapp: { commands: { execute(id: string, args?: unknown): Promise<unknown> } };
 }
 
+/** Run a JupyterLab command, as the command palette would. */
+export async function runCommand(page: Page, id: string, args: unknown = {}): Promise<void> {
+  await page.evaluate(([id, args]) => (window as unknown as ILabWindow).jupyterapp.commands.execute(id as string, args), [id, args]);
+}
+
+/** Open the Runlab sidebar panel with its command (idempotent, unlike clicking the tab). */
+export async function openRunlabPanel(page: Page): Promise<void> {
+  await runCommand(page, 'runlab:open-panel');
+  await expect(page.locator('#jp-runlab-panel')).toBeVisible();
+}
+
+const SCREENSHOTS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'screenshots');
+
+/** Saved for people to look at (ui-tests/screenshots, not committed). */
 export async function screenshot(page: Page, name: string): Promise<void> {
-  fs.mkdirSync(path.join(__dirname, '..', 'screenshots'), { recursive: true });
-  await page.screenshot({ path: path.join(__dirname, '..', 'screenshots', `${name}.png`) });
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
 }

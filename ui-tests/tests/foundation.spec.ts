@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, openRunlabPanel, screenshot, test } from './fixtures';
+import { expect, openRunlabPanel, runCommand, screenshot, test } from './fixtures';
 
 test('the panel shows connected, notices the server stopping and reconnects', async ({ page, runlab }) => {
   await runlab.open(page, 'lab/tree/demo.ipynb');
@@ -80,12 +80,7 @@ test('activation time is measured and printed; the panel reads well in the dark 
     ['connection', 'kernel', 'panel', 'projects', 'statusbar'].map(id => `runlab:activate:runlab:${id}`).sort()
   );
 
-  await page.evaluate(() =>
-    (window as unknown as { jupyterapp: { commands: { execute(id: string, args: unknown): Promise<unknown> } } }).jupyterapp.commands.execute(
-      'apputils:change-theme',
-      { theme: 'JupyterLab Dark' }
-    )
-  );
+  await runCommand(page, 'apputils:change-theme', { theme: 'JupyterLab Dark' });
   await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', 'false');
   const status = page.locator('#jp-runlab-panel .jp-runlab-ConnectionStatus');
   await expect(status).toHaveAttribute('data-status', 'connected');
@@ -94,10 +89,5 @@ test('activation time is measured and printed; the panel reads well in the dark 
   const [r, g, b] = color.match(/\d+/g)!.map(Number);
   expect((r + g + b) / 3).toBeGreaterThan(150);
   await screenshot(page, 'panel-connected-dark');
-  await page.evaluate(() =>
-    (window as unknown as { jupyterapp: { commands: { execute(id: string, args: unknown): Promise<unknown> } } }).jupyterapp.commands.execute(
-      'apputils:change-theme',
-      { theme: 'JupyterLab Light' }
-    )
-  );
+  await runCommand(page, 'apputils:change-theme', { theme: 'JupyterLab Light' });
 });
