@@ -144,6 +144,7 @@ export function writeSettingsDefaults({ serverUrl, token, project }) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const overrides = readJson(file) ?? {};
   overrides['runlab:connection'] = { serverUrl, token, project };
+  overrides['runlab:panel'] = { showOnStart: true };
   fs.writeFileSync(file, JSON.stringify(overrides, null, 2) + '\n', { mode: 0o600 });
 }
 

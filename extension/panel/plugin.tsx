@@ -1,6 +1,7 @@
 /** runlab:panel — the Runlab left sidebar: connection, current project, kernel client. */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, ReactWidget } from '@jupyterlab/apputils';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { SidePanel } from '@jupyterlab/ui-components';
 import React from 'react';
 import { measureActivation } from '../activation';
@@ -16,7 +17,7 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
   description: 'The Runlab sidebar panel.',
   autoStart: true,
   requires: [IRunlabConnection, ICurrentProject],
-  optional: [IKernelClients, ILayoutRestorer, ICommandPalette],
+  optional: [IKernelClients, ILayoutRestorer, ICommandPalette, ISettingRegistry],
   activate: measureActivation(
     PluginIDs.panel,
     (
@@ -25,7 +26,8 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
       project: ICurrentProject,
       kernels: IKernelClients | null,
       restorer: ILayoutRestorer | null,
-      palette: ICommandPalette | null
+      palette: ICommandPalette | null,
+      registry: ISettingRegistry | null
     ) => {
       const panel = new SidePanel();
       panel.id = 'jp-runlab-panel';
@@ -54,6 +56,16 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
         execute: () => app.shell.activateById(panel.id)
       });
       palette?.addItem({ command: CommandIDs.openPanel, category: 'Runlab' });
+
+      if (registry) {
+        void Promise.all([app.restored, registry.load(PluginIDs.panel)])
+          .then(([, settings]) => {
+            if (settings.composite.showOnStart === true) {
+              app.shell.activateById(panel.id);
+            }
+          })
+          .catch(reason => console.error('Runlab: could not load panel settings', reason));
+      }
     }
   )
 };
