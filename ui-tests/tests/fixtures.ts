@@ -21,6 +21,8 @@ export interface RunlabFixture {
   labUrl: string;
   labToken: string;
   serverUrl: string;
+  /** The companion server's local admin token (a user token). */
+  serverToken: string;
   rootDir: string;
   /** Open a JupyterLab path (e.g. `lab/tree/demo.ipynb`) logged in. */
   open(page: Page, labPath: string): Promise<void>;
@@ -64,51 +66,57 @@ export const test = base.extend<object, { runlab: RunlabFixture }>({
       const serverPort = await freePort();
       const serverLog = path.join(temp, 'server.log');
       let server = await startCompanionServer({ dataDir, port: serverPort, logFile: serverLog });
-      await ensureProject(server.url, server.token, 'demo');
-      seedWorkspace(rootDir);
-      writeKernelWithoutRunlab(jupyterPath);
-      // The user's settings, as the sign-in dialog would write them.
-      fs.mkdirSync(path.join(settingsDir, 'runlab'), { recursive: true });
-      fs.writeFileSync(
-        path.join(settingsDir, 'runlab', 'connection.jupyterlab-settings'),
-        JSON.stringify({ serverUrl: server.url, token: server.token, project: 'demo' })
-      );
-      fs.mkdirSync(path.join(settingsDir, '@jupyterlab', 'apputils-extension'), { recursive: true });
-      fs.writeFileSync(
-        path.join(settingsDir, '@jupyterlab', 'apputils-extension', 'notification.jupyterlab-settings'),
-        JSON.stringify({ fetchNews: 'false', checkForUpdates: false })
-      );
-      const lab = await startJupyterLab({
-        rootDir,
-        port: await freePort(),
-        logFile: path.join(temp, 'jupyterlab.log'),
-        env: {
-          JUPYTERLAB_SETTINGS_DIR: settingsDir,
-          JUPYTERLAB_WORKSPACES_DIR: path.join(temp, 'workspaces'),
-          JUPYTER_PATH: jupyterPath
-        },
-        extraArgs: ['--LabApp.expose_app_in_browser=True']
-      });
-      await use({
-        labUrl: lab.url,
-        labToken: lab.token,
-        serverUrl: server.url,
-        rootDir,
-        open: async (page, labPath) => {
-          // `reset` starts from an empty workspace, so no test sees the layout of the one before.
-          await page.goto(`${lab.url}/${labPath}?reset&token=${lab.token}`);
-          await page.locator('#jp-main-dock-panel').waitFor();
-          await page.waitForFunction(() => (window as unknown as { jupyterapp?: unknown }).jupyterapp !== undefined);
-          await page.evaluate(() => (window as unknown as { jupyterapp: { restored: Promise<void> } }).jupyterapp.restored);
-        },
-        stopServer: () => server.stop(),
-        startServer: async () => {
-          server = await startCompanionServer({ dataDir, port: serverPort, logFile: serverLog });
-        }
-      });
-      await lab.stop();
-      await server.stop();
-      fs.rmSync(temp, { recursive: true, force: true });
+      let lab: Awaited<ReturnType<typeof startJupyterLab>> | null = null;
+      try {
+        await ensureProject(server.url, server.token, 'demo');
+        seedWorkspace(rootDir);
+        writeKernelWithoutRunlab(jupyterPath);
+        // The user's settings, as the sign-in dialog would write them.
+        fs.mkdirSync(path.join(settingsDir, 'runlab'), { recursive: true });
+        fs.writeFileSync(
+          path.join(settingsDir, 'runlab', 'connection.jupyterlab-settings'),
+          JSON.stringify({ serverUrl: server.url, token: server.token, project: 'demo' })
+        );
+        fs.mkdirSync(path.join(settingsDir, '@jupyterlab', 'apputils-extension'), { recursive: true });
+        fs.writeFileSync(
+          path.join(settingsDir, '@jupyterlab', 'apputils-extension', 'notification.jupyterlab-settings'),
+          JSON.stringify({ fetchNews: 'false', checkForUpdates: false })
+        );
+        const started = await startJupyterLab({
+          rootDir,
+          port: await freePort(),
+          logFile: path.join(temp, 'jupyterlab.log'),
+          env: {
+            JUPYTERLAB_SETTINGS_DIR: settingsDir,
+            JUPYTERLAB_WORKSPACES_DIR: path.join(temp, 'workspaces'),
+            JUPYTER_PATH: jupyterPath
+          },
+          extraArgs: ['--LabApp.expose_app_in_browser=True']
+        });
+        lab = started;
+        await use({
+          labUrl: started.url,
+          labToken: started.token,
+          serverUrl: server.url,
+          serverToken: server.token,
+          rootDir,
+          open: async (page, labPath) => {
+            // `reset` starts from an empty workspace, so no test sees the layout of the one before.
+            await page.goto(`${started.url}/${labPath}?reset&token=${started.token}`);
+            await page.locator('#jp-main-dock-panel').waitFor();
+            await page.waitForFunction(() => (window as unknown as { jupyterapp?: unknown }).jupyterapp !== undefined);
+            await page.evaluate(() => (window as unknown as { jupyterapp: { restored: Promise<void> } }).jupyterapp.restored);
+          },
+          stopServer: () => server.stop(),
+          startServer: async () => {
+            server = await startCompanionServer({ dataDir, port: serverPort, logFile: serverLog });
+          }
+        });
+      } finally {
+        await lab?.stop();
+        await server.stop();
+        fs.rmSync(temp, { recursive: true, force: true });
+      }
     },
     { scope: 'worker', timeout: 120_000 }
   ]

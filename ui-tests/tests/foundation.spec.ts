@@ -61,6 +61,31 @@ test('a kernel without the runlab package gets the exact pip command', async ({ 
   await screenshot(page, 'panel-missing-package');
 });
 
+test('signing in with a wrong token says so; the right token connects again', async ({ page, runlab }) => {
+  await runlab.open(page, 'lab');
+  await openRunlabPanel(page);
+  const status = page.locator('#jp-runlab-panel .jp-runlab-ConnectionStatus');
+  await expect(status).toHaveAttribute('data-status', 'connected');
+
+  const signIn = async (token: string) => {
+    await page.locator('#jp-runlab-panel').getByRole('button', { name: 'Sign in…' }).click();
+    const dialog = page.locator('.jp-Dialog');
+    await expect(dialog.getByLabel('Server URL')).toHaveValue(runlab.serverUrl);
+    await dialog.getByLabel('Access token').fill(token);
+    await dialog.getByRole('button', { name: 'Sign in' }).click();
+    await expect(dialog).toBeHidden();
+  };
+
+  await signIn('rl_u_not-a-real-token');
+  await expect(status).toHaveAttribute('data-status', 'unauthorized');
+  await expect(page.locator('#jp-runlab-panel')).toContainText('runlab token create');
+  await expect(page.locator('.jp-runlab-StatusItem')).toContainText('Not authorized');
+  await screenshot(page, 'panel-unauthorized');
+
+  await signIn(runlab.serverToken);
+  await expect(status).toHaveAttribute('data-status', 'connected');
+});
+
 test('activation time is measured and printed; the panel reads well in the dark theme', async ({ page, runlab }) => {
   await runlab.open(page, 'lab/tree/demo.ipynb');
   await openRunlabPanel(page);
