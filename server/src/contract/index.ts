@@ -140,16 +140,282 @@ export type ProjectListResponse = z.infer<typeof ProjectListResponse>;
 export const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
 
 // ---------------------------------------------------------------------------------------------
+// runs: params, metric series, tags, inputs/outputs, artifacts, snapshot, environment
+
+export const RunStatus = z.enum(['running', 'finished', 'failed', 'killed']);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+/** Keys of params, metrics and tags: what MLflow accepts, so both clients interoperate. */
+export const LogKey = z
+  .string()
+  .min(1)
+  .max(250)
+  .regex(/^[\w\-. /:]+$/, 'use letters, digits, spaces and _ - . / :');
+
+/** Params are kept as strings (MLflow semantics); the client stringifies numbers and bools. */
+export const ParamValue = z.string().max(6000);
+export const TagValue = z.string().max(8000);
+
+export const MetricSummary = z.strictObject({
+  latest: z.number(),
+  /** Step of the latest point (the point with the greatest step, then the latest time). */
+  step: z.number().int(),
+  min: z.number(),
+  max: z.number(),
+  count: z.number().int(),
+  updatedAt: z.string()
+});
+export type MetricSummary = z.infer<typeof MetricSummary>;
+
+export const RunIO = z.strictObject({
+  /** `path`: a file or folder; `dataset`: `name@version`; `artifact`: a file stored with the run. */
+  kind: z.enum(['path', 'dataset', 'artifact']),
+  name: z.string().min(1).max(1000),
+  /** Content hash when known (sha256 hex). */
+  digest: z.string().nullable().default(null)
+});
+export type RunIO = z.infer<typeof RunIO>;
+
+export const Artifact = z.strictObject({
+  /** Path relative to the run's artifact root; never absolute, never `..`. */
+  path: z.string(),
+  size: z.number().int(),
+  /** sha256 hex of the content; the blob store is addressed by it. */
+  digest: z.string(),
+  createdAt: z.string()
+});
+export type Artifact = z.infer<typeof Artifact>;
+
+export const RunEnvironment = z.strictObject({
+  python: z.string().max(200),
+  platform: z.string().max(200),
+  hostname: z.string().max(255),
+  /** Installed distributions: name → version. */
+  packages: z.record(z.string().max(200), z.string().max(200))
+});
+export type RunEnvironment = z.infer<typeof RunEnvironment>;
+
+export const RunSnapshot = z.strictObject({
+  /** The commit in the project's git repository holding the notebook and local modules. */
+  commit: z.string(),
+  notebookPath: z.string(),
+  /** Every file in the commit (the notebook and the local modules the kernel imported). */
+  files: z.array(z.string()),
+  /** True when an identical earlier snapshot's commit was reused. */
+  reused: z.boolean()
+});
+export type RunSnapshot = z.infer<typeof RunSnapshot>;
+
+export const RunError = z.strictObject({
+  message: z.string().max(10000),
+  traceback: z.string().max(200000).nullable().default(null)
+});
+
+export const RunSource = z.strictObject({
+  kind: z.enum(['notebook', 'cell', 'script', 'mlflow', 'api']),
+  /** For `cell` runs (`%%track`): the cell's source. */
+  cell: z.string().max(200000).nullable().default(null)
+});
+
+export const Run = z.strictObject({
+  id: z.string(),
+  projectId: z.string(),
+  projectName: z.string(),
+  name: z.string(),
+  status: RunStatus,
+  notebookPath: z.string().nullable(),
+  source: RunSource,
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  params: z.record(z.string(), z.string()),
+  tags: z.record(z.string(), z.string()),
+  metrics: z.record(z.string(), MetricSummary),
+  inputs: z.array(RunIO),
+  outputs: z.array(RunIO),
+  artifacts: z.array(Artifact),
+  snapshot: RunSnapshot.nullable(),
+  /** Left out (null) in run lists; present when getting one run. */
+  environment: RunEnvironment.nullable(),
+  error: RunError.nullable(),
+  /** The browser tab whose kernel started the run; that tab sends the notebook snapshot. */
+  frontendId: z.string().nullable()
+});
+export type Run = z.infer<typeof Run>;
+
+export const CreateRunRequest = z.strictObject({
+  /** Project name; created on first use. */
+  project: ProjectName,
+  name: z.string().max(250).optional(),
+  params: z.record(LogKey, ParamValue).default({}),
+  tags: z.record(LogKey, TagValue).default({}),
+  notebookPath: z.string().max(1000).nullable().default(null),
+  source: RunSource.default({ kind: 'api', cell: null }),
+  environment: RunEnvironment.nullable().default(null),
+  frontendId: z.string().max(100).nullable().default(null),
+  /** Client-side start time (ISO 8601), so queued creates keep the real time. */
+  startedAt: z.iso.datetime({ offset: true }).optional()
+});
+export type CreateRunRequest = z.input<typeof CreateRunRequest>;
+
+export const UpdateRunRequest = z.strictObject({
+  name: z.string().max(250).optional(),
+  status: RunStatus.optional(),
+  endedAt: z.iso.datetime({ offset: true }).optional(),
+  error: RunError.nullable().optional()
+});
+export type UpdateRunRequest = z.input<typeof UpdateRunRequest>;
+
+export const MetricPointInput = z.strictObject({
+  key: LogKey,
+  value: z.number(),
+  /** Omitted: one more than the key's latest step (0 for the first point). */
+  step: z.number().int().min(0).optional(),
+  /** Milliseconds since the epoch; omitted: the server's time. */
+  timestamp: z.number().int().min(0).optional()
+});
+export type MetricPointInput = z.infer<typeof MetricPointInput>;
+
+/**
+ * One batch from a client. The idempotency key makes retries safe: a batch whose key the run
+ * has already seen is acknowledged and not applied again.
+ */
+export const LogBatchRequest = z.strictObject({
+  idempotencyKey: z.string().min(8).max(100),
+  params: z.record(LogKey, ParamValue).default({}),
+  tags: z.record(LogKey, TagValue).default({}),
+  metrics: z.array(MetricPointInput).max(100000).default([]),
+  inputs: z.array(RunIO).max(1000).default([]),
+  outputs: z.array(RunIO).max(1000).default([])
+});
+export type LogBatchRequest = z.input<typeof LogBatchRequest>;
+
+export const LogBatchResponse = z.strictObject({
+  /** Points stored by this call (0 for a duplicate). */
+  stored: z.number().int(),
+  duplicate: z.boolean()
+});
+export type LogBatchResponse = z.infer<typeof LogBatchResponse>;
+
+/**
+ * Run list filters, each `params.<key><op><value>`, `metrics.<key><op><number>` or
+ * `tags.<key><op><value>`, with op one of = != > >= < <=; repeat `filter` to AND them.
+ * Sort: `startedAt`, `name`, `status`, `metrics.<key>` or `params.<key>`, then `:asc` / `:desc`.
+ */
+export const RunListQuery = z.strictObject({
+  project: z.string().optional(),
+  status: RunStatus.optional(),
+  notebookPath: z.string().optional(),
+  filter: z.union([z.string(), z.array(z.string())]).optional(),
+  sort: z.string().default('startedAt:desc'),
+  limit: z.coerce.number().int().min(1).max(10000).default(100),
+  offset: z.coerce.number().int().min(0).default(0)
+});
+export type RunListQuery = z.input<typeof RunListQuery>;
+
+export const RunListResponse = z.strictObject({
+  runs: z.array(Run),
+  /** All runs matching the filters, ignoring limit/offset. */
+  total: z.number().int()
+});
+export type RunListResponse = z.infer<typeof RunListResponse>;
+
+export const MetricPoint = z.strictObject({
+  step: z.number().int(),
+  value: z.number(),
+  timestamp: z.number().int()
+});
+export type MetricPoint = z.infer<typeof MetricPoint>;
+
+export const MetricHistoryQuery = z.strictObject({
+  /** At most this many points come back (downsampled keeping the shape); full resolution on zoom. */
+  maxPoints: z.coerce.number().int().min(2).max(100000).default(2000),
+  minStep: z.coerce.number().int().optional(),
+  maxStep: z.coerce.number().int().optional()
+});
+
+export const MetricHistoryResponse = z.strictObject({
+  runId: z.string(),
+  key: z.string(),
+  points: z.array(MetricPoint),
+  /** Points in the requested step range before downsampling. */
+  total: z.number().int(),
+  downsampled: z.boolean()
+});
+export type MetricHistoryResponse = z.infer<typeof MetricHistoryResponse>;
+
+export const CompareQuery = z.strictObject({
+  /** Comma-separated run ids, 2 to 100. */
+  ids: z.string().min(1),
+  maxPoints: z.coerce.number().int().min(2).max(100000).default(2000)
+});
+
+export const CompareResponse = z.strictObject({
+  runs: z.array(Run),
+  /** metric key → run id → downsampled points. */
+  series: z.record(z.string(), z.record(z.string(), z.array(MetricPoint)))
+});
+export type CompareResponse = z.infer<typeof CompareResponse>;
+
+export const SnapshotFile = z.strictObject({
+  /** Project-relative path; never absolute, never `..`. */
+  path: z.string().min(1).max(1000),
+  content: z.string()
+});
+
+/**
+ * The notebook exactly as the user sees it (unsaved edits included) plus the project-local
+ * modules its kernel imported. Sent by the browser tab that started the run, or by the Python
+ * client for scripts.
+ */
+export const CreateSnapshotRequest = z.strictObject({
+  notebookPath: z.string().min(1).max(1000),
+  /** nbformat JSON of a notebook, or null when the run came from a script (in `files`). */
+  notebook: z.record(z.string(), z.unknown()).nullable().default(null),
+  files: z.array(SnapshotFile).max(1000).default([])
+});
+export type CreateSnapshotRequest = z.input<typeof CreateSnapshotRequest>;
+
+export const SnapshotNotebookResponse = z.strictObject({
+  commit: z.string(),
+  notebookPath: z.string(),
+  notebook: z.record(z.string(), z.unknown())
+});
+export type SnapshotNotebookResponse = z.infer<typeof SnapshotNotebookResponse>;
+
+export const ArtifactPathQuery = z.strictObject({ path: z.string().min(1).max(1000) });
+
+/** Live metric points for one run, coalesced to at most 10 messages a second. */
+export const RunMetricsEvent = z.strictObject({
+  runId: z.string(),
+  projectId: z.string(),
+  metrics: z.record(z.string(), MetricSummary),
+  points: z.array(MetricPoint.extend({ key: z.string() }))
+});
+export type RunMetricsEvent = z.infer<typeof RunMetricsEvent>;
+
+// ---------------------------------------------------------------------------------------------
 // socket.io events, named domain:verb
 
 export interface ServerToClientEvents {
   'project:created': (project: Project) => void;
   'project:updated': (project: Project) => void;
   'project:deleted': (payload: { id: string }) => void;
+  /** To the project's room. */
+  'run:created': (run: Run) => void;
+  /** To the project's room: status, name, params, tags, inputs/outputs, artifacts or snapshot changed. */
+  'run:updated': (run: Run) => void;
+  'run:deleted': (payload: { id: string; projectId: string }) => void;
+  /** To the project's room and the run's room; coalesced to ≤ 10 per second per run. */
+  'run:metrics': (payload: RunMetricsEvent) => void;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface ClientToServerEvents {}
+/** Rooms: a client joins a project to see its runs live, and a run to stream its points. */
+export interface ClientToServerEvents {
+  'project:join': (payload: { projectId: string }) => void;
+  'project:leave': (payload: { projectId: string }) => void;
+  'run:join': (payload: { runId: string }) => void;
+  'run:leave': (payload: { runId: string }) => void;
+}
 
 /** socket.io handshake: `io(url, { auth: { token } })`. */
 export const SocketAuth = z.strictObject({ token: z.string().min(1) });
