@@ -3,6 +3,8 @@ import { connectionPlugin } from './connection/plugin';
 import { kernelPlugin } from './kernel/plugin';
 import { panelPlugin } from './panel/plugin';
 import { projectsPlugin } from './projects/plugin';
+import { runsPlugin } from './runs/plugin';
+import { snapshotsPlugin } from './snapshots/plugin';
 import { statusbarPlugin } from './statusbar/plugin';
 
-export default [connectionPlugin, projectsPlugin, kernelPlugin, panelPlugin, statusbarPlugin];
+export default [connectionPlugin, projectsPlugin, kernelPlugin, panelPlugin, statusbarPlugin, runsPlugin, snapshotsPlugin];

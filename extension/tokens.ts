@@ -3,8 +3,9 @@
  * tokens, never on the concrete classes.
  */
 import { Token } from '@lumino/coreutils';
+import { IDisposable } from '@lumino/disposable';
 import { ISignal } from '@lumino/signaling';
-import type { Project, WhoAmIResponse } from '../server/src/contract';
+import type { Project, Run, WhoAmIResponse } from '../server/src/contract';
 
 export namespace CommandIDs {
   export const openPanel = 'runlab:open-panel';
@@ -12,6 +13,11 @@ export namespace CommandIDs {
   export const signIn = 'runlab:sign-in';
   export const openSettings = 'runlab:open-settings';
   export const reattachKernel = 'runlab:reattach-kernel';
+  export const openRuns = 'runlab:open-runs';
+  export const openRun = 'runlab:open-run';
+  export const compareRuns = 'runlab:compare-runs';
+  export const openSnapshot = 'runlab:open-snapshot';
+  export const restoreSnapshot = 'runlab:restore-snapshot';
 }
 
 /** Plugin ids double as settings ids: `runlab:<feature>` ↔ `schema/<feature>.json`. */
@@ -21,6 +27,8 @@ export namespace PluginIDs {
   export const statusbar = 'runlab:statusbar';
   export const kernel = 'runlab:kernel';
   export const projects = 'runlab:projects';
+  export const runs = 'runlab:runs';
+  export const snapshots = 'runlab:snapshots';
 }
 
 /** What the user set in Settings → Runlab (or what `npm start` provided as defaults). */
@@ -47,6 +55,9 @@ export interface IConnectionState {
   message: string;
 }
 
+/** A socket.io room on the companion server: a project's runs, or one run's metric points. */
+export type Room = { projectId: string } | { runId: string };
+
 /** Live events from the companion server, forwarded from socket.io. */
 export interface IServerEvent {
   name: string;
@@ -62,6 +73,10 @@ export interface IRunlabConnection {
   request<T>(path: string, init?: RequestInit): Promise<T>;
   /** Drop the current connection and connect again (after settings change or on demand). */
   reconnect(): void;
+  /** Receive a room's events while the returned handle lives; joined again after reconnects. */
+  join(room: Room): IDisposable;
+  /** Identifies this browser tab; kernels started here pass it on, so this tab snapshots their runs. */
+  readonly frontendId: string;
 }
 
 export const IRunlabConnection = new Token<IRunlabConnection>(
@@ -104,4 +119,22 @@ export interface IKernelClients {
 export const IKernelClients = new Token<IKernelClients>(
   'runlab:IKernelClients',
   'Whether the Runlab Python client is loaded in each notebook kernel.'
+);
+
+export interface IRunsModel {
+  /** Runs of the current project, newest first, kept live. */
+  readonly runs: readonly Run[];
+  readonly total: number;
+  readonly loading: boolean;
+  readonly error: string | null;
+  readonly changed: ISignal<IRunsModel, void>;
+  /** Recent points per run and metric key, for sparklines. */
+  sparkline(runId: string, key: string): readonly number[];
+  loadSparkline(runId: string, key: string): Promise<void>;
+  refresh(): Promise<void>;
+}
+
+export const IRunsModel = new Token<IRunsModel>(
+  'runlab:IRunsModel',
+  'The runs of the current Runlab project, updated live.'
 );

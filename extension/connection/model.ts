@@ -5,6 +5,8 @@
  * away and comes back. Each (re)connect is followed by a REST check of the server's version and
  * of who the token belongs to, so the state names exactly what a user must fix.
  */
+import { UUID } from '@lumino/coreutils';
+import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 import { io, Socket } from 'socket.io-client';
 import type {
@@ -18,7 +20,8 @@ import {
   IConnectionSettings,
   IConnectionState,
   IRunlabConnection,
-  IServerEvent
+  IServerEvent,
+  Room
 } from '../tokens';
 import { EXTENSION_VERSION, isCompatibleVersion } from '../version';
 
@@ -57,6 +60,39 @@ export class ConnectionModel implements IRunlabConnection {
     }
   }
 
+  join(room: Room): IDisposable {
+    const key = 'projectId' in room ? `project:${room.projectId}` : `run:${room.runId}`;
+    const count = this._rooms.get(key)?.count ?? 0;
+    this._rooms.set(key, { room, count: count + 1 });
+    if (count === 0) {
+      this._emitJoin(room, true);
+    }
+    return new DisposableDelegate(() => {
+      const entry = this._rooms.get(key);
+      if (!entry) {
+        return;
+      }
+      if (entry.count > 1) {
+        entry.count -= 1;
+      } else {
+        this._rooms.delete(key);
+        this._emitJoin(room, false);
+      }
+    });
+  }
+
+  private _emitJoin(room: Room, join: boolean): void {
+    const socket = this._socket;
+    if (!socket?.connected) {
+      return; // joined on the next connect
+    }
+    if ('projectId' in room) {
+      socket.emit(join ? 'project:join' : 'project:leave', { projectId: room.projectId });
+    } else {
+      socket.emit(join ? 'run:join' : 'run:leave', { runId: room.runId });
+    }
+  }
+
   request<T>(path: string, init?: RequestInit): Promise<T> {
     return requestAPI<T>(this._settings, path, init);
   }
@@ -79,7 +115,13 @@ export class ConnectionModel implements IRunlabConnection {
       reconnectionDelayMax: 3000,
       timeout: 5000
     });
-    socket.on('connect', () => void this._verify());
+    socket.on('connect', () => {
+      // Rooms do not survive a reconnect on the server side: join them again.
+      for (const { room } of this._rooms.values()) {
+        this._emitJoin(room, true);
+      }
+      void this._verify();
+    });
     socket.on('disconnect', reason => {
       if (reason !== 'io client disconnect') {
         this._setUnreachable();
@@ -199,6 +241,8 @@ export class ConnectionModel implements IRunlabConnection {
     }
   }
 
+  readonly frontendId = UUID.uuid4();
+  private _rooms = new Map<string, { room: Room; count: number }>();
   private _settings: IConnectionSettings;
   private _state: IConnectionState;
   private _socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;

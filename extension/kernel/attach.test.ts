@@ -11,7 +11,7 @@ describe('attachExpression', () => {
   it('passes awkward values through to Python unchanged', () => {
     const settings = { serverUrl: 'http://127.0.0.1:8765', token: `rl_u_a"b'c\\d`, project: 'démo' };
     const notebookPath = 'folder with spaces/"quoted" ünïcode\n.ipynb';
-    const expression = attachExpression(settings, notebookPath);
+    const expression = attachExpression(settings, notebookPath, 'tab-1');
     expect(expression.startsWith("__import__('runlab')._kernel_attach(")).toBe(true);
     // Evaluate the same call with dict() in place of the client, in a real Python.
     const probe = expression.replace("__import__('runlab')._kernel_attach", 'dict');
@@ -20,7 +20,8 @@ describe('attachExpression', () => {
       url: settings.serverUrl,
       token: settings.token,
       project: settings.project,
-      notebook_path: notebookPath
+      notebook_path: notebookPath,
+      frontend_id: 'tab-1'
     });
   });
 });

@@ -11,11 +11,12 @@ export function pythonString(value: string): string {
   return JSON.stringify(value);
 }
 
-export function attachExpression(settings: IConnectionSettings, notebookPath: string): string {
+export function attachExpression(settings: IConnectionSettings, notebookPath: string, frontendId: string): string {
   return (
     "__import__('runlab')._kernel_attach(" +
     `url=${pythonString(settings.serverUrl)}, token=${pythonString(settings.token)}, ` +
-    `project=${pythonString(settings.project)}, notebook_path=${pythonString(notebookPath)})`
+    `project=${pythonString(settings.project)}, notebook_path=${pythonString(notebookPath)}, ` +
+    `frontend_id=${pythonString(frontendId)})`
   );
 }
 
@@ -23,7 +24,7 @@ type ExpressionResult =
   | { status: 'ok'; data: Record<string, unknown> }
   | { status: 'error'; ename: string; evalue: string };
 
-async function evaluate(kernel: Kernel.IKernelConnection, expression: string): Promise<ExpressionResult> {
+export async function evaluate(kernel: Kernel.IKernelConnection, expression: string): Promise<ExpressionResult> {
   const future = kernel.requestExecute(
     { code: '', silent: true, store_history: false, user_expressions: { value: expression } },
     true
@@ -42,7 +43,8 @@ async function evaluate(kernel: Kernel.IKernelConnection, expression: string): P
 export async function attachKernel(
   kernel: Kernel.IKernelConnection,
   settings: IConnectionSettings,
-  notebookPath: string
+  notebookPath: string,
+  frontendId: string
 ): Promise<IKernelClientState> {
   const info = await kernel.info;
   if (info.language_info.name !== 'python') {
@@ -54,7 +56,7 @@ export async function attachKernel(
       message: `Runlab's client is for Python kernels; this kernel runs ${info.language_info.name}.`
     };
   }
-  const result = await evaluate(kernel, attachExpression(settings, notebookPath));
+  const result = await evaluate(kernel, attachExpression(settings, notebookPath, frontendId));
   if (result.status === 'ok') {
     // The client answers with a JSON rendering: {"version": "0.1.0", "magics": true}.
     const answer = (result.data['application/json'] ?? {}) as { version?: string; error?: string };

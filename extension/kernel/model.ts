@@ -53,7 +53,7 @@ export class KernelClientsModel implements IKernelClients {
       message: 'Loading the Runlab client into the kernel…'
     });
     try {
-      this._set(panel, await attachKernel(kernel, this._connection.settings, notebookPath));
+      this._set(panel, await attachKernel(kernel, this._connection.settings, notebookPath, this._connection.frontendId));
     } catch (error) {
       this._set(panel, {
         notebookPath,

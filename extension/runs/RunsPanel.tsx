@@ -1,0 +1,167 @@
+/**
+ * The Runs sidebar: the current project's runs (or only the current notebook's), live, with
+ * status, latest metrics and sparklines; select runs to compare. Virtualized, so 10,000 runs
+ * scroll smoothly.
+ */
+import { UseSignal } from '@jupyterlab/ui-components';
+import React, { useEffect, useMemo, useState } from 'react';
+import { FixedSizeList, ListChildComponentProps } from 'react-window';
+import type { Run } from '../../server/src/contract';
+import { IRunsModel } from '../tokens';
+import { formatDuration, latest, metricKeys } from './format';
+import { Sparkline } from './Sparkline';
+
+const ROW_HEIGHT = 54;
+/** Metrics shown per row; the run view shows them all. */
+const ROW_METRICS = 2;
+
+export interface IRunsPanelProps {
+  model: IRunsModel;
+  /** Path of the notebook in focus, for the "This notebook" filter. */
+  currentNotebook: () => string | null;
+  notebookChanged: import('@lumino/signaling').ISignal<unknown, unknown>;
+  openRun(runId: string): void;
+  compare(runIds: string[]): void;
+}
+
+interface IRowData {
+  runs: readonly Run[];
+  keys: string[];
+  selected: ReadonlySet<string>;
+  toggle(id: string): void;
+  model: IRunsModel;
+  openRun(id: string): void;
+}
+
+function RunRow({ index, style, data }: ListChildComponentProps<IRowData>): JSX.Element {
+  const run = data.runs[index];
+  const keys = data.keys.filter(key => key in run.metrics).slice(0, ROW_METRICS);
+  useEffect(() => {
+    keys.forEach(key => void data.model.loadSparkline(run.id, key));
+  }, [run.id, keys.join('\n')]);
+  return (
+    <div style={style} className="jp-runlab-RunRow" data-run-id={run.id} data-status={run.status}>
+      <input
+        type="checkbox"
+        aria-label={`Select ${run.name} to compare`}
+        checked={data.selected.has(run.id)}
+        onChange={() => data.toggle(run.id)}
+      />
+      <button className="jp-runlab-RunRow-main" onClick={() => data.openRun(run.id)} title={`Open ${run.name}`}>
+        <div className="jp-runlab-RunRow-title">
+          <span className={`jp-runlab-RunStatus jp-runlab-mod-${run.status}`} title={run.status} />
+          <span className="jp-runlab-RunRow-name">{run.name}</span>
+          <span className="jp-runlab-RunRow-time">{formatDuration(run)}</span>
+        </div>
+        <div className="jp-runlab-RunRow-metrics">
+          {keys.map(key => (
+            <span key={key} className="jp-runlab-RunRow-metric" data-metric={key}>
+              <span className="jp-runlab-RunRow-metricKey">{key}</span>
+              <span className="jp-runlab-RunRow-metricValue">{latest(run.metrics[key])}</span>
+              <Sparkline values={data.model.sparkline(run.id, key)} />
+            </span>
+          ))}
+          {keys.length === 0 && <span className="jp-runlab-RunRow-empty">{run.status === 'running' ? 'waiting for metrics…' : 'no metrics'}</span>}
+        </div>
+      </button>
+    </div>
+  );
+}
+
+function useElementHeight(): [React.RefObject<HTMLDivElement>, number] {
+  const ref = React.useRef<HTMLDivElement>(null);
+  const [height, setHeight] = useState(400);
+  useEffect(() => {
+    if (!ref.current) {
+      return;
+    }
+    const observer = new ResizeObserver(entries => setHeight(Math.max(100, entries[0].contentRect.height)));
+    observer.observe(ref.current);
+    return () => observer.disconnect();
+  }, []);
+  return [ref, height];
+}
+
+function RunsList(props: IRunsPanelProps & { scope: 'notebook' | 'project' }): JSX.Element {
+  const { model } = props;
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [listRef, height] = useElementHeight();
+  const notebook = props.currentNotebook();
+  const runs = useMemo(
+    () => (props.scope === 'notebook' ? model.runs.filter(run => run.notebookPath === notebook) : model.runs),
+    [model.runs, props.scope, notebook]
+  );
+  const keys = useMemo(() => metricKeys(runs.slice(0, 200)), [runs]);
+  const toggle = (id: string) =>
+    setSelected(previous => {
+      const next = new Set(previous);
+      next.has(id) ? next.delete(id) : next.add(id);
+      return next;
+    });
+  const chosen = runs.filter(run => selected.has(run.id)).map(run => run.id);
+  return (
+    <>
+      <div className="jp-runlab-RunsToolbar">
+        <span className="jp-runlab-RunsCount">
+          {runs.length} run{runs.length === 1 ? '' : 's'}
+        </span>
+        <button
+          className="jp-Button jp-mod-styled jp-mod-accept jp-runlab-CompareButton"
+          disabled={chosen.length < 2}
+          title={chosen.length < 2 ? 'Select two or more runs to compare' : `Compare ${chosen.length} runs`}
+          onClick={() => props.compare(chosen)}
+        >
+          Compare{chosen.length ? ` (${chosen.length})` : ''}
+        </button>
+      </div>
+      {model.error && <p className="jp-runlab-Message">{model.error}</p>}
+      <div className="jp-runlab-RunsList" ref={listRef} role="list" aria-label="Runs">
+        {runs.length === 0 && !model.loading ? (
+          <p className="jp-runlab-Message">
+            {props.scope === 'notebook'
+              ? 'No runs from this notebook yet. Start one with `runlab.start()` or a `%%track` cell.'
+              : 'No runs in this project yet.'}
+          </p>
+        ) : (
+          <FixedSizeList
+            height={height}
+            width="100%"
+            itemCount={runs.length}
+            itemSize={ROW_HEIGHT}
+            itemData={{ runs, keys, selected, toggle, model, openRun: props.openRun }}
+            itemKey={(index, data) => data.runs[index].id}
+            overscanCount={8}
+          >
+            {RunRow}
+          </FixedSizeList>
+        )}
+      </div>
+    </>
+  );
+}
+
+export function RunsPanelView(props: IRunsPanelProps): JSX.Element {
+  const [scope, setScope] = useState<'notebook' | 'project'>('project');
+  return (
+    <div className="jp-runlab-RunsPanelBody">
+      <div className="jp-runlab-Segmented" role="radiogroup" aria-label="Which runs">
+        {(['project', 'notebook'] as const).map(value => (
+          <button
+            key={value}
+            role="radio"
+            aria-checked={scope === value}
+            className={scope === value ? 'jp-mod-active' : ''}
+            onClick={() => setScope(value)}
+          >
+            {value === 'project' ? 'Project' : 'This notebook'}
+          </button>
+        ))}
+      </div>
+      <UseSignal signal={props.notebookChanged}>
+        {() => (
+          <UseSignal signal={props.model.changed}>{() => <RunsList {...props} scope={scope} />}</UseSignal>
+        )}
+      </UseSignal>
+    </div>
+  );
+}

@@ -1,0 +1,114 @@
+/**
+ * Metric charts (recharts). This module is loaded lazily, on the first chart shown, so chart
+ * code adds nothing to JupyterLab's start-up.
+ */
+import React, { useState } from 'react';
+import {
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ReferenceArea,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis
+} from 'recharts';
+import type { MetricPoint } from '../../server/src/contract';
+import { formatNumber } from './format';
+
+export const SERIES_COLORS = 10;
+const seriesColor = (index: number) => `var(--jp-runlab-series-${index % SERIES_COLORS})`;
+
+const axisProps = {
+  stroke: 'var(--jp-ui-font-color2)',
+  tick: { fill: 'var(--jp-ui-font-color2)', fontSize: 11 }
+};
+
+const tooltipStyle = {
+  contentStyle: {
+    background: 'var(--jp-layout-color1)',
+    border: '1px solid var(--jp-border-color1)',
+    color: 'var(--jp-ui-font-color1)',
+    fontSize: 12
+  },
+  labelFormatter: (step: number) => `step ${step}`,
+  formatter: (value: number) => formatNumber(value)
+};
+
+interface IZoomProps {
+  /** Called with the step range the user dragged across. */
+  onZoom?(fromStep: number, toStep: number): void;
+}
+
+/** Drag across the chart to pick a step range. */
+function useDragRange(onZoom?: (from: number, to: number) => void) {
+  const [from, setFrom] = useState<number | null>(null);
+  const [to, setTo] = useState<number | null>(null);
+  return {
+    area: from !== null && to !== null ? <ReferenceArea x1={from} x2={to} strokeOpacity={0.3} fill="var(--jp-brand-color2)" fillOpacity={0.3} /> : null,
+    handlers: {
+      onMouseDown: (e: { activeLabel?: string | number } | null) => e?.activeLabel !== undefined && setFrom(Number(e.activeLabel)),
+      onMouseMove: (e: { activeLabel?: string | number } | null) => from !== null && e?.activeLabel !== undefined && setTo(Number(e.activeLabel)),
+      onMouseUp: () => {
+        if (from !== null && to !== null && from !== to) {
+          onZoom?.(from, to);
+        }
+        setFrom(null);
+        setTo(null);
+      }
+    }
+  };
+}
+
+export function MetricChart({ points, onZoom, height = 220 }: { points: MetricPoint[]; height?: number } & IZoomProps): JSX.Element {
+  const drag = useDragRange(onZoom);
+  return (
+    <ResponsiveContainer width="100%" height={height}>
+      <LineChart data={points} margin={{ top: 8, right: 16, bottom: 4, left: 0 }} {...drag.handlers}>
+        <CartesianGrid stroke="var(--jp-border-color2)" strokeDasharray="3 3" />
+        <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDataOverflow {...axisProps} />
+        <YAxis domain={['auto', 'auto']} tickFormatter={formatNumber} width={56} {...axisProps} />
+        <Tooltip {...tooltipStyle} />
+        <Line type="linear" dataKey="value" stroke={seriesColor(0)} dot={false} isAnimationActive={false} strokeWidth={1.5} />
+        {drag.area}
+      </LineChart>
+    </ResponsiveContainer>
+  );
+}
+
+export interface ICompareSeries {
+  runId: string;
+  label: string;
+  points: MetricPoint[];
+}
+
+/** One line per run over the same steps. */
+export function CompareChart({ series, onZoom, height = 240 }: { series: ICompareSeries[]; height?: number } & IZoomProps): JSX.Element {
+  const drag = useDragRange(onZoom);
+  return (
+    <ResponsiveContainer width="100%" height={height}>
+      <LineChart margin={{ top: 8, right: 16, bottom: 4, left: 0 }} {...drag.handlers}>
+        <CartesianGrid stroke="var(--jp-border-color2)" strokeDasharray="3 3" />
+        <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDuplicatedCategory={false} {...axisProps} />
+        <YAxis domain={['auto', 'auto']} tickFormatter={formatNumber} width={56} {...axisProps} />
+        <Tooltip {...tooltipStyle} />
+        <Legend wrapperStyle={{ color: 'var(--jp-ui-font-color1)', fontSize: 12 }} />
+        {series.map((s, index) => (
+          <Line
+            key={s.runId}
+            data={s.points}
+            dataKey="value"
+            name={s.label}
+            type="linear"
+            stroke={seriesColor(index)}
+            dot={false}
+            isAnimationActive={false}
+            strokeWidth={1.5}
+          />
+        ))}
+        {drag.area}
+      </LineChart>
+    </ResponsiveContainer>
+  );
+}

@@ -1,0 +1,186 @@
+/**
+ * RunsModel: the current project's runs, newest first, kept live from the project's room.
+ * Metric points arriving live are kept (a short tail per key) for sparklines.
+ */
+import { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+import type { MetricHistoryResponse, Run, RunListResponse, RunMetricsEvent } from '../../server/src/contract';
+import { ICurrentProject, IRunlabConnection, IRunsModel } from '../tokens';
+
+/** How many runs the panel lists; the list is virtualized, so this can be large. */
+export const RUN_LIST_LIMIT = 10000;
+/** Points kept per run and key for a sparkline. */
+const SPARKLINE_POINTS = 40;
+
+export class RunsModel implements IRunsModel, IDisposable {
+  constructor(
+    private readonly _connection: IRunlabConnection,
+    private readonly _project: ICurrentProject
+  ) {
+    _project.changed.connect(this._onProjectChanged, this);
+    _connection.serverEvent.connect((_, event) => this._onServerEvent(event.name, event.payload));
+    this._onProjectChanged();
+  }
+
+  get runs(): readonly Run[] {
+    return this._runs;
+  }
+
+  get total(): number {
+    return this._total;
+  }
+
+  get loading(): boolean {
+    return this._loading;
+  }
+
+  get error(): string | null {
+    return this._error;
+  }
+
+  get changed(): ISignal<IRunsModel, void> {
+    return this._changed;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  sparkline(runId: string, key: string): readonly number[] {
+    return this._sparklines.get(runId)?.get(key) ?? [];
+  }
+
+  /** Fetch a short downsampled history for a sparkline once; live points extend it. */
+  async loadSparkline(runId: string, key: string): Promise<void> {
+    const cacheKey = `${runId}\n${key}`;
+    if (this._sparklineRequested.has(cacheKey)) {
+      return;
+    }
+    this._sparklineRequested.add(cacheKey);
+    try {
+      const history = await this._connection.request<MetricHistoryResponse>(
+        `/api/runs/${encodeURIComponent(runId)}/metrics/${encodeURIComponent(key)}?maxPoints=${SPARKLINE_POINTS}`
+      );
+      const perKey = this._sparklines.get(runId) ?? new Map<string, number[]>();
+      if (!perKey.has(key)) {
+        perKey.set(key, history.points.map(point => point.value));
+        this._sparklines.set(runId, perKey);
+        this._changed.emit();
+      }
+    } catch {
+      // A sparkline is decoration: leave it empty if the history cannot be read.
+    }
+  }
+
+  async refresh(): Promise<void> {
+    const project = this._project.project;
+    if (!project) {
+      this._runs = [];
+      this._total = 0;
+      this._changed.emit();
+      return;
+    }
+    this._loading = true;
+    this._changed.emit();
+    try {
+      const response = await this._connection.request<RunListResponse>(
+        `/api/runs?project=${encodeURIComponent(project.name)}&limit=${RUN_LIST_LIMIT}`
+      );
+      this._runs = response.runs;
+      this._total = response.total;
+      this._error = null;
+    } catch (error) {
+      this._error = `Could not load runs: ${(error as Error).message}`;
+    } finally {
+      this._loading = false;
+      this._changed.emit();
+    }
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._room?.dispose();
+    Signal.clearData(this);
+  }
+
+  private _onProjectChanged(): void {
+    const projectId = this._project.project?.id ?? null;
+    if (projectId !== this._projectId) {
+      this._room?.dispose();
+      this._room = projectId ? this._connection.join({ projectId }) : null;
+      this._projectId = projectId;
+      this._sparklines.clear();
+    }
+    void this.refresh();
+  }
+
+  private _onServerEvent(name: string, payload: unknown): void {
+    switch (name) {
+      case 'run:created': {
+        const run = payload as Run;
+        if (run.projectId === this._projectId && !this._runs.some(r => r.id === run.id)) {
+          this._runs = [run, ...this._runs];
+          this._total += 1;
+          this._changed.emit();
+        }
+        break;
+      }
+      case 'run:updated': {
+        const run = payload as Run;
+        const index = this._runs.findIndex(r => r.id === run.id);
+        if (index >= 0) {
+          // List items leave environment/artifacts out; keep whatever the update brings.
+          this._runs = [...this._runs.slice(0, index), run, ...this._runs.slice(index + 1)];
+          this._changed.emit();
+        }
+        break;
+      }
+      case 'run:deleted': {
+        const { id } = payload as { id: string };
+        if (this._runs.some(r => r.id === id)) {
+          this._runs = this._runs.filter(r => r.id !== id);
+          this._total -= 1;
+          this._sparklines.delete(id);
+          this._changed.emit();
+        }
+        break;
+      }
+      case 'run:metrics': {
+        const event = payload as RunMetricsEvent;
+        const index = this._runs.findIndex(r => r.id === event.runId);
+        if (index < 0) {
+          return;
+        }
+        const run = this._runs[index];
+        this._runs = [
+          ...this._runs.slice(0, index),
+          { ...run, metrics: { ...run.metrics, ...event.metrics } },
+          ...this._runs.slice(index + 1)
+        ];
+        const perKey = this._sparklines.get(event.runId) ?? new Map<string, number[]>();
+        for (const point of event.points) {
+          const values = perKey.get(point.key) ?? [];
+          values.push(point.value);
+          perKey.set(point.key, values.length > SPARKLINE_POINTS ? values.slice(-SPARKLINE_POINTS) : values);
+        }
+        this._sparklines.set(event.runId, perKey);
+        this._changed.emit();
+        break;
+      }
+    }
+  }
+
+  private _runs: Run[] = [];
+  private _total = 0;
+  private _loading = false;
+  private _error: string | null = null;
+  private _projectId: string | null = null;
+  private _room: IDisposable | null = null;
+  private _sparklines = new Map<string, Map<string, number[]>>();
+  private _sparklineRequested = new Set<string>();
+  private _isDisposed = false;
+  private _changed = new Signal<IRunsModel, void>(this);
+}

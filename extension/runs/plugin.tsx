@@ -1,0 +1,119 @@
+/** runlab:runs — the Runs sidebar, the run view and the compare view. */
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette, MainAreaWidget, ReactWidget, WidgetTracker } from '@jupyterlab/apputils';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { SidePanel } from '@jupyterlab/ui-components';
+import React from 'react';
+import { measureActivation } from '../activation';
+import { runlabIcon } from '../icons';
+import { apiUrl } from '../request';
+import { CommandIDs, ICurrentProject, IRunlabConnection, IRunsModel, PluginIDs } from '../tokens';
+import { createCompareView } from './CompareView';
+import { RunsModel } from './model';
+import { RunsPanelView } from './RunsPanel';
+import { createRunView } from './RunView';
+
+/** Right below the Runlab panel in the left sidebar. */
+const RUNS_PANEL_RANK = 601;
+
+/** Download an artifact with the bearer token (a plain link could not send it). */
+async function downloadArtifact(connection: IRunlabConnection, runId: string, path: string): Promise<void> {
+  const response = await fetch(apiUrl(connection.settings.serverUrl, `/api/runs/${encodeURIComponent(runId)}/artifacts?path=${encodeURIComponent(path)}`), {
+    headers: { Authorization: `Bearer ${connection.settings.token}` }
+  });
+  if (!response.ok) {
+    throw new Error(`HTTP ${response.status}`);
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = path.split('/').pop() ?? 'artifact';
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
+  id: PluginIDs.runs,
+  description: 'Runs: a live sidebar list, the run view and the compare view.',
+  autoStart: true,
+  requires: [IRunlabConnection, ICurrentProject],
+  optional: [INotebookTracker, ILayoutRestorer, ICommandPalette],
+  provides: IRunsModel,
+  activate: measureActivation(
+    PluginIDs.runs,
+    (
+      app: JupyterFrontEnd,
+      connection: IRunlabConnection,
+      project: ICurrentProject,
+      notebooks: INotebookTracker | null,
+      restorer: ILayoutRestorer | null,
+      palette: ICommandPalette | null
+    ) => {
+      const model = new RunsModel(connection, project);
+      const views = new WidgetTracker<MainAreaWidget>({ namespace: 'runlab-runs' });
+
+      const panel = new SidePanel();
+      panel.id = 'jp-runlab-runs';
+      panel.addClass('jp-runlab-Panel');
+      panel.addClass('jp-runlab-RunsPanel');
+      panel.title.icon = runlabIcon;
+      panel.title.caption = 'Runlab runs';
+      panel.node.setAttribute('aria-label', 'Runlab runs');
+      panel.header.addWidget(ReactWidget.create(<h2 className="jp-runlab-PanelTitle">Runs</h2>));
+      const body = ReactWidget.create(
+          <RunsPanelView
+            model={model}
+            currentNotebook={() => notebooks?.currentWidget?.context.path ?? null}
+            notebookChanged={(notebooks?.currentChanged ?? model.changed) as never}
+            openRun={runId => void app.commands.execute(CommandIDs.openRun, { runId })}
+            compare={runIds => void app.commands.execute(CommandIDs.compareRuns, { runIds })}
+          />
+      );
+      body.addClass('jp-runlab-RunsPanelHost');
+      panel.addWidget(body);
+      app.shell.add(panel, 'left', { rank: RUNS_PANEL_RANK });
+      restorer?.add(panel, 'runlab-runs');
+
+      app.commands.addCommand(CommandIDs.openRuns, {
+        label: 'Runlab: Show Runs',
+        caption: 'Show the runs of the current project',
+        execute: () => app.shell.activateById(panel.id)
+      });
+      app.commands.addCommand(CommandIDs.openRun, {
+        label: args => (args.runId ? `Open Run ${args.runId}` : 'Runlab: Open Run'),
+        execute: args => {
+          const runId = String(args.runId ?? '');
+          if (!runId) {
+            return;
+          }
+          const existing = views.find(widget => widget.id === `runlab-run-${runId}`);
+          if (existing) {
+            app.shell.activateById(existing.id);
+            return;
+          }
+          const widget = createRunView(connection, runId, {
+            openSnapshot: id => void app.commands.execute(CommandIDs.openSnapshot, { runId: id }),
+            restoreSnapshot: id => void app.commands.execute(CommandIDs.restoreSnapshot, { runId: id }),
+            downloadArtifact: (id, path) => void downloadArtifact(connection, id, path)
+          });
+          void views.add(widget);
+          app.shell.add(widget, 'main');
+        }
+      });
+      app.commands.addCommand(CommandIDs.compareRuns, {
+        label: 'Runlab: Compare Runs',
+        execute: args => {
+          const runIds = (args.runIds as string[] | undefined) ?? [];
+          if (runIds.length < 2) {
+            return;
+          }
+          const widget = createCompareView(connection, runIds);
+          void views.add(widget);
+          app.shell.add(widget, 'main');
+        }
+      });
+      palette?.addItem({ command: CommandIDs.openRuns, category: 'Runlab' });
+      return model;
+    }
+  )
+};

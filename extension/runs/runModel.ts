@@ -1,0 +1,135 @@
+/**
+ * RunViewModel: one run with its metric series, live while the run's room streams points.
+ * Series are downsampled by the server to ≤ 2,000 points; zooming into a step range fetches
+ * that range again at full resolution.
+ */
+import { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+import type { MetricHistoryResponse, MetricPoint, Run, RunMetricsEvent } from '../../server/src/contract';
+import { IRunlabConnection } from '../tokens';
+
+export const MAX_CHART_POINTS = 2000;
+
+export interface ISeries {
+  points: MetricPoint[];
+  /** Points in range on the server before downsampling. */
+  total: number;
+  downsampled: boolean;
+  /** The zoomed step range, or null for the whole series. */
+  zoom: [number, number] | null;
+}
+
+export class RunViewModel implements IDisposable {
+  constructor(
+    private readonly _connection: IRunlabConnection,
+    readonly runId: string
+  ) {
+    this._room = _connection.join({ runId });
+    _connection.serverEvent.connect(this._onServerEvent, this);
+    void this.load();
+  }
+
+  get run(): Run | null {
+    return this._run;
+  }
+
+  get error(): string | null {
+    return this._error;
+  }
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  series(key: string): ISeries | null {
+    return this._series.get(key) ?? null;
+  }
+
+  async load(): Promise<void> {
+    try {
+      this._run = await this._connection.request<Run>(`/api/runs/${encodeURIComponent(this.runId)}`);
+      this._error = null;
+      this._changed.emit();
+      await Promise.all(Object.keys(this._run.metrics).map(key => this._fetch(key, null)));
+    } catch (error) {
+      this._error = `Could not load run ${this.runId}: ${(error as Error).message}`;
+      this._changed.emit();
+    }
+  }
+
+  zoom(key: string, fromStep: number, toStep: number): Promise<void> {
+    const [min, max] = fromStep <= toStep ? [fromStep, toStep] : [toStep, fromStep];
+    return this._fetch(key, [Math.floor(min), Math.ceil(max)]);
+  }
+
+  resetZoom(key: string): Promise<void> {
+    return this._fetch(key, null);
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._room.dispose();
+    Signal.clearData(this);
+  }
+
+  private async _fetch(key: string, zoom: [number, number] | null): Promise<void> {
+    const range = zoom ? `&minStep=${zoom[0]}&maxStep=${zoom[1]}` : '';
+    const history = await this._connection.request<MetricHistoryResponse>(
+      `/api/runs/${encodeURIComponent(this.runId)}/metrics/${encodeURIComponent(key)}?maxPoints=${MAX_CHART_POINTS}${range}`
+    );
+    this._series.set(key, { points: history.points, total: history.total, downsampled: history.downsampled, zoom });
+    this._changed.emit();
+  }
+
+  private _onServerEvent(_: unknown, event: { name: string; payload: unknown }): void {
+    if (event.name === 'run:updated' && (event.payload as Run).id === this.runId) {
+      const update = event.payload as Run;
+      // Updates in the project room leave environment and artifacts out; keep what we have.
+      this._run = {
+        ...update,
+        environment: update.environment ?? this._run?.environment ?? null,
+        artifacts: update.artifacts.length ? update.artifacts : this._run?.artifacts ?? []
+      };
+      this._changed.emit();
+    } else if (event.name === 'run:metrics' && (event.payload as RunMetricsEvent).runId === this.runId) {
+      this._appendLive(event.payload as RunMetricsEvent);
+    }
+  }
+
+  private _appendLive(event: RunMetricsEvent): void {
+    if (!this._run) {
+      return;
+    }
+    this._run = { ...this._run, metrics: { ...this._run.metrics, ...event.metrics } };
+    const byKey = new Map<string, MetricPoint[]>();
+    for (const { key, ...point } of event.points) {
+      byKey.set(key, [...(byKey.get(key) ?? []), point]);
+    }
+    for (const [key, points] of byKey) {
+      const series = this._series.get(key) ?? { points: [], total: 0, downsampled: false, zoom: null };
+      if (series.zoom) {
+        continue; // a zoomed chart stays where the user put it
+      }
+      const merged = [...series.points, ...points].sort((a, b) => a.step - b.step || a.timestamp - b.timestamp);
+      this._series.set(key, { ...series, points: merged, total: series.total + points.length });
+      if (merged.length > 2 * MAX_CHART_POINTS) {
+        void this._fetch(key, null); // let the server downsample again
+      }
+    }
+    this._changed.emit();
+  }
+
+  private _run: Run | null = null;
+  private _error: string | null = null;
+  private _series = new Map<string, ISeries>();
+  private _room: IDisposable;
+  private _isDisposed = false;
+  private _changed = new Signal<this, void>(this);
+}

@@ -1,0 +1,65 @@
+/**
+ * "Open this version": a run's notebook as it was snapshotted, read-only, with Restore.
+ */
+import { MainAreaWidget, ReactWidget } from '@jupyterlab/apputils';
+import React, { useEffect, useState } from 'react';
+import type { SnapshotNotebookResponse } from '../../server/src/contract';
+import { runlabIcon } from '../icons';
+import type { INotebookLike } from '../runs/notebookDiff';
+
+interface ISnapshotCell {
+  cell_type?: string;
+  source?: string | string[];
+}
+
+function SnapshotBody(props: { load: () => Promise<SnapshotNotebookResponse>; runName: string; restore: () => void }): JSX.Element {
+  const [snapshot, setSnapshot] = useState<SnapshotNotebookResponse | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    props.load().then(setSnapshot, reason => setError(`Could not load this version: ${(reason as Error).message}`));
+  }, []);
+  if (!snapshot) {
+    return <div className="jp-runlab-RunView">{error ?? 'Loading…'}</div>;
+  }
+  const cells = ((snapshot.notebook as INotebookLike).cells ?? []) as ISnapshotCell[];
+  return (
+    <div className="jp-runlab-RunView jp-runlab-SnapshotView" data-commit={snapshot.commit}>
+      <header className="jp-runlab-RunHeader">
+        <h1>{snapshot.notebookPath}</h1>
+        <div className="jp-runlab-RunHeader-facts">
+          <span className="jp-runlab-Badge">read-only</span>
+          <span>
+            version <code>{snapshot.commit.slice(0, 10)}</code> from run {props.runName}
+          </span>
+          <button className="jp-Button jp-mod-styled jp-mod-accept" onClick={props.restore}>
+            Restore…
+          </button>
+        </div>
+      </header>
+      {cells.map((cell, index) => {
+        const source = Array.isArray(cell.source) ? cell.source.join('') : cell.source ?? '';
+        return (
+          <div key={index} className={`jp-runlab-SnapshotCell jp-runlab-mod-${cell.cell_type ?? 'code'}`}>
+            <div className="jp-runlab-SnapshotCell-prompt">{cell.cell_type === 'code' ? '[ ]:' : ''}</div>
+            <pre className={cell.cell_type === 'code' ? 'jp-runlab-Code' : 'jp-runlab-MarkdownSource'}>{source}</pre>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+export function createSnapshotView(options: {
+  runId: string;
+  runName: string;
+  load: () => Promise<SnapshotNotebookResponse>;
+  restore: () => void;
+}): MainAreaWidget {
+  const content = ReactWidget.create(<SnapshotBody load={options.load} runName={options.runName} restore={options.restore} />);
+  const widget = new MainAreaWidget({ content });
+  widget.id = `runlab-snapshot-${options.runId}`;
+  widget.title.label = `${options.runName}: notebook (read-only)`;
+  widget.title.icon = runlabIcon;
+  widget.title.closable = true;
+  return widget;
+}

@@ -1,0 +1,69 @@
+/**
+ * runlab:snapshots — snapshots notebooks when their runs start, and opens or restores the
+ * notebook version a run was pinned to.
+ */
+import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import type { Run, SnapshotNotebookResponse } from '../../server/src/contract';
+import { measureActivation } from '../activation';
+import { CommandIDs, ICurrentProject, IRunlabConnection, PluginIDs } from '../tokens';
+import { createSnapshotView } from './SnapshotView';
+import { SnapshotTaker } from './snapshotTaker';
+
+export const snapshotsPlugin: JupyterFrontEndPlugin<void> = {
+  id: PluginIDs.snapshots,
+  description: 'Pins each run to the exact notebook that produced it; opens and restores those versions.',
+  autoStart: true,
+  requires: [IRunlabConnection, ICurrentProject, INotebookTracker],
+  activate: measureActivation(
+    PluginIDs.snapshots,
+    (app: JupyterFrontEnd, connection: IRunlabConnection, project: ICurrentProject, notebooks: INotebookTracker) => {
+      new SnapshotTaker(connection, project, notebooks);
+      const loadRun = (runId: string) => connection.request<Run>(`/api/runs/${encodeURIComponent(runId)}`);
+      const loadNotebook = (runId: string) =>
+        connection.request<SnapshotNotebookResponse>(`/api/runs/${encodeURIComponent(runId)}/snapshot/notebook`);
+
+      const restore = async (runId: string) => {
+        const [run, snapshot] = await Promise.all([loadRun(runId), loadNotebook(runId)]);
+        const result = await showDialog({
+          title: 'Restore this notebook version?',
+          body: `${snapshot.notebookPath} in your workspace will be replaced by the version run "${run.name}" used (${snapshot.commit.slice(0, 10)}). Unsaved changes to it are lost; outputs are not part of snapshots.`,
+          buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Restore' })]
+        });
+        if (!result.button.accept) {
+          return;
+        }
+        await app.serviceManager.contents.save(snapshot.notebookPath, { type: 'notebook', format: 'json', content: snapshot.notebook });
+        const open = notebooks.find(panel => panel.context.path === snapshot.notebookPath);
+        await open?.context.revert();
+        if (!open) {
+          await app.commands.execute('docmanager:open', { path: snapshot.notebookPath });
+        }
+        Notification.success(`Restored ${snapshot.notebookPath} to the version of run ${run.name}.`, { autoClose: 5000 });
+      };
+
+      app.commands.addCommand(CommandIDs.openSnapshot, {
+        label: 'Runlab: Open Notebook Version of Run',
+        execute: async args => {
+          const runId = String(args.runId ?? '');
+          const run = await loadRun(runId);
+          const widget = createSnapshotView({
+            runId,
+            runName: run.name,
+            load: () => loadNotebook(runId),
+            restore: () => void app.commands.execute(CommandIDs.restoreSnapshot, { runId })
+          });
+          app.shell.add(widget, 'main');
+        }
+      });
+      app.commands.addCommand(CommandIDs.restoreSnapshot, {
+        label: 'Runlab: Restore Notebook Version of Run',
+        execute: args =>
+          restore(String(args.runId ?? '')).catch(error =>
+            Notification.error(`Could not restore: ${(error as Error).message}`, { autoClose: 8000 })
+          )
+      });
+    }
+  )
+};
