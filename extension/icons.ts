@@ -8,3 +8,12 @@ const runlabSvg = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16
 </svg>`;
 
 export const runlabIcon = new LabIcon({ name: 'runlab:logo', svgstr: runlabSvg });
+
+/** The Runs panel: a rising metric curve. */
+const runsSvg = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
+  <g class="jp-icon3" fill="#616161">
+    <path d="M3 3h2v16h16v2H3V3zm4 12.6l4.3-4.3 3 3L20.6 8 22 9.4l-7.7 7.7-3-3L8.4 17 7 15.6z"/>
+  </g>
+</svg>`;
+
+export const runsIcon = new LabIcon({ name: 'runlab:runs', svgstr: runsSvg });

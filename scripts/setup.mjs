@@ -98,16 +98,17 @@ function installNodeDependencies() {
   fs.writeFileSync(stamp, value);
 }
 
-function installPythonEnvironment() {
-  const stamp = path.join(VENV, '.runlab-install-stamp');
-  const value = hashFiles([path.join(ROOT, 'python', 'requirements-dev.txt'), path.join(ROOT, 'pyproject.toml')]);
+function installPythonEnvironment({ tests }) {
+  const stamp = path.join(VENV, tests ? '.runlab-install-stamp-tests' : '.runlab-install-stamp');
+  const requirements = ['requirements-dev.txt', ...(tests ? ['requirements-test.txt'] : [])].map(name => path.join(ROOT, 'python', name));
+  const value = hashFiles([...requirements, path.join(ROOT, 'pyproject.toml')]);
   if (fs.existsSync(PYTHON) && stampMatches(stamp, value)) return;
   if (!fs.existsSync(PYTHON)) {
     log('Creating the Python environment in .venv …');
     run(findSystemPython(), ['-m', 'venv', VENV]);
   }
-  log('Installing JupyterLab, ipykernel, scikit-learn and Runlab (editable) into .venv …');
-  run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', 'python/requirements-dev.txt']);
+  log(`Installing JupyterLab, ipykernel, scikit-learn${tests ? ', the test tools' : ''} and Runlab (editable) into .venv …`);
+  run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...requirements.flatMap(file => ['-r', file])]);
   run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-build-isolation', '--no-deps', '-e', '.']);
   fs.writeFileSync(stamp, value);
 }
@@ -147,10 +148,11 @@ function buildAll() {
   }
 }
 
-export function setup() {
+/** `tests: true` also installs what only the tests need (python/requirements-test.txt). */
+export function setup({ tests = false } = {}) {
   checkPrerequisites();
   installNodeDependencies();
-  installPythonEnvironment();
+  installPythonEnvironment({ tests });
   buildAll();
 }
 

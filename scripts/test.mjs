@@ -93,7 +93,7 @@ const only = process.argv.slice(2);
 const unknown = only.filter(name => !layers.some(layer => layer.name === name));
 if (unknown.length) fail(`Unknown test layer(s): ${unknown.join(', ')}. Choose from: ${layers.map(l => l.name).join(', ')}.`);
 
-setup();
+setup({ tests: true });
 const results = [];
 for (const layer of layers.filter(l => !only.length || only.includes(l.name))) {
   const report = path.join(reports, layer.report);

@@ -85,7 +85,8 @@ function CellDiffView({ diff }: { diff: ICellDiff[] }): JSX.Element {
 }
 
 function NotebookDiffSection({ model, runs }: { model: CompareModel; runs: Run[] }): JSX.Element {
-  const withSnapshot = runs.filter(run => run.snapshot);
+  // Oldest first, so the default diff reads forward in time: from the earlier run to the later.
+  const withSnapshot = runs.filter(run => run.snapshot).sort((x, y) => x.startedAt.localeCompare(y.startedAt));
   const [a, setA] = useState(withSnapshot[0]?.id ?? '');
   const [b, setB] = useState(withSnapshot[1]?.id ?? withSnapshot[0]?.id ?? '');
   const [diff, setDiff] = useState<ICellDiff[] | null>(null);

@@ -5,7 +5,7 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { SidePanel } from '@jupyterlab/ui-components';
 import React from 'react';
 import { measureActivation } from '../activation';
-import { runlabIcon } from '../icons';
+import { runsIcon } from '../icons';
 import { apiUrl } from '../request';
 import { CommandIDs, ICurrentProject, IRunlabConnection, IRunsModel, PluginIDs } from '../tokens';
 import { createCompareView } from './CompareView';
@@ -56,7 +56,7 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
       panel.id = 'jp-runlab-runs';
       panel.addClass('jp-runlab-Panel');
       panel.addClass('jp-runlab-RunsPanel');
-      panel.title.icon = runlabIcon;
+      panel.title.icon = runsIcon;
       panel.title.caption = 'Runlab runs';
       panel.node.setAttribute('aria-label', 'Runlab runs');
       panel.header.addWidget(ReactWidget.create(<h2 className="jp-runlab-PanelTitle">Runs</h2>));

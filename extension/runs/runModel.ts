@@ -19,6 +19,9 @@ export interface ISeries {
   zoom: [number, number] | null;
 }
 
+const pointId = (point: MetricPoint) => `${point.step}:${point.timestamp}:${point.value}`;
+const sortPoints = (points: MetricPoint[]) => points.sort((a, b) => a.step - b.step || a.timestamp - b.timestamp);
+
 export class RunViewModel implements IDisposable {
   constructor(
     private readonly _connection: IRunlabConnection,
@@ -81,11 +84,30 @@ export class RunViewModel implements IDisposable {
 
   private async _fetch(key: string, zoom: [number, number] | null): Promise<void> {
     const range = zoom ? `&minStep=${zoom[0]}&maxStep=${zoom[1]}` : '';
-    const history = await this._connection.request<MetricHistoryResponse>(
-      `/api/runs/${encodeURIComponent(this.runId)}/metrics/${encodeURIComponent(key)}?maxPoints=${MAX_CHART_POINTS}${range}`
-    );
-    this._series.set(key, { points: history.points, total: history.total, downsampled: history.downsampled, zoom });
-    this._changed.emit();
+    // Live points arriving while the history is on its way are held, then merged: the history
+    // may or may not contain them, and none may be lost or counted twice.
+    const held: MetricPoint[] = [];
+    if (!zoom) {
+      this._held.set(key, held);
+    }
+    try {
+      const history = await this._connection.request<MetricHistoryResponse>(
+        `/api/runs/${encodeURIComponent(this.runId)}/metrics/${encodeURIComponent(key)}?maxPoints=${MAX_CHART_POINTS}${range}`
+      );
+      const seen = new Set(history.points.map(pointId));
+      const missing = history.downsampled ? [] : held.filter(point => !seen.has(pointId(point)));
+      this._series.set(key, {
+        points: missing.length ? sortPoints([...history.points, ...missing]) : history.points,
+        total: history.total + missing.length,
+        downsampled: history.downsampled,
+        zoom
+      });
+      this._changed.emit();
+    } finally {
+      if (this._held.get(key) === held) {
+        this._held.delete(key);
+      }
+    }
   }
 
   private _onServerEvent(_: unknown, event: { name: string; payload: unknown }): void {
@@ -113,12 +135,21 @@ export class RunViewModel implements IDisposable {
       byKey.set(key, [...(byKey.get(key) ?? []), point]);
     }
     for (const [key, points] of byKey) {
+      const held = this._held.get(key);
+      if (held) {
+        held.push(...points);
+        continue;
+      }
       const series = this._series.get(key) ?? { points: [], total: 0, downsampled: false, zoom: null };
       if (series.zoom) {
         continue; // a zoomed chart stays where the user put it
       }
-      const merged = [...series.points, ...points].sort((a, b) => a.step - b.step || a.timestamp - b.timestamp);
-      this._series.set(key, { ...series, points: merged, total: series.total + points.length });
+      // A point can reach us twice: in a history fetched just after it was stored, and live.
+      const firstStep = Math.min(...points.map(point => point.step));
+      const known = new Set(series.points.filter(point => point.step >= firstStep).map(pointId));
+      const fresh = points.filter(point => !known.has(pointId(point)));
+      const merged = sortPoints([...series.points, ...fresh]);
+      this._series.set(key, { ...series, points: merged, total: series.total + fresh.length });
       if (merged.length > 2 * MAX_CHART_POINTS) {
         void this._fetch(key, null); // let the server downsample again
       }
@@ -129,6 +160,7 @@ export class RunViewModel implements IDisposable {
   private _run: Run | null = null;
   private _error: string | null = null;
   private _series = new Map<string, ISeries>();
+  private _held = new Map<string, MetricPoint[]>();
   private _room: IDisposable;
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);

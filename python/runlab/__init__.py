@@ -13,8 +13,25 @@ __version__ = "0.1.0"
 from runlab.client import Client, RunlabError, ServerUnreachable  # noqa: E402
 from runlab.config import Settings, configure  # noqa: E402
 from runlab.config import resolve as settings  # noqa: E402
-from runlab.kernel import _kernel_attach, load_ipython_extension  # noqa: E402
+from runlab.kernel import _kernel_attach, _local_module_files, load_ipython_extension  # noqa: E402
 from runlab.status import Status, check_status  # noqa: E402
+from runlab.batcher import RunlabWarning  # noqa: E402
+from runlab.runs import (  # noqa: E402
+    Run,
+    active_run,
+    artifact,
+    end,
+    flush,
+    input,
+    log,
+    metric,
+    output,
+    param,
+    params,
+    start,
+    tag,
+)
+from runlab.autolog import autolog  # noqa: E402
 
 
 def status() -> Status:
@@ -24,14 +41,30 @@ def status() -> Status:
 
 __all__ = [
     "Client",
+    "Run",
     "RunlabError",
+    "RunlabWarning",
     "ServerUnreachable",
     "Settings",
     "Status",
     "__version__",
     "_kernel_attach",
+    "_local_module_files",
+    "active_run",
+    "artifact",
+    "autolog",
     "configure",
+    "end",
+    "flush",
+    "input",
     "load_ipython_extension",
+    "log",
+    "metric",
+    "output",
+    "param",
+    "params",
     "settings",
+    "start",
     "status",
+    "tag",
 ]

@@ -9,7 +9,7 @@ Failures surface as one typed error: ``RunlabError`` carries the server's error 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from runlab.config import Settings, resolve
 
@@ -130,6 +130,69 @@ class Client:
         )
         return project
 
+    # -- runs -----------------------------------------------------------------------------------
+
+    def create_run(self, body: dict[str, Any], *, timeout: Timeout | None = None) -> dict[str, Any]:
+        """``POST /api/runs`` with a CreateRunRequest; the project is created on first use."""
+        run: dict[str, Any] = self.request("POST", "/api/runs", json=body, timeout=timeout)
+        return run
+
+    def update_run(self, run_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``PATCH /api/runs/:id``: status, endedAt, error, name."""
+        run: dict[str, Any] = self.request("PATCH", f"/api/runs/{_quote(run_id)}", json=body)
+        return run
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        run: dict[str, Any] = self.request("GET", f"/api/runs/{_quote(run_id)}")
+        return run
+
+    def list_runs(self, **query: Any) -> dict[str, Any]:
+        """``GET /api/runs``: ``{"runs", "total"}``; query keys as in the contract (project, status,
+        notebookPath, filter, sort, limit, offset); None values are left out."""
+        params = {key: value for key, value in query.items() if value is not None}
+        listing: dict[str, Any] = self.request("GET", "/api/runs", params=params)
+        return listing
+
+    def log_batch(self, run_id: str, batch: dict[str, Any]) -> dict[str, Any]:
+        """``POST /api/runs/:id/log`` with a LogBatchRequest: ``{"stored", "duplicate"}``."""
+        result: dict[str, Any] = self.request("POST", f"/api/runs/{_quote(run_id)}/log", json=batch)
+        return result
+
+    def post_log_batch(self, run_id: str, encoded_batch: bytes) -> dict[str, Any]:
+        """``log_batch`` with the body already encoded: the sender encodes once, retries as is."""
+        result: dict[str, Any] = self.request(
+            "POST",
+            f"/api/runs/{_quote(run_id)}/log",
+            data=encoded_batch,
+            content_type="application/json",
+        )
+        return result
+
+    def metric_history(self, run_id: str, key: str, max_points: int = 2000) -> dict[str, Any]:
+        """``{"points": [{"step", "value", "timestamp"}], "total", "downsampled"}``."""
+        history: dict[str, Any] = self.request(
+            "GET",
+            f"/api/runs/{_quote(run_id)}/metrics/{_quote(key)}",
+            params={"maxPoints": max_points},
+        )
+        return history
+
+    def upload_artifact(self, run_id: str, path: str, content: bytes) -> dict[str, Any]:
+        """``PUT /api/runs/:id/artifacts?path=``: the Artifact ``{path, size, digest, createdAt}``."""
+        artifact: dict[str, Any] = self.request(
+            "PUT",
+            f"/api/runs/{_quote(run_id)}/artifacts",
+            params={"path": path},
+            data=content,
+            content_type="application/octet-stream",
+        )
+        return artifact
+
+    def create_snapshot(self, run_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /api/runs/:id/snapshot``: used for scripts; the browser snapshots notebooks."""
+        snapshot: dict[str, Any] = self.request("POST", f"/api/runs/{_quote(run_id)}/snapshot", json=body)
+        return snapshot
+
     # -- transport ------------------------------------------------------------------------------
 
     def request(
@@ -139,6 +202,8 @@ class Client:
         *,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        data: bytes | None = None,
+        content_type: str | None = None,
         authenticated: bool = True,
         timeout: Timeout | None = None,
     ) -> Any:
@@ -146,12 +211,20 @@ class Client:
         import requests
 
         headers = {"Accept": "application/json"}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
         if authenticated and self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         timeout = timeout if timeout is not None else self.timeout
         try:
             response = self._session.request(
-                method, self.url + path, params=params, json=json, headers=headers, timeout=timeout
+                method,
+                self.url + path,
+                params=params,
+                json=json,
+                data=data,
+                headers=headers,
+                timeout=timeout,
             )
         except requests.Timeout as error:
             raise ServerUnreachable(
@@ -179,6 +252,11 @@ class Client:
                 f"The server at {self.url} answered {method} {path} with something other than JSON",
                 status=response.status_code,
             ) from error
+
+
+def _quote(segment: str) -> str:
+    # Run ids and metric keys go into the path; keys may hold "/" and spaces.
+    return quote(segment, safe="")
 
 
 def _error_from_response(response: requests.Response) -> RunlabError:

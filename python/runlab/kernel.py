@@ -2,10 +2,14 @@
 
 The extension runs, through the kernel's ``user_expressions``::
 
-    __import__('runlab')._kernel_attach(url=..., token=..., project=..., notebook_path=...)
+    __import__('runlab')._kernel_attach(url=..., token=..., project=..., notebook_path=...,
+                                        frontend_id=...)
 
 and reads the returned dict. Attaching never contacts the server (the server may be down, and a
 kernel start must not wait on it), never raises, and may be repeated.
+
+When it snapshots a notebook for a run, the extension also asks for the local modules the kernel
+imported, with ``__import__('runlab')._local_module_files()``.
 """
 
 from __future__ import annotations
@@ -24,17 +28,29 @@ class AttachResult(dict[str, Any]):
         return dict(self)
 
 
+class JsonList(list[Any]):
+    """A plain list that also renders as ``application/json`` (see AttachResult)."""
+
+    def _repr_json_(self) -> list[Any]:
+        return list(self)
+
+
 def _kernel_attach(
     url: str | None = None,
     token: str | None = None,
     project: str | None = None,
     notebook_path: str | None = None,
+    frontend_id: str | None = None,
 ) -> AttachResult:
     import runlab
+    from runlab import runs
 
     result = AttachResult(version=runlab.__version__, magics=False)
     try:
         config.configure(url=url, token=token, project=project, notebook_path=notebook_path)
+        if frontend_id is not None:
+            # Runs started in this kernel name this tab, which then sends the notebook snapshot.
+            runs.frontend_id = frontend_id
     except Exception as error:  # attaching must never break the kernel start
         result["error"] = f"configure failed: {error}"
     try:
@@ -42,6 +58,18 @@ def _kernel_attach(
     except Exception as error:
         result["error"] = f"registering %runlab failed: {error}"
     return result
+
+
+def _local_module_files(root: str | None = None) -> JsonList:
+    """The project-local modules this kernel imported, ``[{"path", "content"}]`` relative to
+    ``root`` (default: the working directory, which is the notebook's folder). Never raises: a
+    failure means an empty list, and the snapshot goes ahead with the notebook alone."""
+    from runlab.environment import local_module_files
+
+    try:
+        return JsonList(local_module_files(root))
+    except Exception:
+        return JsonList()
 
 
 def _register_magics() -> bool:

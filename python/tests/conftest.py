@@ -11,10 +11,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+from jupyter_client import KernelManager
+from jupyter_client.blocking import BlockingKernelClient
+from jupyter_client.kernelspec import KernelSpecManager
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON_DIR = REPO / "python"
@@ -56,28 +60,41 @@ def runlab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
     """`runlab serve` on an ephemeral port with a fresh data directory."""
     _ensure_server_built()
     data_dir = tmp_path_factory.mktemp("server-data")
-    log_path = data_dir.parent / "server.log"
+    process, server = start_server(data_dir)
+    try:
+        yield server
+    finally:
+        stop_server(process)
+
+
+def start_server(data_dir: Path, port: int = 0) -> tuple[subprocess.Popen[bytes], RunningServer]:
+    """Start `runlab serve` on ``port`` (0: any free one) with ``data_dir``; wait until it serves."""
+    _ensure_server_built()
+    log_path = data_dir.parent / f"{data_dir.name}-server.log"
+    server_json = data_dir / "server.json"
+    server_json.unlink(missing_ok=True)  # a restart must not read the previous process's file
     env = {k: v for k, v in os.environ.items() if k not in RUNLAB_ENV}
     env["RUNLAB_LOG_LEVEL"] = "warn"
-    with open(log_path, "w") as log:
+    with open(log_path, "a") as log:
         process = subprocess.Popen(
-            ["node", str(SERVER_CLI), "serve", "--port", "0", "--data-dir", str(data_dir)],
+            ["node", str(SERVER_CLI), "serve", "--port", str(port), "--data-dir", str(data_dir)],
             cwd=REPO,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+    info = _wait_for_server_json(process, server_json, log_path)
+    token = (data_dir / "admin-token").read_text().strip()
+    return process, RunningServer(url=info["url"].rstrip("/"), token=token, data_dir=data_dir, version=info["version"])
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
     try:
-        info = _wait_for_server_json(process, data_dir / "server.json", log_path)
-        token = (data_dir / "admin-token").read_text().strip()
-        yield RunningServer(url=info["url"].rstrip("/"), token=token, data_dir=data_dir, version=info["version"])
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_for_server_json(process: subprocess.Popen[bytes], path: Path, log_path: Path) -> dict:
@@ -115,4 +132,119 @@ def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterat
     config.reset()
 
 
-__all__ = ["PYTHON_DIR", "REPO", "RUNLAB_ENV", "RunningServer", "runlab"]
+# -- a real ipykernel ----------------------------------------------------------------------------
+
+
+@dataclass
+class Execution:
+    reply: dict[str, Any]
+    seconds: float
+    stdout: str = ""
+    stderr: str = ""
+    tracebacks: list[str] = field(default_factory=list)
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BlockingKernelClient]:
+    """One ipykernel for the module, run by this Python, importing runlab from the source tree."""
+    kernels_dir = tmp_path_factory.mktemp("kernels")
+    (kernels_dir / "runlab-test").mkdir()
+    (kernels_dir / "runlab-test" / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Runlab test kernel",
+                "language": "python",
+            }
+        )
+    )
+    env = {k: v for k, v in os.environ.items() if k not in RUNLAB_ENV}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PYTHON_DIR), os.environ.get("PYTHONPATH")]))
+    env["RUNLAB_DATA_DIR"] = str(tmp_path_factory.mktemp("kernel-no-local-server"))
+    env["IPYTHONDIR"] = str(tmp_path_factory.mktemp("ipython"))
+
+    manager = KernelManager(
+        kernel_name="runlab-test", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels_dir)])
+    )
+    manager.start_kernel(env=env)
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        yield client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def execute(
+    kernel: BlockingKernelClient,
+    code: str,
+    *,
+    timeout: float = 30.0,
+    allow_error: bool = False,
+    **options: Any,
+) -> Execution:
+    """Run ``code`` and collect its output; unless ``allow_error``, it must succeed without a
+    traceback anywhere in its output."""
+    collected = Execution(reply={}, seconds=0.0)
+
+    def on_output(message: dict[str, Any]) -> None:
+        kind, content = message["msg_type"], message["content"]
+        if kind == "stream":
+            if content["name"] == "stdout":
+                collected.stdout += content["text"]
+            else:
+                collected.stderr += content["text"]
+        elif kind in ("execute_result", "display_data"):
+            collected.stdout += content["data"].get("text/plain", "")
+        elif kind == "error":
+            collected.tracebacks.append("\n".join(content["traceback"]))
+
+    started = time.monotonic()
+    collected.reply = kernel.execute_interactive(code, output_hook=on_output, timeout=timeout, **options)
+    collected.seconds = time.monotonic() - started
+    if allow_error:
+        return collected
+    assert collected.reply["content"]["status"] == "ok", collected.tracebacks
+    assert not collected.tracebacks
+    assert "Traceback" not in collected.output
+    return collected
+
+
+def attach(
+    kernel: BlockingKernelClient,
+    url: str,
+    token: str,
+    project: str,
+    notebook_path: str,
+    frontend_id: str | None = None,
+) -> dict[str, Any]:
+    """Exactly what the extension sends: one user expression in a silent execution."""
+    extra = f", frontend_id={frontend_id!r}" if frontend_id is not None else ""
+    expression = (
+        f"__import__('runlab')._kernel_attach(url={url!r}, token={token!r}, "
+        f"project={project!r}, notebook_path={notebook_path!r}{extra})"
+    )
+    reply = execute(kernel, "", silent=True, store_history=False, user_expressions={"runlab": expression}).reply
+    result = reply["content"]["user_expressions"]["runlab"]
+    assert result["status"] == "ok", result
+    return result["data"]
+
+
+__all__ = [
+    "PYTHON_DIR",
+    "REPO",
+    "RUNLAB_ENV",
+    "Execution",
+    "RunningServer",
+    "attach",
+    "execute",
+    "runlab",
+    "start_server",
+    "stop_server",
+]

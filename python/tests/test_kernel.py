@@ -2,104 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
-import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-import pytest
-from conftest import PYTHON_DIR, RUNLAB_ENV, RunningServer
-from jupyter_client import KernelManager
+from conftest import RunningServer, attach, execute
 from jupyter_client.blocking import BlockingKernelClient
-from jupyter_client.kernelspec import KernelSpecManager
 
 import runlab
-
-
-@dataclass
-class Execution:
-    reply: dict[str, Any]
-    seconds: float
-    stdout: str = ""
-    stderr: str = ""
-    tracebacks: list[str] = field(default_factory=list)
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-@pytest.fixture(scope="module")
-def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BlockingKernelClient]:
-    """One ipykernel for the module, run by this Python, importing runlab from the source tree."""
-    kernels_dir = tmp_path_factory.mktemp("kernels")
-    (kernels_dir / "runlab-test").mkdir()
-    (kernels_dir / "runlab-test" / "kernel.json").write_text(
-        json.dumps(
-            {
-                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                "display_name": "Runlab test kernel",
-                "language": "python",
-            }
-        )
-    )
-    env = {k: v for k, v in os.environ.items() if k not in RUNLAB_ENV}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PYTHON_DIR), os.environ.get("PYTHONPATH")]))
-    env["RUNLAB_DATA_DIR"] = str(tmp_path_factory.mktemp("kernel-no-local-server"))
-    env["IPYTHONDIR"] = str(tmp_path_factory.mktemp("ipython"))
-
-    manager = KernelManager(
-        kernel_name="runlab-test", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels_dir)])
-    )
-    manager.start_kernel(env=env)
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
-        yield client
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
-
-
-def execute(kernel: BlockingKernelClient, code: str, **options: Any) -> Execution:
-    collected = Execution(reply={}, seconds=0.0)
-
-    def on_output(message: dict[str, Any]) -> None:
-        kind, content = message["msg_type"], message["content"]
-        if kind == "stream":
-            if content["name"] == "stdout":
-                collected.stdout += content["text"]
-            else:
-                collected.stderr += content["text"]
-        elif kind in ("execute_result", "display_data"):
-            collected.stdout += content["data"].get("text/plain", "")
-        elif kind == "error":
-            collected.tracebacks.append("\n".join(content["traceback"]))
-
-    started = time.monotonic()
-    collected.reply = kernel.execute_interactive(code, output_hook=on_output, timeout=30, **options)
-    collected.seconds = time.monotonic() - started
-    assert collected.reply["content"]["status"] == "ok", collected.tracebacks
-    assert not collected.tracebacks
-    assert "Traceback" not in collected.output
-    return collected
-
-
-def attach(kernel: BlockingKernelClient, url: str, token: str, project: str, notebook_path: str) -> dict[str, Any]:
-    """Exactly what the extension sends: one user expression in a silent execution."""
-    expression = (
-        f"__import__('runlab')._kernel_attach(url={url!r}, token={token!r}, "
-        f"project={project!r}, notebook_path={notebook_path!r})"
-    )
-    reply = execute(kernel, "", silent=True, store_history=False, user_expressions={"runlab": expression}).reply
-    result = reply["content"]["user_expressions"]["runlab"]
-    assert result["status"] == "ok", result
-    return result["data"]
 
 
 def test_attach_returns_version_and_registers_the_magic(kernel: BlockingKernelClient, runlab_server: RunningServer) -> None:

@@ -9,6 +9,7 @@ import cors from 'cors';
 import express, { type Express } from 'express';
 import { z } from 'zod';
 import { authRoutes } from './auth/routes';
+import { BlobStore } from './blobs/store';
 import { createAuthenticator } from './auth/middleware';
 import { AuthService } from './auth/service';
 import { TokenStore } from './auth/store';
@@ -26,8 +27,17 @@ import { ProjectRepositories } from './projects/repository';
 import { projectRoutes } from './projects/routes';
 import { ProjectService } from './projects/service';
 import { ProjectStore } from './projects/store';
+import { mlflowRouter } from './mlflow/routes';
+import { MlflowService } from './mlflow/service';
 import { DomainEvents } from './realtime/events';
 import { attachRealtime, type RealtimeServer } from './realtime/socket';
+import { LiveMetrics } from './runs/live';
+import { runRoutes } from './runs/routes';
+import { RunService } from './runs/service';
+import { RunStore } from './runs/store';
+import { snapshotRoutes } from './snapshots/routes';
+import { SnapshotService } from './snapshots/service';
+import { SnapshotStore } from './snapshots/store';
 import { VERSION } from './version';
 
 export interface AppDeps {
@@ -54,6 +64,9 @@ export interface RunlabApp {
   readonly layout: DataDirLayout;
   readonly auth: AuthService;
   readonly projects: ProjectService;
+  readonly runs: RunService;
+  readonly snapshots: SnapshotService;
+  readonly blobs: BlobStore;
   /** Starts listening and writes server.json. */
   listen(): Promise<ServerInfo>;
   /** Stops accepting, lets in-flight requests finish, closes sockets and DB, removes server.json. */
@@ -73,13 +86,32 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
   const layout = dataDirLayout(config.dataDir);
   const events = new DomainEvents();
   const auth = new AuthService(new TokenStore(db));
-  const projects = new ProjectService(new ProjectStore(db), new ProjectRepositories(layout.projectsDir), events);
+  const repositories = new ProjectRepositories(layout.projectsDir);
+  const projects = new ProjectService(new ProjectStore(db), repositories, events);
+  const blobs = new BlobStore(layout.blobsDir);
+  const live = new LiveMetrics(events);
+  const runs = new RunService({
+    db,
+    store: new RunStore(db),
+    projects,
+    blobs,
+    events,
+    live,
+    maxArtifactBytes: config.maxArtifactBytes
+  });
+  const snapshots = new SnapshotService(runs, new SnapshotStore(repositories), config.snapshotKeepOutputs);
 
   if (auth.ensureLocalAdminToken(config.dataDir)) {
     logger.info({ file: layout.adminTokenFile }, 'created local admin token');
   }
 
-  const routes: Route[] = [...healthRoutes(VERSION), ...authRoutes(auth), ...projectRoutes(projects)];
+  const routes: Route[] = [
+    ...healthRoutes(VERSION),
+    ...authRoutes(auth),
+    ...projectRoutes(projects),
+    ...runRoutes(runs),
+    ...snapshotRoutes(snapshots)
+  ];
   routes.push(
     defineRoute({
       operationId: 'getOpenApiDocument',
@@ -99,9 +131,20 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
   app.disable('x-powered-by');
   app.use(requestLogger(logger));
   app.use(cors(corsOptions(config.allowedOrigins)));
-  app.use(express.json({ limit: config.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
+  const authenticate = createAuthenticator(auth);
+  const jsonParser = (limit: number, setting: string): express.RequestHandler => {
+    const parse = express.json({ limit, type: ['application/json', 'application/*+json'] });
+    // Tag failures with the setting that holds the limit, so a 413 names what to change.
+    return (req, res, next) => parse(req, res, (error?: unknown) => next(error ? Object.assign(error as object, { setting }) : undefined));
+  };
+  const jsonBody = jsonParser(config.maxBodyBytes, 'RUNLAB_MAX_BODY_BYTES');
+  const largeJsonBody = jsonParser(config.maxLargeBodyBytes, 'RUNLAB_MAX_LARGE_BODY_BYTES');
+  // MLflow's tracking REST API, for the official mlflow client; it answers errors in MLflow's shape.
+  const mlflow = mlflowRouter(new MlflowService(runs, projects), { authenticate, jsonBody: largeJsonBody, logger });
+  app.use('/api/2.0/mlflow', mlflow);
+  app.use('/ajax-api/2.0/mlflow', mlflow);
   const router = express.Router();
-  mountRoutes(router, routes, createAuthenticator(auth));
+  mountRoutes(router, routes, { authenticate, jsonBody, largeJsonBody });
   app.use(router);
   app.use(unknownRouteHandler);
   app.use(createErrorHandler(logger));
@@ -144,6 +187,7 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
         });
       });
       clearTimeout(forceTimer);
+      live.close();
       db.close();
       if (listening) fs.rmSync(layout.serverInfoFile, { force: true });
       logger.info('stopped');
@@ -151,5 +195,5 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     return closing;
   };
 
-  return { express: app, httpServer, io, routes, layout, auth, projects, listen, close };
+  return { express: app, httpServer, io, routes, layout, auth, projects, runs, snapshots, blobs, listen, close };
 }

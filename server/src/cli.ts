@@ -6,6 +6,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { TokenName, TokenScope, type TokenInfo } from './contract';
 import { AuthService } from './auth/service';
+import { collectGarbage } from './blobs/gc';
+import { BlobStore } from './blobs/store';
 import { TokenStore } from './auth/store';
 import { ConfigError, EXIT_BAD_CONFIG, LOG_LEVELS, loadConfig } from './config';
 import { ensureDataDir } from './data-dir';
@@ -27,6 +29,11 @@ const dataDirOption = (): Option =>
   new Option('--data-dir <path>', 'data directory (env RUNLAB_DATA_DIR, default ~/.runlab)');
 
 function withTokens<T>(dataDir: string | undefined, action: (auth: AuthService) => T): T {
+  return withDatabase(dataDir, (db) => action(new AuthService(new TokenStore(db))));
+}
+
+/** Opens the data directory's database for a command that works on it directly. */
+function withDatabase<T>(dataDir: string | undefined, action: (db: Database, layout: ReturnType<typeof ensureDataDir>) => T): T {
   let config;
   try {
     config = loadConfig(process.env, { dataDir });
@@ -38,7 +45,7 @@ function withTokens<T>(dataDir: string | undefined, action: (auth: AuthService) 
   let db: Database | undefined;
   try {
     db = openDatabase(layout.databaseFile);
-    return action(new AuthService(new TokenStore(db)));
+    return action(db, layout);
   } finally {
     db?.close();
   }
@@ -128,6 +135,19 @@ export function buildProgram(): Command {
         }
       });
       process.stdout.write(`Revoked token "${revoked.name}" (id ${revoked.id}).\n`);
+    });
+
+  program
+    .command('gc')
+    .description('remove blobs no run references and upload temp files older than an hour')
+    .addOption(dataDirOption())
+    .action((options: { dataDir?: string }) => {
+      const report = withDatabase(options.dataDir, (db, layout) => collectGarbage(db, new BlobStore(layout.blobsDir)));
+      for (const blob of report.removedBlobs) process.stdout.write(`removed blob ${blob.digest} (${blob.size} bytes)\n`);
+      for (const file of report.removedTempFiles) process.stdout.write(`removed temp file ${file.name} (${file.size} bytes)\n`);
+      process.stdout.write(
+        `Removed ${report.removedBlobs.length} blob(s) and ${report.removedTempFiles.length} temp file(s); freed ${report.bytesFreed} bytes.\n`
+      );
     });
 
   return program;

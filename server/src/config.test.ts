@@ -9,7 +9,10 @@ test('defaults', () => {
     port: 8765,
     logLevel: 'info',
     allowedOrigins: [],
-    maxBodyBytes: 1024 * 1024
+    maxBodyBytes: 1024 * 1024,
+    maxLargeBodyBytes: 64 * 1024 * 1024,
+    maxArtifactBytes: 5 * 1024 ** 3,
+    snapshotKeepOutputs: false
   });
 });
 
@@ -21,7 +24,9 @@ test('environment values are parsed; flags win over the environment', () => {
       RUNLAB_HOST: '0.0.0.0',
       RUNLAB_LOG_LEVEL: 'debug',
       RUNLAB_ALLOWED_ORIGINS: 'https://lab.example.org, http://10.0.0.5:8888/',
-      RUNLAB_MAX_BODY_BYTES: '2048'
+      RUNLAB_MAX_BODY_BYTES: '2048',
+      RUNLAB_MAX_ARTIFACT_BYTES: '4096',
+      RUNLAB_SNAPSHOT_KEEP_OUTPUTS: '1'
     },
     { port: '0', dataDir: 'relative/dir' }
   );
@@ -31,7 +36,10 @@ test('environment values are parsed; flags win over the environment', () => {
     port: 0,
     logLevel: 'debug',
     allowedOrigins: ['https://lab.example.org', 'http://10.0.0.5:8888'],
-    maxBodyBytes: 2048
+    maxBodyBytes: 2048,
+    maxLargeBodyBytes: 64 * 1024 * 1024,
+    maxArtifactBytes: 4096,
+    snapshotKeepOutputs: true
   });
   expect(loadConfig({ RUNLAB_ALLOWED_ORIGINS: '*' }).allowedOrigins).toEqual(['*']);
 });
@@ -41,6 +49,7 @@ test.each([
   [{}, { port: '70000' }, 'Invalid setting RUNLAB_PORT (--port): expected an integer from 0 to 65535, got "70000"'],
   [{ RUNLAB_LOG_LEVEL: 'loud' }, {}, 'Invalid setting RUNLAB_LOG_LEVEL (--log-level)'],
   [{ RUNLAB_MAX_BODY_BYTES: '-1' }, {}, 'Invalid setting RUNLAB_MAX_BODY_BYTES: expected a positive integer'],
+  [{ RUNLAB_SNAPSHOT_KEEP_OUTPUTS: 'yes' }, {}, 'Invalid setting RUNLAB_SNAPSHOT_KEEP_OUTPUTS: expected 1'],
   [{ RUNLAB_ALLOWED_ORIGINS: 'lab.example.org' }, {}, 'Invalid setting RUNLAB_ALLOWED_ORIGINS'],
   [{ RUNLAB_ALLOWED_ORIGINS: 'https://x.org/path' }, {}, 'Invalid setting RUNLAB_ALLOWED_ORIGINS'],
   [{ RUNLAB_HOST: 'bad host' }, {}, 'Invalid setting RUNLAB_HOST (--host)']

@@ -21,6 +21,12 @@ export interface Config {
   /** Extra browser origins allowed besides localhost ones; `*` allows any origin. */
   allowedOrigins: string[];
   maxBodyBytes: number;
+  /** Limit of large JSON bodies: metric batches and notebook snapshots. */
+  maxLargeBodyBytes: number;
+  /** Largest artifact upload accepted (streamed to disk, so not bounded by maxBodyBytes). */
+  maxArtifactBytes: number;
+  /** Keep cell outputs and execution counts in notebook snapshots (stripped by default). */
+  snapshotKeepOutputs: boolean;
 }
 
 /** Values given on the command line; undefined means "not given". */
@@ -124,7 +130,25 @@ const SETTINGS = {
     defaultValue: String(1024 * 1024),
     expected: 'a positive integer number of bytes',
     schema: positiveIntegerSchema
-  } satisfies Setting<number>
+  } satisfies Setting<number>,
+  maxLargeBodyBytes: {
+    env: 'RUNLAB_MAX_LARGE_BODY_BYTES',
+    defaultValue: String(64 * 1024 * 1024),
+    expected: 'a positive integer number of bytes',
+    schema: positiveIntegerSchema
+  } satisfies Setting<number>,
+  maxArtifactBytes: {
+    env: 'RUNLAB_MAX_ARTIFACT_BYTES',
+    defaultValue: String(5 * 1024 ** 3),
+    expected: 'a positive integer number of bytes',
+    schema: positiveIntegerSchema
+  } satisfies Setting<number>,
+  snapshotKeepOutputs: {
+    env: 'RUNLAB_SNAPSHOT_KEEP_OUTPUTS',
+    defaultValue: '0',
+    expected: '1 (keep outputs) or 0 (strip them)',
+    schema: z.enum(['0', '1']).transform((value) => value === '1')
+  } satisfies Setting<boolean>
 };
 
 function expandPath(value: string): string {
@@ -155,7 +179,10 @@ export function loadConfig(
     port: read(SETTINGS.port),
     logLevel: read(SETTINGS.logLevel),
     allowedOrigins: read(SETTINGS.allowedOrigins),
-    maxBodyBytes: read(SETTINGS.maxBodyBytes)
+    maxBodyBytes: read(SETTINGS.maxBodyBytes),
+    maxLargeBodyBytes: read(SETTINGS.maxLargeBodyBytes),
+    maxArtifactBytes: read(SETTINGS.maxArtifactBytes),
+    snapshotKeepOutputs: read(SETTINGS.snapshotKeepOutputs)
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -12,6 +12,8 @@ export interface DataDirLayout {
   adminTokenFile: string;
   serverInfoFile: string;
   projectsDir: string;
+  /** Content-addressed blob store (artifacts): `blobs/ab/cdef…`, temp files in `blobs/tmp`. */
+  blobsDir: string;
 }
 
 export function dataDirLayout(root: string): DataDirLayout {
@@ -20,7 +22,8 @@ export function dataDirLayout(root: string): DataDirLayout {
     databaseFile: path.join(root, DATABASE_FILE),
     adminTokenFile: path.join(root, ADMIN_TOKEN_FILE),
     serverInfoFile: path.join(root, SERVER_INFO_FILE),
-    projectsDir: path.join(root, 'projects')
+    projectsDir: path.join(root, 'projects'),
+    blobsDir: path.join(root, 'blobs')
   };
 }
 

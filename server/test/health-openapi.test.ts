@@ -38,6 +38,11 @@ test('the OpenAPI document lists every registered route with its schemas', async
     expect(operation.security).toEqual(route.scope === 'public' ? [] : [{ bearerToken: [] }]);
     if (route.body) {
       expect(operation.requestBody.content['application/json'].schema).toEqual(jsonSchemaOf(route.body, 'input'));
+    } else if (route.rawBody) {
+      // Uploads are raw bytes, documented as such.
+      expect(operation.requestBody.content).toEqual({
+        'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } }
+      });
     } else {
       expect(operation.requestBody).toBeUndefined();
     }

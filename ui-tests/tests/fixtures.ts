@@ -24,6 +24,9 @@ export interface RunlabFixture {
   /** The companion server's local admin token (a user token). */
   serverToken: string;
   rootDir: string;
+  dataDir: string;
+  /** Call the companion server's REST API with the admin token; throws on non-2xx. */
+  api<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<T>;
   /** Open a JupyterLab path (e.g. `lab/tree/demo.ipynb`) logged in. */
   open(page: Page, labPath: string): Promise<void>;
   stopServer(): Promise<void>;
@@ -100,6 +103,18 @@ export const test = base.extend<object, { runlab: RunlabFixture }>({
           serverUrl: server.url,
           serverToken: server.token,
           rootDir,
+          dataDir,
+          api: async <T,>(apiPath: string, init: { method?: string; body?: unknown } = {}) => {
+            const response = await fetch(`${server.url}${apiPath}`, {
+              method: init.method ?? 'GET',
+              headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
+              body: init.body === undefined ? undefined : JSON.stringify(init.body)
+            });
+            if (!response.ok) {
+              throw new Error(`${init.method ?? 'GET'} ${apiPath}: HTTP ${response.status} ${await response.text()}`);
+            }
+            return (response.status === 204 ? undefined : await response.json()) as T;
+          },
           open: async (page, labPath) => {
             // `reset` starts from an empty workspace, so no test sees the layout of the one before.
             await page.goto(`${started.url}/${labPath}?reset&token=${started.token}`);

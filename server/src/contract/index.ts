@@ -139,6 +139,32 @@ export type ProjectListResponse = z.infer<typeof ProjectListResponse>;
 
 export const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
 
+/**
+ * A relative path coming from a client (artifact names, snapshot files): `/`-separated, never
+ * absolute, no `..` or `.` segments, no empty segments, no backslashes or NUL. Checked here so
+ * a traversal attempt is a 400 naming the field before any file is touched.
+ */
+export const RelativePath = z
+  .string()
+  .min(1)
+  .max(1000)
+  .superRefine((value, ctx) => {
+    const problem = relativePathProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** Why a client-supplied relative path is unsafe, or null when it is fine. */
+export function relativePathProblem(value: string): string | null {
+  if (value.includes('\\')) return 'use / as the separator; backslashes are not allowed';
+  if (value.includes('\0')) return 'NUL characters are not allowed';
+  if (value.startsWith('/') || /^[A-Za-z]:/.test(value)) return 'must be relative, not absolute';
+  for (const segment of value.split('/')) {
+    if (segment === '') return 'empty path segments (leading, trailing or doubled /) are not allowed';
+    if (segment === '..' || segment === '.') return '"." and ".." segments are not allowed';
+  }
+  return null;
+}
+
 // ---------------------------------------------------------------------------------------------
 // runs: params, metric series, tags, inputs/outputs, artifacts, snapshot, environment
 
@@ -199,7 +225,10 @@ export const RunSnapshot = z.strictObject({
   /** The commit in the project's git repository holding the notebook and local modules. */
   commit: z.string(),
   notebookPath: z.string(),
-  /** Every file in the commit (the notebook and the local modules the kernel imported). */
+  /**
+   * The files this snapshot wrote (the notebook and the local modules the kernel imported),
+   * sorted. The commit's tree also keeps the project's other files from earlier commits.
+   */
   files: z.array(z.string()),
   /** True when an identical earlier snapshot's commit was reused. */
   reused: z.boolean()
@@ -232,9 +261,10 @@ export const Run = z.strictObject({
   metrics: z.record(z.string(), MetricSummary),
   inputs: z.array(RunIO),
   outputs: z.array(RunIO),
+  /** Empty (`[]`) in run lists and compare answers, for speed; present when getting one run. */
   artifacts: z.array(Artifact),
   snapshot: RunSnapshot.nullable(),
-  /** Left out (null) in run lists; present when getting one run. */
+  /** Left out (null) in run lists and compare answers; present when getting one run. */
   environment: RunEnvironment.nullable(),
   error: RunError.nullable(),
   /** The browser tab whose kernel started the run; that tab sends the notebook snapshot. */
@@ -326,6 +356,9 @@ export const MetricPoint = z.strictObject({
 });
 export type MetricPoint = z.infer<typeof MetricPoint>;
 
+/** Path of `GET /api/runs/:id/metrics/:key`; send the key URL-encoded (`train%2Floss`). */
+export const RunMetricParams = z.strictObject({ id: z.string().min(1).max(100), key: LogKey });
+
 export const MetricHistoryQuery = z.strictObject({
   /** At most this many points come back (downsampled keeping the shape); full resolution on zoom. */
   maxPoints: z.coerce.number().int().min(2).max(100000).default(2000),
@@ -344,8 +377,17 @@ export const MetricHistoryResponse = z.strictObject({
 export type MetricHistoryResponse = z.infer<typeof MetricHistoryResponse>;
 
 export const CompareQuery = z.strictObject({
-  /** Comma-separated run ids, 2 to 100. */
-  ids: z.string().min(1),
+  /** Comma-separated run ids, 2 to 100 (duplicates are ignored). */
+  ids: z
+    .string()
+    .min(1)
+    .refine(
+      (value) => {
+        const count = new Set(value.split(',').filter(Boolean)).size;
+        return count >= 2 && count <= 100;
+      },
+      { message: 'give 2 to 100 comma-separated run ids' }
+    ),
   maxPoints: z.coerce.number().int().min(2).max(100000).default(2000)
 });
 
@@ -358,7 +400,7 @@ export type CompareResponse = z.infer<typeof CompareResponse>;
 
 export const SnapshotFile = z.strictObject({
   /** Project-relative path; never absolute, never `..`. */
-  path: z.string().min(1).max(1000),
+  path: RelativePath,
   content: z.string()
 });
 
@@ -368,7 +410,7 @@ export const SnapshotFile = z.strictObject({
  * client for scripts.
  */
 export const CreateSnapshotRequest = z.strictObject({
-  notebookPath: z.string().min(1).max(1000),
+  notebookPath: RelativePath,
   /** nbformat JSON of a notebook, or null when the run came from a script (in `files`). */
   notebook: z.record(z.string(), z.unknown()).nullable().default(null),
   files: z.array(SnapshotFile).max(1000).default([])
@@ -382,9 +424,14 @@ export const SnapshotNotebookResponse = z.strictObject({
 });
 export type SnapshotNotebookResponse = z.infer<typeof SnapshotNotebookResponse>;
 
-export const ArtifactPathQuery = z.strictObject({ path: z.string().min(1).max(1000) });
+export const ArtifactPathQuery = z.strictObject({ path: RelativePath });
 
-/** Live metric points for one run, coalesced to at most 10 messages a second. */
+/**
+ * Live metric points for one run, coalesced to at most 10 messages a second. `metrics` holds
+ * the latest summaries of the keys logged since the previous message; `points` the points
+ * logged since then, oldest first, capped at the newest 5,000 (a client that needs every point
+ * of a burst reads the history).
+ */
 export const RunMetricsEvent = z.strictObject({
   runId: z.string(),
   projectId: z.string(),
@@ -409,12 +456,21 @@ export interface ServerToClientEvents {
   'run:metrics': (payload: RunMetricsEvent) => void;
 }
 
-/** Rooms: a client joins a project to see its runs live, and a run to stream its points. */
+export const ProjectRoomPayload = z.strictObject({ projectId: z.string().min(1).max(100) });
+export const RunRoomPayload = z.strictObject({ runId: z.string().min(1).max(100) });
+
+/** Optional acknowledgement of a join/leave: `ok` is false when the payload was invalid. */
+export type RoomAck = (reply: { ok: boolean }) => void;
+
+/**
+ * Rooms: a client joins a project to see its runs live, and a run to stream its points.
+ * The acknowledgement is optional; await it (`socket.emitWithAck`) to know events will flow.
+ */
 export interface ClientToServerEvents {
-  'project:join': (payload: { projectId: string }) => void;
-  'project:leave': (payload: { projectId: string }) => void;
-  'run:join': (payload: { runId: string }) => void;
-  'run:leave': (payload: { runId: string }) => void;
+  'project:join': (payload: { projectId: string }, ack?: RoomAck) => void;
+  'project:leave': (payload: { projectId: string }, ack?: RoomAck) => void;
+  'run:join': (payload: { runId: string }, ack?: RoomAck) => void;
+  'run:leave': (payload: { runId: string }, ack?: RoomAck) => void;
 }
 
 /** socket.io handshake: `io(url, { auth: { token } })`. */

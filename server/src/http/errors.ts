@@ -55,14 +55,20 @@ export const unknownRouteHandler: RequestHandler = (req, _res, next) => {
 };
 
 /** body-parser reports its failures as http-errors with a `type`; map them to our codes. */
-function fromBodyParser(error: { type?: string; limit?: number; message?: string }): AppError | undefined {
+function fromBodyParser(error: {
+  type?: string;
+  limit?: number;
+  message?: string;
+  /** Which setting holds the limit; set by the parser that raised it (see app.ts). */
+  setting?: string;
+}): AppError | undefined {
   switch (error.type) {
     case 'entity.parse.failed':
       return new AppError('invalid_json', `Request body is not valid JSON: ${error.message ?? 'parse error'}`);
     case 'entity.too.large':
       return new AppError(
         'payload_too_large',
-        `Request body exceeds the limit of ${error.limit} bytes (RUNLAB_MAX_BODY_BYTES)`
+        `Request body exceeds the limit of ${error.limit} bytes (${error.setting ?? 'RUNLAB_MAX_BODY_BYTES'})`
       );
     case 'encoding.unsupported':
     case 'charset.unsupported':

@@ -35,6 +35,9 @@ export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSch
   return rest;
 }
 
+/** OpenAPI 3.1 spelling of "any bytes". */
+const BINARY: JsonSchema = { type: 'string', contentMediaType: 'application/octet-stream' };
+
 function toOpenApiPath(expressPath: string): string {
   return expressPath.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
 }
@@ -58,6 +61,10 @@ function errorCodesOf(route: Route): Set<string> {
     codes.add('invalid_json');
     codes.add('payload_too_large');
   }
+  if (route.rawBody) {
+    codes.add('invalid_request');
+    codes.add('payload_too_large');
+  }
   if (route.scope !== 'public') codes.add('unauthorized');
   if (route.scope === 'user' || route.scope === 'runner') codes.add('forbidden');
   codes.add('internal');
@@ -69,10 +76,11 @@ export function buildOpenApiDocument(routes: readonly Route[], version: string):
   for (const route of routes) {
     const responses: Record<string, unknown> = {
       [String(route.status)]: {
-        description: route.status === 204 ? 'Done; no content' : 'Success',
+        description: route.status === 204 ? 'Done; no content' : (route.rawResponse?.description ?? 'Success'),
         ...(route.response
           ? { content: { 'application/json': { schema: jsonSchemaOf(route.response, 'output') } } }
-          : {})
+          : {}),
+        ...(route.rawResponse ? { content: { 'application/octet-stream': { schema: BINARY } } } : {})
       }
     };
     for (const status of [...errorCodesOf(route)].sort()) {
@@ -93,6 +101,15 @@ export function buildOpenApiDocument(routes: readonly Route[], version: string):
             requestBody: {
               required: true,
               content: { 'application/json': { schema: jsonSchemaOf(route.body, 'input') } }
+            }
+          }
+        : {}),
+      ...(route.rawBody
+        ? {
+            requestBody: {
+              required: true,
+              description: route.rawBody.description,
+              content: { 'application/octet-stream': { schema: BINARY } }
             }
           }
         : {}),

@@ -3,7 +3,9 @@
  * The same declaration mounts validation and authentication on express and produces the
  * OpenAPI document, so the document cannot drift from what the server actually accepts.
  */
-import type { Request, Response, Router } from 'express';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
 import type { ErrorCode, TokenScope } from '../contract';
 import type { Logger } from '../logger';
@@ -28,6 +30,19 @@ export interface RouteContext<P, Q, B> {
   /** The authenticated caller; null only on public routes. */
   principal: Principal | null;
   log: Logger;
+  /** The express request; routes with `rawBody` read the upload from it as a stream. */
+  request: Request;
+}
+
+/** What a `rawResponse` route answers: bytes streamed with their media type. */
+export class RawReply {
+  constructor(
+    readonly body: Readable,
+    /** A media type, or a file extension (`.png`) looked up the way express does. */
+    readonly type: string,
+    readonly size?: number,
+    readonly headers: Record<string, string> = {}
+  ) {}
 }
 
 export interface RouteSpec<
@@ -46,12 +61,29 @@ export interface RouteSpec<
   params?: PS;
   query?: QS;
   body?: BS;
+  /**
+   * The JSON body may be large (metric batches, notebook snapshots): parsed with the large
+   * limit (RUNLAB_MAX_LARGE_BODY_BYTES) instead of RUNLAB_MAX_BODY_BYTES.
+   */
+  largeBody?: boolean;
+  /**
+   * The request body is raw bytes (`application/octet-stream`), streamed by the handler from
+   * `context.request` instead of going through the JSON parser; documented as such in OpenAPI.
+   */
+  rawBody?: { description: string };
+  /** The answer is bytes (a RawReply), not JSON. */
+  rawResponse?: { description: string };
   /** Status of a successful answer; 204 answers have no response schema. */
   status: 200 | 201 | 204;
   response?: RS;
+  /**
+   * false skips checking the answer against `response` (it is still documented by it). Only for
+   * answers too large to check cheaply that the server builds from typed data itself (compare).
+   */
+  checkResponse?: false;
   /** Errors this route raises on its own, beyond validation/auth/internal (e.g. not_found). */
   errors?: ErrorCode[];
-  handle(context: RouteContext<Out<PS>, Out<QS>, Out<BS>>): Promise<Out<RS>> | Out<RS>;
+  handle(context: RouteContext<Out<PS>, Out<QS>, Out<BS>>): Promise<Out<RS> | RawReply> | Out<RS> | RawReply;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -70,10 +102,30 @@ export function defineRoute<
 /** Resolves the bearer token of a request for a route's scope, or throws 401/403. */
 export type Authenticator = (request: Request, scope: Exclude<RouteScope, 'public'>) => Principal;
 
-export function mountRoutes(router: Router, routes: readonly Route[], authenticate: Authenticator): void {
+export interface MountOptions {
+  authenticate: Authenticator;
+  /** JSON body parsers with the normal and the large size limit. */
+  jsonBody: RequestHandler;
+  largeJsonBody: RequestHandler;
+}
+
+const PRINCIPAL = Symbol('principal');
+
+/**
+ * Mounts each route as: authenticate → parse the JSON body (only routes that take one, with
+ * their limit) → validate → handle. Authenticating first means nobody without a token can make
+ * the server parse a large body; raw-body routes stream the request untouched.
+ */
+export function mountRoutes(router: Router, routes: readonly Route[], options: MountOptions): void {
   for (const route of routes) {
-    router[route.method](route.path, async (req: Request, res: Response) => {
-      const principal = route.scope === 'public' ? null : authenticate(req, route.scope);
+    const authenticate = (req: Request, _res: Response, next: NextFunction): void => {
+      (req as unknown as Record<symbol, Principal | null>)[PRINCIPAL] =
+        route.scope === 'public' ? null : options.authenticate(req, route.scope);
+      next();
+    };
+    const parsers = route.body ? [route.largeBody ? options.largeJsonBody : options.jsonBody] : [];
+    router[route.method](route.path, authenticate, ...parsers, async (req: Request, res: Response) => {
+      const principal = (req as unknown as Record<symbol, Principal | null>)[PRINCIPAL];
       const params = route.params ? validatePart('params', route.params, req.params) : undefined;
       const query = route.query ? validatePart('query', route.query, req.query) : undefined;
       let body: unknown;
@@ -87,13 +139,21 @@ export function mountRoutes(router: Router, routes: readonly Route[], authentica
         body = validatePart('body', route.body, req.body);
       }
       const log = (req as { log?: Logger }).log as Logger;
-      const result = await route.handle({ params, query, body, principal, log });
+      const result = await route.handle({ params, query, body, principal, log, request: req });
+      if (result instanceof RawReply) {
+        res.status(route.status);
+        res.type(result.type);
+        if (result.size !== undefined) res.setHeader('Content-Length', String(result.size));
+        for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
+        await pipeline(result.body, res);
+        return;
+      }
       if (route.status === 204) {
         res.status(204).end();
         return;
       }
       // Checking answers against the contract turns a server bug into a loud 500, not bad data.
-      const payload = route.response ? route.response.parse(result) : result;
+      const payload = route.response && route.checkResponse !== false ? route.response.parse(result) : result;
       res.status(route.status).json(payload);
     });
   }

@@ -51,6 +51,24 @@ export class ProjectService {
     return project;
   }
 
+  /**
+   * The project with this name, created (with its repository) on first use; runs name their
+   * project, so logging to a new name just works. Two racing first uses both end up with the
+   * one project the UNIQUE constraint let through.
+   */
+  async ensure(name: string): Promise<{ id: string; name: string }> {
+    const existing = this.store.findByName(name);
+    if (existing) return { id: existing.id, name: existing.name };
+    try {
+      const created = await this.create({ name, description: '' });
+      return { id: created.id, name: created.name };
+    } catch (error) {
+      const raced = error instanceof AppError && error.code === 'conflict' ? this.store.findByName(name) : undefined;
+      if (raced) return { id: raced.id, name: raced.name };
+      throw error;
+    }
+  }
+
   /** Renames and/or re-describes a project. The repository keeps its path (it is keyed by id). */
   async update(id: string, changes: { name?: string; description?: string }): Promise<Project> {
     const existing = this.store.findById(id);

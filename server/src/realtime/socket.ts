@@ -1,18 +1,27 @@
 /**
- * socket.io: authenticated handshake (`io(url, { auth: { token } })`) and forwarding of domain
- * events to connected clients. A refused handshake ends with an Error whose message is the
+ * socket.io: authenticated handshake (`io(url, { auth: { token } })`), rooms (`project:join`,
+ * `run:join`, …) and forwarding of domain events to connected clients, to everyone or to the
+ * rooms an event names. A refused handshake ends with an Error whose message is the
  * error code (`unauthorized` or `forbidden`) and whose `data` carries `{ code, message }`.
  */
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import { SocketAuth, type ClientToServerEvents, type ServerToClientEvents } from '../contract';
+import type { z } from 'zod';
+import {
+  ProjectRoomPayload,
+  RunRoomPayload,
+  SocketAuth,
+  type ClientToServerEvents,
+  type RoomAck,
+  type ServerToClientEvents
+} from '../contract';
 import { requireScope } from '../auth/middleware';
 import type { AuthService } from '../auth/service';
 import { AppError } from '../http/errors';
 import { corsOptions } from '../http/cors';
 import type { Principal } from '../http/registry';
 import type { Logger } from '../logger';
-import type { DomainEvents } from './events';
+import { projectRoom, runRoom, type DomainEvents } from './events';
 
 interface SocketData {
   principal: Principal;
@@ -65,11 +74,33 @@ export function attachRealtime({ httpServer, auth, events, allowedOrigins, logge
 
   io.on('connection', (socket) => {
     logger.debug({ socketId: socket.id, tokenId: socket.data.principal.tokenId }, 'socket connected');
+
+    /** A join/leave handler: a bad payload is ignored (acknowledged `ok: false`), logged at debug. */
+    const roomHandler =
+      <S extends z.ZodType>(event: string, schema: S, apply: (payload: z.output<S>) => void) =>
+      (payload: unknown, ack?: unknown): void => {
+        const reply = typeof ack === 'function' ? (ack as RoomAck) : typeof payload === 'function' ? (payload as RoomAck) : undefined;
+        const parsed = schema.safeParse(payload);
+        if (!parsed.success) {
+          logger.debug({ socketId: socket.id, event, issues: parsed.error.issues }, 'ignored invalid socket payload');
+          reply?.({ ok: false });
+          return;
+        }
+        apply(parsed.data);
+        reply?.({ ok: true });
+      };
+
+    socket.on('project:join', roomHandler('project:join', ProjectRoomPayload, ({ projectId }) => socket.join(projectRoom(projectId))));
+    socket.on('project:leave', roomHandler('project:leave', ProjectRoomPayload, ({ projectId }) => socket.leave(projectRoom(projectId))));
+    socket.on('run:join', roomHandler('run:join', RunRoomPayload, ({ runId }) => socket.join(runRoom(runId))));
+    socket.on('run:leave', roomHandler('run:leave', RunRoomPayload, ({ runId }) => socket.leave(runRoom(runId))));
   });
 
   // The bus belongs to one app instance, so this subscription lives exactly as long as the app.
-  events.subscribe((event, payload) => {
-    (io.emit as (event: string, payload: unknown) => boolean)(event, payload);
+  events.subscribe((event, payload, rooms) => {
+    // io.to([...]) sends once per socket even when it is in several of the rooms.
+    const target = rooms ? io.to([...rooms]) : io;
+    (target.emit as (event: string, payload: unknown) => boolean)(event, payload);
   });
   return io;
 }

@@ -1,0 +1,136 @@
+/**
+ * Run tracking as a user sees it: a %%track cell's run appears live in the Runs panel and its
+ * chart grows; two runs compared with "only differences" and a notebook diff; an old run's
+ * notebook version opened read-only and restored. The snapshot commits are checked with git.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Page } from '@playwright/test';
+import { expect, runCommand, screenshot, test } from './fixtures';
+
+interface IRun {
+  id: string;
+  name: string;
+  projectId: string;
+  snapshot: { commit: string } | null;
+}
+
+function writeNotebook(file: string, sources: string[]): void {
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      cells: sources.map(source => ({ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source })),
+      metadata: { kernelspec: { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' } },
+      nbformat: 4,
+      nbformat_minor: 5
+    })
+  );
+}
+
+async function openRunsPanel(page: Page): Promise<void> {
+  await runCommand(page, 'runlab:open-runs');
+  await expect(page.locator('#jp-runlab-runs')).toBeVisible();
+}
+
+test('a %%track cell appears live in the Runs panel and its chart grows', async ({ page, runlab }) => {
+  writeNotebook(path.join(runlab.rootDir, 'live.ipynb'), [
+    '%%track --name live-demo --param lr=0.1\nimport time, runlab\nfor step in range(40):\n    runlab.metric("loss", 1 / (step + 1), step=step)\n    time.sleep(0.25)'
+  ]);
+  await runlab.open(page, 'lab/tree/live.ipynb');
+  await runCommand(page, 'runlab:open-panel');
+  await expect(page.locator('#jp-runlab-panel .jp-runlab-Kernel')).toHaveAttribute('data-status', 'attached', { timeout: 60_000 });
+  await openRunsPanel(page);
+
+  await page.locator('.jp-Notebook .jp-CodeCell').first().locator('.jp-InputArea-editor').click();
+  await page.keyboard.press('Shift+Enter');
+
+  const row = page.locator('.jp-runlab-RunRow', { hasText: 'live-demo' });
+  await expect(row).toHaveAttribute('data-status', 'running', { timeout: 30_000 });
+  await row.locator('.jp-runlab-RunRow-main').click();
+
+  const view = page.locator('.jp-runlab-RunView[data-status]');
+  const chart = view.locator('.jp-runlab-Chart[data-metric="loss"]');
+  await expect(chart).toBeVisible({ timeout: 30_000 });
+  const pointsShown = async () => Number(/([\d,]+) points/.exec((await chart.locator('.jp-runlab-ChartNote').textContent()) ?? '')?.[1].replace(/,/g, '') ?? 0);
+  await expect.poll(pointsShown, { timeout: 20_000 }).toBeGreaterThan(0);
+  const early = await pointsShown();
+  await expect.poll(pointsShown, { timeout: 20_000 }).toBeGreaterThan(early);
+  await screenshot(page, 'run-live');
+
+  await expect(view).toHaveAttribute('data-status', 'finished', { timeout: 30_000 });
+  await expect(chart.locator('.jp-runlab-ChartNote')).toContainText('40 points');
+  await expect(view).toContainText('lr');
+  // The run is pinned to the notebook: a real commit in the project's repository.
+  await expect(view.locator('[aria-label="Notebook version"] code')).toBeVisible();
+  const runId = (await view.getAttribute('data-run-id'))!;
+  const run = await runlab.api<IRun>(`/api/runs/${runId}`);
+  const gitDir = path.join(runlab.dataDir, 'projects', `${run.projectId}.git`);
+  const show = execFileSync('git', ['--git-dir', gitDir, 'show', `${run.snapshot!.commit}:live.ipynb`], { encoding: 'utf8' });
+  expect(show).toContain('%%track --name live-demo');
+  await screenshot(page, 'run-finished');
+});
+
+test('compare two runs: only differences, overlaid charts, notebook cell diff', async ({ page, runlab }) => {
+  const created: IRun[] = [];
+  for (const [name, lr, source] of [
+    ['baseline', '0.1', 'lr = 0.1\ntrain(lr)'],
+    ['tuned', '0.01', 'lr = 0.01\ntrain(lr)']
+  ]) {
+    const run = await runlab.api<IRun>('/api/runs', { method: 'POST', body: { project: 'demo', name, params: { lr, batch: '32' }, notebookPath: 'train.ipynb' } });
+    await runlab.api(`/api/runs/${run.id}/log`, {
+      method: 'POST',
+      body: { idempotencyKey: `ui-${run.id}`, metrics: Array.from({ length: 50 }, (_, step) => ({ key: 'acc', value: Number(lr) * step, step })) }
+    });
+    await runlab.api(`/api/runs/${run.id}/snapshot`, {
+      method: 'POST',
+      body: { notebookPath: 'train.ipynb', notebook: { cells: [{ cell_type: 'code', source: 'import model', metadata: {}, outputs: [], execution_count: null }, { cell_type: 'code', source, metadata: {}, outputs: [], execution_count: null }], metadata: {}, nbformat: 4, nbformat_minor: 5 } }
+    });
+    await runlab.api(`/api/runs/${run.id}`, { method: 'PATCH', body: { status: 'finished' } });
+    created.push(run);
+  }
+  await runlab.open(page, 'lab');
+  await openRunsPanel(page);
+  for (const run of created) {
+    await page.locator(`.jp-runlab-RunRow[data-run-id="${run.id}"] input[type=checkbox]`).check();
+  }
+  await page.locator('.jp-runlab-CompareButton').click();
+
+  const compare = page.locator('.jp-runlab-CompareView');
+  await expect(compare.locator('[data-row="params.lr"]')).toBeVisible();
+  await expect(compare.locator('[data-row="params.batch"]')).toBeVisible();
+  await compare.getByLabel('Only differences').check();
+  await expect(compare.locator('[data-row="params.batch"]')).toHaveCount(0);
+  await expect(compare.locator('[data-row="params.lr"]')).toContainText('0.01');
+  await expect(compare.locator('.jp-runlab-Chart[data-metric="acc"] .recharts-line')).toHaveCount(2);
+  const diff = compare.locator('.jp-runlab-NotebookDiff');
+  await expect(diff).toContainText('1 cell(s) differ');
+  await expect(diff.locator('[data-kind="changed"] .jp-runlab-mod-removed')).toContainText('lr = 0.1');
+  await expect(diff.locator('[data-kind="changed"] .jp-runlab-mod-added')).toContainText('lr = 0.01');
+  await screenshot(page, 'compare');
+});
+
+test("an old run's notebook version opens read-only and can be restored", async ({ page, runlab }) => {
+  const notebookPath = 'restore-me.ipynb';
+  const run = await runlab.api<IRun>('/api/runs', { method: 'POST', body: { project: 'demo', name: 'old-version', notebookPath } });
+  await runlab.api(`/api/runs/${run.id}/snapshot`, {
+    method: 'POST',
+    body: { notebookPath, notebook: { cells: [{ cell_type: 'code', source: 'print("the old version")', metadata: {}, outputs: [], execution_count: null }], metadata: {}, nbformat: 4, nbformat_minor: 5 } }
+  });
+  await runlab.api(`/api/runs/${run.id}`, { method: 'PATCH', body: { status: 'finished' } });
+  writeNotebook(path.join(runlab.rootDir, notebookPath), ['print("the new version")']);
+
+  await runlab.open(page, 'lab');
+  await runCommand(page, 'runlab:open-run', { runId: run.id });
+  await page.getByRole('button', { name: 'Open this version' }).click();
+  const snapshot = page.locator('.jp-runlab-SnapshotView');
+  await expect(snapshot).toContainText('the old version');
+  await expect(snapshot).toContainText('read-only');
+  await screenshot(page, 'snapshot-view');
+
+  await snapshot.getByRole('button', { name: 'Restore…' }).click();
+  await page.locator('.jp-Dialog').getByRole('button', { name: 'Restore' }).click();
+  await expect
+    .poll(() => fs.readFileSync(path.join(runlab.rootDir, notebookPath), 'utf8'), { timeout: 15_000 })
+    .toContain('the old version');
+});
