@@ -24,7 +24,7 @@ type ExpressionResult =
   | { status: 'ok'; data: Record<string, unknown> }
   | { status: 'error'; ename: string; evalue: string };
 
-export async function evaluate(kernel: Kernel.IKernelConnection, expression: string): Promise<ExpressionResult> {
+async function evaluate(kernel: Kernel.IKernelConnection, expression: string): Promise<ExpressionResult> {
   const future = kernel.requestExecute(
     { code: '', silent: true, store_history: false, user_expressions: { value: expression } },
     true

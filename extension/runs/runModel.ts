@@ -54,11 +54,27 @@ export class RunViewModel implements IDisposable {
 
   async load(): Promise<void> {
     try {
-      this._run = await this._connection.request<Run>(`/api/runs/${encodeURIComponent(this.runId)}`);
+      const run = await this._connection.request<Run>(`/api/runs/${encodeURIComponent(this.runId)}`);
+      // Live messages can overtake the run's own HTTP answer; those that did are replayed now.
+      const early = this._early ?? [];
+      this._early = null;
+      const heldByKey = new Map<string, MetricPoint[]>();
+      for (const event of early) {
+        for (const [key, summary] of Object.entries(event.metrics)) {
+          if (!run.metrics[key] || run.metrics[key].count < summary.count) {
+            run.metrics[key] = summary;
+          }
+        }
+        for (const { key, ...point } of event.points) {
+          heldByKey.set(key, [...(heldByKey.get(key) ?? []), point]);
+        }
+      }
+      this._run = run;
       this._error = null;
       this._changed.emit();
-      await Promise.all(Object.keys(this._run.metrics).map(key => this._fetch(key, null)));
+      await Promise.all(Object.keys(run.metrics).map(key => this._fetch(key, null, heldByKey.get(key))));
     } catch (error) {
+      this._early = null;
       this._error = `Could not load run ${this.runId}: ${(error as Error).message}`;
       this._changed.emit();
     }
@@ -82,11 +98,11 @@ export class RunViewModel implements IDisposable {
     Signal.clearData(this);
   }
 
-  private async _fetch(key: string, zoom: [number, number] | null): Promise<void> {
+  private async _fetch(key: string, zoom: [number, number] | null, alreadyHeld: MetricPoint[] = []): Promise<void> {
     const range = zoom ? `&minStep=${zoom[0]}&maxStep=${zoom[1]}` : '';
     // Live points arriving while the history is on its way are held, then merged: the history
     // may or may not contain them, and none may be lost or counted twice.
-    const held: MetricPoint[] = [];
+    const held: MetricPoint[] = [...alreadyHeld];
     if (!zoom) {
       this._held.set(key, held);
     }
@@ -126,6 +142,10 @@ export class RunViewModel implements IDisposable {
   }
 
   private _appendLive(event: RunMetricsEvent): void {
+    if (this._early) {
+      this._early.push(event);
+      return;
+    }
     if (!this._run) {
       return;
     }
@@ -161,6 +181,8 @@ export class RunViewModel implements IDisposable {
   private _error: string | null = null;
   private _series = new Map<string, ISeries>();
   private _held = new Map<string, MetricPoint[]>();
+  /** Live messages received before the run itself loaded; null once it has. */
+  private _early: RunMetricsEvent[] | null = [];
   private _room: IDisposable;
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);

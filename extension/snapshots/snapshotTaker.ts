@@ -1,17 +1,14 @@
 /**
  * SnapshotTaker: when a kernel started from this browser tab begins a run, send the server the
- * notebook exactly as the user sees it — unsaved edits included — plus the project-local
- * modules the kernel imported. The server commits them to the project's git repository.
+ * notebook exactly as the user sees it — unsaved edits included. The kernel sent the
+ * project-local modules it imported with the run itself (it is busy running the user's cell
+ * now); the server commits notebook and modules together to the project's git repository.
  */
 import { Notification } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IDisposable } from '@lumino/disposable';
 import type { CreateSnapshotRequest, Run, RunSnapshot } from '../../server/src/contract';
-import { evaluate } from '../kernel/attach';
 import { ICurrentProject, IRunlabConnection } from '../tokens';
-
-/** Asks the kernel's Runlab client which local modules it imported, with their sources. */
-const LOCAL_MODULES_EXPRESSION = "__import__('runlab')._local_module_files()";
 
 export class SnapshotTaker implements IDisposable {
   constructor(
@@ -59,18 +56,10 @@ export class SnapshotTaker implements IDisposable {
       return;
     }
     const notebook = panel.context.model.toJSON() as Record<string, unknown>;
-    let files: CreateSnapshotRequest['files'] = [];
-    const kernel = panel.sessionContext.session?.kernel;
-    if (kernel) {
-      const result = await evaluate(kernel, LOCAL_MODULES_EXPRESSION).catch(() => null);
-      if (result?.status === 'ok' && Array.isArray(result.data['application/json'])) {
-        files = result.data['application/json'] as CreateSnapshotRequest['files'];
-      }
-    }
     try {
       await this._connection.request<RunSnapshot>(`/api/runs/${encodeURIComponent(run.id)}/snapshot`, {
         method: 'POST',
-        body: JSON.stringify({ notebookPath: run.notebookPath, notebook, files } satisfies CreateSnapshotRequest)
+        body: JSON.stringify({ notebookPath: run.notebookPath, notebook, files: [] } satisfies CreateSnapshotRequest)
       });
     } catch (error) {
       Notification.warning(`Runlab could not snapshot ${run.notebookPath} for run ${run.name}: ${(error as Error).message}`, {

@@ -274,6 +274,9 @@ def start(
         "source": {"kind": kind, "cell": cell},
         "environment": environment.environment(),
         "frontendId": frontend_id if origin.kind == "notebook" else None,
+        # In a notebook the browser sends the notebook itself; the modules come from here, now,
+        # because by the time the browser asks, the kernel is busy running this very cell.
+        "moduleFiles": environment.local_module_files() if origin.kind == "notebook" else [],
         "startedAt": _now_iso(),
     }
     if name is not None:

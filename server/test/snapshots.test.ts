@@ -157,3 +157,35 @@ test('a script run snapshots its files; a 1 MB notebook commits within budget', 
   // Printed, not asserted: benchmarks never gate tests on wall-clock time.
   process.stdout.write(`snapshot commit of a ${(JSON.stringify(cells).length / 1e6).toFixed(2)} MB notebook: ${ms.toFixed(1)} ms\n`);
 });
+
+test('modules sent when the run starts are committed with the notebook the browser sends later', async () => {
+  const created = await server.request('POST', '/api/runs', {
+    json: {
+      project: 'pending-modules',
+      notebookPath: 'train.ipynb',
+      moduleFiles: [
+        { path: 'features.py', content: 'def build():\n    return 1\n' },
+        { path: 'pkg/util.py', content: 'X = 1\n' }
+      ]
+    }
+  });
+  expect(created.status).toBe(201);
+  const snapshot = await server.request('POST', `/api/runs/${created.body.id}/snapshot`, {
+    // The browser sends the notebook alone (its kernel is busy); a file it does send wins.
+    json: { notebookPath: 'train.ipynb', notebook: notebook('build()'), files: [{ path: 'pkg/util.py', content: 'X = 2\n' }] }
+  });
+  expect(snapshot.status).toBe(201);
+  expect(snapshot.body.files).toEqual(['features.py', 'pkg/util.py', 'train.ipynb']);
+  const project = (await server.request('GET', '/api/projects?name=pending-modules')).body.projects[0];
+  const gitDir = path.join(server.dataDir, 'projects', `${project.id}.git`);
+  expect(git(['--git-dir', gitDir, 'show', `${snapshot.body.commit}:features.py`])).toBe('def build():\n    return 1\n');
+  expect(git(['--git-dir', gitDir, 'show', `${snapshot.body.commit}:pkg/util.py`])).toBe('X = 2\n');
+});
+
+test('module files with unsafe paths are refused when the run starts', async () => {
+  const response = await server.request('POST', '/api/runs', {
+    json: { project: 'pending-modules', moduleFiles: [{ path: '../escape.py', content: '' }] }
+  });
+  expectErrorBody(response, 400, 'invalid_request');
+  expect(JSON.stringify(response.body.error.details)).toContain('body.moduleFiles.0.path');
+});

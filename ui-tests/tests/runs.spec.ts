@@ -34,7 +34,9 @@ async function openRunsPanel(page: Page): Promise<void> {
 }
 
 test('a %%track cell appears live in the Runs panel and its chart grows', async ({ page, runlab }) => {
+  fs.writeFileSync(path.join(runlab.rootDir, 'helpers_demo.py'), 'def schedule(step):\n    return 1 / (step + 1)\n');
   writeNotebook(path.join(runlab.rootDir, 'live.ipynb'), [
+    'import helpers_demo',
     '%%track --name live-demo --param lr=0.1\nimport time, runlab\nfor step in range(40):\n    runlab.metric("loss", 1 / (step + 1), step=step)\n    time.sleep(0.25)'
   ]);
   await runlab.open(page, 'lab/tree/live.ipynb');
@@ -43,6 +45,7 @@ test('a %%track cell appears live in the Runs panel and its chart grows', async 
   await openRunsPanel(page);
 
   await page.locator('.jp-Notebook .jp-CodeCell').first().locator('.jp-InputArea-editor').click();
+  await page.keyboard.press('Shift+Enter');
   await page.keyboard.press('Shift+Enter');
 
   const row = page.locator('.jp-runlab-RunRow', { hasText: 'live-demo' });
@@ -59,6 +62,9 @@ test('a %%track cell appears live in the Runs panel and its chart grows', async 
   await screenshot(page, 'run-live');
 
   await expect(view).toHaveAttribute('data-status', 'finished', { timeout: 30_000 });
+  const runId0 = (await view.getAttribute('data-run-id'))!;
+  const stored = await runlab.api<{ total: number }>(`/api/runs/${runId0}/metrics/loss?maxPoints=1000`);
+  expect(stored.total).toBe(40);
   await expect(chart.locator('.jp-runlab-ChartNote')).toContainText('40 points');
   await expect(view).toContainText('lr');
   // The run is pinned to the notebook: a real commit in the project's repository.
@@ -68,6 +74,9 @@ test('a %%track cell appears live in the Runs panel and its chart grows', async 
   const gitDir = path.join(runlab.dataDir, 'projects', `${run.projectId}.git`);
   const show = execFileSync('git', ['--git-dir', gitDir, 'show', `${run.snapshot!.commit}:live.ipynb`], { encoding: 'utf8' });
   expect(show).toContain('%%track --name live-demo');
+  // …with the local module the kernel had imported.
+  const module = execFileSync('git', ['--git-dir', gitDir, 'show', `${run.snapshot!.commit}:helpers_demo.py`], { encoding: 'utf8' });
+  expect(module).toContain('def schedule(step)');
   await screenshot(page, 'run-finished');
 });
 

@@ -272,6 +272,12 @@ export const Run = z.strictObject({
 });
 export type Run = z.infer<typeof Run>;
 
+export const SnapshotFile = z.strictObject({
+  /** Project-relative path; never absolute, never `..`. */
+  path: RelativePath,
+  content: z.string()
+});
+
 export const CreateRunRequest = z.strictObject({
   /** Project name; created on first use. */
   project: ProjectName,
@@ -282,6 +288,12 @@ export const CreateRunRequest = z.strictObject({
   source: RunSource.default({ kind: 'api', cell: null }),
   environment: RunEnvironment.nullable().default(null),
   frontendId: z.string().max(100).nullable().default(null),
+  /**
+   * The project-local modules the kernel had imported when the run started. Kept with the run
+   * and committed together with the notebook when the browser's snapshot arrives — the kernel
+   * is busy running the user's code by then and cannot be asked.
+   */
+  moduleFiles: z.array(SnapshotFile).max(1000).default([]),
   /** Client-side start time (ISO 8601), so queued creates keep the real time. */
   startedAt: z.iso.datetime({ offset: true }).optional()
 });
@@ -398,11 +410,7 @@ export const CompareResponse = z.strictObject({
 });
 export type CompareResponse = z.infer<typeof CompareResponse>;
 
-export const SnapshotFile = z.strictObject({
-  /** Project-relative path; never absolute, never `..`. */
-  path: RelativePath,
-  content: z.string()
-});
+
 
 /**
  * The notebook exactly as the user sees it (unsaved edits included) plus the project-local

@@ -145,6 +145,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
       CREATE INDEX artifacts_digest ON artifacts (digest);
     `
+  },
+  {
+    version: 4,
+    name: 'pending snapshot modules',
+    // The modules a notebook run's kernel imported, held (as JSON) until the notebook snapshot
+    // arrives from the browser and both are committed together; cleared then.
+    sql: `ALTER TABLE runs ADD COLUMN pending_module_files TEXT;`
   }
 ];
 

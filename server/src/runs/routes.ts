@@ -29,6 +29,8 @@ export function runRoutes(runs: RunService): Route[] {
       tag: 'runs',
       scope: 'user',
       body: CreateRunRequest,
+      // Carries the local modules the kernel imported, which can exceed the default limit.
+      largeBody: true,
       status: 201,
       response: Run,
       handle: ({ body }) => runs.create(body)

@@ -111,7 +111,8 @@ export class RunService {
         sourceCell: input.source.cell,
         startedAt: input.startedAt ? new Date(input.startedAt).toISOString() : this.now().toISOString(),
         environment: input.environment,
-        frontendId: input.frontendId
+        frontendId: input.frontendId,
+        pendingModuleFiles: input.moduleFiles
       });
       for (const [key, value] of Object.entries(input.params)) this.store.insertParam(id, key, value);
       for (const [key, value] of Object.entries(input.tags)) this.store.setTag(id, key, value);
@@ -210,6 +211,11 @@ export class RunService {
     const run = this.get(id);
     this.events.publishTo([projectRoom(run.projectId)], 'run:updated', run);
     return true;
+  }
+
+  /** Modules the run's kernel imported, waiting to be committed with its notebook snapshot. */
+  pendingModuleFiles(id: string): { path: string; content: string }[] {
+    return this.store.pendingModuleFiles(id);
   }
 
   /** The run row alone (no params, metrics, …), for features that only need its identity. */

@@ -152,16 +152,18 @@ export class RunStore {
     const prepare = (sql: string): Statement => db.prepare(sql);
     this.statements = {
       insertRun: prepare(`INSERT INTO runs (id, project_id, number, name, status, notebook_path, source_kind, source_cell,
-          started_at, ended_at, environment, frontend_id)
+          started_at, ended_at, environment, frontend_id, pending_module_files)
         VALUES (@id, @projectId, @number, @name, @status, @notebookPath, @sourceKind, @sourceCell,
-          @startedAt, NULL, @environment, @frontendId)`),
+          @startedAt, NULL, @environment, @frontendId, @pendingModuleFiles)`),
+      pendingModuleFiles: prepare('SELECT pending_module_files AS files FROM runs WHERE id = ?'),
       nextNumber: prepare('SELECT COALESCE(MAX(number), 0) + 1 AS n FROM runs WHERE project_id = ?'),
       findRun: prepare(`${SELECT_RUN} WHERE r.id = ?`),
       runsByIds: prepare(`${SELECT_RUN} WHERE r.id ${IN_IDS}`),
       updateRun: prepare(`UPDATE runs SET name = @name, status = @status, ended_at = @endedAt,
           error_message = @errorMessage, error_traceback = @errorTraceback WHERE id = @id`),
       setSnapshot: prepare(`UPDATE runs SET snapshot_commit = @commit, snapshot_notebook_path = @notebookPath,
-          snapshot_files = @files, snapshot_reused = @reused WHERE id = @id AND snapshot_commit IS NULL`),
+          snapshot_files = @files, snapshot_reused = @reused, pending_module_files = NULL
+        WHERE id = @id AND snapshot_commit IS NULL`),
       deleteRun: prepare('DELETE FROM runs WHERE id = ?'),
       params: prepare(`SELECT run_id, key, value FROM run_params WHERE run_id ${IN_IDS} ORDER BY key`),
       tags: prepare(`SELECT run_id, key, value FROM run_tags WHERE run_id ${IN_IDS} ORDER BY key`),
@@ -219,8 +221,19 @@ export class RunStore {
     startedAt: string;
     environment: RunEnvironment | null;
     frontendId: string | null;
+    pendingModuleFiles: { path: string; content: string }[];
   }): void {
-    this.statements.insertRun.run({ ...run, environment: run.environment ? JSON.stringify(run.environment) : null });
+    this.statements.insertRun.run({
+      ...run,
+      environment: run.environment ? JSON.stringify(run.environment) : null,
+      pendingModuleFiles: run.pendingModuleFiles.length ? JSON.stringify(run.pendingModuleFiles) : null
+    });
+  }
+
+  /** The modules held for the run's snapshot (empty once the snapshot is taken). */
+  pendingModuleFiles(runId: string): { path: string; content: string }[] {
+    const row = this.statements.pendingModuleFiles.get(runId) as { files: string | null } | undefined;
+    return row?.files ? (JSON.parse(row.files) as { path: string; content: string }[]) : [];
   }
 
   findRun(id: string): RunRecord | undefined {

@@ -27,7 +27,10 @@ export class SnapshotService {
 
   async create(runId: string, input: CreateSnapshotInput): Promise<RunSnapshot> {
     const run = this.runs.record(runId);
-    const files = this.filesOf(input);
+    // Modules sent with the run's creation join the snapshot; files sent now win on the same path.
+    const sentPaths = new Set(input.files.map((file) => file.path));
+    const pending = this.runs.pendingModuleFiles(runId).filter((file) => !sentPaths.has(file.path) && file.path !== input.notebookPath);
+    const files = this.filesOf({ ...input, files: [...input.files, ...pending] });
     return this.serialised(run.projectId, async () => {
       // Checked inside the queue, so two racing requests cannot both commit.
       if (this.runs.record(runId).snapshot) throw this.alreadySnapshotted(runId);
