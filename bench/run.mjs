@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: set up (plus MLflow for the side-by-side figures), then run every benchmark
+ * and print its figures. Benchmarks never fail on wall-clock time; they only report.
+ *   npm run bench -- ingest      (or queries, kernel)   runs one of them
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fail, log, PYTHON, ROOT, run, setup } from '../scripts/setup.mjs';
+
+const benchmarks = {
+  queries: [process.execPath, [path.join(ROOT, 'bench', 'queries.mjs')]],
+  ingest: [PYTHON, [path.join(ROOT, 'bench', 'ingest.py')]],
+  kernel: [PYTHON, [path.join(ROOT, 'bench', 'kernel_overhead.py')]]
+};
+
+const chosen = process.argv.slice(2);
+const unknown = chosen.filter(name => !(name in benchmarks));
+if (unknown.length) fail(`Unknown benchmark(s): ${unknown.join(', ')}. Choose from: ${Object.keys(benchmarks).join(', ')}.`);
+
+setup({ tests: true });
+log('Installing MLflow for the side-by-side figures (first run only takes a while)…');
+run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', 'python/requirements-bench.txt']);
+for (const name of chosen.length ? chosen : Object.keys(benchmarks)) {
+  const [command, args] = benchmarks[name];
+  log(`Benchmark: ${name}`);
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) log(`The ${name} benchmark exited with ${result.status}.`);
+}
