@@ -8,7 +8,7 @@ import React, { Suspense, useEffect, useState } from 'react';
 import type { Run } from '../../server/src/contract';
 import { runlabIcon } from '../icons';
 import { IRunlabConnection } from '../tokens';
-import { CompareModel, compareRows } from './compareModel';
+import { chartPoints, CompareModel, compareRows } from './compareModel';
 import { formatNumber, metricKeys } from './format';
 import { diffNotebooks, ICellDiff } from './notebookDiff';
 
@@ -155,7 +155,7 @@ export function CompareBody({ model }: { model: CompareModel }): JSX.Element {
                     </figcaption>
                     <Suspense fallback={<div className="jp-runlab-ChartPlaceholder">Loading chart…</div>}>
                       <CompareChart
-                        series={data.runs.map(run => ({ runId: run.id, label: run.name, points: data.series[key]?.[run.id] ?? [] }))}
+                        series={data.runs.map(run => ({ runId: run.id, label: run.name, points: chartPoints(data.series[key]?.[run.id]) }))}
                       />
                     </Suspense>
                   </figure>

@@ -1,6 +1,6 @@
 /** CompareModel: several runs side by side — their values and overlaid metric series. */
 import { ISignal, Signal } from '@lumino/signaling';
-import type { CompareResponse, Run, SnapshotNotebookResponse } from '../../server/src/contract';
+import type { CompareResponse, CompareSeries, MetricPoint, Run, SnapshotNotebookResponse } from '../../server/src/contract';
 import { IRunlabConnection } from '../tokens';
 import { MAX_CHART_POINTS } from './runModel';
 
@@ -29,6 +29,19 @@ export function compareRows(runs: readonly Run[], format: (value: number) => str
     add('tags', key, runs.map(run => run.tags[key] ?? '—'));
   }
   return rows;
+}
+
+/** A compare series (columns of steps and values) as chart points; compare sends no timestamps. */
+export function chartPoints(series: CompareSeries | undefined): MetricPoint[] {
+  if (!series) {
+    return [];
+  }
+  const { steps, values } = series;
+  const points: MetricPoint[] = new Array(steps.length);
+  for (let i = 0; i < steps.length; i++) {
+    points[i] = { step: steps[i], value: values[i], timestamp: 0 };
+  }
+  return points;
 }
 
 export class CompareModel {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Run } from '../src/contract';
+import { CompareResponse, type Run } from '../src/contract';
 import { expectErrorBody, startServer, type TestServer } from './helpers';
 
 let server: TestServer;
@@ -217,9 +217,15 @@ test('compare: runs with every metric series; unknown ids are 404; bad id lists 
   const compared = await server.request('GET', `/api/runs/compare?ids=${a.id},${b.id}&maxPoints=10`);
   expect(compared.status).toBe(200);
   expect(compared.body.runs.map((run: Run) => run.id)).toEqual([a.id, b.id]);
-  expect(compared.body.series.loss[a.id]).toHaveLength(10);
-  expect(compared.body.series.loss[b.id]).toEqual([{ step: 0, value: 2, timestamp: expect.any(Number) }]);
-  expect(compared.body.series.acc).toEqual({ [b.id]: [expect.objectContaining({ value: 0.5 })] });
+  // Columns, not point objects: steps[i] and values[i] are one point.
+  expect(compared.body.series.loss[a.id].steps).toHaveLength(10);
+  expect(compared.body.series.loss[a.id].values).toHaveLength(10);
+  expect(compared.body.series.loss[a.id].steps[0]).toBe(0);
+  expect(compared.body.series.loss[a.id].values[0]).toBe(1);
+  expect(compared.body.series.loss[a.id].steps[9]).toBe(49);
+  expect(compared.body.series.loss[b.id]).toEqual({ steps: [0], values: [2] });
+  expect(compared.body.series.acc).toEqual({ [b.id]: { steps: [0], values: [0.5] } });
+  expect(CompareResponse.safeParse(compared.body).success).toBe(true);
   expectErrorBody(await server.request('GET', `/api/runs/compare?ids=${a.id},missing`), 404, 'not_found');
   const one = await server.request('GET', `/api/runs/compare?ids=${a.id}`);
   expectErrorBody(one, 400, 'invalid_request');

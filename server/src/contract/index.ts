@@ -403,10 +403,17 @@ export const CompareQuery = z.strictObject({
   maxPoints: z.coerce.number().int().min(2).max(100000).default(2000)
 });
 
+/** A downsampled series as two equal-length columns: point i is (steps[i], values[i]). */
+export const CompareSeries = z.strictObject({
+  steps: z.array(z.number().int()),
+  values: z.array(z.number())
+});
+export type CompareSeries = z.infer<typeof CompareSeries>;
+
 export const CompareResponse = z.strictObject({
   runs: z.array(Run),
-  /** metric key → run id → downsampled points. */
-  series: z.record(z.string(), z.record(z.string(), z.array(MetricPoint)))
+  /** metric key → run id → downsampled series, as columns (no timestamps: charts need none). */
+  series: z.record(z.string(), z.record(z.string(), CompareSeries))
 });
 export type CompareResponse = z.infer<typeof CompareResponse>;
 

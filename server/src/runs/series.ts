@@ -64,7 +64,7 @@ export function sortSeries(series: Series): Series {
   return pick(series, order);
 }
 
-function pick(series: Series, indices: ArrayLike<number>): Series {
+export function pick(series: Series, indices: ArrayLike<number>): Series {
   const out = emptySeries(indices.length);
   for (let i = 0; i < indices.length; i++) {
     const index = indices[i];
@@ -169,15 +169,24 @@ export function envelopeOf(block: Series): Series {
   return pick(block, [...keep].sort((a, b) => a - b));
 }
 
-/** At most `maxPoints` points of a sorted series, as contract points. */
-export function downsample(series: Series, maxPoints: number): { points: MetricPoint[]; downsampled: boolean } {
-  const length = series.steps.length;
-  const indices = length > maxPoints ? lttbIndices(series.steps, series.values, maxPoints) : undefined;
-  const count = indices ? indices.length : length;
+/** At most `maxPoints` points of a sorted series, still as columns. */
+export function downsampleSeries(series: Series, maxPoints: number): { series: Series; downsampled: boolean } {
+  if (series.steps.length <= maxPoints) return { series, downsampled: false };
+  return { series: pick(series, lttbIndices(series.steps, series.values, maxPoints)), downsampled: true };
+}
+
+/** A series as contract points. */
+export function toPoints(series: Series): MetricPoint[] {
+  const count = series.steps.length;
   const points: MetricPoint[] = new Array(count);
   for (let i = 0; i < count; i++) {
-    const index = indices ? indices[i] : i;
-    points[i] = { step: series.steps[index], value: series.values[index], timestamp: series.timestamps[index] };
+    points[i] = { step: series.steps[i], value: series.values[i], timestamp: series.timestamps[i] };
   }
-  return { points, downsampled: indices !== undefined };
+  return points;
+}
+
+/** At most `maxPoints` points of a sorted series, as contract points. */
+export function downsample(series: Series, maxPoints: number): { points: MetricPoint[]; downsampled: boolean } {
+  const picked = downsampleSeries(series, maxPoints);
+  return { points: toPoints(picked.series), downsampled: picked.downsampled };
 }
