@@ -56,7 +56,8 @@ for (let index = 0; index < RUNS; index++) {
     notebookPath: 'train.ipynb',
     source: { kind: 'api', cell: null },
     environment: null,
-    frontendId: null
+    frontendId: null,
+    moduleFiles: []
   });
   runIds.push(run.id);
   const metrics = [];

@@ -103,7 +103,9 @@ function RunsList(props: IRunsPanelProps & { scope: 'notebook' | 'project' }): J
     <>
       <div className="jp-runlab-RunsToolbar">
         <span className="jp-runlab-RunsCount">
-          {runs.length} run{runs.length === 1 ? '' : 's'}
+          {props.scope === 'project' && model.total > runs.length
+            ? `newest ${runs.length.toLocaleString('en-US')} of ${model.total.toLocaleString('en-US')} runs`
+            : `${runs.length.toLocaleString('en-US')} run${runs.length === 1 ? '' : 's'}`}
         </span>
         <button
           className="jp-Button jp-mod-styled jp-mod-accept jp-runlab-CompareButton"

@@ -8,10 +8,11 @@ Two styles, as in MLflow and W&B::
     runlab.param("lr", 0.1)          # starts a run if none is active
     runlab.metric("loss", 0.3, step=1)
     runlab.end()
+    runlab.flush()  # optional: wait until the server has everything
 
 Creating a run is the only call that waits on the server (briefly, so ``run.id`` is known at once);
-if the server does not answer, the run is created in the background instead. Everything else is
-queued and sent by ``runlab.batcher``.
+if the server does not answer, the run is created in the background instead. Everything else,
+``end()`` included, is queued and sent by ``runlab.batcher``; ``runlab.flush()`` waits for delivery.
 """
 
 from __future__ import annotations
@@ -173,10 +174,14 @@ class Run:
         *,
         error: BaseException | None = None,
         traceback_text: str | None = None,
+        wait: bool = False,
         timeout: float = END_WAIT_S,
         warn_if_pending: bool = True,
     ) -> None:
-        """End the run, then wait (at most ``timeout`` s) until all its values are delivered."""
+        """End the run. The end is queued behind the run's values and sent in order, so the next
+        run starts at once; call ``runlab.flush()`` (or pass ``wait=True``) to wait, at most
+        ``timeout`` s, until everything is delivered. At interpreter exit queued values get one
+        bounded wait."""
         global _active
         with _active_lock:
             if _active is self:
@@ -200,6 +205,9 @@ class Run:
                 "traceback": trace[-200000:] if trace else None,
             }
         self._batcher.append((self._handle, "update", update))
+        self._batcher.wake.set()
+        if not wait:
+            return
         if not self._batcher.flush(timeout) and warn_if_pending:
             warn(
                 f"the run ended, but {self._batcher.pending():,} values are still waiting for the "
@@ -302,10 +310,20 @@ def start(
     return run
 
 
+# One client (and kept-alive connection) per server for creating runs, so a script that starts
+# many runs does not open a connection for each; the lock also keeps creates in start order.
+_create_clients: dict[tuple[str, str | None], Client] = {}
+_create_lock = threading.Lock()
+
+
 def _create(handle: RunHandle, body: dict[str, Any]) -> None:
     """Create the run now if the server answers quickly; otherwise queue its creation."""
     try:
-        with Client(handle.url, handle.token, timeout=CREATE_TIMEOUT) as client:
+        with _create_lock:
+            key = (handle.url, handle.token)
+            client = _create_clients.get(key)
+            if client is None:
+                client = _create_clients[key] = Client(handle.url, handle.token, timeout=CREATE_TIMEOUT)
             run = client.create_run(body)
     except ServerUnreachable as error:
         # One warning per outage: the sender stays quiet about this one.
@@ -381,11 +399,12 @@ def artifact(path: str | os.PathLike[str], name: str | None = None) -> None:
     _current().artifact(path, name)
 
 
-def end(status: EndStatus = "finished") -> None:
-    """End the current run (if any) and wait, at most 10 s, for its values to be delivered."""
+def end(status: EndStatus = "finished", *, wait: bool = False) -> None:
+    """End the current run (if any). Its values keep being delivered in the background; call
+    ``runlab.flush()`` (or pass ``wait=True``) to wait for them."""
     run = _active
     if run is not None:
-        run.end(status)
+        run.end(status, wait=wait)
 
 
 def flush(timeout: float = END_WAIT_S) -> bool:
@@ -462,7 +481,7 @@ def _at_exit() -> None:
         status: EndStatus = "finished"
         if uncaught is not None and environment.detect_origin().kind != "notebook":
             status = "failed"
-        run.end(status, error=uncaught if status == "failed" else None, timeout=END_WAIT_S, warn_if_pending=False)
+        run.end(status, error=uncaught if status == "failed" else None)
     if sender is not None:
         sender.close(max(0.0, deadline - time.monotonic()))
 

@@ -70,6 +70,7 @@ def test_params_metrics_tags_io_and_artifacts_land_on_the_server(
     runlab.output(tmp_path / "predictions.csv")
     runlab.artifact(model)
     runlab.end()
+    runlab.flush()  # end() queues the end behind the values and returns
     assert runlab.active_run() is None and run.ended
 
     with server_client(runlab_server) as client:
@@ -113,6 +114,7 @@ def test_a_context_manager_run_finishes_or_fails_with_its_traceback(
         with runlab.start(name="broken") as broken:
             broken.metric("loss", 1.0)
             1 / 0  # noqa: B018
+    runlab.flush()  # leaving the block ends the run without waiting for delivery
 
     with server_client(runlab_server) as client:
         finished = client.get_run(str(run.id))
@@ -132,6 +134,7 @@ def test_params_are_write_once_and_a_conflict_warns_instead_of_raising(
         run.param("lr", 0.2)
     run.param("lr", 0.1)  # the same value again is fine
     run.end()
+    runlab.flush()  # end() queues the end behind the values and returns
     with server_client(runlab_server) as client:
         assert client.get_run(str(run.id))["params"] == {"lr": "0.1"}
 
@@ -144,6 +147,7 @@ def test_non_increasing_steps_are_stored_as_given(runlab_server: RunningServer, 
     run.metric("auto", 1.0)
     run.metric("auto", 2.0)
     run.end()
+    runlab.flush()  # end() queues the end behind the values and returns
     points = history(runlab_server, str(run.id), "loss")
     assert sorted((p["step"], p["value"]) for p in points) == sorted(
         (step, float(index)) for index, step in enumerate(steps)
@@ -164,6 +168,7 @@ def test_a_retried_batch_is_stored_once(runlab_server: RunningServer, project: s
     assert first == {"stored": 100, "duplicate": False}
     assert again == {"stored": 0, "duplicate": True}
     run.end()
+    runlab.flush()  # end() queues the end behind the values and returns
     assert len(history(runlab_server, str(run.id), "x")) == 100
 
 
@@ -222,6 +227,7 @@ def test_a_batch_whose_answer_was_lost_is_retried_with_its_key_and_not_duplicate
             for step in range(1000):
                 run.metric("x", float(step), step=step)
             run.end()
+            runlab.flush()  # end() queues the end behind the values and returns
     finally:
         proxy.shutdown()
         proxy.server_close()
@@ -247,7 +253,7 @@ def test_an_unreachable_server_never_blocks_and_warns_once(closed_port_url: str)
             costs.append(time.perf_counter_ns() - tick)
         elapsed = time.monotonic() - started
         time.sleep(1.0)  # the sender has tried, and failed, by now
-        run.end(timeout=0.5)
+        run.end(wait=True, timeout=0.5)
     assert run.id is None  # created once the server answers
     assert elapsed < 3  # start waited for one refused connection, metric() never waited
     costs.sort()
@@ -265,6 +271,29 @@ def test_an_unreachable_server_never_blocks_and_warns_once(closed_port_url: str)
     assert sender.pending() == 0
 
 
+def test_end_queues_the_end_and_returns_and_flush_waits(closed_port_url: str) -> None:
+    """end() does not wait for delivery (the next run starts at once); flush() is the wait."""
+    runlab.configure(url=closed_port_url, token="rl_u_whatever", project="offline")
+    sender = batcher_module.batcher()
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        run = runlab.start(name="queued-end")
+        for step in range(100):
+            run.metric("loss", 1.0, step=step)
+        started = time.monotonic()
+        run.end()
+        assert time.monotonic() - started < 0.5
+        assert run.ended and runlab.active_run() is None
+        started = time.monotonic()
+        assert runlab.flush(0.3) is False  # the server is unreachable: the wait times out
+        assert time.monotonic() - started >= 0.3
+        run.abandon()
+        deadline = time.monotonic() + 5
+        while sender.pending() > 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert sender.pending() == 0
+
+
 def test_module_functions_start_a_run_implicitly(runlab_server: RunningServer, project: str) -> None:
     assert runlab.active_run() is None
     runlab.metric("loss", 0.5)
@@ -273,6 +302,7 @@ def test_module_functions_start_a_run_implicitly(runlab_server: RunningServer, p
     second = runlab.start(name="second")  # starting again ends the first as finished
     assert run.ended and runlab.active_run() is second
     second.end("killed")
+    runlab.flush()  # end() queues the end behind the values and returns
     with server_client(runlab_server) as client:
         assert client.get_run(str(run.id))["status"] == "finished"
         assert client.get_run(str(second.id))["status"] == "killed"
@@ -298,6 +328,7 @@ def test_autolog_records_a_scikit_learn_fit(runlab_server: RunningServer, projec
             accuracy = pipeline.score(x_test, y_test)
     finally:
         runlab.autolog(disable=True)
+    runlab.flush()
 
     with server_client(runlab_server) as client:
         listing = client.list_runs(project=project, sort="startedAt:asc")

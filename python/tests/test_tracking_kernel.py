@@ -34,7 +34,7 @@ def test_a_notebook_run_records_the_notebook_environment_and_tab(
         kernel,
         "import runlab\nrun = runlab.start(name='nb', params={'lr': 0.01})\n"
         "for step in range(3):\n    runlab.metric('loss', 1 / (step + 1), step=step)\n"
-        "runlab.end()\nprint(run.id)",
+        "runlab.end()\nrunlab.flush()\nprint(run.id)",
     ).stdout
     [run] = runs_of(runlab_server, project)
     assert run["id"] == output.strip()
@@ -73,6 +73,7 @@ def test_track_runs_the_cell_as_a_finished_run(
     result = execute(kernel, cell)
     assert result.stdout.strip() == "90"  # the cell's last value is still its output
     assert execute(kernel, "print(total)").stdout.strip() == "45"  # ran in the user's namespace
+    execute(kernel, "import runlab\nrunlab.flush()")  # the run's end is delivered in the background
     [run] = runs_of(runlab_server, project)
     assert (run["name"], run["status"], run["error"]) == ("sweep-1", "finished", None)
     assert run["params"] == {"lr": "0.1", "depth": "3"}
@@ -106,7 +107,7 @@ def test_param_and_metric_magics_log_to_the_current_run(
     kernel: BlockingKernelClient, runlab_server: RunningServer, project: str
 ) -> None:
     execute(kernel, "%runlab param optimizer=adam batch=64\n%runlab metric loss 0.25 --step 7\n%runlab metric loss 0.2")
-    execute(kernel, "runlab.end()")
+    execute(kernel, "runlab.end()\nrunlab.flush()")
     [run] = runs_of(runlab_server, project)
     assert run["params"] == {"optimizer": "adam", "batch": "64"}
     assert run["metrics"]["loss"]["count"] == 2 and run["metrics"]["loss"]["latest"] == 0.2
@@ -159,7 +160,7 @@ def test_an_unreachable_server_never_blocks_the_kernel(
         "import runlab, time\nrun = runlab.start(name='offline')\nstarted = time.perf_counter()\n"
         "for step in range(50_000):\n    runlab.metric('loss', 0.5, step=step)\n"
         "print('logged in', round(time.perf_counter() - started, 3), 's')\ntime.sleep(1)\n"
-        "run.end(timeout=0.2)\nrun.abandon()",
+        "run.end(wait=True, timeout=0.2)\nrun.abandon()",
         timeout=30,
     )
     assert "logged in" in result.stdout
@@ -172,7 +173,7 @@ def test_every_point_survives_a_server_killed_mid_logging_exactly_once(
     kernel: BlockingKernelClient, tmp_path: Path
 ) -> None:
     """FAULT: kill -9 the server while a kernel logs 20,000 points; restart it on the same port
-    and data directory; after end() every point is stored exactly once."""
+    and data directory; after end() and flush() every point is stored exactly once."""
     data_dir = tmp_path / "fault-data"
     data_dir.mkdir()
     process, server = start_server(data_dir)
@@ -208,7 +209,7 @@ def test_every_point_survives_a_server_killed_mid_logging_exactly_once(
         # The kill really happened mid-logging, and the user saw one warning, no traceback.
         assert stderr.count("RunlabWarning") == 1 and "cannot deliver logged values" in stderr, stderr
         assert "Traceback" not in stderr
-        ended = execute(kernel, "runlab.end()\nprint(run.id, runlab.batcher.batcher().pending())", timeout=60)
+        ended = execute(kernel, "runlab.end()\nrunlab.flush()\nprint(run.id, runlab.batcher.batcher().pending())", timeout=60)
         run_id, pending = ended.stdout.split()
         assert pending == "0"
         with runlab.Client(server.url, server.token) as client:

@@ -119,6 +119,44 @@ test('omitted steps continue from the latest; non-increasing steps are stored in
   expect(zoom.body.points.map((point: { value: number }) => point.value)).toEqual([0.6, 0.1, 0.2]);
 });
 
+test('metric columns: stored like point objects, mixed with them, retried once; bad columns are 400 with paths', async () => {
+  const run = await createRun();
+  const columns = {
+    keys: ['loss', 'acc'],
+    keyIndex: [0, 1, 0, 1, 0],
+    values: [1, 0.5, 0.8, 0.6, 0.7],
+    steps: [0, 0, 1, 1, null],
+    timestamps: [1000, 1000, 2000, 2000, 3000]
+  };
+  const body = { metrics: [{ key: 'lr', value: 0.1, step: 0 }], metricColumns: columns };
+  expect((await log(run.id, body, 'columns-key-1')).body).toEqual({ stored: 6, duplicate: false });
+  expect((await log(run.id, body, 'columns-key-1')).body).toEqual({ stored: 0, duplicate: true });
+  const loss = await server.request('GET', `/api/runs/${run.id}/metrics/loss`);
+  expect(loss.body.points).toEqual([
+    { step: 0, value: 1, timestamp: 1000 },
+    { step: 1, value: 0.8, timestamp: 2000 },
+    { step: 2, value: 0.7, timestamp: 3000 }
+  ]);
+  const stored = (await server.request('GET', `/api/runs/${run.id}`)).body.metrics;
+  expect(stored.acc).toMatchObject({ latest: 0.6, step: 1, count: 2 });
+  expect(stored.lr).toMatchObject({ latest: 0.1, count: 1 });
+  expect(stored.loss).toMatchObject({ latest: 0.7, min: 0.7, max: 1, count: 3 });
+
+  const bad = async (change: Record<string, unknown>, path: string) => {
+    const response = await log(run.id, { metricColumns: { ...columns, ...change } });
+    expectErrorBody(response, 400, 'invalid_request');
+    expect(response.body.error.details[0].path).toBe(path);
+  };
+  await bad({ values: [1, 2] }, 'body.metricColumns.values');
+  await bad({ keyIndex: [0, 1, 2, 1, 0] }, 'body.metricColumns.keyIndex.2');
+  await bad({ keyIndex: [0, 1, 0.5, 1, 0] }, 'body.metricColumns.keyIndex.2');
+  await bad({ steps: [0, -1, 1, 1, null] }, 'body.metricColumns.steps.1');
+  await bad({ timestamps: [1000, 1000, 2000, 2000, 1.5] }, 'body.metricColumns.timestamps.4');
+  await bad({ values: [1, 'x', 0.8, 0.6, 0.7] }, 'body.metricColumns.values');
+  await bad({ keys: ['bad\nkey', 'acc'] }, 'body.metricColumns.keys.0');
+  expect((await server.request('GET', `/api/runs/${run.id}`)).body.metrics.loss.count).toBe(3);
+});
+
 test('params are write-once: same value again is fine, another value is 409 and the batch changes nothing', async () => {
   const run = await createRun({ params: { lr: '0.1' } });
   expect((await log(run.id, { params: { lr: '0.1', epochs: '3' } })).status).toBe(200);

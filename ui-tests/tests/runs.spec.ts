@@ -117,6 +117,15 @@ test('compare two runs: only differences, overlaid charts, notebook cell diff', 
   await expect(diff.locator('[data-kind="changed"] .jp-runlab-mod-removed')).toContainText('lr = 0.1');
   await expect(diff.locator('[data-kind="changed"] .jp-runlab-mod-added')).toContainText('lr = 0.01');
   await screenshot(page, 'compare');
+
+  // The dark theme: the table's text stays light on the dark background.
+  await runCommand(page, 'apputils:change-theme', { theme: 'JupyterLab Dark' });
+  await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', 'false');
+  const color = await compare.locator('[data-row="params.lr"] th').evaluate(node => getComputedStyle(node).color);
+  const [r, g, b] = color.match(/\d+/g)!.map(Number);
+  expect((r + g + b) / 3).toBeGreaterThan(120);
+  await screenshot(page, 'compare-dark');
+  await runCommand(page, 'apputils:change-theme', { theme: 'JupyterLab Light' });
 });
 
 test("an old run's notebook version opens read-only and can be restored", async ({ page, runlab }) => {

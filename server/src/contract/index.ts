@@ -317,15 +317,89 @@ export const MetricPointInput = z.strictObject({
 });
 export type MetricPointInput = z.infer<typeof MetricPointInput>;
 
+const MAX_BATCH_POINTS = 100000;
+
+/**
+ * An array of at most MAX_BATCH_POINTS finite numbers (or nulls, when allowed), checked in one
+ * loop: zod's per-element parsing costs more than the rest of ingest for a large batch.
+ */
+const numberColumn = <Nullable extends boolean>(nullable: Nullable, description: string) =>
+  z
+    .custom<Nullable extends true ? (number | null)[] : number[]>(
+      (value) => {
+        if (!Array.isArray(value) || value.length > MAX_BATCH_POINTS) return false;
+        for (let i = 0; i < value.length; i++) {
+          const item: unknown = value[i];
+          if (typeof item !== 'number' || !Number.isFinite(item)) {
+            if (!(nullable && item === null)) return false;
+          }
+        }
+        return true;
+      },
+      { message: `expected an array of at most ${MAX_BATCH_POINTS} ${nullable ? 'numbers or nulls' : 'numbers'}` }
+    )
+    .meta({
+      type: 'array',
+      maxItems: MAX_BATCH_POINTS,
+      items: nullable ? { type: ['number', 'null'] } : { type: 'number' },
+      description
+    });
+
+/**
+ * Metric points as columns, the compact form for high-volume clients: point i is
+ * (keys[keyIndex[i]], values[i], steps[i], timestamps[i]). The arrays are checked in plain loops
+ * (lengths, whole numbers, ranges), not point by point through zod.
+ */
+export const MetricColumns = z
+  .strictObject({
+    /** The batch's distinct metric keys. */
+    keys: z.array(LogKey).min(1).max(10000),
+    keyIndex: numberColumn(false, 'Per point, its key as an index into keys.'),
+    values: numberColumn(false, 'Per point, its value.'),
+    steps: numberColumn(true, "Per point, its step (a whole number >= 0); null: one more than the key's latest step."),
+    timestamps: numberColumn(false, 'Per point, milliseconds since the epoch.')
+  })
+  .superRefine((columns, context) => {
+    const { keys, keyIndex, steps, timestamps } = columns;
+    const count = keyIndex.length;
+    for (const name of ['values', 'steps', 'timestamps'] as const) {
+      if (columns[name].length !== count) {
+        context.addIssue({ code: 'custom', path: [name], message: `must have as many entries as keyIndex (${count})` });
+        return;
+      }
+    }
+    const keyCount = keys.length;
+    for (let i = 0; i < count; i++) {
+      const index = keyIndex[i];
+      if (!(Number.isInteger(index) && index >= 0 && index < keyCount)) {
+        context.addIssue({ code: 'custom', path: ['keyIndex', i], message: `must be a whole number from 0 to ${keyCount - 1}` });
+        return;
+      }
+      const step = steps[i];
+      if (step !== null && !(Number.isInteger(step) && step >= 0)) {
+        context.addIssue({ code: 'custom', path: ['steps', i], message: 'must be a whole number >= 0, or null' });
+        return;
+      }
+      const timestamp = timestamps[i];
+      if (!(Number.isInteger(timestamp) && timestamp >= 0)) {
+        context.addIssue({ code: 'custom', path: ['timestamps', i], message: 'must be a whole number >= 0' });
+        return;
+      }
+    }
+  });
+export type MetricColumns = z.infer<typeof MetricColumns>;
+
 /**
  * One batch from a client. The idempotency key makes retries safe: a batch whose key the run
- * has already seen is acknowledged and not applied again.
+ * has already seen is acknowledged and not applied again. Points come as `metrics` (objects),
+ * `metricColumns` (columns, for high-volume clients), or both (`metrics` are stored first).
  */
 export const LogBatchRequest = z.strictObject({
   idempotencyKey: z.string().min(8).max(100),
   params: z.record(LogKey, ParamValue).default({}),
   tags: z.record(LogKey, TagValue).default({}),
-  metrics: z.array(MetricPointInput).max(100000).default([]),
+  metrics: z.array(MetricPointInput).max(MAX_BATCH_POINTS).default([]),
+  metricColumns: MetricColumns.optional(),
   inputs: z.array(RunIO).max(1000).default([]),
   outputs: z.array(RunIO).max(1000).default([])
 });

@@ -98,6 +98,9 @@ export function attachRealtime({ httpServer, auth, events, allowedOrigins, logge
 
   // The bus belongs to one app instance, so this subscription lives exactly as long as the app.
   events.subscribe((event, payload, rooms) => {
+    // Nobody watching these rooms: skip encoding the payload (live metric messages carry up to
+    // thousands of points, and most batches arrive while no browser is looking).
+    if (rooms && !rooms.some((room) => (io.sockets.adapter.rooms.get(room)?.size ?? 0) > 0)) return;
     // io.to([...]) sends once per socket even when it is in several of the rooms.
     const target = rooms ? io.to([...rooms]) : io;
     (target.emit as (event: string, payload: unknown) => boolean)(event, payload);

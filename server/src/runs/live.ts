@@ -27,7 +27,8 @@ export class LiveMetrics {
   constructor(
     private readonly events: DomainEvents,
     private readonly intervalMs = LIVE_INTERVAL_MS,
-    private readonly maxPoints = LIVE_MAX_POINTS
+    /** Points kept per run between messages; callers may leave out older ones up front. */
+    readonly maxPoints = LIVE_MAX_POINTS
   ) {}
 
   record(runId: string, projectId: string, metrics: Record<string, MetricSummary>, points: readonly LivePoint[]): void {

@@ -58,6 +58,51 @@ export type LogBatchInput = Omit<z.output<typeof LogBatchRequest>, 'idempotencyK
 /** Long ranges (≥ this many points per answered point) are downsampled from block envelopes. */
 const ENVELOPE_MIN_REDUCTION = 32;
 
+/** Metric points as columns: point i is (keys[keyIndex[i]], values[i], steps[i], timestamps[i]). */
+interface PointColumns {
+  keys: readonly string[];
+  keyIndex: readonly number[];
+  values: readonly number[];
+  /** null/undefined: the next step of the key. */
+  steps: readonly (number | null | undefined)[];
+  /** null/undefined: the server's time. */
+  timestamps: readonly (number | null | undefined)[];
+}
+
+/** A batch's points, `metrics` then `metricColumns`, as one set of columns. */
+function pointColumns(batch: LogBatchInput): PointColumns {
+  const columns = batch.metricColumns;
+  if (batch.metrics.length === 0 && columns) return columns;
+  const keys: string[] = columns ? [...columns.keys] : [];
+  const indexOf = new Map(keys.map((key, index) => [key, index]));
+  const keyIndex: number[] = [];
+  const values: number[] = [];
+  const steps: (number | undefined | null)[] = [];
+  const timestamps: (number | undefined | null)[] = [];
+  for (const point of batch.metrics) {
+    let index = indexOf.get(point.key);
+    if (index === undefined) {
+      index = keys.push(point.key) - 1;
+      indexOf.set(point.key, index);
+    }
+    keyIndex.push(index);
+    values.push(point.value);
+    steps.push(point.step);
+    timestamps.push(point.timestamp);
+  }
+  if (columns) {
+    // Column key indices refer to the first columns.keys.length keys, which come first here.
+    // A loop, not push(...): spreading 100,000 arguments can overflow the stack.
+    for (let i = 0; i < columns.keyIndex.length; i++) {
+      keyIndex.push(columns.keyIndex[i]);
+      values.push(columns.values[i]);
+      steps.push(columns.steps[i]);
+      timestamps.push(columns.timestamps[i]);
+    }
+  }
+  return { keys, keyIndex, values, steps, timestamps };
+}
+
 const ENDED: ReadonlySet<string> = new Set(['finished', 'failed', 'killed']);
 
 const isForeignKeyViolation = (error: unknown): boolean =>
@@ -281,8 +326,9 @@ export class RunService {
       for (const [key, value] of Object.entries(batch.tags)) this.store.setTag(runId, key, value);
       for (const io of batch.inputs) this.store.upsertIo(runId, 'input', io);
       for (const io of batch.outputs) this.store.upsertIo(runId, 'output', io);
-      if (batch.metrics.length > 0) live = this.ingestPoints(runId, batch.metrics, at);
-      return { stored: batch.metrics.length, duplicate: false };
+      const stored = batch.metrics.length + (batch.metricColumns?.keyIndex.length ?? 0);
+      if (stored > 0) live = this.ingestPoints(runId, pointColumns(batch), at);
+      return { stored, duplicate: false };
     });
     if (result.duplicate) return result;
     if (live) this.live.record(runId, run.projectId, live.metrics, live.points);
@@ -303,46 +349,48 @@ export class RunService {
    * step is one more than the key's greatest step; a non-increasing step is stored too and only
    * marks the series as needing a sort on read.
    */
-  private ingestPoints(
-    runId: string,
-    metrics: readonly { key: string; value: number; step?: number; timestamp?: number }[],
-    at: Date
-  ): { metrics: Record<string, MetricSummary>; points: LivePoint[] } {
-    const byKey = new Map<string, typeof metrics[number][]>();
-    for (const point of metrics) {
-      let group = byKey.get(point.key);
-      if (!group) byKey.set(point.key, (group = []));
-      group.push(point);
-    }
+  private ingestPoints(runId: string, columns: PointColumns, at: Date): { metrics: Record<string, MetricSummary>; points: LivePoint[] } {
+    const { keys, keyIndex, values, steps, timestamps } = columns;
+    const count = keyIndex.length;
+    // Per key, the positions of its points, in batch order.
+    const byKey: number[][] = keys.map(() => []);
+    for (let i = 0; i < count; i++) byKey[keyIndex[i]].push(i);
     const states = this.store.seriesOfRun(runId);
     const updatedAt = at.toISOString();
     const nowMs = at.getTime();
     const summaries: Record<string, MetricSummary> = {};
     const livePoints: LivePoint[] = [];
-    for (const [key, group] of byKey) {
+    // Live messages keep only the newest maxPoints of a burst: do not build the others.
+    let skipLive = Math.max(0, count - this.live.maxPoints);
+    for (let k = 0; k < keys.length; k++) {
+      const group = byKey[k];
+      if (group.length === 0) continue;
+      const key = keys[k];
       const previous = states.get(key);
       const state: Omit<SeriesState, 'id'> & { id?: number } = previous
         ? { ...previous, updatedAt }
         : { key, latest: 0, step: -1, latestTimestamp: -Infinity, min: Infinity, max: -Infinity, count: 0, updatedAt, inOrder: true };
       const series = emptySeries(group.length);
       for (let index = 0; index < group.length; index++) {
-        const point = group[index];
+        const position = group[index];
+        const value = values[position];
         // The latest point has the greatest step, so its step + 1 is the next step.
-        const step = point.step ?? state.step + 1;
-        const timestamp = point.timestamp ?? nowMs;
+        const step = steps[position] ?? state.step + 1;
+        const timestamp = timestamps[position] ?? nowMs;
         series.steps[index] = step;
-        series.values[index] = point.value;
+        series.values[index] = value;
         series.timestamps[index] = timestamp;
         if (step > state.step || (step === state.step && timestamp >= state.latestTimestamp)) {
           state.step = step;
           state.latestTimestamp = timestamp;
-          state.latest = point.value;
+          state.latest = value;
         } else {
           state.inOrder = false;
         }
-        if (point.value < state.min) state.min = point.value;
-        if (point.value > state.max) state.max = point.value;
-        livePoints.push({ key, step, value: point.value, timestamp });
+        if (value < state.min) state.min = value;
+        if (value > state.max) state.max = value;
+        if (skipLive > 0) skipLive--;
+        else livePoints.push({ key, step, value, timestamp });
       }
       state.count += group.length;
       const seriesId = this.store.saveSummary(runId, state);
@@ -470,10 +518,27 @@ export class RunService {
   compare(ids: readonly string[], maxPoints: number): CompareResponse {
     const runs = this.getMany([...new Set(ids)]);
     const series: CompareResponse['series'] = {};
+    const plain = (column: Float64Array): number[] => {
+      // Pushed, not preallocated: a packed array, which JSON.stringify writes fastest.
+      const out: number[] = [];
+      for (let i = 0; i < column.length; i++) out.push(column[i]);
+      return out;
+    };
     for (const run of runs) {
-      for (const state of this.store.seriesOfRun(run.id).values()) {
-        const picked = this.downsampled(state, maxPoints).series;
-        (series[state.key] ??= {})[run.id] = { steps: Array.from(picked.steps), values: Array.from(picked.values) };
+      const states = [...this.store.seriesOfRun(run.id).values()];
+      // Short series (the usual case) are read with one query per run, not one per series.
+      const small = (state: SeriesState) => !(state.inOrder && state.count >= maxPoints * ENVELOPE_MIN_REDUCTION);
+      const blocks = states.some(small) ? this.store.blocksOfRun(run.id) : new Map<number, [number, Buffer][]>();
+      for (const state of states) {
+        let picked: Series;
+        if (small(state)) {
+          const parts = (blocks.get(state.id) ?? []).map(([count, blob]) => decodeBlock(blob, count));
+          const all = parts.length === 1 ? parts[0] : concatSeries(parts);
+          picked = downsampleSeries(state.inOrder ? all : sortSeries(all), maxPoints).series;
+        } else {
+          picked = this.downsampled(state, maxPoints).series;
+        }
+        (series[state.key] ??= {})[run.id] = { steps: plain(picked.steps), values: plain(picked.values) };
       }
     }
     return { runs, series };

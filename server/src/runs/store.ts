@@ -193,6 +193,8 @@ export class RunStore {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       blocks: prepare(`SELECT count, points FROM metric_blocks WHERE series_id = ? AND max_step >= ? AND min_step <= ?
         ORDER BY block_no`).raw(),
+      blocksOfRun: prepare(`SELECT b.series_id, b.count, b.points FROM metric_blocks b
+        JOIN metric_summaries s ON s.id = b.series_id WHERE s.run_id = ? ORDER BY b.series_id, b.block_no`).raw(),
       blockRanges: prepare(`SELECT block_no, count, min_step, max_step FROM metric_blocks
         WHERE series_id = ? AND max_step >= ? AND min_step <= ? ORDER BY block_no`).raw(),
       envelopes: prepare(`SELECT envelope_count, envelope FROM metric_blocks WHERE series_id = ? AND block_no BETWEEN ? AND ?
@@ -497,6 +499,17 @@ export class RunStore {
   }
 
   /** Blocks that may hold points with minStep ≤ step ≤ maxStep, in insertion order. */
+  /** Every block of every series of a run: series id → its blocks' [count, points], in order. */
+  blocksOfRun(runId: string): Map<number, [number, Buffer][]> {
+    const bySeries = new Map<number, [number, Buffer][]>();
+    for (const [seriesId, count, points] of this.statements.blocksOfRun.all(runId) as [number, number, Buffer][]) {
+      let blocks = bySeries.get(seriesId);
+      if (!blocks) bySeries.set(seriesId, (blocks = []));
+      blocks.push([count, points]);
+    }
+    return bySeries;
+  }
+
   blocks(seriesId: number, minStep = Number.MIN_SAFE_INTEGER, maxStep = Number.MAX_SAFE_INTEGER): [number, Buffer][] {
     return this.statements.blocks.all(seriesId, minStep, maxStep) as [number, Buffer][];
   }
