@@ -5,6 +5,7 @@ import { requestAPI, RunlabRequestError } from './request';
 
 let server: http.Server;
 let url: string;
+const timers: NodeJS.Timeout[] = [];
 const seen: http.IncomingHttpHeaders[] = [];
 
 beforeAll(async () => {
@@ -19,7 +20,7 @@ beforeAll(async () => {
     } else if (req.url === '/html') {
       res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>hello</html>');
     } else if (req.url === '/slow') {
-      setTimeout(() => res.writeHead(200).end('{}'), 2000);
+      timers.push(setTimeout(() => res.writeHead(200).end('{}'), 2000));
     } else {
       res.writeHead(204).end();
     }
@@ -29,6 +30,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
+  timers.forEach(clearTimeout);
   server.closeAllConnections();
   return new Promise(resolve => server.close(resolve));
 });
