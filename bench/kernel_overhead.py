@@ -46,7 +46,8 @@ def bench_runlab(url: str, token: str | None, calls: int) -> dict[str, float]:
         tick = clock()
         metric("loss", 0.5, step)
         samples.append(clock() - tick)
-    run.end()
+    # end() no longer waits; deliver everything before the benchmark stops this server.
+    run.end(wait=True)
     return percentiles(samples)
 
 

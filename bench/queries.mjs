@@ -130,7 +130,8 @@ const results = [
 console.log('\nserver-side time per request (ms), %d rounds each', ROUNDS);
 console.log(['query'.padEnd(58), 'p50'.padStart(7), 'p95'.padStart(7), 'budget'.padStart(8), 'answer'.padStart(10), ''].join('  '));
 for (const result of results) {
-  const within = result.p95 <= result.budget ? 'ok' : 'OVER';
+  // The budgets (issue and DESIGN.md) are on the median; p95 is printed to show the spread.
+  const within = result.p50 <= result.budget ? 'ok (p50)' : 'OVER (p50)';
   console.log(
     [
       result.name.padEnd(58),

@@ -1,11 +1,11 @@
 /** runlab:panel — the Runlab left sidebar: connection, current project, kernel client. */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, ReactWidget } from '@jupyterlab/apputils';
+import { ICommandPalette } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { SidePanel } from '@jupyterlab/ui-components';
 import React from 'react';
 import { measureActivation } from '../activation';
 import { runlabIcon } from '../icons';
+import { addSidePanel } from '../sidePanel';
 import { CommandIDs, ICurrentProject, IKernelClients, IRunlabConnection, PluginIDs } from '../tokens';
 import { RunlabPanelView } from './components';
 
@@ -29,26 +29,19 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
       palette: ICommandPalette | null,
       registry: ISettingRegistry | null
     ) => {
-      const panel = new SidePanel();
-      panel.id = 'jp-runlab-panel';
-      panel.addClass('jp-runlab-Panel');
-      panel.title.icon = runlabIcon;
-      panel.title.caption = 'Runlab';
-      panel.node.setAttribute('aria-label', 'Runlab');
       const actions = {
         reconnect: () => void app.commands.execute(CommandIDs.reconnect),
         signIn: () => void app.commands.execute(CommandIDs.signIn),
         openSettings: () => void app.commands.execute(CommandIDs.openSettings)
       };
-      const header = ReactWidget.create(<h2 className="jp-runlab-PanelTitle">Runlab</h2>);
-      panel.header.addWidget(header);
-      panel.addWidget(
-        ReactWidget.create(
-          <RunlabPanelView connection={connection} project={project} kernels={kernels} actions={actions} />
-        )
-      );
-      app.shell.add(panel, 'left', { rank: PANEL_RANK });
-      restorer?.add(panel, 'runlab-panel');
+      const panel = addSidePanel(app, restorer, {
+        id: 'jp-runlab-panel',
+        title: 'Runlab',
+        caption: 'Runlab',
+        icon: runlabIcon,
+        rank: PANEL_RANK,
+        body: <RunlabPanelView connection={connection} project={project} kernels={kernels} actions={actions} />
+      });
 
       app.commands.addCommand(CommandIDs.openPanel, {
         label: 'Runlab: Show Panel',

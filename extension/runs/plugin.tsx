@@ -1,11 +1,11 @@
 /** runlab:runs — the Runs sidebar, the run view and the compare view. */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, MainAreaWidget, ReactWidget, WidgetTracker } from '@jupyterlab/apputils';
+import { ICommandPalette, MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
-import { SidePanel } from '@jupyterlab/ui-components';
 import React from 'react';
 import { measureActivation } from '../activation';
 import { runsIcon } from '../icons';
+import { addSidePanel } from '../sidePanel';
 import { apiUrl } from '../request';
 import { CommandIDs, ICurrentProject, IRunlabConnection, IRunsModel, PluginIDs } from '../tokens';
 import { createCompareView } from './CompareView';
@@ -52,15 +52,14 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
       const model = new RunsModel(connection, project);
       const views = new WidgetTracker<MainAreaWidget>({ namespace: 'runlab-runs' });
 
-      const panel = new SidePanel();
-      panel.id = 'jp-runlab-runs';
-      panel.addClass('jp-runlab-Panel');
-      panel.addClass('jp-runlab-RunsPanel');
-      panel.title.icon = runsIcon;
-      panel.title.caption = 'Runlab runs';
-      panel.node.setAttribute('aria-label', 'Runlab runs');
-      panel.header.addWidget(ReactWidget.create(<h2 className="jp-runlab-PanelTitle">Runs</h2>));
-      const body = ReactWidget.create(
+      const panel = addSidePanel(app, restorer, {
+        id: 'jp-runlab-runs',
+        title: 'Runs',
+        caption: 'Runlab runs',
+        icon: runsIcon,
+        rank: RUNS_PANEL_RANK,
+        className: 'jp-runlab-RunsPanel',
+        body: (
           <RunsPanelView
             model={model}
             currentNotebook={() => notebooks?.currentWidget?.context.path ?? null}
@@ -68,11 +67,8 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
             openRun={runId => void app.commands.execute(CommandIDs.openRun, { runId })}
             compare={runIds => void app.commands.execute(CommandIDs.compareRuns, { runIds })}
           />
-      );
-      body.addClass('jp-runlab-RunsPanelHost');
-      panel.addWidget(body);
-      app.shell.add(panel, 'left', { rank: RUNS_PANEL_RANK });
-      restorer?.add(panel, 'runlab-runs');
+        )
+      });
 
       app.commands.addCommand(CommandIDs.openRuns, {
         label: 'Runlab: Show Runs',
