@@ -92,6 +92,16 @@ function RunsList(props: IRunsPanelProps & { scope: 'notebook' | 'project' }): J
     [model.runs, props.scope, notebook]
   );
   const keys = useMemo(() => metricKeys(runs.slice(0, 200)), [runs]);
+  // Running runs show a growing duration: redraw once a second while any is running.
+  const anyRunning = runs.some(run => run.status === 'running');
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    if (!anyRunning) {
+      return;
+    }
+    const timer = window.setInterval(() => setTick(tick => tick + 1), 1000);
+    return () => window.clearInterval(timer);
+  }, [anyRunning]);
   const toggle = (id: string) =>
     setSelected(previous => {
       const next = new Set(previous);

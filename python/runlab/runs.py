@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 import traceback
+import uuid
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -286,6 +287,9 @@ def start(
         # because by the time the browser asks, the kernel is busy running this very cell.
         "moduleFiles": environment.local_module_files() if origin.kind == "notebook" else [],
         "startedAt": _now_iso(),
+        # One key for this run's create, reused if the request is retried in the background after
+        # its answer was lost, so the server never starts the run twice.
+        "idempotencyKey": uuid.uuid4().hex,
     }
     if name is not None:
         body["name"] = name

@@ -455,3 +455,30 @@ def test_a_failing_script_ends_its_run_failed(runlab_server: RunningServer, tmp_
     assert run["status"] == "failed"
     assert run["error"]["message"] == "RuntimeError: out of memory"
     assert "raise RuntimeError('out of memory')" in run["error"]["traceback"]
+
+
+def test_a_create_retried_after_a_lost_answer_starts_one_run(runlab_server: RunningServer) -> None:
+    """The create request carries an idempotency key; sending the same body again (as the
+    background sender does when an answer was lost) returns the same run."""
+    import requests as http
+
+    captured: list[dict] = []
+    original = runlab.client.Client.create_run
+
+    def spy(self, body, **kwargs):  # type: ignore[no-untyped-def]
+        captured.append(dict(body))
+        return original(self, body, **kwargs)
+
+    runlab.client.Client.create_run = spy  # type: ignore[method-assign]
+    try:
+        runlab.configure(url=runlab_server.url, token=runlab_server.token, project="create-retry-py")
+        run = runlab.start(name="retried")
+        run.end(wait=True)
+    finally:
+        runlab.client.Client.create_run = original  # type: ignore[method-assign]
+    assert len(captured) == 1 and len(captured[0]["idempotencyKey"]) >= 8
+    headers = {"Authorization": f"Bearer {runlab_server.token}"}
+    replay = http.post(f"{runlab_server.url}/api/runs", json=captured[0], headers=headers, timeout=10)
+    assert replay.status_code == 201 and replay.json()["id"] == run.id
+    listed = http.get(f"{runlab_server.url}/api/runs", params={"project": "create-retry-py"}, headers=headers, timeout=10)
+    assert listed.json()["total"] == 1

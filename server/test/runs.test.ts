@@ -424,3 +424,21 @@ test('runner tokens are forbidden on run routes', async () => {
   expectErrorBody(await server.request('POST', '/api/runs', { token, json: { project: 'x' } }), 403, 'forbidden');
   expectErrorBody(await server.request('GET', '/api/runs', { token: null }), 401, 'unauthorized');
 });
+
+test('a retried create with the same idempotency key answers with the run it made, not a second one', async () => {
+  const key = `create-${Date.now()}`;
+  const body = { project: 'create-retry', name: 'once', params: { lr: '0.1' }, idempotencyKey: key };
+  const [first, second] = await Promise.all([
+    server.request('POST', '/api/runs', { json: body }),
+    server.request('POST', '/api/runs', { json: body })
+  ]);
+  const third = await server.request('POST', '/api/runs', { json: body });
+  expect([first.status, second.status, third.status]).toEqual([201, 201, 201]);
+  expect(second.body.id).toBe(first.body.id);
+  expect(third.body.id).toBe(first.body.id);
+  const listed = await server.request('GET', '/api/runs?project=create-retry');
+  expect(listed.body.total).toBe(1);
+  // A different key is a different run.
+  const other = await createRun({ project: 'create-retry', idempotencyKey: `${key}-other` });
+  expect(other.id).not.toBe(first.body.id);
+});

@@ -294,6 +294,11 @@ export const CreateRunRequest = z.strictObject({
    * is busy running the user's code by then and cannot be asked.
    */
   moduleFiles: z.array(SnapshotFile).max(1000).default([]),
+  /**
+   * Makes a retried create safe: a create whose key the server has seen answers with the run
+   * it created then, instead of starting a second one.
+   */
+  idempotencyKey: z.string().min(8).max(100).optional(),
   /** Client-side start time (ISO 8601), so queued creates keep the real time. */
   startedAt: z.iso.datetime({ offset: true }).optional()
 });

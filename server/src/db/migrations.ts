@@ -152,6 +152,15 @@ export const MIGRATIONS: readonly Migration[] = [
     // The modules a notebook run's kernel imported, held (as JSON) until the notebook snapshot
     // arrives from the browser and both are committed together; cleared then.
     sql: `ALTER TABLE runs ADD COLUMN pending_module_files TEXT;`
+  },
+  {
+    version: 5,
+    name: 'idempotent run creation',
+    // The client's key for a create request, so a retry after a lost answer finds its run.
+    sql: `
+      ALTER TABLE runs ADD COLUMN create_key TEXT;
+      CREATE UNIQUE INDEX runs_create_key ON runs (create_key) WHERE create_key IS NOT NULL;
+    `
   }
 ];
 

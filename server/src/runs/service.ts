@@ -144,9 +144,14 @@ export class RunService {
   // runs
 
   async create(input: CreateRunInput): Promise<Run> {
+    const replayed = input.idempotencyKey ? this.store.runIdByCreateKey(input.idempotencyKey) : undefined;
+    if (replayed) return this.get(replayed);
     const project = await this.projects.ensure(input.project);
     const id = randomUUID();
-    this.store.transaction(() => {
+    const created = this.store.transaction(() => {
+      // Checked again inside the transaction: a concurrent retry may have won the race.
+      const winner = input.idempotencyKey ? this.store.runIdByCreateKey(input.idempotencyKey) : undefined;
+      if (winner) return winner;
       const number = this.store.nextNumber(project.id);
       this.store.insertRun({
         id,
@@ -160,11 +165,14 @@ export class RunService {
         startedAt: input.startedAt ? new Date(input.startedAt).toISOString() : this.now().toISOString(),
         environment: input.environment,
         frontendId: input.frontendId,
-        pendingModuleFiles: input.moduleFiles
+        pendingModuleFiles: input.moduleFiles,
+        createKey: input.idempotencyKey ?? null
       });
       for (const [key, value] of Object.entries(input.params)) this.store.insertParam(id, key, value);
       for (const [key, value] of Object.entries(input.tags)) this.store.setTag(id, key, value);
+      return id;
     });
+    if (created !== id) return this.get(created);
     const run = this.get(id);
     this.events.publishTo([projectRoom(run.projectId)], 'run:created', run);
     return run;

@@ -152,9 +152,10 @@ export class RunStore {
     const prepare = (sql: string): Statement => db.prepare(sql);
     this.statements = {
       insertRun: prepare(`INSERT INTO runs (id, project_id, number, name, status, notebook_path, source_kind, source_cell,
-          started_at, ended_at, environment, frontend_id, pending_module_files)
+          started_at, ended_at, environment, frontend_id, pending_module_files, create_key)
         VALUES (@id, @projectId, @number, @name, @status, @notebookPath, @sourceKind, @sourceCell,
-          @startedAt, NULL, @environment, @frontendId, @pendingModuleFiles)`),
+          @startedAt, NULL, @environment, @frontendId, @pendingModuleFiles, @createKey)`),
+      runIdByCreateKey: prepare('SELECT id FROM runs WHERE create_key = ?'),
       pendingModuleFiles: prepare('SELECT pending_module_files AS files FROM runs WHERE id = ?'),
       nextNumber: prepare('SELECT COALESCE(MAX(number), 0) + 1 AS n FROM runs WHERE project_id = ?'),
       findRun: prepare(`${SELECT_RUN} WHERE r.id = ?`),
@@ -224,12 +225,18 @@ export class RunStore {
     environment: RunEnvironment | null;
     frontendId: string | null;
     pendingModuleFiles: { path: string; content: string }[];
+    createKey: string | null;
   }): void {
     this.statements.insertRun.run({
       ...run,
       environment: run.environment ? JSON.stringify(run.environment) : null,
       pendingModuleFiles: run.pendingModuleFiles.length ? JSON.stringify(run.pendingModuleFiles) : null
     });
+  }
+
+  /** The run an earlier create with this idempotency key made, if any. */
+  runIdByCreateKey(key: string): string | undefined {
+    return (this.statements.runIdByCreateKey.get(key) as { id: string } | undefined)?.id;
   }
 
   /** The modules held for the run's snapshot (empty once the snapshot is taken). */
