@@ -7,19 +7,7 @@
  *
  *   npm run build -w server && node bench/queries.mjs
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { Writable } from 'node:stream';
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-const dist = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'server', 'dist');
-const { createApp } = require(path.join(dist, 'app.js'));
-const { loadConfig } = require(path.join(dist, 'config.js'));
-const { ensureDataDir } = require(path.join(dist, 'data-dir.js'));
-const { openDatabase } = require(path.join(dist, 'db', 'database.js'));
-const { createLogger } = require(path.join(dist, 'logger.js'));
+import { startBenchServer } from './server.mjs';
 
 const RUNS = 10_000;
 const METRICS = 20;
@@ -28,22 +16,7 @@ const COMPARE_STEPS = 200;
 const SERIES_POINTS = 1_000_000;
 const ROUNDS = 30;
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'runlab-bench-'));
-const durations = new Map(); // url → ms of the latest request
-const sink = new Writable({
-  write(chunk, _encoding, callback) {
-    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-      const entry = JSON.parse(line);
-      if (entry.msg === 'request') durations.set(entry.url, entry.ms);
-    }
-    callback();
-  }
-});
-const config = loadConfig({ RUNLAB_PORT: '0', RUNLAB_DATA_DIR: path.join(root, 'data'), RUNLAB_LOG_LEVEL: 'info' });
-const layout = ensureDataDir(config.dataDir);
-const app = createApp({ config, db: openDatabase(layout.databaseFile), logger: createLogger('info', sink) });
-const { url } = await app.listen();
-const token = fs.readFileSync(layout.adminTokenFile, 'utf8').trim();
+const { app, url, token, durations, close } = await startBenchServer();
 
 const seconds = (start) => (performance.now() - start) / 1000;
 let started = performance.now();
@@ -144,5 +117,4 @@ for (const result of results) {
   );
 }
 
-await app.close();
-fs.rmSync(root, { recursive: true, force: true });
+await close();

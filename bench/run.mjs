@@ -2,7 +2,7 @@
 /**
  * `npm run bench`: set up (plus MLflow for the side-by-side figures), then run every benchmark
  * and print its figures. Benchmarks never fail on wall-clock time; they only report.
- *   npm run bench -- ingest      (or queries, kernel)   runs one of them
+ *   npm run bench -- ingest      (or queries, snapshots, kernel)   runs one of them
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { fail, log, PYTHON, ROOT, run, setup } from '../scripts/setup.mjs';
 
 const benchmarks = {
   queries: [process.execPath, [path.join(ROOT, 'bench', 'queries.mjs')]],
+  snapshots: [process.execPath, [path.join(ROOT, 'bench', 'snapshots.mjs')]],
   ingest: [PYTHON, [path.join(ROOT, 'bench', 'ingest.py')]],
   kernel: [PYTHON, [path.join(ROOT, 'bench', 'kernel_overhead.py')]]
 };
