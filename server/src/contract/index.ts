@@ -16,6 +16,8 @@ export const ErrorCode = z.enum([
   'not_found',
   'conflict',
   'payload_too_large',
+  /** Stored bytes no longer match their hash (HTTP 500); `runlab fsck` lists what is affected. */
+  'data_corrupt',
   'internal'
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -535,6 +537,262 @@ export const RunMetricsEvent = z.strictObject({
 export type RunMetricsEvent = z.infer<typeof RunMetricsEvent>;
 
 // ---------------------------------------------------------------------------------------------
+// datasets: content-defined chunks, immutable versions (manifests), diffs
+
+/** A chunk or file content address: lowercase sha256 hex. */
+export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase sha256 hex digest');
+
+/** Dataset names follow project names: letters, digits, . _ - (no `@` or `/`, which refs use). */
+export const DatasetName = ProjectName;
+
+/** `v3`, `3` or `latest` in URLs and refs (`name@v3`). */
+export const VersionRef = z
+  .string()
+  .regex(/^(latest|v?[1-9][0-9]{0,8})$/, 'a version: v1, v2, … (or 1, 2, …) or latest');
+
+/**
+ * Largest uncompressed chunk the server accepts. The client's FastCDC parameters are 16 KiB
+ * minimum, 64 KiB average, 256 KiB maximum; a file below the minimum is one chunk.
+ */
+export const MAX_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * `POST /api/chunks` body (application/octet-stream): chunks back to back, each framed as
+ *   32 bytes  sha256 of the uncompressed bytes (binary digest)
+ *    1 byte   codec: 0 = stored as is, 1 = zstd frame
+ *    4 bytes  uncompressed length, big-endian uint32 (≤ MAX_CHUNK_BYTES)
+ *    4 bytes  payload length, big-endian uint32
+ *    payload
+ * The server decompresses and hashes every chunk before storing it; any mismatch rejects the
+ * whole request (400, naming the chunk) and stores nothing from it. `POST /api/chunks/fetch`
+ * answers in the same framing.
+ */
+export const CHUNK_FRAME_HEADER_BYTES = 41;
+export const ChunkCodec = { raw: 0, zstd: 1 } as const;
+
+export const MissingChunksRequest = z.strictObject({ hashes: z.array(Sha256Hex).max(200_000) });
+export type MissingChunksRequest = z.infer<typeof MissingChunksRequest>;
+export const MissingChunksResponse = z.strictObject({
+  /** The requested hashes the server does not have, in request order (duplicates once). */
+  missing: z.array(Sha256Hex)
+});
+export type MissingChunksResponse = z.infer<typeof MissingChunksResponse>;
+
+export const UploadChunksResponse = z.strictObject({
+  /** Chunks in the request that were new and are now durable. */
+  stored: z.number().int(),
+  /** Chunks the server already had (not stored twice). */
+  alreadyPresent: z.number().int(),
+  /** Bytes written to the store for the new chunks (after compression). */
+  storedBytes: z.number().int()
+});
+export type UploadChunksResponse = z.infer<typeof UploadChunksResponse>;
+
+export const FetchChunksRequest = z.strictObject({ hashes: z.array(Sha256Hex).min(1).max(4096) });
+export type FetchChunksRequest = z.infer<typeof FetchChunksRequest>;
+
+/** One chunk of a file: [sha256 hex, uncompressed size], in file order. */
+export const ChunkRef = z.tuple([Sha256Hex, z.number().int().min(0).max(MAX_CHUNK_BYTES)]);
+export type ChunkRef = z.infer<typeof ChunkRef>;
+
+export const ManifestFileInput = z.strictObject({
+  /** Dataset-relative path with `/` separators; absolute paths and `..` are rejected. */
+  path: RelativePath,
+  size: z.number().int().min(0),
+  /** Permission bits (e.g. 0o644 = 420); only 0o777 is kept. */
+  mode: z.number().int().min(0).max(0o7777),
+  chunks: z.array(ChunkRef)
+});
+export type ManifestFileInput = z.infer<typeof ManifestFileInput>;
+
+export const ManifestFile = ManifestFileInput.extend({
+  /**
+   * The file's content hash: sha256 of its chunks' binary digests concatenated in order
+   * (computed by the server, so equal content always has one hash).
+   */
+  hash: Sha256Hex
+});
+export type ManifestFile = z.infer<typeof ManifestFile>;
+
+/** What changed from one version to another (the previous one, in a version's `summary`). */
+export const DatasetDiffSummary = z.strictObject({
+  added: z.number().int(),
+  removed: z.number().int(),
+  changed: z.number().int(),
+  unchanged: z.number().int(),
+  /** Sizes of added files. */
+  bytesAdded: z.number().int(),
+  /** Sizes of removed files. */
+  bytesRemoved: z.number().int(),
+  /** Sizes (in the newer version) of changed files. */
+  bytesChanged: z.number().int(),
+  /** Uncompressed bytes of the newer version's chunks that the older one lacks: what dedup could not save. */
+  newChunkBytes: z.number().int()
+});
+export type DatasetDiffSummary = z.infer<typeof DatasetDiffSummary>;
+
+export const DatasetVersion = z.strictObject({
+  id: z.string(),
+  datasetId: z.string(),
+  datasetName: z.string(),
+  projectId: z.string(),
+  projectName: z.string(),
+  number: z.number().int().min(1),
+  /** `v3` */
+  label: z.string(),
+  /** sha256 of the canonical manifest (sorted `path\tmode\tsize\thash\n` lines): equal content, equal hash. */
+  hash: Sha256Hex,
+  size: z.number().int(),
+  fileCount: z.number().int(),
+  message: z.string(),
+  /** Name of the token that committed it. */
+  author: z.string(),
+  createdAt: z.string(),
+  /** The run that output this version (a data run), when committed inside one. */
+  producedByRunId: z.string().nullable(),
+  /** Against the previous version; null for v1. */
+  summary: DatasetDiffSummary.nullable()
+});
+export type DatasetVersion = z.infer<typeof DatasetVersion>;
+
+export const Dataset = z.strictObject({
+  id: z.string(),
+  projectId: z.string(),
+  projectName: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  versionCount: z.number().int(),
+  latest: DatasetVersion.nullable()
+});
+export type Dataset = z.infer<typeof Dataset>;
+
+export const DatasetListResponse = z.strictObject({ datasets: z.array(Dataset) });
+export type DatasetListResponse = z.infer<typeof DatasetListResponse>;
+
+export const DatasetVersionListResponse = z.strictObject({
+  /** Newest first. */
+  versions: z.array(DatasetVersion)
+});
+export type DatasetVersionListResponse = z.infer<typeof DatasetVersionListResponse>;
+
+export const DatasetParams = z.strictObject({ project: ProjectName, name: DatasetName });
+export const DatasetVersionParams = DatasetParams.extend({ version: VersionRef });
+
+export const CommitDatasetRequest = z.strictObject({
+  files: z.array(ManifestFileInput).max(2_000_000),
+  message: z.string().max(10_000).default(''),
+  /** The run this commit happens in: the version becomes its output (a data run). */
+  runId: z.string().min(1).max(100).nullable().default(null),
+  /** A retried commit with the same key answers with the version it created. */
+  idempotencyKey: z.string().min(8).max(100).optional()
+});
+export type CommitDatasetRequest = z.input<typeof CommitDatasetRequest>;
+
+export const CommitDatasetResponse = z.strictObject({
+  version: DatasetVersion,
+  /** false when the manifest equals the latest version's (that version is answered) or the key was seen. */
+  created: z.boolean()
+});
+export type CommitDatasetResponse = z.infer<typeof CommitDatasetResponse>;
+
+export const DatasetManifestResponse = z.strictObject({
+  version: DatasetVersion,
+  /** Sorted by path. */
+  files: z.array(ManifestFile)
+});
+export type DatasetManifestResponse = z.infer<typeof DatasetManifestResponse>;
+
+export const DatasetDiffQuery = z.strictObject({
+  from: VersionRef,
+  to: VersionRef,
+  /** Most file entries listed per category; the summary always counts them all. */
+  limit: z.coerce.number().int().min(0).max(100_000).default(1000)
+});
+
+export const DatasetDiffFile = z.strictObject({
+  path: z.string(),
+  /** null when the file is not in that version. */
+  fromSize: z.number().int().nullable(),
+  toSize: z.number().int().nullable()
+});
+export type DatasetDiffFile = z.infer<typeof DatasetDiffFile>;
+
+export const DatasetDiffResponse = z.strictObject({
+  from: DatasetVersion,
+  to: DatasetVersion,
+  summary: DatasetDiffSummary,
+  added: z.array(DatasetDiffFile),
+  removed: z.array(DatasetDiffFile),
+  changed: z.array(DatasetDiffFile),
+  /** true when a list was cut at `limit`. */
+  truncated: z.boolean()
+});
+export type DatasetDiffResponse = z.infer<typeof DatasetDiffResponse>;
+
+/** Emitted to the project's room when a version is committed. */
+export const DatasetCommittedEvent = z.strictObject({ version: DatasetVersion });
+export type DatasetCommittedEvent = z.infer<typeof DatasetCommittedEvent>;
+
+// ---------------------------------------------------------------------------------------------
+// provenance: a graph of what was made from what
+
+/**
+ * Kinds of provenance nodes. Later features add theirs (model_version, deployment) here and
+ * register a resolver on the server; edges and queries do not change.
+ */
+export const ProvenanceNodeKind = z.enum(['dataset_version', 'run', 'artifact']);
+export type ProvenanceNodeKind = z.infer<typeof ProvenanceNodeKind>;
+
+/**
+ * A node reference, `kind:id`: `run:<runId>`, `dataset_version:<versionId>`,
+ * `artifact:<runId>/<artifact path>`.
+ */
+export const ProvenanceNodeRef = z
+  .string()
+  .min(3)
+  .max(1200)
+  .regex(/^(dataset_version|run|artifact):.+$/, 'kind:id, e.g. run:<id> or dataset_version:<id>');
+
+export const ProvenanceNode = z.strictObject({
+  ref: z.string(),
+  kind: ProvenanceNodeKind,
+  /** What the UI shows first: `iris@v3`, a run's name, an artifact's path. */
+  label: z.string(),
+  /** A second line: size and file count, run status, artifact size. */
+  detail: z.string(),
+  projectName: z.string(),
+  createdAt: z.string().nullable(),
+  /** Set for runs and artifacts (the run that holds the artifact). */
+  runId: z.string().nullable(),
+  /** Set for dataset versions. */
+  datasetName: z.string().nullable(),
+  versionNumber: z.number().int().nullable(),
+  /** Set for artifacts. */
+  artifactPath: z.string().nullable()
+});
+export type ProvenanceNode = z.infer<typeof ProvenanceNode>;
+
+export const ProvenanceEdge = z.strictObject({ from: z.string(), to: z.string() });
+export type ProvenanceEdge = z.infer<typeof ProvenanceEdge>;
+
+export const ProvenanceQuery = z.strictObject({
+  node: ProvenanceNodeRef,
+  direction: z.enum(['upstream', 'downstream', 'both']).default('both'),
+  depth: z.coerce.number().int().min(1).max(50).default(20)
+});
+export type ProvenanceQuery = z.input<typeof ProvenanceQuery>;
+
+export const ProvenanceGraph = z.strictObject({
+  root: z.string(),
+  nodes: z.array(ProvenanceNode),
+  /** `from` was used to make `to`: dataset version → run, run → dataset version / artifact. */
+  edges: z.array(ProvenanceEdge),
+  /** true when the graph was cut at 500 nodes. */
+  truncated: z.boolean()
+});
+export type ProvenanceGraph = z.infer<typeof ProvenanceGraph>;
+
+// ---------------------------------------------------------------------------------------------
 // socket.io events, named domain:verb
 
 export interface ServerToClientEvents {
@@ -548,6 +806,8 @@ export interface ServerToClientEvents {
   'run:deleted': (payload: { id: string; projectId: string }) => void;
   /** To the project's room and the run's room; coalesced to ≤ 10 per second per run. */
   'run:metrics': (payload: RunMetricsEvent) => void;
+  /** To the project's room. */
+  'dataset:committed': (payload: DatasetCommittedEvent) => void;
 }
 
 export const ProjectRoomPayload = z.strictObject({ projectId: z.string().min(1).max(100) });

@@ -13,6 +13,7 @@ const ERROR_STATUS: Record<ErrorCode, string> = {
   not_found: '404',
   conflict: '409',
   payload_too_large: '413',
+  data_corrupt: '500',
   internal: '500'
 };
 

@@ -40,6 +40,7 @@ const MLFLOW_ERROR: Record<ErrorCode, string> = {
   not_found: 'RESOURCE_DOES_NOT_EXIST',
   conflict: 'RESOURCE_ALREADY_EXISTS',
   payload_too_large: 'INVALID_PARAMETER_VALUE',
+  data_corrupt: 'DATA_LOSS',
   internal: 'INTERNAL_ERROR'
 };
 /** MLflow answers "already exists" with 400, unlike Runlab's 409. */
