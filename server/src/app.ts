@@ -15,6 +15,10 @@ import { AuthService } from './auth/service';
 import { TokenStore } from './auth/store';
 import type { Config } from './config';
 import { dataDirLayout, type DataDirLayout } from './data-dir';
+import { ChunkPacks } from './datasets/chunks';
+import { datasetRoutes } from './datasets/routes';
+import { DatasetService } from './datasets/service';
+import { DatasetStore } from './datasets/store';
 import type { Database } from './db/database';
 import { healthRoutes } from './health/routes';
 import { corsOptions } from './http/cors';
@@ -27,6 +31,9 @@ import { ProjectRepositories } from './projects/repository';
 import { projectRoutes } from './projects/routes';
 import { ProjectService } from './projects/service';
 import { ProjectStore } from './projects/store';
+import { provenanceRoutes } from './provenance/routes';
+import { ProvenanceService } from './provenance/service';
+import { ProvenanceStore } from './provenance/store';
 import { mlflowRouter } from './mlflow/routes';
 import { MlflowService } from './mlflow/service';
 import { DomainEvents } from './realtime/events';
@@ -67,6 +74,8 @@ export interface RunlabApp {
   readonly runs: RunService;
   readonly snapshots: SnapshotService;
   readonly blobs: BlobStore;
+  readonly datasets: DatasetService;
+  readonly provenance: ProvenanceService;
   /** Starts listening and writes server.json. */
   listen(): Promise<ServerInfo>;
   /** Stops accepting, lets in-flight requests finish, closes sockets and DB, removes server.json. */
@@ -100,6 +109,13 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     maxArtifactBytes: config.maxArtifactBytes
   });
   const snapshots = new SnapshotService(runs, new SnapshotStore(repositories), config.snapshotKeepOutputs);
+  const provenance = new ProvenanceService(new ProvenanceStore(db));
+  const chunkPacks = new ChunkPacks(layout.chunksDir);
+  const datasets = new DatasetService({ store: new DatasetStore(db), packs: chunkPacks, projects, runs, provenance, events });
+  provenance.register('dataset_version', (ids) => datasets.provenanceNodes(ids));
+  runs.onIoRecorded((run, direction, io) => datasets.linkRunIo(run, direction, io));
+  const sweptPacks = chunkPacks.sweepTemp();
+  if (sweptPacks.length > 0) logger.info({ files: sweptPacks }, 'removed chunk packs left half-written by an interrupted upload');
 
   if (auth.ensureLocalAdminToken(config.dataDir)) {
     logger.info({ file: layout.adminTokenFile }, 'created local admin token');
@@ -110,7 +126,9 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     ...authRoutes(auth),
     ...projectRoutes(projects),
     ...runRoutes(runs),
-    ...snapshotRoutes(snapshots)
+    ...snapshotRoutes(snapshots),
+    ...datasetRoutes(datasets),
+    ...provenanceRoutes(provenance)
   ];
   routes.push(
     defineRoute({
@@ -195,5 +213,5 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     return closing;
   };
 
-  return { express: app, httpServer, io, routes, layout, auth, projects, runs, snapshots, blobs, listen, close };
+  return { express: app, httpServer, io, routes, layout, auth, projects, runs, snapshots, blobs, datasets, provenance, listen, close };
 }

@@ -14,6 +14,8 @@ export interface DataDirLayout {
   projectsDir: string;
   /** Content-addressed blob store (artifacts): `blobs/ab/cdef…`, temp files in `blobs/tmp`. */
   blobsDir: string;
+  /** Dataset chunk store: immutable pack files in `chunks/packs`, packs being written in `chunks/tmp`. */
+  chunksDir: string;
 }
 
 export function dataDirLayout(root: string): DataDirLayout {
@@ -23,7 +25,8 @@ export function dataDirLayout(root: string): DataDirLayout {
     adminTokenFile: path.join(root, ADMIN_TOKEN_FILE),
     serverInfoFile: path.join(root, SERVER_INFO_FILE),
     projectsDir: path.join(root, 'projects'),
-    blobsDir: path.join(root, 'blobs')
+    blobsDir: path.join(root, 'blobs'),
+    chunksDir: path.join(root, 'chunks')
   };
 }
 

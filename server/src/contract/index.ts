@@ -568,6 +568,8 @@ export const MAX_CHUNK_BYTES = 1024 * 1024;
  * answers in the same framing.
  */
 export const CHUNK_FRAME_HEADER_BYTES = 41;
+/** Largest `POST /api/chunks` body the server accepts (413 past it): send chunks in batches below it. */
+export const MAX_CHUNK_UPLOAD_BYTES = 64 * 1024 * 1024;
 export const ChunkCodec = { raw: 0, zstd: 1 } as const;
 
 export const MissingChunksRequest = z.strictObject({ hashes: z.array(Sha256Hex).max(200_000) });
@@ -640,7 +642,11 @@ export const DatasetVersion = z.strictObject({
   number: z.number().int().min(1),
   /** `v3` */
   label: z.string(),
-  /** sha256 of the canonical manifest (sorted `path\tmode\tsize\thash\n` lines): equal content, equal hash. */
+  /**
+   * sha256 of the canonical manifest (sorted `path\tmode\tsize\thash\n` lines): equal content,
+   * equal hash. Lines are sorted by the path's UTF-8 bytes (code point order); mode is
+   * `mode & 0o777` written in decimal (`420`), size in decimal, hash the file's hex hash.
+   */
   hash: Sha256Hex,
   size: z.number().int(),
   fileCount: z.number().int(),

@@ -38,3 +38,24 @@ test('refuses a database from a newer Runlab', () => {
   expect(() => migrate(db)).toThrow(/newer than this Runlab/);
   db.close();
 });
+
+test('migration 6 backfills run → artifact provenance edges for artifacts stored before it', () => {
+  const db = new BetterSqlite3(':memory:');
+  db.pragma('foreign_keys = ON');
+  migrate(db, MIGRATIONS.filter((migration) => migration.version < 6));
+  db.exec(`
+    INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p1', 'demo', 't', 't');
+    INSERT INTO runs (id, project_id, number, name, status, source_kind, started_at) VALUES ('r1', 'p1', 1, 'run-1', 'finished', 'api', 't');
+    INSERT INTO artifacts (run_id, path, digest, size, created_at) VALUES ('r1', 'models/model.pkl', 'd', 1, '2024-01-01');
+  `);
+  migrate(db);
+  expect(db.prepare('SELECT from_ref, to_ref, project_id FROM provenance_edges').all()).toEqual([
+    { from_ref: 'run:r1', to_ref: 'artifact:r1/models/model.pkl', project_id: 'p1' }
+  ]);
+  // Artifacts stored from now on get their edge from the trigger; deleting the run drops both.
+  db.exec(`INSERT INTO artifacts (run_id, path, digest, size, created_at) VALUES ('r1', 'b.txt', 'd', 1, 't')`);
+  expect((db.prepare('SELECT COUNT(*) AS n FROM provenance_edges').get() as { n: number }).n).toBe(2);
+  db.exec(`DELETE FROM runs WHERE id = 'r1'`);
+  expect((db.prepare('SELECT COUNT(*) AS n FROM provenance_edges').get() as { n: number }).n).toBe(0);
+  db.close();
+});

@@ -161,6 +161,98 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN create_key TEXT;
       CREATE UNIQUE INDEX runs_create_key ON runs (create_key) WHERE create_key IS NOT NULL;
     `
+  },
+  {
+    version: 6,
+    name: 'datasets and provenance',
+    // Chunks: an index row per chunk, pointing into an immutable pack file; only the row makes a
+    // chunk present, so bytes written by an interrupted upload stay invisible. Hashes are 32-byte
+    // BLOBs. A file's content (its chunk list) is stored once per content hash, whatever the
+    // number of versions and paths sharing it; a version lists (path, mode, content hash).
+    // Provenance edges are `kind:id` refs, so later node kinds need no schema change; triggers
+    // record run → artifact edges as artifacts are stored and drop a run's edges with the run.
+    sql: `
+      CREATE TABLE chunks (
+        hash        BLOB PRIMARY KEY,
+        pack        TEXT NOT NULL,
+        offset      INTEGER NOT NULL,
+        stored_size INTEGER NOT NULL,
+        raw_size    INTEGER NOT NULL,
+        codec       INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX chunks_pack ON chunks (pack, offset);
+
+      CREATE TABLE datasets (
+        id         TEXT PRIMARY KEY,
+        project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+        name       TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (project_id, name)
+      );
+
+      CREATE TABLE dataset_versions (
+        id                 TEXT PRIMARY KEY,
+        dataset_id         TEXT NOT NULL REFERENCES datasets (id) ON DELETE CASCADE,
+        number             INTEGER NOT NULL,
+        hash               TEXT NOT NULL,
+        size               INTEGER NOT NULL,
+        file_count         INTEGER NOT NULL,
+        message            TEXT NOT NULL,
+        author             TEXT NOT NULL,
+        created_at         TEXT NOT NULL,
+        produced_by_run_id TEXT REFERENCES runs (id) ON DELETE SET NULL,
+        summary            TEXT,
+        create_key         TEXT,
+        UNIQUE (dataset_id, number)
+      );
+      CREATE UNIQUE INDEX dataset_versions_create_key ON dataset_versions (create_key) WHERE create_key IS NOT NULL;
+      CREATE INDEX dataset_versions_run ON dataset_versions (produced_by_run_id) WHERE produced_by_run_id IS NOT NULL;
+
+      -- chunks: per chunk, its 32-byte sha256 then its uncompressed size (uint32 big-endian)
+      CREATE TABLE dataset_file_contents (
+        hash   BLOB PRIMARY KEY,
+        size   INTEGER NOT NULL,
+        chunks BLOB NOT NULL
+      );
+
+      CREATE TABLE dataset_files (
+        version_id   TEXT NOT NULL REFERENCES dataset_versions (id) ON DELETE CASCADE,
+        path         TEXT NOT NULL,
+        mode         INTEGER NOT NULL,
+        content_hash BLOB NOT NULL,
+        PRIMARY KEY (version_id, path)
+      ) WITHOUT ROWID;
+      CREATE INDEX dataset_files_content ON dataset_files (content_hash);
+
+      CREATE TABLE provenance_edges (
+        from_ref   TEXT NOT NULL,
+        to_ref     TEXT NOT NULL,
+        project_id TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (from_ref, to_ref)
+      ) WITHOUT ROWID;
+      CREATE INDEX provenance_edges_to ON provenance_edges (to_ref);
+      CREATE INDEX provenance_edges_project ON provenance_edges (project_id);
+
+      -- 'artifact:<run>/' up to (not including) 'artifact:<run>0' is every artifact of the run ('0' follows '/').
+      CREATE TRIGGER provenance_run_deleted AFTER DELETE ON runs BEGIN
+        DELETE FROM provenance_edges WHERE from_ref = 'run:' || OLD.id OR to_ref = 'run:' || OLD.id;
+        DELETE FROM provenance_edges
+          WHERE from_ref >= 'artifact:' || OLD.id || '/' AND from_ref < 'artifact:' || OLD.id || '0';
+        DELETE FROM provenance_edges
+          WHERE to_ref >= 'artifact:' || OLD.id || '/' AND to_ref < 'artifact:' || OLD.id || '0';
+      END;
+
+      CREATE TRIGGER provenance_artifact_stored AFTER INSERT ON artifacts BEGIN
+        INSERT OR IGNORE INTO provenance_edges (from_ref, to_ref, project_id, created_at)
+          SELECT 'run:' || NEW.run_id, 'artifact:' || NEW.run_id || '/' || NEW.path, project_id, NEW.created_at
+          FROM runs WHERE id = NEW.run_id;
+      END;
+
+      INSERT OR IGNORE INTO provenance_edges (from_ref, to_ref, project_id, created_at)
+        SELECT 'run:' || a.run_id, 'artifact:' || a.run_id || '/' || a.path, r.project_id, a.created_at
+        FROM artifacts a JOIN runs r ON r.id = a.run_id;
+    `
   }
 ];
 

@@ -17,6 +17,7 @@ import type {
   MetricPoint,
   MetricSummary,
   Run,
+  RunIO,
   RunListQuery,
   RunListResponse,
   RunSnapshot,
@@ -108,6 +109,9 @@ const ENDED: ReadonlySet<string> = new Set(['finished', 'failed', 'killed']);
 const isForeignKeyViolation = (error: unknown): boolean =>
   (error as { code?: string } | null)?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 
+/** Called as a run's input or output is recorded, inside the same transaction. */
+export type IoHook = (run: RunRecord, direction: 'input' | 'output', io: RunIO) => void;
+
 export interface RunServiceDeps {
   db: Database;
   store: RunStore;
@@ -128,6 +132,7 @@ export class RunService {
   private readonly live: LiveMetrics;
   private readonly maxArtifactBytes: number;
   private readonly now: () => Date;
+  private readonly ioHooks: IoHook[] = [];
 
   constructor(deps: RunServiceDeps) {
     this.db = deps.db;
@@ -332,8 +337,8 @@ export class RunService {
         if (existing === undefined) this.store.insertParam(runId, key, value);
       }
       for (const [key, value] of Object.entries(batch.tags)) this.store.setTag(runId, key, value);
-      for (const io of batch.inputs) this.store.upsertIo(runId, 'input', io);
-      for (const io of batch.outputs) this.store.upsertIo(runId, 'output', io);
+      for (const io of batch.inputs) this.applyIo(run, 'input', io);
+      for (const io of batch.outputs) this.applyIo(run, 'output', io);
       const stored = batch.metrics.length + (batch.metricColumns?.keyIndex.length ?? 0);
       if (stored > 0) live = this.ingestPoints(runId, pointColumns(batch), at);
       return { stored, duplicate: false };
@@ -344,6 +349,24 @@ export class RunService {
       Object.keys(batch.params).length + Object.keys(batch.tags).length + batch.inputs.length + batch.outputs.length > 0;
     if (changedRun) this.events.publishTo([projectRoom(run.projectId)], 'run:updated', this.get(runId));
     return result;
+  }
+
+  /**
+   * Registers a hook called for every input/output recorded, inside the recording transaction
+   * (provenance links dataset refs this way, atomically with the IO row).
+   */
+  onIoRecorded(hook: IoHook): void {
+    this.ioHooks.push(hook);
+  }
+
+  /** Records one input or output of a run (for other features; call it inside their transaction). */
+  recordIo(runId: string, direction: 'input' | 'output', io: RunIO): void {
+    this.applyIo(this.record(runId), direction, io);
+  }
+
+  private applyIo(run: RunRecord, direction: 'input' | 'output', io: RunIO): void {
+    this.store.upsertIo(run.id, direction, io);
+    for (const hook of this.ioHooks) hook(run, direction, io);
   }
 
   /** Removes a tag (MLflow's delete-tag); absent tags are fine. */

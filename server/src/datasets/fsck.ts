@@ -1,0 +1,125 @@
+/**
+ * `runlab fsck` for datasets: reads every stored chunk back (decompress, length, sha256), checks
+ * every pack the index names exists, and that every chunk a version's files name is indexed;
+ * then names the dataset versions a bad or missing chunk affects.
+ */
+import fs from 'node:fs';
+import type { Database } from '../db/database';
+import { chunkProblem, type ChunkPacks } from './chunks';
+import { packedChunkKeys, versionRef } from './manifest';
+
+export interface FsckProgress {
+  packsChecked: number;
+  packsTotal: number;
+  chunksChecked: number;
+  chunksTotal: number;
+  bytesChecked: number;
+  bytesTotal: number;
+}
+
+export interface FsckReport extends FsckProgress {
+  /** Uncompressed bytes of the chunks checked. */
+  rawBytesChecked: number;
+  versionsChecked: number;
+  /** Indexed chunks whose stored bytes are wrong or gone. */
+  corrupt: { hash: string; pack: string; problem: string }[];
+  /** Packs the index names that are not on disk. */
+  missingPacks: string[];
+  /** Chunks named by dataset files that the index does not hold. */
+  missingChunks: string[];
+  /** `project/name@vN` of every version with a corrupt or missing chunk, sorted. */
+  affectedVersions: string[];
+}
+
+interface ChunkRow {
+  hash: Buffer;
+  offset: number;
+  stored_size: number;
+  raw_size: number;
+  codec: number;
+}
+
+export function checkDatasetStore(db: Database, packs: ChunkPacks, onProgress: (progress: FsckProgress) => void = () => {}): FsckReport {
+  const packRows = db
+    .prepare('SELECT pack, COUNT(*) AS chunks, SUM(stored_size) AS bytes FROM chunks GROUP BY pack ORDER BY pack')
+    .all() as { pack: string; chunks: number; bytes: number }[];
+  const report: FsckReport = {
+    packsChecked: 0,
+    packsTotal: packRows.length,
+    chunksChecked: 0,
+    chunksTotal: packRows.reduce((sum, row) => sum + row.chunks, 0),
+    bytesChecked: 0,
+    bytesTotal: packRows.reduce((sum, row) => sum + row.bytes, 0),
+    rawBytesChecked: 0,
+    versionsChecked: 0,
+    corrupt: [],
+    missingPacks: [],
+    missingChunks: [],
+    affectedVersions: []
+  };
+  /** Binary digests (latin1 keys) of chunks that cannot be read back correctly. */
+  const bad = new Set<string>();
+  const indexed = new Set<string>();
+  const chunksOfPack = db.prepare('SELECT hash, offset, stored_size, raw_size, codec FROM chunks WHERE pack = ? ORDER BY offset');
+  for (const { pack } of packRows) {
+    let content: Buffer | undefined;
+    let unreadable: string | undefined;
+    try {
+      content = fs.readFileSync(packs.pathOf(pack));
+    } catch (error) {
+      unreadable = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'its pack file is missing' : `its pack file cannot be read (${(error as Error).message})`;
+      report.missingPacks.push(pack);
+    }
+    for (const row of chunksOfPack.iterate(pack) as Iterable<ChunkRow>) {
+      const key = row.hash.toString('latin1');
+      indexed.add(key);
+      let problem = unreadable ?? null;
+      if (content) {
+        problem =
+          row.offset + row.stored_size > content.length
+            ? `the pack ends at byte ${content.length}, before the chunk's end (${row.offset + row.stored_size})`
+            : chunkProblem(row.hash, row.codec, row.raw_size, content.subarray(row.offset, row.offset + row.stored_size));
+      }
+      if (problem) {
+        bad.add(key);
+        report.corrupt.push({ hash: row.hash.toString('hex'), pack, problem });
+      }
+      report.chunksChecked++;
+      report.bytesChecked += row.stored_size;
+      report.rawBytesChecked += row.raw_size;
+    }
+    report.packsChecked++;
+    onProgress(report);
+  }
+
+  // Which file contents name a bad or unindexed chunk, then which versions hold them.
+  const affectedContents: string[] = [];
+  const missing = new Set<string>();
+  for (const [hash, chunks] of db.prepare('SELECT hash, chunks FROM dataset_file_contents').raw().iterate() as Iterable<[Buffer, Buffer]>) {
+    let affected = false;
+    for (const [key] of packedChunkKeys(chunks)) {
+      if (!indexed.has(key)) {
+        missing.add(key);
+        affected = true;
+      } else if (bad.has(key)) {
+        affected = true;
+      }
+    }
+    if (affected) affectedContents.push(hash.toString('hex'));
+  }
+  report.missingChunks = [...missing].map((key) => Buffer.from(key, 'latin1').toString('hex')).sort();
+  report.versionsChecked = (db.prepare('SELECT COUNT(*) AS n FROM dataset_versions').get() as { n: number }).n;
+  if (affectedContents.length > 0) {
+    const rows = db
+      .prepare(
+        `SELECT DISTINCT p.name AS project, d.name AS dataset, v.number
+         FROM dataset_files f JOIN dataset_versions v ON v.id = f.version_id
+         JOIN datasets d ON d.id = v.dataset_id JOIN projects p ON p.id = d.project_id
+         WHERE f.content_hash IN (SELECT unhex(value) FROM json_each(?))
+         ORDER BY p.name, d.name, v.number`
+      )
+      .all(JSON.stringify(affectedContents)) as { project: string; dataset: string; number: number }[];
+    report.affectedVersions = rows.map((row) => versionRef(row.project, row.dataset, row.number));
+  }
+  return report;
+}

@@ -1,0 +1,93 @@
+/** `runlab fsck` (the built CLI, dist/cli.js) against a real server's data directory. */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { commit, fetchChunks, randomChunk, textChunk, uploadChunks } from './dataset-helpers';
+import { expectErrorBody, makeTempDir, removeDir, startServer, type TestServer } from './helpers';
+
+const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
+let root: string;
+let server: TestServer;
+
+beforeAll(() => {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build -w server\` first`);
+});
+beforeEach(async () => {
+  root = makeTempDir();
+  server = await startServer({ dataDir: path.join(root, 'data') });
+});
+afterEach(async () => {
+  await server.stop();
+  removeDir(root);
+});
+
+function fsck() {
+  const result = spawnSync(process.execPath, [CLI, 'fsck', '--data-dir', server.dataDir], { encoding: 'utf8', timeout: 20000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** v1: a.csv + b.bin; v2: a.csv changed, b.bin kept. */
+async function twoVersions() {
+  const a1 = textChunk('first a');
+  const a2 = textChunk('second a');
+  const b = randomChunk(40_000);
+  await uploadChunks(server, [a1, b]);
+  await uploadChunks(server, [a2]);
+  await commit(server, 'fsck-test', 'table', [{ path: 'a.csv', chunks: [a1] }, { path: 'b.bin', chunks: [b] }]);
+  await commit(server, 'fsck-test', 'table', [{ path: 'a.csv', chunks: [a2] }, { path: 'b.bin', chunks: [b] }]);
+  return { a1, a2, b };
+}
+
+function location(hash: string): { pack: string; offset: number; stored_size: number } {
+  const db = (server.app.runs as any).db;
+  return db.prepare('SELECT pack, offset, stored_size FROM chunks WHERE hash = unhex(?)').get(hash);
+}
+
+const packPath = (pack: string): string => path.join(server.dataDir, 'chunks', 'packs', pack);
+
+test('a clean store passes with its figures', async () => {
+  await twoVersions();
+  const result = fsck();
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  expect(result.stdout).toMatch(/checked 2\/2 packs, 3\/3 chunks/);
+  expect(result.stdout).toMatch(/Checked 3 chunks in 2 packs \(.* stored, 136\.7 KiB uncompressed\) and 2 dataset versions/);
+  expect(result.stdout).toMatch(/All good/);
+});
+
+test('a flipped byte in a pack: fetch answers 500 data_corrupt and fsck names the chunk and the versions', async () => {
+  const { a1, a2, b } = await twoVersions();
+  const where = location(b.hash);
+  const file = packPath(where.pack);
+  const bytes = fs.readFileSync(file);
+  bytes[where.offset + 100] ^= 0xff;
+  fs.writeFileSync(file, bytes);
+
+  const fetched = await fetchChunks(server, [a1.hash, b.hash]);
+  expectErrorBody({ ...fetched, headers: new Headers({ 'content-type': 'application/json' }), text: JSON.stringify(fetched.body) }, 500, 'data_corrupt');
+  expect(fetched.body.error.message).toMatch(new RegExp(`chunk ${b.hash} is corrupt .*runlab fsck`));
+  // The good chunks still come back.
+  expect((await fetchChunks(server, [a1.hash, a2.hash])).status).toBe(200);
+
+  const result = fsck();
+  expect(result.code).toBe(1);
+  expect(result.stdout).toContain(`corrupt chunk ${b.hash} in pack ${where.pack}`);
+  expect(result.stdout).toContain('affected dataset version fsck-test/table@v1');
+  expect(result.stdout).toContain('affected dataset version fsck-test/table@v2');
+  expect(result.stderr).toMatch(/1 corrupt and 0 missing chunk\(s\); 2 dataset version\(s\) affected: fsck-test\/table@v1, fsck-test\/table@v2/);
+});
+
+test('a missing pack makes its chunks corrupt; only the versions using them are named', async () => {
+  const { a2 } = await twoVersions();
+  const where = location(a2.hash);
+  fs.rmSync(packPath(where.pack));
+  const result = fsck();
+  expect(result.code).toBe(1);
+  expect(result.stdout).toContain(`missing pack ${where.pack}`);
+  expect(result.stdout).toContain(`corrupt chunk ${a2.hash} in pack ${where.pack}: its pack file is missing`);
+  expect(result.stdout).toContain('affected dataset version fsck-test/table@v2');
+  expect(result.stdout).not.toContain('table@v1');
+  const fetched = await fetchChunks(server, [a2.hash]);
+  expect(fetched.status).toBe(500);
+  expect(fetched.body.error.code).toBe('data_corrupt');
+});
