@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: set up (plus MLflow for the side-by-side figures), then run every benchmark
+ * `npm run bench`: set up (plus MLflow and DVC for the side-by-side figures), then run every benchmark
  * and print its figures. Benchmarks never fail on wall-clock time; they only report.
- *   npm run bench -- ingest      (or queries, snapshots, kernel)   runs one of them
+ *   npm run bench -- ingest      (or queries, snapshots, kernel, datasets)   runs one of them
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -12,7 +12,8 @@ const benchmarks = {
   queries: [process.execPath, [path.join(ROOT, 'bench', 'queries.mjs')]],
   snapshots: [process.execPath, [path.join(ROOT, 'bench', 'snapshots.mjs')]],
   ingest: [PYTHON, [path.join(ROOT, 'bench', 'ingest.py')]],
-  kernel: [PYTHON, [path.join(ROOT, 'bench', 'kernel_overhead.py')]]
+  kernel: [PYTHON, [path.join(ROOT, 'bench', 'kernel_overhead.py')]],
+  datasets: [PYTHON, [path.join(ROOT, 'bench', 'datasets.py')]]
 };
 
 const chosen = process.argv.slice(2);
@@ -20,7 +21,7 @@ const unknown = chosen.filter(name => !(name in benchmarks));
 if (unknown.length) fail(`Unknown benchmark(s): ${unknown.join(', ')}. Choose from: ${Object.keys(benchmarks).join(', ')}.`);
 
 setup({ tests: true });
-log('Installing MLflow for the side-by-side figures (first run only takes a while)…');
+log('Installing MLflow and DVC for the side-by-side figures (first run only takes a while)…');
 run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', 'python/requirements-bench.txt']);
 for (const name of chosen.length ? chosen : Object.keys(benchmarks)) {
   const [command, args] = benchmarks[name];

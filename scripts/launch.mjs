@@ -171,7 +171,9 @@ export async function startJupyterLab({ rootDir, port, defaultPath, env = {}, st
   args.push(...extraArgs);
   const child = spawn(path.join(VENV_BIN, 'jupyter'), args, {
     cwd: rootDir,
-    env: { ...process.env, ...env },
+    // The venv's bin first on PATH: JupyterLab terminals then find `runlab` (the data CLI) and
+    // the venv's python, as they would in an activated environment.
+    env: { ...process.env, PATH: `${VENV_BIN}${path.delimiter}${process.env.PATH ?? ''}`, ...env },
     stdio: outputOf(stdio, logFile)
   });
   let exited = null;

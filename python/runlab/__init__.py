@@ -7,13 +7,15 @@ RUNLAB_NOTEBOOK, or finds the companion server running on this machine.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 # Defined before the submodule imports below: they read it from this module.
 __version__ = "0.1.0"
 
 from runlab.client import Client, RunlabError, ServerUnreachable  # noqa: E402
 from runlab.config import Settings, configure  # noqa: E402
 from runlab.config import resolve as settings  # noqa: E402
-from runlab.kernel import _kernel_attach, _local_module_files, load_ipython_extension  # noqa: E402
+from runlab.kernel import _kernel_attach, _kernel_pins, _local_module_files, load_ipython_extension  # noqa: E402
 from runlab.status import Status, check_status  # noqa: E402
 from runlab.batcher import RunlabWarning  # noqa: E402
 from runlab.runs import (  # noqa: E402
@@ -33,6 +35,28 @@ from runlab.runs import (  # noqa: E402
 )
 from runlab.autolog import autolog  # noqa: E402
 
+if TYPE_CHECKING:
+    from runlab.datasets.api import Dataset, DatasetDiff, DatasetVersion
+
+_DATASET_NAMES = ("Dataset", "DatasetDiff", "DatasetVersion")
+
+
+def dataset(ref: str, *, project: str | None = None) -> Dataset:
+    """A versioned dataset: ``runlab.dataset("iris")`` or ``runlab.dataset("iris@v3")``; then
+    ``.commit(path)``, ``.path()``, ``.versions()``, ``.diff("v2", "v3")``."""
+    from runlab.datasets.api import Dataset
+
+    return Dataset(ref, project=project)
+
+
+def __getattr__(name: str) -> Any:
+    # The datasets code (sqlite3, the chunker) loads on first use: `import runlab` stays quick.
+    if name in _DATASET_NAMES:
+        from runlab.datasets import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'runlab' has no attribute {name!r}")
+
 
 def status() -> Status:
     """Connection state with the server, project and notebook; never raises for connectivity."""
@@ -41,6 +65,9 @@ def status() -> Status:
 
 __all__ = [
     "Client",
+    "Dataset",
+    "DatasetDiff",
+    "DatasetVersion",
     "Run",
     "RunlabError",
     "RunlabWarning",
@@ -49,11 +76,13 @@ __all__ = [
     "Status",
     "__version__",
     "_kernel_attach",
+    "_kernel_pins",
     "_local_module_files",
     "active_run",
     "artifact",
     "autolog",
     "configure",
+    "dataset",
     "end",
     "flush",
     "input",

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 # (connect, read) in seconds.
 Timeout = tuple[float, float]
 DEFAULT_TIMEOUT: Timeout = (2.0, 10.0)
+# Chunk uploads and downloads carry up to tens of MiB, and commits of large manifests.
+TRANSFER_TIMEOUT: Timeout = (5.0, 300.0)
 
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -193,6 +195,82 @@ class Client:
         snapshot: dict[str, Any] = self.request("POST", f"/api/runs/{_quote(run_id)}/snapshot", json=body)
         return snapshot
 
+    # -- datasets ---------------------------------------------------------------------------------
+
+    def missing_chunks(self, hashes: list[str]) -> list[str]:
+        """``POST /api/chunks/missing``: which of ``hashes`` (sha256 hex) the server lacks."""
+        answer: dict[str, Any] = self.request(
+            "POST", "/api/chunks/missing", json={"hashes": hashes}, timeout=TRANSFER_TIMEOUT
+        )
+        return list(answer["missing"])
+
+    def upload_chunks(self, framed: bytes) -> dict[str, Any]:
+        """``POST /api/chunks`` with framed chunks: ``{"stored", "alreadyPresent", "storedBytes"}``."""
+        answer: dict[str, Any] = self.request(
+            "POST",
+            "/api/chunks",
+            data=framed,
+            content_type="application/octet-stream",
+            timeout=TRANSFER_TIMEOUT,
+        )
+        return answer
+
+    def fetch_chunks(self, hashes: list[str]) -> bytes:
+        """``POST /api/chunks/fetch``: the chunks, framed (at most 4,096 per request)."""
+        body: bytes = self.request(
+            "POST", "/api/chunks/fetch", json={"hashes": hashes}, timeout=TRANSFER_TIMEOUT, raw=True
+        )
+        return body
+
+    def list_datasets(self, project: str) -> list[dict[str, Any]]:
+        datasets: list[dict[str, Any]] = self.request("GET", f"{_dataset_base(project)}")["datasets"]
+        return datasets
+
+    def get_dataset(self, project: str, name: str) -> dict[str, Any]:
+        dataset: dict[str, Any] = self.request("GET", _dataset_base(project, name))
+        return dataset
+
+    def commit_dataset(self, project: str, name: str, body: dict[str, Any] | bytes) -> dict[str, Any]:
+        """``POST .../datasets/:name/versions`` with a CommitDatasetRequest (a dict, or already
+        encoded JSON): ``{"version", "created"}``."""
+        if isinstance(body, bytes):
+            answer: dict[str, Any] = self.request(
+                "POST",
+                f"{_dataset_base(project, name)}/versions",
+                data=body,
+                content_type="application/json",
+                timeout=TRANSFER_TIMEOUT,
+            )
+        else:
+            answer = self.request(
+                "POST", f"{_dataset_base(project, name)}/versions", json=body, timeout=TRANSFER_TIMEOUT
+            )
+        return answer
+
+    def list_dataset_versions(self, project: str, name: str) -> list[dict[str, Any]]:
+        """Newest first."""
+        versions: list[dict[str, Any]] = self.request("GET", f"{_dataset_base(project, name)}/versions")["versions"]
+        return versions
+
+    def get_dataset_version(self, project: str, name: str, version: str) -> dict[str, Any]:
+        """``version``: ``v3``, ``3`` or ``latest``."""
+        answer: dict[str, Any] = self.request("GET", f"{_dataset_base(project, name)}/versions/{_quote(version)}")
+        return answer
+
+    def dataset_manifest(self, project: str, name: str, version: str) -> dict[str, Any]:
+        """``{"version", "files": [{"path", "size", "mode", "chunks", "hash"}]}``."""
+        answer: dict[str, Any] = self.request(
+            "GET", f"{_dataset_base(project, name)}/versions/{_quote(version)}/manifest", timeout=TRANSFER_TIMEOUT
+        )
+        return answer
+
+    def dataset_diff(self, project: str, name: str, from_version: str, to_version: str, limit: int | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"from": from_version, "to": to_version}
+        if limit is not None:
+            params["limit"] = limit
+        answer: dict[str, Any] = self.request("GET", f"{_dataset_base(project, name)}/diff", params=params)
+        return answer
+
     # -- transport ------------------------------------------------------------------------------
 
     def request(
@@ -206,8 +284,10 @@ class Client:
         content_type: str | None = None,
         authenticated: bool = True,
         timeout: Timeout | None = None,
+        raw: bool = False,
     ) -> Any:
-        """Send one request; return the decoded JSON body, or raise RunlabError."""
+        """Send one request; return the decoded JSON body (the bytes, with ``raw``), or raise
+        RunlabError."""
         import requests
 
         headers = {"Accept": "application/json"}
@@ -242,6 +322,8 @@ class Client:
 
         if not response.ok:
             raise _error_from_response(response)
+        if raw:
+            return response.content
         if not response.content:
             return None
         try:
@@ -257,6 +339,11 @@ class Client:
 def _quote(segment: str) -> str:
     # Run ids and metric keys go into the path; keys may hold "/" and spaces.
     return quote(segment, safe="")
+
+
+def _dataset_base(project: str, name: str | None = None) -> str:
+    base = f"/api/projects/{_quote(project)}/datasets"
+    return base if name is None else f"{base}/{_quote(name)}"
 
 
 def _error_from_response(response: requests.Response) -> RunlabError:

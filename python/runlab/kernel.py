@@ -9,7 +9,8 @@ and reads the returned dict. Attaching never contacts the server (the server may
 kernel start must not wait on it), never raises, and may be repeated.
 
 When it snapshots a notebook for a run, the extension also asks for the local modules the kernel
-imported, with ``__import__('runlab')._local_module_files()``.
+imported, with ``__import__('runlab')._local_module_files()``; and it hands over the notebook's
+pinned dataset versions with ``__import__('runlab')._kernel_pins({...})``.
 """
 
 from __future__ import annotations
@@ -58,6 +59,18 @@ def _kernel_attach(
     except Exception as error:
         result["error"] = f"registering %runlab failed: {error}"
     return result
+
+
+def _kernel_pins(pins: dict[str, str] | None = None) -> AttachResult:
+    """Set the notebook's pinned dataset versions, ``{"iris": "v3"}`` (the whole set: datasets
+    left out are unpinned). ``runlab.dataset("iris").path()`` then uses v3. The extension calls
+    this silently whenever the pins or the kernel change; it never raises."""
+    try:
+        from runlab.datasets.api import set_pins
+
+        return AttachResult(pins=set_pins(pins))
+    except Exception as error:
+        return AttachResult(pins={}, error=f"setting pins failed: {error}")
 
 
 def _local_module_files(root: str | None = None) -> JsonList:

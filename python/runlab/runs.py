@@ -51,6 +51,10 @@ frontend_id: str | None = None
 _active: Run | None = None
 _active_lock = threading.RLock()
 
+# Datasets read (``runlab.dataset(...).path()``) while no run was active: they become inputs of
+# the next run this process starts.
+_pending_inputs: list[dict[str, Any]] = []
+
 
 class Run:
     """One tracked execution. Use as a context manager, or call ``end()``."""
@@ -311,7 +315,24 @@ def start(
         sender.append((handle, "snapshot", snapshot))
     with _active_lock:
         _active = run
+        pending = list(_pending_inputs)
+        _pending_inputs.clear()
+    for entry in pending:
+        sender.append((handle, "input", entry))
     return run
+
+
+def record_dataset_input(ref: str, digest: str | None) -> None:
+    """Record dataset version ``ref`` (``iris@v3``) as an input of the current run, or, with no
+    run active, of the next run started in this process."""
+    entry = {"kind": "dataset", "name": ref, "digest": digest}
+    with _active_lock:
+        run = _active
+        if run is None or run.ended:
+            if entry not in _pending_inputs:
+                _pending_inputs.append(entry)
+            return
+    run._batcher.append((run._handle, "input", entry))
 
 
 # One client (and kept-alive connection) per server for creating runs, so a script that starts
