@@ -49,6 +49,8 @@ export type CommitDatasetInput = z.output<typeof CommitDatasetRequest>;
  * one cuts the connection: the client sees a short answer, never wrong bytes.
  */
 const FETCH_VERIFY_AHEAD_BYTES = 64 * 1024 * 1024;
+/** Size of the pieces a fetch answer is written in. */
+const FETCH_PIECE_BYTES = 1024 * 1024;
 
 /** How many missing chunks a 409 lists. */
 const LISTED_MISSING_CHUNKS = 20;
@@ -184,10 +186,26 @@ export class DatasetService {
       reader.close();
       throw error;
     }
+    function* buffers(): Generator<Buffer> {
+      yield* head;
+      for (let i = next; i < ordered.length; i++) yield* frame(ordered[i]);
+    }
+    // Frames go out in ~1 MiB pieces: one stream write per 41-byte header and per small chunk
+    // made downloads of 10 KB chunks crawl at ~30 MB/s.
     async function* stream(): AsyncGenerator<Buffer> {
       try {
-        yield* head;
-        for (let i = next; i < ordered.length; i++) yield* frame(ordered[i]);
+        let piece: Buffer[] = [];
+        let pieceBytes = 0;
+        for (const buffer of buffers()) {
+          piece.push(buffer);
+          pieceBytes += buffer.length;
+          if (pieceBytes >= FETCH_PIECE_BYTES) {
+            yield Buffer.concat(piece, pieceBytes);
+            piece = [];
+            pieceBytes = 0;
+          }
+        }
+        if (pieceBytes > 0) yield Buffer.concat(piece, pieceBytes);
       } finally {
         reader.close();
       }
