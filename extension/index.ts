@@ -1,10 +1,22 @@
 /** Runlab's JupyterLab plugins; wiring only — logic lives in each feature's model. */
 import { connectionPlugin } from './connection/plugin';
+import { datasetsPlugin } from './datasets/plugin';
 import { kernelPlugin } from './kernel/plugin';
 import { panelPlugin } from './panel/plugin';
 import { projectsPlugin } from './projects/plugin';
+import { provenancePlugin } from './provenance/plugin';
 import { runsPlugin } from './runs/plugin';
 import { snapshotsPlugin } from './snapshots/plugin';
 import { statusbarPlugin } from './statusbar/plugin';
 
-export default [connectionPlugin, projectsPlugin, kernelPlugin, panelPlugin, statusbarPlugin, runsPlugin, snapshotsPlugin];
+export default [
+  connectionPlugin,
+  projectsPlugin,
+  kernelPlugin,
+  panelPlugin,
+  statusbarPlugin,
+  runsPlugin,
+  snapshotsPlugin,
+  datasetsPlugin,
+  provenancePlugin
+];

@@ -24,7 +24,7 @@ type ExpressionResult =
   | { status: 'ok'; data: Record<string, unknown> }
   | { status: 'error'; ename: string; evalue: string };
 
-async function evaluate(kernel: Kernel.IKernelConnection, expression: string): Promise<ExpressionResult> {
+export async function evaluate(kernel: Kernel.IKernelConnection, expression: string): Promise<ExpressionResult> {
   const future = kernel.requestExecute(
     { code: '', silent: true, store_history: false, user_expressions: { value: expression } },
     true
@@ -97,4 +97,18 @@ export async function attachKernel(
     installCommand: null,
     message: `Loading the Runlab client failed: ${result.ename}: ${result.evalue}`
   };
+}
+
+/**
+ * Hand the notebook's dataset pins to the client in the kernel (`runlab._kernel_pins`), so
+ * `runlab.dataset("iris")` loads the pinned version. Silent; a kernel whose runlab package
+ * predates pins ignores them. Resolves to whether the kernel took them.
+ */
+export async function sendPins(kernel: Kernel.IKernelConnection, expression: string): Promise<boolean> {
+  try {
+    const result = await evaluate(kernel, expression);
+    return result.status === 'ok';
+  } catch {
+    return false;
+  }
 }

@@ -5,7 +5,8 @@
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ISignal, Signal } from '@lumino/signaling';
 import { IKernelClients, IKernelClientState, IRunlabConnection } from '../tokens';
-import { attachKernel } from './attach';
+import { kernelPinsExpression, readPins, RUNLAB_METADATA_KEY } from '../datasets/pins';
+import { attachKernel, sendPins } from './attach';
 
 export class KernelClientsModel implements IKernelClients {
   constructor(
@@ -53,7 +54,12 @@ export class KernelClientsModel implements IKernelClients {
       message: 'Loading the Runlab client into the kernel…'
     });
     try {
-      this._set(panel, await attachKernel(kernel, this._connection.settings, notebookPath, this._connection.frontendId));
+      const state = await attachKernel(kernel, this._connection.settings, notebookPath, this._connection.frontendId);
+      this._set(panel, state);
+      if (state.status === 'attached') {
+        this._sentPins.delete(panel);
+        await this._pushPins(panel);
+      }
     } catch (error) {
       this._set(panel, {
         notebookPath,
@@ -81,10 +87,35 @@ export class KernelClientsModel implements IKernelClients {
       pending = true;
     });
     panel.context.pathChanged.connect(() => void this.attach(panel));
-    panel.disposed.connect(() => this._states.delete(panel));
+    // Pins live in the notebook's metadata; the kernel follows every change.
+    panel.model?.metadataChanged.connect((_, change) => {
+      if (change.key === RUNLAB_METADATA_KEY) {
+        void this._pushPins(panel);
+      }
+    });
+    panel.disposed.connect(() => {
+      this._states.delete(panel);
+      this._sentPins.delete(panel);
+    });
     if (session.session?.kernel?.status === 'idle') {
       pending = false;
       void this.attach(panel);
+    }
+  }
+
+  /** Send the notebook's dataset pins to its kernel, if they changed since last sent. */
+  private async _pushPins(panel: NotebookPanel): Promise<void> {
+    const kernel = panel.sessionContext.session?.kernel;
+    if (!kernel || this._states.get(panel)?.status !== 'attached') {
+      return;
+    }
+    const expression = kernelPinsExpression(readPins(panel.model?.getMetadata(RUNLAB_METADATA_KEY)));
+    if (this._sentPins.get(panel) === expression) {
+      return;
+    }
+    this._sentPins.set(panel, expression);
+    if (!(await sendPins(kernel, expression)) && this._sentPins.get(panel) === expression) {
+      this._sentPins.delete(panel); // try again on the next change or attach
     }
   }
 
@@ -99,6 +130,8 @@ export class KernelClientsModel implements IKernelClients {
   }
 
   private _states = new Map<NotebookPanel, IKernelClientState>();
+  /** The pins expression last sent to each notebook's kernel. */
+  private _sentPins = new Map<NotebookPanel, string>();
   private _lastSettingsKey = '';
   private _changed = new Signal<IKernelClients, void>(this);
 }

@@ -17,6 +17,8 @@ export interface IRunActions {
   openSnapshot(runId: string): void;
   restoreSnapshot(runId: string): void;
   downloadArtifact(runId: string, path: string): void;
+  /** Open the provenance graph around a node (`run:<id>`, `artifact:<id>/<path>`). */
+  showProvenance(node: string): void;
 }
 
 function KeyValueTable({ entries, empty }: { entries: [string, string][]; empty: string }): JSX.Element {
@@ -127,6 +129,13 @@ export function RunViewBody({ model, actions }: { model: RunViewModel; actions: 
                 <span>duration {formatDuration(run)}</span>
                 {run.notebookPath && <span>notebook {run.notebookPath}</span>}
                 <span className="jp-runlab-Muted">{run.projectName} · {run.id}</span>
+                <button
+                  className="jp-Button jp-mod-styled jp-runlab-Small jp-runlab-ProvenanceButton"
+                  title="What this run was made from, and what was made from it"
+                  onClick={() => actions.showProvenance(`run:${run.id}`)}
+                >
+                  Provenance
+                </button>
               </div>
             </header>
             {run.error && (
@@ -171,7 +180,14 @@ export function RunViewBody({ model, actions }: { model: RunViewModel; actions: 
                       <button className="jp-runlab-Link" onClick={() => actions.downloadArtifact(run.id, artifact.path)}>
                         {artifact.path}
                       </button>{' '}
-                      <span className="jp-runlab-Muted">{artifact.size.toLocaleString()} bytes</span>
+                      <span className="jp-runlab-Muted">{artifact.size.toLocaleString()} bytes</span>{' '}
+                      <button
+                        className="jp-runlab-Link jp-runlab-Muted"
+                        aria-label={`Provenance of ${artifact.path}`}
+                        onClick={() => actions.showProvenance(`artifact:${run.id}/${artifact.path}`)}
+                      >
+                        provenance
+                      </button>
                     </li>
                   ))}
                 </ul>

@@ -6,31 +6,16 @@ import React from 'react';
 import { measureActivation } from '../activation';
 import { runsIcon } from '../icons';
 import { addSidePanel } from '../sidePanel';
-import { apiUrl } from '../request';
 import { CommandIDs, ICurrentProject, IRunlabConnection, IRunsModel, PluginIDs } from '../tokens';
+import { ProvenanceCommandIDs } from '../provenance/tokens';
 import { createCompareView } from './CompareView';
+import { downloadArtifact } from './download';
 import { RunsModel } from './model';
 import { RunsPanelView } from './RunsPanel';
 import { createRunView } from './RunView';
 
 /** Right below the Runlab panel in the left sidebar. */
 const RUNS_PANEL_RANK = 601;
-
-/** Download an artifact with the bearer token (a plain link could not send it). */
-async function downloadArtifact(connection: IRunlabConnection, runId: string, path: string): Promise<void> {
-  const response = await fetch(apiUrl(connection.settings.serverUrl, `/api/runs/${encodeURIComponent(runId)}/artifacts?path=${encodeURIComponent(path)}`), {
-    headers: { Authorization: `Bearer ${connection.settings.token}` }
-  });
-  if (!response.ok) {
-    throw new Error(`HTTP ${response.status}`);
-  }
-  const url = URL.createObjectURL(await response.blob());
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = path.split('/').pop() ?? 'artifact';
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
-}
 
 export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
   id: PluginIDs.runs,
@@ -90,7 +75,8 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
           const widget = createRunView(connection, runId, {
             openSnapshot: id => void app.commands.execute(CommandIDs.openSnapshot, { runId: id }),
             restoreSnapshot: id => void app.commands.execute(CommandIDs.restoreSnapshot, { runId: id }),
-            downloadArtifact: (id, path) => void downloadArtifact(connection, id, path)
+            downloadArtifact: (id, path) => void downloadArtifact(connection, id, path),
+            showProvenance: node => void app.commands.execute(ProvenanceCommandIDs.showProvenance, { node })
           });
           void views.add(widget);
           app.shell.add(widget, 'main');

@@ -161,3 +161,78 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
 }
+
+export interface ISeedFile {
+  path: string;
+  content: string;
+}
+
+/** A dataset version as the server answers it (the fields the tests use). */
+export interface ISeededVersion {
+  id: string;
+  label: string;
+  number: number;
+  datasetName: string;
+  producedByRunId: string | null;
+}
+
+async function rawRequest(runlab: RunlabFixture, method: string, apiPath: string, body: Uint8Array): Promise<unknown> {
+  const response = await fetch(`${runlab.serverUrl}${apiPath}`, {
+    method,
+    headers: { Authorization: `Bearer ${runlab.serverToken}`, 'Content-Type': 'application/octet-stream' },
+    body: new Uint8Array(body)
+  });
+  if (!response.ok) {
+    throw new Error(`${method} ${apiPath}: HTTP ${response.status} ${await response.text()}`);
+  }
+  return response.json();
+}
+
+/**
+ * Commit a dataset version over HTTP, as the Python client would: each (small) file is one
+ * chunk, uploaded raw (codec 0) in the contract's framing, then the manifest is committed.
+ */
+export async function commitDataset(
+  runlab: RunlabFixture,
+  project: string,
+  name: string,
+  files: ISeedFile[],
+  options: { runId?: string; message?: string } = {}
+): Promise<ISeededVersion> {
+  const { createHash } = await import('node:crypto');
+  const frames: Buffer[] = [];
+  const manifest = files.map(file => {
+    const bytes = Buffer.from(file.content, 'utf8');
+    const digest = createHash('sha256').update(bytes).digest();
+    const header = Buffer.alloc(9);
+    header.writeUInt8(0, 0); // codec: raw
+    header.writeUInt32BE(bytes.length, 1);
+    header.writeUInt32BE(bytes.length, 5);
+    frames.push(digest, header, bytes);
+    return { path: file.path, size: bytes.length, mode: 0o644, chunks: [[digest.toString('hex'), bytes.length]] };
+  });
+  await rawRequest(runlab, 'POST', '/api/chunks', Buffer.concat(frames));
+  const { version } = await runlab.api<{ version: ISeededVersion }>(
+    `/api/projects/${encodeURIComponent(project)}/datasets/${encodeURIComponent(name)}/versions`,
+    { method: 'POST', body: { files: manifest, message: options.message ?? '', runId: options.runId ?? null } }
+  );
+  return version;
+}
+
+/** Store a file with a run (the artifact upload route takes raw bytes). */
+export async function putArtifact(runlab: RunlabFixture, runId: string, artifactPath: string, content: string): Promise<void> {
+  await rawRequest(runlab, 'PUT', `/api/runs/${encodeURIComponent(runId)}/artifacts?path=${encodeURIComponent(artifactPath)}`, Buffer.from(content, 'utf8'));
+}
+
+/** Switch JupyterLab's theme and wait until it applies. */
+export async function setTheme(page: Page, theme: 'JupyterLab Light' | 'JupyterLab Dark'): Promise<void> {
+  await runCommand(page, 'apputils:change-theme', { theme });
+  await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', theme === 'JupyterLab Light' ? 'true' : 'false');
+}
+
+/** Open a file in JupyterLab (the open command answers with the widget, which cannot cross to the test). */
+export async function openFile(page: Page, filePath: string): Promise<void> {
+  await page.evaluate(async filePath => {
+    await (window as unknown as ILabWindow).jupyterapp.commands.execute('docmanager:open', { path: filePath });
+  }, filePath);
+}

@@ -102,7 +102,7 @@ test('activation time is measured and printed; the panel reads well in the dark 
   );
   // One measure per plugin: every Runlab plugin activated.
   expect(measures.map(entry => entry.name).sort()).toEqual(
-    ['connection', 'kernel', 'panel', 'projects', 'runs', 'snapshots', 'statusbar'].map(id => `runlab:activate:runlab:${id}`).sort()
+    ['connection', 'datasets', 'kernel', 'panel', 'projects', 'provenance', 'runs', 'snapshots', 'statusbar'].map(id => `runlab:activate:runlab:${id}`).sort()
   );
 
   await runCommand(page, 'apputils:change-theme', { theme: 'JupyterLab Dark' });

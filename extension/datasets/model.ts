@@ -1,0 +1,225 @@
+/**
+ * DatasetsModel: the current project's datasets, kept live from the project's room
+ * (`dataset:committed`), and each dataset's versions, loaded when first asked for.
+ */
+import { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+import type {
+  Dataset,
+  DatasetCommittedEvent,
+  DatasetListResponse,
+  DatasetVersion,
+  DatasetVersionListResponse
+} from '../../server/src/contract';
+import { RunlabRequestError } from '../request';
+import { ICurrentProject, IRunlabConnection } from '../tokens';
+import { IDatasetsModel, IVersionList } from './tokens';
+
+/** A sentence saying what went wrong and what to do about it. */
+export function describeError(action: string, error: unknown): string {
+  if (error instanceof RunlabRequestError) {
+    if (error.status === 0) {
+      return `${action}: ${error.message} Check that the Runlab server is running (\`npm start\`).`;
+    }
+    if (error.status === 404 && error.message.startsWith('No route')) {
+      return `${action}: this Runlab server has no datasets API. Upgrade the server to the same version as the extension.`;
+    }
+    if (error.status === 401 || error.status === 403) {
+      return `${action}: the server rejected the token. Sign in again (Runlab → Sign In).`;
+    }
+  }
+  return `${action}: ${(error as Error).message}`;
+}
+
+export class DatasetsModel implements IDatasetsModel, IDisposable {
+  constructor(
+    private readonly _connection: IRunlabConnection,
+    private readonly _project: ICurrentProject
+  ) {
+    _project.changed.connect(this._onProjectChanged, this);
+    _connection.serverEvent.connect(this._onServerEvent, this);
+    this._onProjectChanged();
+  }
+
+  get datasets(): readonly Dataset[] {
+    return this._datasets;
+  }
+
+  get loading(): boolean {
+    return this._loading;
+  }
+
+  get error(): string | null {
+    return this._error;
+  }
+
+  get projectName(): string | null {
+    return this._project.project?.name ?? null;
+  }
+
+  get changed(): ISignal<IDatasetsModel, void> {
+    return this._changed;
+  }
+
+  get revealed(): string | null {
+    return this._revealed;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  versions(name: string): IVersionList | null {
+    return this._versions.get(name) ?? null;
+  }
+
+  isExpanded(name: string): boolean {
+    return this._expanded.has(name);
+  }
+
+  setExpanded(name: string, expanded: boolean): void {
+    if (expanded) {
+      this._expanded.add(name);
+      void this.loadVersions(name);
+    } else {
+      this._expanded.delete(name);
+    }
+    this._changed.emit();
+  }
+
+  reveal(name: string, version: string): void {
+    this._revealed = `${name}@${version}`;
+    this.setExpanded(name, true);
+  }
+
+  async loadVersions(name: string, force = false): Promise<void> {
+    const project = this.projectName;
+    const known = this._versions.get(name);
+    if (!project || (known && !force && (known.loading || !known.error))) {
+      return;
+    }
+    this._versions.set(name, { versions: known?.versions ?? [], loading: true, error: null });
+    this._changed.emit();
+    try {
+      const { versions } = await this._connection.request<DatasetVersionListResponse>(
+        `/api/projects/${encodeURIComponent(project)}/datasets/${encodeURIComponent(name)}/versions`
+      );
+      this._versions.set(name, { versions, loading: false, error: null });
+    } catch (error) {
+      this._versions.set(name, {
+        versions: known?.versions ?? [],
+        loading: false,
+        error: describeError(`Could not load the versions of ${name}`, error)
+      });
+    }
+    this._changed.emit();
+  }
+
+  async refresh(): Promise<void> {
+    const project = this.projectName;
+    if (!project) {
+      this._datasets = [];
+      this._versions.clear();
+      this._error = this._project.problem;
+      this._changed.emit();
+      return;
+    }
+    this._loading = true;
+    this._changed.emit();
+    try {
+      const { datasets } = await this._connection.request<DatasetListResponse>(
+        `/api/projects/${encodeURIComponent(project)}/datasets`
+      );
+      this._datasets = [...datasets].sort((a, b) => a.name.localeCompare(b.name));
+      this._error = null;
+      // Lists already shown are re-read: versions may have been committed while we were away.
+      for (const name of this._versions.keys()) {
+        void this.loadVersions(name, true);
+      }
+    } catch (error) {
+      this._error = describeError('Could not load datasets', error);
+    } finally {
+      this._loading = false;
+      this._changed.emit();
+    }
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._room?.dispose();
+    Signal.clearData(this);
+  }
+
+  private _onProjectChanged(): void {
+    const projectId = this._project.project?.id ?? null;
+    if (projectId !== this._projectId) {
+      this._room?.dispose();
+      this._room = projectId ? this._connection.join({ projectId }) : null;
+      this._projectId = projectId;
+      this._versions.clear();
+      this._expanded.clear();
+    }
+    void this.refresh();
+  }
+
+  private _onServerEvent(_: IRunlabConnection, event: { name: string; payload: unknown }): void {
+    if (event.name !== 'dataset:committed') {
+      return;
+    }
+    const { version } = event.payload as DatasetCommittedEvent;
+    if (version.projectId !== this._projectId) {
+      return;
+    }
+    this._applyCommitted(version);
+  }
+
+  private _applyCommitted(version: DatasetVersion): void {
+    const index = this._datasets.findIndex(dataset => dataset.name === version.datasetName);
+    if (index < 0) {
+      this._datasets = [
+        ...this._datasets,
+        {
+          id: version.datasetId,
+          projectId: version.projectId,
+          projectName: version.projectName,
+          name: version.datasetName,
+          createdAt: version.createdAt,
+          versionCount: version.number,
+          latest: version
+        }
+      ].sort((a, b) => a.name.localeCompare(b.name));
+    } else {
+      const dataset = this._datasets[index];
+      const newer = !dataset.latest || dataset.latest.number < version.number;
+      this._datasets = [
+        ...this._datasets.slice(0, index),
+        {
+          ...dataset,
+          versionCount: Math.max(dataset.versionCount, version.number),
+          latest: newer ? version : dataset.latest
+        },
+        ...this._datasets.slice(index + 1)
+      ];
+    }
+    const list = this._versions.get(version.datasetName);
+    if (list && !list.versions.some(known => known.id === version.id)) {
+      const versions = [...list.versions, version].sort((a, b) => b.number - a.number);
+      this._versions.set(version.datasetName, { ...list, versions });
+    }
+    this._changed.emit();
+  }
+
+  private _datasets: Dataset[] = [];
+  private _loading = false;
+  private _error: string | null = null;
+  private _projectId: string | null = null;
+  private _room: IDisposable | null = null;
+  private _versions = new Map<string, IVersionList>();
+  private _expanded = new Set<string>();
+  private _revealed: string | null = null;
+  private _isDisposed = false;
+  private _changed = new Signal<IDatasetsModel, void>(this);
+}

@@ -1,0 +1,154 @@
+/**
+ * runlab:datasets — the Datasets sidebar, the dataset diff view, and the dataset version
+ * picker in every notebook's toolbar (pins kept in the notebook's metadata).
+ */
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette, IToolbarWidgetRegistry, MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { Signal } from '@lumino/signaling';
+import React from 'react';
+import { measureActivation } from '../activation';
+import { datasetIcon } from '../icons';
+import { ProvenanceCommandIDs } from '../provenance/tokens';
+import { addSidePanel } from '../sidePanel';
+import { CommandIDs, ICurrentProject, IRunlabConnection } from '../tokens';
+import { DatasetsPanelView } from './DatasetsPanel';
+import { createDatasetDiffView } from './DiffView';
+import { DatasetsModel } from './model';
+import { insertLoadingCell, setNotebookPin } from './notebook';
+import { createPinsToolbarItem, openDatasetPicker } from './picker';
+import { DATASETS_PLUGIN_ID, DatasetCommandIDs, IDatasetsModel } from './tokens';
+
+/** Below the Runs panel in the left sidebar. */
+const DATASETS_PANEL_RANK = 602;
+/** The toolbar item's name in `jupyter.lab.toolbars` (schema/datasets.json). */
+const TOOLBAR_ITEM = 'runlab-datasets';
+
+const str = (value: unknown) => (typeof value === 'string' ? value : '');
+
+export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
+  id: DATASETS_PLUGIN_ID,
+  description: 'Datasets: the sidebar of versions, the diff view and the notebook version picker.',
+  autoStart: true,
+  requires: [IRunlabConnection, ICurrentProject],
+  optional: [INotebookTracker, ILayoutRestorer, ICommandPalette, IToolbarWidgetRegistry],
+  provides: IDatasetsModel,
+  activate: measureActivation(
+    DATASETS_PLUGIN_ID,
+    (
+      app: JupyterFrontEnd,
+      connection: IRunlabConnection,
+      project: ICurrentProject,
+      notebooks: INotebookTracker | null,
+      restorer: ILayoutRestorer | null,
+      palette: ICommandPalette | null,
+      toolbars: IToolbarWidgetRegistry | null
+    ) => {
+      const model = new DatasetsModel(connection, project);
+      const views = new WidgetTracker<MainAreaWidget>({ namespace: 'runlab-datasets' });
+      const current = () => notebooks?.currentWidget ?? null;
+      // The panel's Pin buttons follow the notebook in focus.
+      const notebookChanged = new Signal<object, void>(model);
+      notebooks?.currentChanged.connect(() => notebookChanged.emit());
+
+      const panel = addSidePanel(app, restorer, {
+        id: 'jp-runlab-datasets',
+        title: 'Datasets',
+        caption: 'Runlab datasets',
+        icon: datasetIcon,
+        rank: DATASETS_PANEL_RANK,
+        className: 'jp-runlab-DatasetsPanel',
+        body: (
+          <DatasetsPanelView
+            model={model}
+            notebookChanged={notebookChanged}
+            actions={{
+              canPin: () => current() !== null,
+              pin: (name, version) => void app.commands.execute(DatasetCommandIDs.pinVersion, { name, version }),
+              insertSnippet: (name, version) => void app.commands.execute(DatasetCommandIDs.insertSnippet, { name, version }),
+              compare: (name, from, to) => void app.commands.execute(DatasetCommandIDs.compareVersions, { name, from, to }),
+              showProvenance: version =>
+                void app.commands.execute(ProvenanceCommandIDs.showProvenance, { node: `dataset_version:${version.id}` }),
+              openRun: runId => void app.commands.execute(CommandIDs.openRun, { runId })
+            }}
+          />
+        )
+      });
+
+      app.commands.addCommand(DatasetCommandIDs.openDatasets, {
+        label: 'Runlab: Show Datasets',
+        caption: 'Show the datasets of the current project',
+        icon: datasetIcon,
+        execute: () => app.shell.activateById(panel.id)
+      });
+      app.commands.addCommand(DatasetCommandIDs.revealVersion, {
+        label: 'Runlab: Reveal Dataset Version',
+        execute: args => {
+          const name = str(args.name);
+          if (name) {
+            model.reveal(name, str(args.version));
+            app.shell.activateById(panel.id);
+          }
+        }
+      });
+      app.commands.addCommand(DatasetCommandIDs.compareVersions, {
+        label: 'Runlab: Compare Dataset Versions',
+        execute: args => {
+          const [name, from, to] = [str(args.name), str(args.from), str(args.to)];
+          const projectName = model.projectName;
+          if (!name || !from || !to || !projectName) {
+            return;
+          }
+          const id = `runlab-dataset-diff-${projectName}-${name}-${from}-${to}`;
+          const existing = views.find(widget => widget.id === id);
+          if (existing) {
+            app.shell.activateById(existing.id);
+            return;
+          }
+          const widget = createDatasetDiffView(connection, projectName, name, from, to);
+          void views.add(widget);
+          app.shell.add(widget, 'main');
+        }
+      });
+      app.commands.addCommand(DatasetCommandIDs.pickForNotebook, {
+        label: 'Runlab: Pin Dataset Versions for This Notebook…',
+        caption: 'Choose the dataset versions this notebook loads',
+        icon: datasetIcon,
+        isEnabled: () => current() !== null,
+        execute: args => {
+          const notebook = current();
+          return notebook ? openDatasetPicker(model, notebook, { name: str(args.name) || undefined }) : undefined;
+        }
+      });
+      app.commands.addCommand(DatasetCommandIDs.pinVersion, {
+        label: args => (args.name ? `Pin ${str(args.name)}@${str(args.version)} in This Notebook` : 'Runlab: Pin Dataset Version'),
+        isEnabled: () => current() !== null,
+        execute: args => {
+          const notebook = current();
+          if (notebook && args.name && args.version) {
+            setNotebookPin(notebook, str(args.name), str(args.version));
+          }
+        }
+      });
+      app.commands.addCommand(DatasetCommandIDs.insertSnippet, {
+        label: args => (args.name ? `Insert Cell Loading ${str(args.name)}@${str(args.version)}` : 'Runlab: Insert Dataset Snippet'),
+        isEnabled: () => current() !== null,
+        execute: args => {
+          const notebook = current();
+          if (notebook && args.name && args.version) {
+            insertLoadingCell(notebook, str(args.name), str(args.version));
+            app.shell.activateById(notebook.id);
+          }
+        }
+      });
+
+      toolbars?.addFactory<NotebookPanel>('Notebook', TOOLBAR_ITEM, notebook =>
+        createPinsToolbarItem(notebook, () => void openDatasetPicker(model, notebook))
+      );
+
+      palette?.addItem({ command: DatasetCommandIDs.openDatasets, category: 'Runlab' });
+      palette?.addItem({ command: DatasetCommandIDs.pickForNotebook, category: 'Runlab' });
+      return model;
+    }
+  )
+};
