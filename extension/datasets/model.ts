@@ -3,6 +3,7 @@
  * (`dataset:committed`), and each dataset's versions, loaded when first asked for.
  */
 import { IDisposable } from '@lumino/disposable';
+import { ProjectRoom } from '../projects/projectRoom';
 import { ISignal, Signal } from '@lumino/signaling';
 import type {
   Dataset,
@@ -36,6 +37,7 @@ export class DatasetsModel implements IDatasetsModel, IDisposable {
     private readonly _connection: IRunlabConnection,
     private readonly _project: ICurrentProject
   ) {
+    this._projectRoom = new ProjectRoom(_connection);
     _project.changed.connect(this._onProjectChanged, this);
     _connection.serverEvent.connect(this._onServerEvent, this);
     this._onProjectChanged();
@@ -149,16 +151,12 @@ export class DatasetsModel implements IDatasetsModel, IDisposable {
       return;
     }
     this._isDisposed = true;
-    this._room?.dispose();
+    this._projectRoom.dispose();
     Signal.clearData(this);
   }
 
   private _onProjectChanged(): void {
-    const projectId = this._project.project?.id ?? null;
-    if (projectId !== this._projectId) {
-      this._room?.dispose();
-      this._room = projectId ? this._connection.join({ projectId }) : null;
-      this._projectId = projectId;
+    if (this._projectRoom.follow(this._project.project?.id ?? null)) {
       this._versions.clear();
       this._expanded.clear();
     }
@@ -170,7 +168,7 @@ export class DatasetsModel implements IDatasetsModel, IDisposable {
       return;
     }
     const { version } = event.payload as DatasetCommittedEvent;
-    if (version.projectId !== this._projectId) {
+    if (version.projectId !== this._projectRoom.projectId) {
       return;
     }
     this._applyCommitted(version);
@@ -215,8 +213,7 @@ export class DatasetsModel implements IDatasetsModel, IDisposable {
   private _datasets: Dataset[] = [];
   private _loading = false;
   private _error: string | null = null;
-  private _projectId: string | null = null;
-  private _room: IDisposable | null = null;
+  private _projectRoom: ProjectRoom;
   private _versions = new Map<string, IVersionList>();
   private _expanded = new Set<string>();
   private _revealed: string | null = null;

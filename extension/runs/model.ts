@@ -3,6 +3,7 @@
  * Metric points arriving live are kept (a short tail per key) for sparklines.
  */
 import { IDisposable } from '@lumino/disposable';
+import { ProjectRoom } from '../projects/projectRoom';
 import { ISignal, Signal } from '@lumino/signaling';
 import type { MetricHistoryResponse, Run, RunListResponse, RunMetricsEvent } from '../../server/src/contract';
 import { ICurrentProject, IRunlabConnection, IRunsModel } from '../tokens';
@@ -17,6 +18,7 @@ export class RunsModel implements IRunsModel, IDisposable {
     private readonly _connection: IRunlabConnection,
     private readonly _project: ICurrentProject
   ) {
+    this._projectRoom = new ProjectRoom(_connection);
     _project.changed.connect(this._onProjectChanged, this);
     _connection.serverEvent.connect((_, event) => this._onServerEvent(event.name, event.payload));
     this._onProjectChanged();
@@ -102,16 +104,12 @@ export class RunsModel implements IRunsModel, IDisposable {
       return;
     }
     this._isDisposed = true;
-    this._room?.dispose();
+    this._projectRoom.dispose();
     Signal.clearData(this);
   }
 
   private _onProjectChanged(): void {
-    const projectId = this._project.project?.id ?? null;
-    if (projectId !== this._projectId) {
-      this._room?.dispose();
-      this._room = projectId ? this._connection.join({ projectId }) : null;
-      this._projectId = projectId;
+    if (this._projectRoom.follow(this._project.project?.id ?? null)) {
       this._sparklines.clear();
     }
     void this.refresh();
@@ -121,7 +119,7 @@ export class RunsModel implements IRunsModel, IDisposable {
     switch (name) {
       case 'run:created': {
         const run = payload as Run;
-        if (run.projectId === this._projectId && !this._runs.some(r => r.id === run.id)) {
+        if (run.projectId === this._projectRoom.projectId && !this._runs.some(r => r.id === run.id)) {
           this._runs = [run, ...this._runs];
           this._total += 1;
           this._changed.emit();
@@ -177,8 +175,7 @@ export class RunsModel implements IRunsModel, IDisposable {
   private _total = 0;
   private _loading = false;
   private _error: string | null = null;
-  private _projectId: string | null = null;
-  private _room: IDisposable | null = null;
+  private _projectRoom: ProjectRoom;
   private _sparklines = new Map<string, Map<string, number[]>>();
   private _sparklineRequested = new Set<string>();
   private _isDisposed = false;
