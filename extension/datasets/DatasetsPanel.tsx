@@ -133,7 +133,7 @@ function VersionRow({
           aria-expanded={comparing}
           onClick={() => (comparing ? setComparing(false) : startCompare())}
         >
-          Compare…
+          Diff…
         </button>
         <button
           className="jp-Button jp-mod-styled jp-runlab-Small"

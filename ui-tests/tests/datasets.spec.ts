@@ -128,7 +128,7 @@ test('pin a dataset version in a notebook, insert its loading cell, browse versi
   await screenshot(page, 'datasets-panel-light');
 
   // Compare v2 with v1: the diff view lists each file.
-  await v2Row.getByRole('button', { name: 'Compare…' }).click();
+  await v2Row.getByRole('button', { name: 'Diff…' }).click();
   await expect(v2Row.locator('select')).toHaveValue('v1');
   await v2Row.getByRole('button', { name: 'Show diff' }).click();
   const diff = page.locator('.jp-runlab-DiffView[data-from="v1"][data-to="v2"]');

@@ -228,6 +228,8 @@ export async function putArtifact(runlab: RunlabFixture, runId: string, artifact
 export async function setTheme(page: Page, theme: 'JupyterLab Light' | 'JupyterLab Dark'): Promise<void> {
   await runCommand(page, 'apputils:change-theme', { theme });
   await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', theme === 'JupyterLab Light' ? 'true' : 'false');
+  // JupyterLab shows its splash over the page while the theme's CSS loads.
+  await expect(page.locator('#jupyterlab-splash')).toHaveCount(0);
 }
 
 /** Open a file in JupyterLab (the open command answers with the widget, which cannot cross to the test). */
