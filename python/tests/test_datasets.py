@@ -14,7 +14,7 @@ import sys
 import textwrap
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -156,6 +156,38 @@ def test_unchanged_recommit_returns_the_same_version_and_uploads_nothing(project
     assert third.number == 2 and third.is_new is True
     assert third.commit_stats is not None and third.commit_stats.hashed_files == 1
     assert (runlab.dataset("many@v2").path(progress=False) / "part-0007.txt").read_text() == "ROW 7\n" * 8
+
+
+def test_unchanged_folder_shortcut_still_sees_renames_deletes_and_nested_edits(project: str, tmp_path: Path) -> None:
+    """The whole-folder stat key answers an unchanged folder without a per-file lookup; every
+    kind of change under it must still make a new version."""
+    source = tmp_path / "tree"
+    make_tree(source)
+    age(source)
+    handle = runlab.dataset("tree")
+    assert handle.commit(source, progress=False).number == 1
+    assert handle.commit(source, progress=False).is_new is False  # the shortcut's answer
+
+    def commit_after(change: Callable[[], None]) -> set[str]:
+        change()
+        version = handle.commit(source, progress=False)
+        assert version.is_new is True
+        assert handle.commit(source, progress=False).is_new is False
+        return set(tree(version.path(progress=False)))
+
+    # Renamed: same stat numbers, another path.
+    files = commit_after(lambda: os.rename(source / "nested" / "deeper" / "tiny.txt", source / "nested" / "deeper" / "small.txt"))
+    assert "nested/deeper/small.txt" in files and "nested/deeper/tiny.txt" not in files
+    # Deleted, deep down.
+    files = commit_after(lambda: (source / "nested" / "deeper" / "empty.dat").unlink())
+    assert "nested/deeper/empty.dat" not in files
+    # Edited in place in a nested folder: the folder's own mtime does not move.
+    table = source / "nested" / "table.csv"
+    files = commit_after(lambda: table.write_bytes(table.read_bytes().replace(b"cat3", b"CAT3")))
+    assert (runlab.dataset("tree").path(progress=False) / "nested" / "table.csv").read_bytes().count(b"CAT3") > 0
+    # Only its mode changed.
+    commit_after(lambda: (source / "run.sh").chmod(0o700))
+    assert [v.number for v in handle.versions()] == [5, 4, 3, 2, 1]
 
 
 def test_small_edit_in_a_large_file_uploads_a_few_percent(project: str, tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 from runlab.client import Client, RunlabError
 from runlab.datasets import framing
 from runlab.datasets.cache import ChunkList, LocalCache, file_hash
-from runlab.datasets.chunking import ScanError, ScannedFile, list_files, scan, stat_key
+from runlab.datasets.chunking import ScanError, ScannedFile, list_files, scan
 from runlab.datasets.progress import byte_bar
 
 # Upload bundles of about this many uncompressed bytes, a few in flight (the server takes up
@@ -125,28 +125,26 @@ def commit(
         bars.append(bar)
 
     root = root.absolute()
-    listed = list_files(root)
     # Equal to the latest version? Then that is the answer: no manifest upload, no chunk checks.
     # (Inside a run the commit is always sent, so the server can link the run to the version.)
     latest: dict[str, Any] | None = None
+    listing = None
     if run_id is None:
-        try:
-            latest = client.get_dataset_version(project, name, "latest")
-        except RunlabError as error:
-            if error.status != 404:
-                raise
+        # Asked while the folder is listed: the round trip costs nothing when the folder is
+        # unchanged, which is the case users repeat most.
+        latest_future = _in_background(lambda: _latest_version(client, project, name))
+        snapshot = cache.folder_snapshot(str(root))
+        listing = list_files(root, key_only=snapshot is not None)
+        latest = latest_future.result()
         # A folder whose every stat is as at its last commit has that commit's manifest hash:
         # nothing is read or even looked up per file.
-        snapshot = cache.folder_snapshot(str(root))
-        if latest is not None and snapshot is not None and snapshot[1] == latest.get("hash"):
-            if snapshot[0] == stat_key(listed):
-                stats.files = len(listed)
-                stats.total_bytes = sum(info.st_size for _, _, info in listed)
-                stats.seconds = time.perf_counter() - started
-                return latest, False, stats
+        if latest is not None and snapshot is not None and snapshot == (listing.key, latest.get("hash")):
+            stats.files, stats.total_bytes = listing.count, listing.total_bytes
+            stats.seconds = time.perf_counter() - started
+            return latest, False, stats
 
     try:
-        scanned = scan(root, cache, on_bytes=lambda n: bar.update(n), on_total=on_total, listed=listed)
+        scanned = scan(root, cache, on_bytes=lambda n: bar.update(n), on_total=on_total, listing=listing)
     except ScanError as error:
         raise RunlabError("invalid_request", str(error)) from error
     finally:
@@ -219,6 +217,29 @@ def commit(
         remember_folder()
     stats.seconds = time.perf_counter() - started
     return answer["version"], bool(answer["created"]), stats
+
+
+def _latest_version(client: Client, project: str, name: str) -> dict[str, Any] | None:
+    try:
+        return client.get_dataset_version(project, name, "latest")
+    except RunlabError as error:
+        if error.status == 404:
+            return None
+        raise
+
+
+def _in_background(work: Callable[[], Any]) -> Future[Any]:
+    """``work()`` on a thread of its own; its result (or exception) in the future."""
+    future: Future[Any] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as error:  # handed to whoever waits for the result
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="runlab-background", daemon=True).start()
+    return future
 
 
 def manifest_hash(files: list[ScannedFile]) -> str:

