@@ -123,7 +123,12 @@ export class ConnectionModel implements IRunlabConnection {
       void this._verify();
     });
     socket.on('disconnect', reason => {
-      if (reason !== 'io client disconnect') {
+      if (reason === 'io server disconnect') {
+        // The server cut this socket off (its token was revoked): ask it why, which shows the
+        // reason and "sign in", and try again later, as after a refused handshake.
+        void this._verify();
+        this._retryTimer = window.setTimeout(() => socket.connect(), UNAUTHORIZED_RETRY_MS);
+      } else if (reason !== 'io client disconnect') {
         this._setUnreachable();
       }
     });

@@ -10,6 +10,7 @@ import React from 'react';
 import { FixedSizeList, ListChildComponentProps } from 'react-window';
 import type { DatasetDiffFile, DatasetDiffResponse, DatasetVersion } from '../../server/src/contract';
 import { datasetIcon } from '../icons';
+import { ErrorMessage } from '../panel/components';
 import { IRunlabConnection } from '../tokens';
 import { formatBytes, relativeTime } from './format';
 import { describeError } from './model';
@@ -160,12 +161,7 @@ export function DatasetDiffBody({ model }: { model: DatasetDiffModel }): JSX.Ele
         if (model.error) {
           return (
             <div className="jp-runlab-RunView jp-runlab-DiffView">
-              <p className="jp-runlab-Message" role="alert">
-                {model.error}
-              </p>
-              <button className="jp-Button jp-mod-styled" onClick={() => void model.load()}>
-                Try again
-              </button>
+              <ErrorMessage message={model.error} onRetry={() => void model.load()} />
             </div>
           );
         }

@@ -20,6 +20,20 @@ export const STATUS_LABELS: Record<ConnectionStatus, string> = {
   'not-configured': 'Not configured'
 };
 
+/** A failure the user can retry: the message (announced), then "Try again". */
+export function ErrorMessage({ message, onRetry }: { message: string; onRetry: () => void }): JSX.Element {
+  return (
+    <>
+      <p className="jp-runlab-Message" role="alert">
+        {message}
+      </p>
+      <button className="jp-Button jp-mod-styled" onClick={onRetry}>
+        Try again
+      </button>
+    </>
+  );
+}
+
 export function StatusDot({ status }: { status: ConnectionStatus }): JSX.Element {
   return <span className={`jp-runlab-StatusDot jp-runlab-mod-${status}`} aria-hidden="true" />;
 }

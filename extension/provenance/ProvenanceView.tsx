@@ -8,6 +8,7 @@ import { UseSignal } from '@jupyterlab/ui-components';
 import React, { useLayoutEffect, useRef, useState } from 'react';
 import type { ProvenanceNode, ProvenanceNodeKind } from '../../server/src/contract';
 import { provenanceIcon } from '../icons';
+import { ErrorMessage } from '../panel/components';
 import { IRunlabConnection } from '../tokens';
 import { edgePath, fitText, IGraphLayout, ILaidOutNode } from './layout';
 import { ProvenanceModel } from './model';
@@ -340,12 +341,7 @@ export function ProvenanceBody({ model, actions }: { model: ProvenanceModel; act
             </header>
             {model.error && (
               <div className="jp-runlab-ProvMessage">
-                <p className="jp-runlab-Message" role="alert">
-                  {model.error}
-                </p>
-                <button className="jp-Button jp-mod-styled" onClick={() => void model.load()}>
-                  Try again
-                </button>
+                <ErrorMessage message={model.error} onRetry={() => void model.load()} />
               </div>
             )}
             {!graph && !model.error && <p className="jp-runlab-ProvMessage jp-runlab-Muted">Loading the graph…</p>}

@@ -84,6 +84,20 @@ test('signing in with a wrong token says so; the right token connects again', as
 
   await signIn(runlab.serverToken);
   await expect(status).toHaveAttribute('data-status', 'connected');
+
+  // Revoking the token in use cuts the open connection off at once, and the panel says why.
+  const created = await runlab.api<{ secret: string; token: { id: string } }>('/api/tokens', {
+    method: 'POST',
+    body: { name: 'revoked-while-open' }
+  });
+  await signIn(created.secret);
+  await expect(status).toHaveAttribute('data-status', 'connected');
+  await runlab.api(`/api/tokens/${created.token.id}`, { method: 'DELETE' });
+  await expect(status).toHaveAttribute('data-status', 'unauthorized', { timeout: 5_000 });
+  await expect(page.locator('#jp-runlab-panel')).toContainText('was revoked');
+
+  await signIn(runlab.serverToken);
+  await expect(status).toHaveAttribute('data-status', 'connected');
 });
 
 test('activation time is measured and printed; the panel reads well in the dark theme', async ({ page, runlab }) => {

@@ -23,10 +23,27 @@ function toInfo({ secretHash: _hash, ...info }: TokenRecord): TokenInfo {
 }
 
 export class AuthService {
+  private readonly revokedListeners = new Set<(tokenId: string) => void>();
+
   constructor(
     private readonly store: TokenStore,
     private readonly now: () => Date = () => new Date()
   ) {}
+
+  /** Calls `listener` with the id of each token revoked through this service; returns an unsubscribe. */
+  onRevoked(listener: (tokenId: string) => void): () => void {
+    this.revokedListeners.add(listener);
+    return () => this.revokedListeners.delete(listener);
+  }
+
+  /**
+   * Whether a token is still usable. Also sees revocations written by another process (the
+   * `runlab token revoke` CLI writes the database directly).
+   */
+  isActive(tokenId: string): boolean {
+    const token = this.store.findById(tokenId);
+    return token !== undefined && !token.revokedAt;
+  }
 
   createToken(name: string, scope: TokenScope): CreateTokenResponse {
     // 32 random bytes: unguessable, so a fast hash (SHA-256) is enough to store it safely.
@@ -53,6 +70,7 @@ export class AuthService {
   revokeToken(id: string): TokenInfo {
     if (!this.store.findById(id)) throw notFound(`Token ${id}`);
     this.store.revoke(id, this.now().toISOString());
+    for (const listener of this.revokedListeners) listener(id);
     return toInfo(this.store.findById(id) as TokenRecord);
   }
 

@@ -814,6 +814,8 @@ export interface ServerToClientEvents {
   'run:metrics': (payload: RunMetricsEvent) => void;
   /** To the project's room. */
   'dataset:committed': (payload: DatasetCommittedEvent) => void;
+  /** To one socket, just before the server disconnects it because its token was revoked. */
+  'auth:revoked': (payload: { code: 'unauthorized'; message: string }) => void;
 }
 
 export const ProjectRoomPayload = z.strictObject({ projectId: z.string().min(1).max(100) });

@@ -37,6 +37,9 @@ export interface RealtimeDeps {
   logger: Logger;
 }
 
+/** How often connected sockets' tokens are checked for revocations made outside this server. */
+const REVOKED_SWEEP_MS = 5000;
+
 class HandshakeError extends Error {
   readonly data: { code: string; message: string };
   constructor(error: AppError) {
@@ -94,6 +97,27 @@ export function attachRealtime({ httpServer, auth, events, allowedOrigins, logge
     socket.on('project:leave', roomHandler('project:leave', ProjectRoomPayload, ({ projectId }) => socket.leave(projectRoom(projectId))));
     socket.on('run:join', roomHandler('run:join', RunRoomPayload, ({ runId }) => socket.join(runRoom(runId))));
     socket.on('run:leave', roomHandler('run:leave', RunRoomPayload, ({ runId }) => socket.leave(runRoom(runId))));
+  });
+
+  // A revoked token's sockets are cut off: at once when revoked through this server, and within
+  // REVOKED_SWEEP_MS when revoked by the CLI, which writes the database directly.
+  const cutOff = (tokenId: string): void => {
+    for (const socket of io.of('/').sockets.values()) {
+      if (socket.data.principal.tokenId !== tokenId) continue;
+      socket.emit('auth:revoked', { code: 'unauthorized', message: 'This token was revoked; sign in with a valid token' });
+      socket.disconnect(true);
+      logger.info({ socketId: socket.id, tokenId }, 'socket of a revoked token disconnected');
+    }
+  };
+  const unsubscribe = auth.onRevoked(cutOff);
+  const sweep = setInterval(() => {
+    const tokenIds = new Set([...io.of('/').sockets.values()].map((socket) => socket.data.principal.tokenId));
+    for (const tokenId of tokenIds) if (!auth.isActive(tokenId)) cutOff(tokenId);
+  }, REVOKED_SWEEP_MS);
+  sweep.unref();
+  httpServer.once('close', () => {
+    clearInterval(sweep);
+    unsubscribe();
   });
 
   // The bus belongs to one app instance, so this subscription lives exactly as long as the app.
