@@ -313,13 +313,22 @@ def main() -> None:
                 download_s = seconds(lambda: materialize(client, cache, "bench", "events", "v2", progress=False, stats=fetched))
                 _, folder = materialize(client, cache, "bench", "events", "v2", progress=False)
                 shutil.rmtree(folder)
+                # Earlier steps left gigabytes of dirty pages: flushed first, so each timing is of
+                # this step, not of the kernel writing back the ones before (the same for `cp`).
+                os.sync()
                 link_s = seconds(lambda: materialize(client, cache, "bench", "events", "v2", progress=False))
                 entries = entries_from_manifest(client.dataset_manifest("bench", "events", "v2")["files"])
-            copy_target = work / "copy"
+                _, folder = materialize(client, cache, "bench", "events", "v2", progress=False)
+            copy_target, cp_target = work / "copy", work / "cp"
+            os.sync()
             copy_s = seconds(lambda: place_files(cache, entries, copy_target, link=False))
-            link_rate, copy_rate = size / MB / link_s, size / MB / copy_s
+            os.sync()
+            cp_s = seconds(lambda: subprocess.run(["cp", "-r", str(folder), str(cp_target)], check=True))
+            shutil.rmtree(cp_target)
+            link_rate, copy_rate, cp_rate = size / MB / link_s, size / MB / copy_s, size / MB / cp_s
             rows.append(("materialize from the local cache, hardlinks", f"{link_rate:,.0f} MB/s", "—", "≥ 500 MB/s", verdict(link_rate >= 500)))
-            rows.append(("materialize from the local cache, copies", f"{copy_rate:,.0f} MB/s", "—", "≥ 500 MB/s", verdict(copy_rate >= 500)))
+            rows.append(("materialize from the local cache, copies", f"{copy_rate:,.0f} MB/s", f"cp -r {cp_rate:,.0f} MB/s",
+                         "≥ 500 MB/s", verdict(copy_rate >= 500)))
             notes.append(f"Downloading v2 from the server into an empty cache: {fetched.bytes_fetched / MB:,.0f} MB in "
                          f"{download_s:.1f} s = {fetched.bytes_fetched / MB / download_s:,.0f} MB/s (fetch, verify, write).")
             shutil.rmtree(copy_target)

@@ -31,6 +31,20 @@ export interface IDatasetsPanelProps {
 }
 
 /** `+2 −1 ~3 files · 1.2 KB new data`, or `first version`. */
+/** Shown on a version `runlab fsck --repair` found chunks of corrupt (until it is committed again). */
+export function DamagedBadge({ version }: { version: DatasetVersion }): JSX.Element | null {
+  if (!version.damaged) return null;
+  return (
+    <span
+      className="jp-runlab-Badge"
+      data-status="failed"
+      title="The server dropped corrupt chunks of this version (runlab fsck --repair). Commit the same files again to restore it."
+    >
+      damaged
+    </span>
+  );
+}
+
 export function VersionSummary({ version }: { version: DatasetVersion }): JSX.Element {
   const parts = summaryParts(version.summary);
   if (!parts) {
@@ -85,6 +99,7 @@ function VersionRow({
     >
       <div className="jp-runlab-DatasetVersion-head">
         <strong className="jp-runlab-DatasetVersion-label">{version.label}</strong>
+        <DamagedBadge version={version} />
         <span>{formatBytes(version.size)}</span>
         <span>
           {version.fileCount.toLocaleString('en-US')} file{version.fileCount === 1 ? '' : 's'}

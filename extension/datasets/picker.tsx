@@ -10,7 +10,7 @@ import { Widget } from '@lumino/widgets';
 import React, { useEffect, useRef, useState } from 'react';
 import type { DatasetVersion } from '../../server/src/contract';
 import { datasetIcon } from '../icons';
-import { DatasetsEmptyState, VersionSummary } from './DatasetsPanel';
+import { DamagedBadge, DatasetsEmptyState, VersionSummary } from './DatasetsPanel';
 import { formatBytes, relativeTime } from './format';
 import { insertLoadingCell, notebookPins, setNotebookPin } from './notebook';
 import { pinsLabel } from './pins';
@@ -53,6 +53,7 @@ function VersionOption({
       <div className="jp-runlab-DatasetVersion-head">
         <strong>{version.label}</strong>
         {pinned && <span className="jp-runlab-Badge">pinned</span>}
+        <DamagedBadge version={version} />
         <span>{formatBytes(version.size)}</span>
         <span>
           {version.fileCount.toLocaleString('en-US')} file{version.fileCount === 1 ? '' : 's'}

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import PYTHON_DIR, RUNLAB_ENV, RunningServer, attach, execute
+from conftest import PYTHON_DIR, RUNLAB_ENV, SERVER_CLI, RunningServer, attach, execute
 
 import runlab
 from runlab.datasets import api as datasets_api
@@ -342,6 +342,47 @@ def test_corrupt_chunk_on_the_server_raises_a_clear_error_and_writes_nothing(
     assert "chunk" in str(raised.value)
     assert not any(p.is_file() for p in (cache_dir / "files").rglob("*"))
     assert not any(p.name == "v1" for p in (cache_dir / "datasets").rglob("*"))
+
+
+def test_fsck_repair_then_the_same_commit_restores_a_damaged_version(
+    runlab_server: RunningServer, project: str, tmp_path: Path, cache_dir: Path
+) -> None:
+    source = tmp_path / "mended"
+    source.mkdir()
+    (source / "random.bin").write_bytes(random.Random(5).randbytes(200_000))
+    (source / "notes.txt").write_text("kept\n" * 1000)
+    age(source)
+    packs = runlab_server.data_dir / "chunks" / "packs"
+    before = set(packs.glob("*.pack")) if packs.exists() else set()
+    runlab.dataset("mended").commit(source, progress=False)
+    (pack,) = sorted(set(packs.glob("*.pack")) - before)
+    content = bytearray(pack.read_bytes())
+    content[len(content) // 2] ^= 0xFF
+    pack.chmod(0o644)
+    pack.write_bytes(bytes(content))
+
+    repair = subprocess.run(
+        ["node", str(SERVER_CLI), "fsck", "--repair", "--data-dir", str(runlab_server.data_dir)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert repair.returncode == 1, repair.stderr
+    assert "Repaired the index" in repair.stdout
+    assert runlab.dataset("mended").version("v1").damaged is True
+    with pytest.raises(runlab.RunlabError) as raised:
+        runlab.dataset("mended@v1").path(progress=False)
+    assert raised.value.code == "data_damaged"
+    assert "Commit the same files again" in str(raised.value)
+
+    # The folder is unchanged, yet committing it is not short-circuited: the lost chunk goes up again.
+    healed = runlab.dataset("mended").commit(source, progress=False)
+    assert healed.number == 1 and healed.is_new is False and healed.damaged is False
+    assert healed.commit_stats is not None and healed.commit_stats.uploaded_chunks >= 1
+    assert tree(runlab.dataset("mended@v1").path(progress=False)) == tree_without_write_bits(source)
+
+
+def tree_without_write_bits(root: Path) -> dict[str, tuple[str, int]]:
+    """What a materialized (read-only, hardlinked) copy of ``root`` holds."""
+    return {path: (digest, mode & 0o555) for path, (digest, mode) in tree(root).items()}
 
 
 def test_server_refuses_manifest_paths_outside_the_dataset(runlab_server: RunningServer, project: str) -> None:

@@ -12,7 +12,7 @@ import { TokenStore } from './auth/store';
 import { ConfigError, EXIT_BAD_CONFIG, LOG_LEVELS, loadConfig } from './config';
 import { ensureDataDir } from './data-dir';
 import { ChunkPacks } from './datasets/chunks';
-import { checkDatasetStore, type FsckProgress } from './datasets/fsck';
+import { checkDatasetStore, repairDatasetStore, type FsckProgress } from './datasets/fsck';
 import { openDatabase, type Database } from './db/database';
 import { AppError } from './http/errors';
 import { VERSION } from './version';
@@ -155,8 +155,9 @@ export function buildProgram(): Command {
   program
     .command('fsck')
     .description('verify every stored dataset chunk (decompress + sha256) and that every dataset version is complete')
+    .option('--repair', 'drop corrupt chunks from the index and mark the versions using them damaged, so committing the same files again restores them')
     .addOption(dataDirOption())
-    .action((options: { dataDir?: string }) => {
+    .action((options: { dataDir?: string; repair?: boolean }) => {
       const started = Date.now();
       let lastPrinted = 0;
       const progress = (done: FsckProgress): void => {
@@ -168,7 +169,11 @@ export function buildProgram(): Command {
             `${formatBytes(done.bytesChecked)}/${formatBytes(done.bytesTotal)}\n`
         );
       };
-      const report = withDatabase(options.dataDir, (db, layout) => checkDatasetStore(db, new ChunkPacks(layout.chunksDir), progress));
+      const report = withDatabase(options.dataDir, (db, layout) => {
+        const checked = checkDatasetStore(db, new ChunkPacks(layout.chunksDir), progress);
+        if (options.repair) repairDatasetStore(db, checked);
+        return checked;
+      });
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       process.stdout.write(
         `Checked ${report.chunksChecked} chunks in ${report.packsChecked} packs (${formatBytes(report.bytesChecked)} stored, ` +
@@ -180,10 +185,21 @@ export function buildProgram(): Command {
       for (const version of report.affectedVersions) process.stdout.write(`affected dataset version ${version}\n`);
       const problems = report.corrupt.length + report.missingChunks.length;
       if (problems > 0) {
-        throw new CliError(
+        const found =
           `${report.corrupt.length} corrupt and ${report.missingChunks.length} missing chunk(s); ` +
-            `${report.affectedVersions.length} dataset version(s) affected: ${report.affectedVersions.join(', ') || 'none'}. ` +
-            'Those versions cannot be fetched until the data directory is restored from a backup.'
+          `${report.affectedVersions.length} dataset version(s) affected: ${report.affectedVersions.join(', ') || 'none'}.`;
+        if (options.repair) {
+          process.stdout.write(
+            `Repaired the index: dropped ${report.corrupt.length} corrupt chunk(s); marked ${report.affectedVersions.length} version(s) damaged.\n`
+          );
+          throw new CliError(
+            `${found} They are marked damaged: commit the same files again (\`runlab data add <name> <folder>\`) to restore ` +
+              'each one, or restore the data directory from a backup.'
+          );
+        }
+        throw new CliError(
+          `${found} Those versions cannot be fetched until the data directory is restored from a backup, or until ` +
+            '`runlab fsck --repair` drops the bad chunks and the same files are committed again.'
         );
       }
       process.stdout.write('All good: every chunk reads back with its hash and every dataset version is complete.\n');

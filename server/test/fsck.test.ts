@@ -91,3 +91,41 @@ test('a missing pack makes its chunks corrupt; only the versions using them are 
   expect(fetched.status).toBe(500);
   expect(fetched.body.error.code).toBe('data_corrupt');
 });
+
+test('fsck --repair drops a corrupt chunk and marks its versions damaged; committing the same files heals them', async () => {
+  const { a2, b } = await twoVersions();
+  const where = location(b.hash);
+  const bytes = fs.readFileSync(packPath(where.pack));
+  bytes[where.offset + 10] ^= 0xff;
+  fs.writeFileSync(packPath(where.pack), bytes);
+
+  const repaired = spawnSync(process.execPath, [CLI, 'fsck', '--repair', '--data-dir', server.dataDir], { encoding: 'utf8', timeout: 20000 });
+  expect(repaired.status).toBe(1);
+  expect(repaired.stdout).toContain('Repaired the index: dropped 1 corrupt chunk(s); marked 2 version(s) damaged');
+  expect(repaired.stderr).toMatch(/marked damaged: commit the same files again/);
+
+  const version = async (ref: string) => (await server.request('GET', `/api/projects/fsck-test/datasets/table/versions/${ref}`)).body;
+  expect((await version('v1')).damaged).toBe(true);
+  expect((await version('v2')).damaged).toBe(true);
+  // The bad bytes are no longer served as "corrupt" on every read: the chunk is gone, and the
+  // answer says how to bring it back.
+  const fetched = await fetchChunks(server, [b.hash]);
+  expect(fetched.status).toBe(404);
+  expect(fetched.body.error.message).toMatch(/fsck --repair.*commit the same files again/);
+
+  // Re-committing v2's files: refused until the lost chunk is uploaded, then v2 is whole.
+  const v2Files = [{ path: 'a.csv', chunks: [a2] }, { path: 'b.bin', chunks: [b] }];
+  const refused = await commit(server, 'fsck-test', 'table', v2Files);
+  expect(refused.status).toBe(409);
+  expect(refused.body.error.details[0].message).toContain(b.hash);
+  await uploadChunks(server, [b]);
+  const healed = await commit(server, 'fsck-test', 'table', v2Files);
+  expect(healed.status).toBe(201); // the route's status for a commit; `created` tells
+  expect(healed.body).toMatchObject({ created: false, version: { number: 2, damaged: false } });
+  // v1 shared the chunk: it is whole again too, and fsck agrees.
+  expect((await version('v1')).damaged).toBe(false);
+  expect((await fetchChunks(server, [b.hash])).status).toBe(200);
+  const after = fsck();
+  expect(after.code).toBe(0);
+  expect(after.stdout).toMatch(/All good/);
+});

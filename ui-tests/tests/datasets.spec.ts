@@ -3,9 +3,11 @@
  * notebook's metadata (it survives closing and re-opening) and inserts a loading cell; the
  * Datasets panel lists versions with what changed, live; the diff view lists the changed files.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
+import { SERVER_CLI } from '../../scripts/launch.mjs';
 import { commitDataset, expect, openFile, runCommand, screenshot, setTheme, test } from './fixtures';
 
 function writeNotebook(file: string, sources: string[]): void {
@@ -151,4 +153,37 @@ test('pin a dataset version in a notebook, insert its loading cell, browse versi
   await screenshot(page, 'datasets-picker-dark');
   await page.locator('.jp-Dialog .jp-Dialog-button.jp-mod-reject').click();
   await setTheme(page, 'JupyterLab Light');
+});
+
+test('a version whose chunks fsck --repair dropped is marked damaged, until it is committed again', async ({ page, runlab }) => {
+  const files = [{ path: 'fragile.csv', content: 'id,value\n' + 'row,1\n'.repeat(400) }];
+  await commitDataset(runlab, 'demo', 'fragile', files, { message: 'will break' });
+  // Flip a byte of the stored chunk (seeded raw, so its text is in the pack as is), then repair.
+  const packs = path.join(runlab.dataDir, 'chunks', 'packs');
+  const pack = fs
+    .readdirSync(packs)
+    .map(name => path.join(packs, name))
+    .find(file => fs.readFileSync(file).includes('row,1\nrow,1'))!;
+  const bytes = fs.readFileSync(pack);
+  bytes[bytes.length - 3] ^= 0xff;
+  fs.chmodSync(pack, 0o644);
+  fs.writeFileSync(pack, bytes);
+  const repair = spawnSync(process.execPath, [SERVER_CLI, 'fsck', '--repair', '--data-dir', runlab.dataDir], { encoding: 'utf8' });
+  expect(repair.stdout).toContain('marked 1 version(s) damaged');
+
+  await runlab.open(page, 'lab');
+  await runCommand(page, 'runlab:open-datasets');
+  const panel = page.locator('#jp-runlab-datasets');
+  await panel.locator('.jp-runlab-Dataset[data-dataset="fragile"] .jp-runlab-Dataset-head').click();
+  const v1 = panel.locator('.jp-runlab-DatasetVersion[data-dataset="fragile"][data-version="v1"]');
+  await expect(v1.locator('.jp-runlab-Badge')).toHaveText('damaged');
+  await screenshot(page, 'datasets-damaged-light');
+
+  // Committing the same files again heals it: the badge goes once the panel reloads the versions.
+  await commitDataset(runlab, 'demo', 'fragile', files);
+  await runlab.open(page, 'lab');
+  await runCommand(page, 'runlab:open-datasets');
+  await panel.locator('.jp-runlab-Dataset[data-dataset="fragile"] .jp-runlab-Dataset-head').click();
+  await expect(v1).toBeVisible();
+  await expect(v1.locator('.jp-runlab-Badge')).toHaveCount(0);
 });

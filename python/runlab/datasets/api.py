@@ -130,6 +130,8 @@ class DatasetVersion:
     produced_by_run_id: str | None
     id: str
     summary: dict[str, Any] | None = None
+    # Some chunks were dropped as corrupt by `runlab fsck --repair`; committing the same files heals it.
+    damaged: bool = False
     # From commit(): False when the content equalled the latest version, which is answered.
     is_new: bool | None = None
     # From commit(): what it hashed and uploaded.
@@ -152,6 +154,7 @@ class DatasetVersion:
             produced_by_run_id=data.get("producedByRunId"),
             id=str(data["id"]),
             summary=data.get("summary"),
+            damaged=bool(data.get("damaged", False)),
             _handle=handle,
             **extra,
         )
@@ -382,7 +385,18 @@ def materialize(
 
     manifest = client.dataset_manifest(project, name, version.label)
     entries = entries_from_manifest(manifest["files"])
-    fetched = build_files(client, cache, entries, label=version.ref, progress=progress)
+    try:
+        fetched = build_files(client, cache, entries, label=version.ref, progress=progress)
+    except RunlabError as error:
+        if error.status == 404 and data.get("damaged"):
+            raise RunlabError(
+                "data_damaged",
+                f"{version.ref} is damaged: the server dropped some of its chunks as corrupt (`runlab fsck --repair`), "
+                f"and this machine's cache does not hold them. Commit the same files again to restore it "
+                f"(runlab.dataset({name!r}).commit(folder), or `runlab data add {name} <folder>`).",
+                status=404,
+            ) from error
+        raise
     if stats is not None:
         stats.__dict__.update(fetched.__dict__)
     folder.parent.mkdir(parents=True, exist_ok=True)

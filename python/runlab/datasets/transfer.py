@@ -138,6 +138,9 @@ def commit(
         latest = latest_future.result()
         # A folder whose every stat is as at its last commit has that commit's manifest hash:
         # nothing is read or even looked up per file.
+        # A damaged latest version (see `runlab fsck --repair`) is committed again: that heals it.
+        if latest is not None and latest.get("damaged"):
+            snapshot = None
         if latest is not None and snapshot is not None and snapshot == (listing.key, latest.get("hash")):
             stats.files, stats.total_bytes = listing.count, listing.total_bytes
             stats.seconds = time.perf_counter() - started
@@ -159,7 +162,7 @@ def commit(
         if scanned.stat_key is not None:
             cache.remember_folder(str(root), scanned.stat_key, local_hash)
 
-    if latest is not None and latest.get("hash") == local_hash:
+    if latest is not None and latest.get("hash") == local_hash and not latest.get("damaged"):
         remember_folder()
         stats.seconds = time.perf_counter() - started
         return latest, False, stats

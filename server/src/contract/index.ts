@@ -657,7 +657,12 @@ export const DatasetVersion = z.strictObject({
   /** The run that output this version (a data run), when committed inside one. */
   producedByRunId: z.string().nullable(),
   /** Against the previous version; null for v1. */
-  summary: DatasetDiffSummary.nullable()
+  summary: DatasetDiffSummary.nullable(),
+  /**
+   * Some of its chunks were found corrupt and dropped by `runlab fsck --repair`: the files using
+   * them cannot be fetched until the same content is committed again (which heals it).
+   */
+  damaged: z.boolean()
 });
 export type DatasetVersion = z.infer<typeof DatasetVersion>;
 

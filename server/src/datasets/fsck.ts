@@ -2,6 +2,10 @@
  * `runlab fsck` for datasets: reads every stored chunk back (decompress, length, sha256), checks
  * every pack the index names exists, and that every chunk a version's files name is indexed;
  * then names the dataset versions a bad or missing chunk affects.
+ *
+ * `--repair` drops the bad chunks from the index, so they count as missing: a client committing
+ * the same content uploads them again (which heals the versions using them), and reads answer
+ * "not on the server, commit again" instead of failing on the same bad bytes every time.
  */
 import fs from 'node:fs';
 import type { Database } from '../db/database';
@@ -29,6 +33,8 @@ export interface FsckReport extends FsckProgress {
   missingChunks: string[];
   /** `project/name@vN` of every version with a corrupt or missing chunk, sorted. */
   affectedVersions: string[];
+  /** Their ids, in the same order. */
+  affectedVersionIds: string[];
 }
 
 interface ChunkRow {
@@ -55,7 +61,8 @@ export function checkDatasetStore(db: Database, packs: ChunkPacks, onProgress: (
     corrupt: [],
     missingPacks: [],
     missingChunks: [],
-    affectedVersions: []
+    affectedVersions: [],
+    affectedVersionIds: []
   };
   /** Binary digests (latin1 keys) of chunks that cannot be read back correctly. */
   const bad = new Set<string>();
@@ -112,14 +119,29 @@ export function checkDatasetStore(db: Database, packs: ChunkPacks, onProgress: (
   if (affectedContents.length > 0) {
     const rows = db
       .prepare(
-        `SELECT DISTINCT p.name AS project, d.name AS dataset, v.number
+        `SELECT DISTINCT v.id, p.name AS project, d.name AS dataset, v.number
          FROM dataset_files f JOIN dataset_versions v ON v.id = f.version_id
          JOIN datasets d ON d.id = v.dataset_id JOIN projects p ON p.id = d.project_id
          WHERE f.content_hash IN (SELECT unhex(value) FROM json_each(?))
          ORDER BY p.name, d.name, v.number`
       )
-      .all(JSON.stringify(affectedContents)) as { project: string; dataset: string; number: number }[];
+      .all(JSON.stringify(affectedContents)) as { id: string; project: string; dataset: string; number: number }[];
     report.affectedVersions = rows.map((row) => versionRef(row.project, row.dataset, row.number));
+    report.affectedVersionIds = rows.map((row) => row.id);
   }
   return report;
+}
+
+/**
+ * Drops the report's corrupt chunks from the index and marks exactly the affected versions
+ * damaged (earlier marks that no longer apply are cleared), in one transaction.
+ */
+export function repairDatasetStore(db: Database, report: FsckReport, at = new Date()): void {
+  const drop = db.prepare('DELETE FROM chunks WHERE hash = unhex(?)');
+  const mark = db.prepare('INSERT INTO dataset_damaged_versions (version_id, marked_at) VALUES (?, ?)');
+  db.transaction(() => {
+    for (const chunk of report.corrupt) drop.run(chunk.hash);
+    db.prepare('DELETE FROM dataset_damaged_versions').run();
+    for (const id of report.affectedVersionIds) mark.run(id, at.toISOString());
+  })();
 }

@@ -155,7 +155,8 @@ export class DatasetService {
     if (unknown.length > 0) {
       throw new AppError(
         'not_found',
-        `${unknown.length} requested chunk(s) are not on the server, e.g. ${unknown[0]}`,
+        `${unknown.length} requested chunk(s) are not on the server, e.g. ${unknown[0]}. If \`runlab fsck --repair\` ` +
+          'dropped them as corrupt, commit the same files again to restore them',
         unknown.slice(0, LISTED_MISSING_CHUNKS).map((hash) => ({ path: `body.hashes[${hashes.indexOf(hash)}]`, message: `chunk ${hash} not found` }))
       );
     }
@@ -228,7 +229,7 @@ export class DatasetService {
   }
 
   versions(projectName: string, name: string): DatasetVersion[] {
-    return this.store.versions(this.dataset(projectName, name).id);
+    return this.store.versions(this.dataset(projectName, name).id).map((version) => this.checkDamaged(version));
   }
 
   version(projectName: string, name: string, ref: string): DatasetVersion {
@@ -239,7 +240,7 @@ export class DatasetService {
     if (!version) {
       throw notFound(`Version ${wanted === 'latest' ? 'latest' : `v${wanted}`} of dataset ${projectName}/${name}`);
     }
-    return version;
+    return this.checkDamaged(version);
   }
 
   manifest(projectName: string, name: string, ref: string): DatasetManifestResponse {
@@ -290,11 +291,16 @@ export class DatasetService {
       throw new AppError('invalid_request', message, [{ path: 'body.runId', message }]);
     }
     // Unchanged content is answered before anything else is checked: re-committing a large
-    // dataset unchanged is the common case and must stay cheap.
+    // dataset unchanged is the common case and must stay cheap. A damaged latest version is
+    // healed instead: once every chunk is back (409 until uploaded), it is whole again.
     const unchanged = this.unchangedLatest(projectName, name, hash);
-    if (unchanged) return this.answerUnchanged(unchanged, run?.id);
-
+    if (unchanged && !unchanged.damaged) return this.answerUnchanged(unchanged, run?.id);
     this.requireChunks(input.files);
+    if (unchanged) {
+      this.store.markHealed(unchanged.id);
+      return this.answerUnchanged({ ...unchanged, damaged: false }, run?.id);
+    }
+
     const project = await this.projects.ensure(projectName);
     const at = this.now().toISOString();
     const outcome = this.store.transaction((): CommitDatasetResponse => {
@@ -380,7 +386,23 @@ export class DatasetService {
 
   private toDataset(record: DatasetRecord): Dataset {
     const { id, projectId, projectName, name, createdAt, versionCount } = record;
-    return { id, projectId, projectName, name, createdAt, versionCount, latest: this.store.latestVersion(id) ?? null };
+    const latest = this.store.latestVersion(id);
+    return { id, projectId, projectName, name, createdAt, versionCount, latest: latest ? this.checkDamaged(latest) : null };
+  }
+
+  /**
+   * A damaged version (see `runlab fsck --repair`) is whole again once every chunk it names is
+   * back, whichever commit brought them: checked when it is read, so the mark never outlives it.
+   */
+  private checkDamaged(version: DatasetVersion): DatasetVersion {
+    if (!version.damaged) return version;
+    const hashes = new Set<string>();
+    for (const packed of this.store.chunkLists(version.id)) {
+      for (const [key] of packedChunkKeys(packed)) hashes.add(Buffer.from(key, 'latin1').toString('hex'));
+    }
+    if (this.store.presentChunks([...hashes]).size < hashes.size) return version;
+    this.store.markHealed(version.id);
+    return { ...version, damaged: false };
   }
 
   private unchangedLatest(projectName: string, name: string, hash: string): DatasetVersion | undefined {

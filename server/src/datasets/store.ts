@@ -60,6 +60,7 @@ interface VersionRow {
   created_at: string;
   produced_by_run_id: string | null;
   summary: string | null;
+  damaged: number;
 }
 
 const toVersion = (row: VersionRow): DatasetVersion => ({
@@ -77,10 +78,12 @@ const toVersion = (row: VersionRow): DatasetVersion => ({
   author: row.author,
   createdAt: row.created_at,
   producedByRunId: row.produced_by_run_id,
-  summary: row.summary === null ? null : (JSON.parse(row.summary) as DatasetDiffSummary)
+  summary: row.summary === null ? null : (JSON.parse(row.summary) as DatasetDiffSummary),
+  damaged: row.damaged === 1
 });
 
-const SELECT_VERSION = `SELECT v.*, d.name AS dataset_name, d.project_id, p.name AS project_name
+const SELECT_VERSION = `SELECT v.*, d.name AS dataset_name, d.project_id, p.name AS project_name,
+    EXISTS (SELECT 1 FROM dataset_damaged_versions x WHERE x.version_id = v.id) AS damaged
   FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id JOIN projects p ON p.id = d.project_id`;
 
 const SELECT_DATASET = `SELECT d.id, d.project_id, p.name AS project_name, d.name, d.created_at,
@@ -123,7 +126,8 @@ export class DatasetStore {
       fileEntries: prepare(`SELECT f.path, lower(hex(f.content_hash)) AS hash, c.size
         FROM dataset_files f JOIN dataset_file_contents c ON c.hash = f.content_hash WHERE f.version_id = ?`).raw(),
       chunkLists: prepare(`SELECT c.chunks FROM dataset_file_contents c
-        WHERE c.hash IN (SELECT DISTINCT content_hash FROM dataset_files WHERE version_id = ?)`).pluck()
+        WHERE c.hash IN (SELECT DISTINCT content_hash FROM dataset_files WHERE version_id = ?)`).pluck(),
+      healed: prepare('DELETE FROM dataset_damaged_versions WHERE version_id = ?')
     };
   }
 
@@ -231,6 +235,11 @@ export class DatasetStore {
       entries.set(path, { hash, size });
     }
     return entries;
+  }
+
+  /** A damaged version whose chunks are all present again (see `runlab fsck --repair`). */
+  markHealed(versionId: string): void {
+    this.statements.healed.run(versionId);
   }
 
   /** The packed chunk lists of a version's distinct file contents. */

@@ -253,6 +253,18 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT 'run:' || a.run_id, 'artifact:' || a.run_id || '/' || a.path, r.project_id, a.created_at
         FROM artifacts a JOIN runs r ON r.id = a.run_id;
     `
+  },
+  {
+    version: 7,
+    name: 'damaged dataset versions',
+    // Versions that lost chunks: `runlab fsck --repair` drops corrupt chunks from the index and
+    // lists the versions that used them here; committing the same content again heals one.
+    sql: `
+      CREATE TABLE dataset_damaged_versions (
+        version_id TEXT PRIMARY KEY REFERENCES dataset_versions (id) ON DELETE CASCADE,
+        marked_at  TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `
   }
 ];
 
