@@ -318,22 +318,25 @@ def test_commit_recovers_when_the_server_lacks_chunks_the_cache_believed_it_had(
 # -- corruption and path safety --------------------------------------------------------------------------
 
 
+def commit_then_corrupt_its_pack(server: RunningServer, name: str, source: Path) -> None:
+    """Commit ``source`` (one new pack on the server), then flip a byte in the middle of that pack."""
+    packs = server.data_dir / "chunks" / "packs"
+    before = set(packs.glob("*.pack")) if packs.exists() else set()
+    runlab.dataset(name).commit(source, progress=False)
+    (pack,) = sorted(set(packs.glob("*.pack")) - before)
+    content = bytearray(pack.read_bytes())
+    content[len(content) // 2] ^= 0xFF
+    pack.chmod(0o644)
+    pack.write_bytes(bytes(content))
+
+
 def test_corrupt_chunk_on_the_server_raises_a_clear_error_and_writes_nothing(
     runlab_server: RunningServer, project: str, tmp_path: Path, cache_dir: Path
 ) -> None:
     source = tmp_path / "fragile"
     source.mkdir()
     (source / "only.bin").write_bytes(random.Random(99).randbytes(200_000))  # incompressible: stored raw
-    packs = runlab_server.data_dir / "chunks" / "packs"
-    before = set(packs.glob("*.pack")) if packs.exists() else set()
-    runlab.dataset("fragile").commit(source, progress=False)
-    new_packs = sorted(set(packs.glob("*.pack")) - before)
-    assert len(new_packs) == 1
-    pack = new_packs[0]
-    content = bytearray(pack.read_bytes())
-    content[len(content) // 2] ^= 0xFF
-    pack.chmod(0o644)
-    pack.write_bytes(bytes(content))
+    commit_then_corrupt_its_pack(runlab_server, "fragile", source)
 
     with pytest.raises(runlab.RunlabError) as raised:
         runlab.dataset("fragile@v1").path(progress=False)
@@ -352,14 +355,7 @@ def test_fsck_repair_then_the_same_commit_restores_a_damaged_version(
     (source / "random.bin").write_bytes(random.Random(5).randbytes(200_000))
     (source / "notes.txt").write_text("kept\n" * 1000)
     age(source)
-    packs = runlab_server.data_dir / "chunks" / "packs"
-    before = set(packs.glob("*.pack")) if packs.exists() else set()
-    runlab.dataset("mended").commit(source, progress=False)
-    (pack,) = sorted(set(packs.glob("*.pack")) - before)
-    content = bytearray(pack.read_bytes())
-    content[len(content) // 2] ^= 0xFF
-    pack.chmod(0o644)
-    pack.write_bytes(bytes(content))
+    commit_then_corrupt_its_pack(runlab_server, "mended", source)
 
     repair = subprocess.run(
         ["node", str(SERVER_CLI), "fsck", "--repair", "--data-dir", str(runlab_server.data_dir)],
