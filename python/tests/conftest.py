@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -67,8 +68,17 @@ def runlab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
         stop_server(process)
 
 
-def start_server(data_dir: Path, port: int = 0) -> tuple[subprocess.Popen[bytes], RunningServer]:
-    """Start `runlab serve` on ``port`` (0: any free one) with ``data_dir``; wait until it serves."""
+def start_server(
+    data_dir: Path, port: int = 0, *, max_file_bytes: int | None = None
+) -> tuple[subprocess.Popen[bytes], RunningServer]:
+    """Start `runlab serve` on ``port`` (0: any free one) with ``data_dir``; wait until it serves.
+    ``max_file_bytes``: no file the server writes may grow past it (RLIMIT_FSIZE; writes fail with
+    EFBIG, as on a full disk). Raise it again with ``resource.prlimit(process.pid, ...)``."""
+
+    def limit_file_size() -> None:
+        if max_file_bytes is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, resource.RLIM_INFINITY))
+
     _ensure_server_built()
     log_path = data_dir.parent / f"{data_dir.name}-server.log"
     server_json = data_dir / "server.json"
@@ -82,6 +92,7 @@ def start_server(data_dir: Path, port: int = 0) -> tuple[subprocess.Popen[bytes]
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=limit_file_size if max_file_bytes is not None else None,
         )
     info = _wait_for_server_json(process, server_json, log_path)
     token = (data_dir / "admin-token").read_text().strip()

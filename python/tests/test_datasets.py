@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import random
+import resource
 import signal
 import stat
 import subprocess
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import PYTHON_DIR, RUNLAB_ENV, SERVER_CLI, RunningServer, attach, execute
+from conftest import PYTHON_DIR, RUNLAB_ENV, SERVER_CLI, RunningServer, attach, execute, start_server, stop_server
 
 import runlab
 from runlab.datasets import api as datasets_api
@@ -296,6 +297,40 @@ def test_interrupted_commit_leaves_no_version_and_resumes_uploading_only_the_res
         if process.poll() is None:
             process.kill()
         client.close()
+
+
+def test_a_full_disk_fails_the_commit_clearly_and_it_resumes_once_there_is_room(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    # A full disk, simulated: the server may not write a file past 3 MB (RLIMIT_FSIZE), so
+    # storing the upload's pack fails mid-write (EFBIG) as with ENOSPC. A real small file system
+    # would need root to mount.
+    data_dir = tmp_path / "small-disk"
+    data_dir.mkdir()
+    process, server = start_server(data_dir, max_file_bytes=3_000_000)
+    try:
+        runlab.configure(url=server.url, token=server.token, project="full-disk")
+        source = tmp_path / "big"
+        source.mkdir()
+        (source / "noise.bin").write_bytes(random.Random(8).randbytes(6_000_000))
+        with pytest.raises(runlab.RunlabError) as raised:
+            runlab.dataset("big").commit(source, progress=False)
+        assert raised.value.code == "insufficient_storage" and raised.value.status == 507
+        assert "ran out of disk space" in str(raised.value) and "try again" in str(raised.value)
+        # Nothing visible, no half-written pack left behind, and the server still answers.
+        with pytest.raises(runlab.RunlabError) as missing:
+            runlab.dataset("big").versions()
+        assert missing.value.status == 404
+        chunks = data_dir / "chunks"
+        assert not list((chunks / "packs").glob("*")) and not list((chunks / "tmp").glob("*"))
+
+        # Room again: the same commit goes through, and the version reads back byte for byte.
+        resource.prlimit(process.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        version = runlab.dataset("big").commit(source, progress=False)
+        assert version.number == 1
+        assert tree(runlab.dataset("big@v1").path(progress=False)) == tree_without_write_bits(source)
+    finally:
+        stop_server(process)
 
 
 def test_commit_recovers_when_the_server_lacks_chunks_the_cache_believed_it_had(

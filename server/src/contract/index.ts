@@ -18,7 +18,9 @@ export const ErrorCode = z.enum([
   'payload_too_large',
   /** Stored bytes no longer match their hash (HTTP 500); `runlab fsck` lists what is affected. */
   'data_corrupt',
-  'internal'
+  'internal',
+  /** The server's disk (or quota) is full (HTTP 507); the request was not completed. */
+  'insufficient_storage'
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 

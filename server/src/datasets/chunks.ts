@@ -171,10 +171,14 @@ export class ChunkPacks {
         // writev takes at most IOV_MAX (1024) buffers per call on Linux.
         for (let i = 0; i < payloads.length; i += 1024) {
           const batch = payloads.slice(i, i + 1024);
-          let expected = 0;
-          for (const payload of batch) expected += payload.length;
           const { bytesWritten } = await handle.writev(batch);
-          if (bytesWritten !== expected) throw new Error(`short write to ${tempFile}`);
+          const expected = batch.reduce((sum, payload) => sum + payload.length, 0);
+          // A short write (a disk filling up) is continued: the next write reports why (ENOSPC).
+          let rest = bytesWritten < expected ? Buffer.concat(batch).subarray(bytesWritten) : Buffer.alloc(0);
+          while (rest.length > 0) {
+            const { bytesWritten: more } = await handle.write(rest);
+            rest = rest.subarray(more);
+          }
         }
         await handle.sync();
       } finally {

@@ -15,7 +15,8 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   conflict: 409,
   payload_too_large: 413,
   data_corrupt: 500,
-  internal: 500
+  internal: 500,
+  insufficient_storage: 507
 };
 
 /** An operational error: something the client can act on, answered with its code and status. */
@@ -83,6 +84,19 @@ function fromBodyParser(error: {
   }
 }
 
+/** Errors of a full disk or quota: from the file system, and from SQLite. */
+const STORAGE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'SQLITE_FULL']);
+
+function storageFull(error: unknown): AppError | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (typeof code !== 'string' || !STORAGE_FULL_CODES.has(code)) return undefined;
+  return new AppError(
+    'insufficient_storage',
+    `The Runlab server ran out of disk space (${code}); this request was not completed and nothing from it is visible. ` +
+      "Free space in the server's data directory, then try again (a dataset commit resumes where it stopped)."
+  );
+}
+
 export function createErrorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) {
@@ -96,8 +110,13 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
     } else {
       const mapped =
         typeof error === 'object' && error !== null ? fromBodyParser(error as { type?: string }) : undefined;
+      const full = storageFull(error);
       if (mapped) {
         appError = mapped;
+      } else if (full) {
+        // Not a bug, but the operator must act: logged as an error, answered with what to do.
+        log.error({ err: error }, 'out of disk space');
+        appError = full;
       } else {
         // A programmer error: log everything, answer nothing the client could misuse.
         log.error({ err: error }, 'unhandled error');

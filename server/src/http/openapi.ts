@@ -14,7 +14,8 @@ const ERROR_STATUS: Record<ErrorCode, string> = {
   conflict: '409',
   payload_too_large: '413',
   data_corrupt: '500',
-  internal: '500'
+  internal: '500',
+  insufficient_storage: '507'
 };
 
 const ERROR_DESCRIPTION: Record<string, string> = {
@@ -24,7 +25,8 @@ const ERROR_DESCRIPTION: Record<string, string> = {
   '404': 'Not found',
   '409': 'Conflicts with existing data',
   '413': 'Request body too large',
-  '500': 'Internal server error'
+  '500': 'Internal server error',
+  '507': "The server's disk is full; nothing was stored, try again once there is room"
 };
 
 /**
@@ -66,6 +68,8 @@ function errorCodesOf(route: Route): Set<string> {
     codes.add('invalid_request');
     codes.add('payload_too_large');
   }
+  // Anything that stores something can find the disk full.
+  if (route.method !== 'get') codes.add('insufficient_storage');
   if (route.scope !== 'public') codes.add('unauthorized');
   if (route.scope === 'user' || route.scope === 'runner') codes.add('forbidden');
   codes.add('internal');
