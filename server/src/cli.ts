@@ -13,6 +13,7 @@ import { ConfigError, EXIT_BAD_CONFIG, LOG_LEVELS, loadConfig } from './config';
 import { ensureDataDir } from './data-dir';
 import { ChunkPacks } from './datasets/chunks';
 import { checkDatasetStore, repairDatasetStore, type FsckProgress } from './datasets/fsck';
+import { collectChunkGarbage } from './datasets/gc';
 import { openDatabase, type Database } from './db/database';
 import { AppError } from './http/errors';
 import { VERSION } from './version';
@@ -141,15 +142,32 @@ export function buildProgram(): Command {
 
   program
     .command('gc')
-    .description('remove blobs no run references and upload temp files older than an hour')
+    .description(
+      'remove blobs no run references, dataset chunks no version uses (in packs older than an hour), and upload temp files older than an hour'
+    )
     .addOption(dataDirOption())
     .action((options: { dataDir?: string }) => {
-      const report = withDatabase(options.dataDir, (db, layout) => collectGarbage(db, new BlobStore(layout.blobsDir)));
+      const [report, chunks] = withDatabase(options.dataDir, (db, layout) => [
+        collectGarbage(db, new BlobStore(layout.blobsDir)),
+        collectChunkGarbage(db, new ChunkPacks(layout.chunksDir))
+      ]);
       for (const blob of report.removedBlobs) process.stdout.write(`removed blob ${blob.digest} (${blob.size} bytes)\n`);
       for (const file of report.removedTempFiles) process.stdout.write(`removed temp file ${file.name} (${file.size} bytes)\n`);
+      for (const pack of chunks.removedPacks) process.stdout.write(`removed chunk pack ${pack.name} (${pack.size} bytes)\n`);
       process.stdout.write(
-        `Removed ${report.removedBlobs.length} blob(s) and ${report.removedTempFiles.length} temp file(s); freed ${report.bytesFreed} bytes.\n`
+        `Removed ${report.removedBlobs.length} blob(s), ${report.removedTempFiles.length} temp file(s), ` +
+          `${chunks.removedChunks} dataset chunk(s) no version uses and ${chunks.removedPacks.length} chunk pack(s); ` +
+          `freed ${report.bytesFreed + chunks.bytesFreed} bytes.\n`
       );
+      if (chunks.bytesLeftInSharedPacks > 0) {
+        process.stdout.write(
+          `${chunks.bytesLeftInSharedPacks} bytes of removed chunks stay inside packs that still hold chunks in use ` +
+            '(packs are not rewritten).\n'
+        );
+      }
+      if (chunks.keptYoungChunks > 0) {
+        process.stdout.write(`Kept ${chunks.keptYoungChunks} unused chunk(s) uploaded within the last hour (a commit may still need them).\n`);
+      }
     });
 
   program

@@ -316,6 +316,50 @@ test('a commit is announced to the project room', async () => {
   }
 });
 
+test('deleting a version: gone, its number never given again, out of provenance, announced; runner tokens may not', async () => {
+  const project = newProject();
+  const [a, b, c] = [textChunk('del a'), textChunk('del b'), textChunk('del c')];
+  await uploadChunks(server, [a, b, c]);
+  const v1 = (await commit(server, project, 'table', [{ path: 'x', chunks: [a] }])).body.version;
+  const v2 = (await commit(server, project, 'table', [{ path: 'x', chunks: [b] }])).body.version;
+  const run = (await server.request('POST', '/api/runs', { json: { project } })).body;
+  await server.request('POST', `/api/runs/${run.id}/log`, { json: { idempotencyKey: `k-${Date.now()}`, inputs: [{ kind: 'dataset', name: 'table@v2' }] } });
+  const provenance = async () =>
+    (await server.request('GET', `/api/provenance?node=run:${run.id}&direction=upstream`)).body.nodes.map((node: { label: string }) => node.label);
+  expect(await provenance()).toContain('table@v2');
+
+  const runner = (await server.request('POST', '/api/tokens', { json: { name: `runner-${project}`, scope: 'runner' } })).body.secret;
+  const base = `/api/projects/${project}/datasets/table`;
+  expectErrorBody(await server.request('DELETE', `${base}/versions/v2`, { token: runner }), 403, 'forbidden');
+  expectErrorBody(await server.request('DELETE', `${base}/versions/v9`), 404, 'not_found');
+
+  const socket = connect(server.url, { auth: { token: server.adminToken }, transports: ['websocket'] });
+  try {
+    await socket.emitWithAck('project:join', { projectId: v1.projectId });
+    const announced = new Promise((resolve) => socket.once('dataset:deleted', resolve));
+    expect((await server.request('DELETE', `${base}/versions/v2`)).status).toBe(204);
+    expect(await announced).toEqual({ projectId: v1.projectId, datasetName: 'table', number: 2 });
+  } finally {
+    socket.close();
+  }
+  expectErrorBody(await server.request('GET', `${base}/versions/v2`), 404, 'not_found');
+  expect((await server.request('GET', `${base}/versions/latest`)).body.id).toBe(v1.id);
+  expect((await server.request('GET', base)).body).toMatchObject({ versionCount: 1, latest: { number: 1 } });
+  expect(await provenance()).not.toContain('table@v2');
+  // The run keeps its record of what it read.
+  expect((await server.request('GET', `/api/runs/${run.id}`)).body.inputs.map((io: { name: string }) => io.name)).toEqual(['table@v2']);
+  // Content equal to the deleted version is a new version, numbered after it.
+  const again = await commit(server, project, 'table', [{ path: 'x', chunks: [b] }]);
+  expect(again.body.version).toMatchObject({ number: 3, hash: v2.hash });
+  expect((await commit(server, project, 'table', [{ path: 'x', chunks: [c] }])).body.version.number).toBe(4);
+
+  // The whole dataset: gone from the list; its name starts again at v1.
+  expect((await server.request('DELETE', base)).status).toBe(204);
+  expectErrorBody(await server.request('GET', base), 404, 'not_found');
+  expect((await server.request('GET', `/api/projects/${project}/datasets`)).body.datasets).toEqual([]);
+  expect((await commit(server, project, 'table', [{ path: 'x', chunks: [a] }])).body.version.number).toBe(1);
+});
+
 test('every dataset route needs a token', async () => {
   const routes: [string, string][] = [
     ['POST', '/api/chunks/missing'],
@@ -328,6 +372,8 @@ test('every dataset route needs a token', async () => {
     ['GET', '/api/projects/p/datasets/d/versions/v1'],
     ['GET', '/api/projects/p/datasets/d/versions/v1/manifest'],
     ['GET', '/api/projects/p/datasets/d/diff?from=1&to=2'],
+    ['DELETE', '/api/projects/p/datasets/d/versions/v1'],
+    ['DELETE', '/api/projects/p/datasets/d'],
     ['GET', '/api/provenance?node=run:x']
   ];
   for (const [method, url] of routes) {

@@ -129,3 +129,38 @@ test('fsck --repair drops a corrupt chunk and marks its versions damaged; commit
   expect(after.code).toBe(0);
   expect(after.stdout).toMatch(/All good/);
 });
+
+test('runlab gc reclaims packs only deleted versions used, keeps young ones, and what remains passes fsck', async () => {
+  const [shared, onlyOld, onlyNew, extra] = [randomChunk(50_000), randomChunk(60_000), randomChunk(70_000), randomChunk(80_000)];
+  await uploadChunks(server, [shared, onlyOld]);
+  await uploadChunks(server, [onlyNew]);
+  await uploadChunks(server, [extra]);
+  const extraPack = location(extra.hash).pack;
+  await commit(server, 'gc-test', 'table', [{ path: 'a', chunks: [shared, onlyOld] }, { path: 'b', chunks: [extra] }]);
+  await commit(server, 'gc-test', 'table', [{ path: 'a', chunks: [shared, onlyNew] }]);
+  expect((await server.request('DELETE', '/api/projects/gc-test/datasets/table/versions/v1')).status).toBe(204);
+  const gc = () => spawnSync(process.execPath, [CLI, 'gc', '--data-dir', server.dataDir], { encoding: 'utf8', timeout: 20000 });
+
+  // Packs written in the last hour may belong to a commit still to come: kept.
+  const young = gc();
+  expect(young.status).toBe(0);
+  expect(young.stdout).toMatch(/0 dataset chunk\(s\) no version uses and 0 chunk pack\(s\)/);
+  expect(young.stdout).toContain('Kept 2 unused chunk(s) uploaded within the last hour');
+
+  const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+  for (const pack of fs.readdirSync(path.join(server.dataDir, 'chunks', 'packs'))) fs.utimesSync(packPath(pack), twoHoursAgo, twoHoursAgo);
+  const extraPackSize = fs.statSync(packPath(extraPack)).size;
+  const old = gc();
+  expect(old.status).toBe(0);
+  expect(old.stdout).toContain(`removed chunk pack ${extraPack} (${extraPackSize} bytes)`);
+  expect(old.stdout).toMatch(/2 dataset chunk\(s\) no version uses and 1 chunk pack\(s\)/);
+  // onlyOld shares a pack with a chunk v2 still uses: dropped from the index, its bytes stay.
+  expect(old.stdout).toMatch(/\d+ bytes of removed chunks stay inside packs that still hold chunks in use/);
+  expect(fs.existsSync(packPath(extraPack))).toBe(false);
+  expect((await server.request('POST', '/api/chunks/missing', { json: { hashes: [shared, onlyOld, onlyNew, extra].map((c) => c.hash) } })).body.missing).toEqual([
+    onlyOld.hash,
+    extra.hash
+  ]);
+  expect((await fetchChunks(server, [shared.hash, onlyNew.hash])).status).toBe(200);
+  expect(fsck().code).toBe(0);
+});

@@ -746,6 +746,13 @@ export type DatasetDiffResponse = z.infer<typeof DatasetDiffResponse>;
 export const DatasetCommittedEvent = z.strictObject({ version: DatasetVersion });
 export type DatasetCommittedEvent = z.infer<typeof DatasetCommittedEvent>;
 
+export const DatasetDeletedEvent = z.strictObject({
+  projectId: z.string(),
+  datasetName: z.string(),
+  number: z.number().int().nullable()
+});
+export type DatasetDeletedEvent = z.infer<typeof DatasetDeletedEvent>;
+
 // ---------------------------------------------------------------------------------------------
 // provenance: a graph of what was made from what
 
@@ -821,6 +828,8 @@ export interface ServerToClientEvents {
   'run:metrics': (payload: RunMetricsEvent) => void;
   /** To the project's room. */
   'dataset:committed': (payload: DatasetCommittedEvent) => void;
+  /** To the project's room: a version (`number`) or a whole dataset (`number` null) was deleted. */
+  'dataset:deleted': (payload: DatasetDeletedEvent) => void;
   /** To one socket, just before the server disconnects it because its token was revoked. */
   'auth:revoked': (payload: { code: 'unauthorized'; message: string }) => void;
 }

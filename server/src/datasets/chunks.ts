@@ -138,6 +138,12 @@ export class ChunkPacks {
     return path.join(this.packsDir, pack);
   }
 
+  /** The pack files on disk. */
+  names(): string[] {
+    if (!fs.existsSync(this.packsDir)) return [];
+    return fs.readdirSync(this.packsDir).filter((name) => name.endsWith('.pack'));
+  }
+
   /**
    * Removes packs left half-written by a server that stopped mid-upload. Only at start-up:
    * then no upload of this server can be in flight.

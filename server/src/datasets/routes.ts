@@ -138,6 +138,38 @@ export function datasetRoutes(datasets: DatasetService): Route[] {
       handle: ({ params }) => datasets.version(params.project, params.name, params.version)
     }),
     defineRoute({
+      operationId: 'deleteDatasetVersion',
+      method: 'delete',
+      path: '/api/projects/:project/datasets/:name/versions/:version',
+      summary: 'Delete one version (its number is never given again); `runlab gc` reclaims chunks no other version uses',
+      tag: 'datasets',
+      scope: 'user',
+      params: DatasetVersionParams,
+      status: 204,
+      errors: ['not_found'],
+      handle: ({ params, log }) => {
+        datasets.deleteVersion(params.project, params.name, params.version);
+        log.info({ project: params.project, dataset: params.name, version: params.version }, 'dataset version deleted');
+        return undefined;
+      }
+    }),
+    defineRoute({
+      operationId: 'deleteDataset',
+      method: 'delete',
+      path: '/api/projects/:project/datasets/:name',
+      summary: 'Delete a dataset and every version of it; `runlab gc` reclaims chunks no other dataset uses',
+      tag: 'datasets',
+      scope: 'user',
+      params: DatasetParams,
+      status: 204,
+      errors: ['not_found'],
+      handle: ({ params, log }) => {
+        datasets.deleteDataset(params.project, params.name);
+        log.info({ project: params.project, dataset: params.name }, 'dataset deleted');
+        return undefined;
+      }
+    }),
+    defineRoute({
       operationId: 'getDatasetManifest',
       method: 'get',
       path: '/api/projects/:project/datasets/:name/versions/:version/manifest',

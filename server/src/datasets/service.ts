@@ -295,6 +295,8 @@ export class DatasetService {
     // healed instead: once every chunk is back (409 until uploaded), it is whole again.
     const unchanged = this.unchangedLatest(projectName, name, hash);
     if (unchanged && !unchanged.damaged) return this.answerUnchanged(unchanged, run?.id);
+    // Checked before anything is created (a 409 leaves no project behind), and again inside
+    // the transaction below.
     this.requireChunks(input.files);
     if (unchanged) {
       this.store.markHealed(unchanged.id);
@@ -307,11 +309,15 @@ export class DatasetService {
       // Checked again inside the transaction: a concurrent commit may have won the race.
       const replayed = input.idempotencyKey ? this.store.versionByCreateKey(input.idempotencyKey) : undefined;
       if (replayed) return { version: replayed, created: false };
+      // Inside the write transaction, so `runlab gc` (another process) cannot drop a chunk
+      // between this check and the version that needs it.
+      this.requireChunks(input.files);
       this.store.ensureDataset(randomUUID(), project.id, name, at);
       const dataset = this.store.dataset(project.id, name) as DatasetRecord;
       const latest = this.store.latestVersion(dataset.id);
       if (latest && latest.hash === hash) return { version: latest, created: false };
-      const number = (latest?.number ?? 0) + 1;
+      // Never a number a deleted version had: `iris@v3` names one content, forever.
+      const number = dataset.lastNumber + 1;
       const id = randomUUID();
       this.store.insertVersion({
         id,
@@ -337,6 +343,28 @@ export class DatasetService {
       if (run) this.events.publishTo([projectRoom(project.id)], 'run:updated', this.runs.get(run.id));
     }
     return outcome;
+  }
+
+  /** Deletes one version; the dataset keeps counting, and `runlab gc` reclaims chunks only it used. */
+  deleteVersion(projectName: string, name: string, ref: string): void {
+    const version = this.version(projectName, name, ref);
+    this.store.transaction(() => this.store.deleteVersion(version.id));
+    this.events.publishTo([projectRoom(version.projectId)], 'dataset:deleted', {
+      projectId: version.projectId,
+      datasetName: name,
+      number: version.number
+    });
+  }
+
+  /** Deletes a dataset with every version; its name may be used again, starting at v1. */
+  deleteDataset(projectName: string, name: string): void {
+    const dataset = this.dataset(projectName, name);
+    this.store.transaction(() => this.store.deleteDataset(dataset.id));
+    this.events.publishTo([projectRoom(dataset.projectId)], 'dataset:deleted', {
+      projectId: dataset.projectId,
+      datasetName: name,
+      number: null
+    });
   }
 
   /**

@@ -19,6 +19,8 @@ export interface DatasetRecord {
   name: string;
   createdAt: string;
   versionCount: number;
+  /** The highest number ever given to a version (deleted ones included). */
+  lastNumber: number;
 }
 
 export interface NewVersion {
@@ -86,7 +88,7 @@ const SELECT_VERSION = `SELECT v.*, d.name AS dataset_name, d.project_id, p.name
     EXISTS (SELECT 1 FROM dataset_damaged_versions x WHERE x.version_id = v.id) AS damaged
   FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id JOIN projects p ON p.id = d.project_id`;
 
-const SELECT_DATASET = `SELECT d.id, d.project_id, p.name AS project_name, d.name, d.created_at,
+const SELECT_DATASET = `SELECT d.id, d.project_id, p.name AS project_name, d.name, d.created_at, d.last_number,
     (SELECT COUNT(*) FROM dataset_versions v WHERE v.dataset_id = d.id) AS version_count
   FROM datasets d JOIN projects p ON p.id = d.project_id`;
 
@@ -127,7 +129,10 @@ export class DatasetStore {
         FROM dataset_files f JOIN dataset_file_contents c ON c.hash = f.content_hash WHERE f.version_id = ?`).raw(),
       chunkLists: prepare(`SELECT c.chunks FROM dataset_file_contents c
         WHERE c.hash IN (SELECT DISTINCT content_hash FROM dataset_files WHERE version_id = ?)`).pluck(),
-      healed: prepare('DELETE FROM dataset_damaged_versions WHERE version_id = ?')
+      healed: prepare('DELETE FROM dataset_damaged_versions WHERE version_id = ?'),
+      numbered: prepare('UPDATE datasets SET last_number = MAX(last_number, ?) WHERE id = ?'),
+      deleteVersion: prepare('DELETE FROM dataset_versions WHERE id = ?'),
+      deleteDataset: prepare('DELETE FROM datasets WHERE id = ?')
     };
   }
 
@@ -215,6 +220,16 @@ export class DatasetStore {
 
   insertVersion(version: NewVersion): void {
     this.statements.insertVersion.run({ ...version, summary: version.summary && JSON.stringify(version.summary) });
+    this.statements.numbered.run(version.number, version.datasetId);
+  }
+
+  /** Its files' rows go with it; their contents and chunks stay until `runlab gc`. */
+  deleteVersion(versionId: string): void {
+    this.statements.deleteVersion.run(versionId);
+  }
+
+  deleteDataset(datasetId: string): void {
+    this.statements.deleteDataset.run(datasetId);
   }
 
   /** Stores a file's content (once per content hash) and the version's entry for it. */
@@ -255,6 +270,7 @@ interface DatasetRow {
   name: string;
   created_at: string;
   version_count: number;
+  last_number: number;
 }
 
 const toDataset = (row: DatasetRow): DatasetRecord => ({
@@ -263,5 +279,6 @@ const toDataset = (row: DatasetRow): DatasetRecord => ({
   projectName: row.project_name,
   name: row.name,
   createdAt: row.created_at,
-  versionCount: row.version_count
+  versionCount: row.version_count,
+  lastNumber: row.last_number
 });

@@ -256,14 +256,24 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 7,
-    name: 'damaged dataset versions',
+    name: 'damaged and deleted dataset versions',
     // Versions that lost chunks: `runlab fsck --repair` drops corrupt chunks from the index and
     // lists the versions that used them here; committing the same content again heals one.
+    // Versions can be deleted: a dataset keeps counting (a number never names two contents), and
+    // a deleted version leaves the provenance graph with it. `runlab gc` reclaims its chunks.
     sql: `
       CREATE TABLE dataset_damaged_versions (
         version_id TEXT PRIMARY KEY REFERENCES dataset_versions (id) ON DELETE CASCADE,
         marked_at  TEXT NOT NULL
       ) WITHOUT ROWID;
+
+      ALTER TABLE datasets ADD COLUMN last_number INTEGER NOT NULL DEFAULT 0;
+      UPDATE datasets SET last_number = COALESCE((SELECT MAX(number) FROM dataset_versions v WHERE v.dataset_id = datasets.id), 0);
+
+      CREATE TRIGGER provenance_dataset_version_deleted AFTER DELETE ON dataset_versions BEGIN
+        DELETE FROM provenance_edges
+          WHERE from_ref = 'dataset_version:' || OLD.id OR to_ref = 'dataset_version:' || OLD.id;
+      END;
     `
   }
 ];

@@ -87,7 +87,8 @@ function fromBodyParser(error: {
 /** Errors of a full disk or quota: from the file system, and from SQLite. */
 const STORAGE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'SQLITE_FULL']);
 
-function storageFull(error: unknown): AppError | undefined {
+/** The 507 answer for a full disk or quota, or undefined for any other error. */
+export function storageFull(error: unknown): AppError | undefined {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
   if (typeof code !== 'string' || !STORAGE_FULL_CODES.has(code)) return undefined;
   return new AppError(

@@ -8,7 +8,7 @@
 import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
 import { z } from 'zod';
 import type { ErrorCode } from '../contract';
-import { AppError } from '../http/errors';
+import { AppError, storageFull } from '../http/errors';
 import { defineRoute, mountRoutes, type Authenticator, type Route } from '../http/registry';
 import type { Logger } from '../logger';
 import type { MlflowService } from './service';
@@ -41,7 +41,8 @@ const MLFLOW_ERROR: Record<ErrorCode, string> = {
   conflict: 'RESOURCE_ALREADY_EXISTS',
   payload_too_large: 'INVALID_PARAMETER_VALUE',
   data_corrupt: 'DATA_LOSS',
-  internal: 'INTERNAL_ERROR'
+  internal: 'INTERNAL_ERROR',
+  insufficient_storage: 'RESOURCE_EXHAUSTED'
 };
 /** MLflow answers "already exists" with 400, unlike Runlab's 409. */
 const MLFLOW_STATUS: Partial<Record<ErrorCode, number>> = { conflict: 400 };
@@ -224,6 +225,9 @@ export function mlflowRouter(
     } else if (typed?.type === 'entity.too.large') {
       code = 'payload_too_large';
       message = 'Request body too large';
+    } else if (storageFull(error)) {
+      ((req as { log?: Logger }).log ?? options.logger).error({ err: error }, 'out of disk space');
+      ({ code, message } = storageFull(error) as AppError);
     } else {
       ((req as { log?: Logger }).log ?? options.logger).error({ err: error }, 'unhandled error');
       code = 'internal';
