@@ -5,6 +5,7 @@
     runlab data log NAME                      versions of a dataset, newest first
     runlab data get NAME[@vN] [DEST]          materialize a version (into DEST, if given)
     runlab data diff NAME FROM TO             what changed between two versions
+    runlab data rm NAME@vN | NAME --all       delete a version, or a dataset with all its versions
 
 Server, token and project come from ``--url`` / ``--token`` / ``--project``, else from the usual
 settings (RUNLAB_URL, RUNLAB_TOKEN, RUNLAB_PROJECT, or the companion server on this machine).
@@ -47,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    data = commands.add_parser("data", help="versioned datasets: add, ls, log, get, diff")
+    data = commands.add_parser("data", help="versioned datasets: add, ls, log, get, diff, rm")
     data_commands = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
 
     add = data_commands.add_parser("add", help="commit a folder or file as the next version of a dataset")
@@ -75,7 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("to_version", metavar="TO")
     diff.add_argument("--limit", type=int, default=50, help="files listed per category (default 50)")
 
-    for sub in (add, data_commands.choices["ls"], log, get, diff):
+    rm = data_commands.add_parser("rm", help="delete a version (NAME@vN), or a whole dataset (NAME --all)")
+    rm.add_argument("ref", metavar="NAME@vN | NAME")
+    rm.add_argument("--all", action="store_true", help="delete the whole dataset, every version")
+    rm.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+
+    for sub in (add, data_commands.choices["ls"], log, get, diff, rm):
         _common(sub, top=False)
         sub.add_argument("--no-progress", action="store_true", help="no progress bars")
     return parser
@@ -98,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         config.configure(url=args.url, token=args.token, project=args.project)
-        handler = {"add": _add, "ls": _ls, "log": _log, "get": _get, "diff": _diff}[args.data_command]
+        handler = {"add": _add, "ls": _ls, "log": _log, "get": _get, "diff": _diff, "rm": _rm}[args.data_command]
         handler(args)
         return 0
     except UsageError as error:
@@ -218,6 +224,32 @@ def _log(args: argparse.Namespace) -> None:
         )
     print(f"{handle.name} in project {handle.project}: {len(versions)} version{'s' if len(versions) != 1 else ''}")
     _table(["VERSION", "CREATED", "FILES", "SIZE", "CHANGES", "HASH", "RUN", "AUTHOR", "MESSAGE"], rows, right={2, 3})
+
+
+def _rm(args: argparse.Namespace) -> None:
+    handle = _handle(args.ref)
+    if handle.requested_version is None and not args.all:
+        raise UsageError(
+            f"to delete one version give {handle.name}@vN (`runlab data log {handle.name}` lists them); "
+            f"to delete {handle.name} with every version add --all"
+        )
+    if handle.requested_version is not None and args.all:
+        raise UsageError("--all deletes the whole dataset: give its NAME without @version")
+    if handle.requested_version is not None:
+        version = handle.version(handle.requested_version)  # 404 here names what does not exist
+        what = f"{version.ref} ({_files(version.file_count)})"
+    else:
+        count = handle.client.get_dataset(handle.project, handle.name)["versionCount"]
+        what = f"dataset {handle.name} and its {count} version{'s' if count != 1 else ''}"
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError(f"deleting {what} cannot be undone: add --yes to confirm")
+        answer = input(f"Delete {what} from project {handle.project}? This cannot be undone. [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing deleted.")
+            return
+    handle.delete()
+    print(f"Deleted {what}. `npx runlab gc` on the server frees the space it alone used.")
 
 
 def _get(args: argparse.Namespace) -> None:

@@ -257,6 +257,13 @@ class Client:
         answer: dict[str, Any] = self.request("GET", f"{_dataset_base(project, name)}/versions/{_quote(version)}")
         return answer
 
+    def delete_dataset_version(self, project: str, name: str, version: str) -> None:
+        self.request("DELETE", f"{_dataset_base(project, name)}/versions/{_quote(version)}")
+
+    def delete_dataset(self, project: str, name: str) -> None:
+        """The dataset and every version of it."""
+        self.request("DELETE", _dataset_base(project, name))
+
     def dataset_manifest(self, project: str, name: str, version: str) -> dict[str, Any]:
         """``{"version", "files": [{"path", "size", "mode", "chunks", "hash"}]}``."""
         answer: dict[str, Any] = self.request(

@@ -553,6 +553,36 @@ def run_cli(server: RunningServer, cache_dir: Path, *args: str, project: str | N
     )
 
 
+def test_delete_a_version_or_a_dataset_from_the_cli_and_the_api(
+    runlab_server: RunningServer, project: str, tmp_path: Path, cache_dir: Path
+) -> None:
+    source = tmp_path / "doomed"
+    source.mkdir()
+    for content in ("first\n", "second\n"):
+        (source / "table.csv").write_text(content)
+        runlab.dataset("doomed").commit(source, progress=False)
+
+    unclear = run_cli(runlab_server, cache_dir, "data", "rm", "doomed", project=project)
+    assert unclear.returncode == 2 and "doomed@vN" in unclear.stderr and "--all" in unclear.stderr
+    # Not a terminal, no --yes: nothing is deleted without a confirmation.
+    unconfirmed = run_cli(runlab_server, cache_dir, "data", "rm", "doomed@v2", project=project)
+    assert unconfirmed.returncode == 2 and "--yes" in unconfirmed.stderr
+    assert [v.number for v in runlab.dataset("doomed").versions()] == [2, 1]
+    missing = run_cli(runlab_server, cache_dir, "data", "rm", "doomed@v7", "--yes", project=project)
+    assert missing.returncode == 1 and "not found" in missing.stderr
+
+    deleted = run_cli(runlab_server, cache_dir, "data", "rm", "doomed@v2", "--yes", project=project)
+    assert deleted.returncode == 0, deleted.stderr
+    assert "Deleted doomed@v2 (1 file)" in deleted.stdout and "runlab gc" in deleted.stdout
+    assert [v.number for v in runlab.dataset("doomed").versions()] == [1]
+    assert (runlab.dataset("doomed").path(progress=False) / "table.csv").read_text() == "first\n"
+
+    runlab.dataset("doomed").delete()
+    with pytest.raises(runlab.RunlabError) as gone:
+        runlab.dataset("doomed").versions()
+    assert gone.value.status == 404
+
+
 def test_cli_add_ls_log_get_diff(runlab_server: RunningServer, project: str, tmp_path: Path, cache_dir: Path) -> None:
     source = tmp_path / "cli-src"
     make_tree(source)

@@ -280,6 +280,15 @@ class Dataset:
         )
         return DatasetVersion.from_server(version, self, is_new=created, commit_stats=stats)
 
+    def delete(self) -> None:
+        """Delete this version (``runlab.dataset("iris@v2").delete()``), or, for a handle without
+        a version, the whole dataset with every version. Version numbers are never given again;
+        runs keep their record of what they read. `npx runlab gc` on the server frees the space."""
+        if self.requested_version is not None:
+            self.client.delete_dataset_version(self.project, self.name, normalize_version(self.requested_version))
+        else:
+            self.client.delete_dataset(self.project, self.name)
+
     # -- reading -----------------------------------------------------------------------------------
 
     def version(self, ref: str | None = None) -> DatasetVersion:
