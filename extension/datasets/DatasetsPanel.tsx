@@ -3,7 +3,7 @@
  * with what changed since the previous one, and act on a version (pin, snippet, compare,
  * provenance).
  */
-import { UseSignal } from '@jupyterlab/ui-components';
+import { deleteIcon, UseSignal } from '@jupyterlab/ui-components';
 import { ISignal } from '@lumino/signaling';
 import React, { useEffect, useRef, useState } from 'react';
 import type { Dataset, DatasetVersion } from '../../server/src/contract';
@@ -21,6 +21,8 @@ export interface IDatasetActions {
   compare(name: string, from: string, to: string): void;
   showProvenance(version: DatasetVersion): void;
   openRun(runId: string): void;
+  /** Asks first; `version` null deletes the whole dataset. */
+  delete(name: string, version: string | null): void;
 }
 
 export interface IDatasetsPanelProps {
@@ -107,6 +109,14 @@ function VersionRow({
         <span className="jp-runlab-Muted" title={new Date(version.createdAt).toLocaleString()}>
           {relativeTime(version.createdAt)}
         </span>
+        <button
+          className="jp-runlab-IconButton jp-runlab-DatasetVersion-delete"
+          title={`Delete ${dataset}@${version.label}…`}
+          aria-label={`Delete ${dataset}@${version.label}`}
+          onClick={() => actions.delete(dataset, version.label)}
+        >
+          <deleteIcon.react tag="span" elementSize="small" />
+        </button>
       </div>
       <div className="jp-runlab-DatasetVersion-summary">
         <VersionSummary version={version} />
@@ -246,6 +256,9 @@ function DatasetItem({ dataset, model, actions }: { dataset: Dataset; model: IDa
               Show all {versions.length.toLocaleString('en-US')} versions
             </button>
           )}
+          <button className="jp-runlab-Link jp-runlab-Dataset-delete" onClick={() => actions.delete(dataset.name, null)}>
+            Delete dataset {dataset.name}…
+          </button>
         </div>
       )}
     </li>

@@ -8,6 +8,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import type {
   Dataset,
   DatasetCommittedEvent,
+  DatasetDeletedEvent,
   DatasetListResponse,
   DatasetVersion,
   DatasetVersionListResponse
@@ -146,6 +147,20 @@ export class DatasetsModel implements IDatasetsModel, IDisposable {
     }
   }
 
+  async delete(name: string, version: string | null): Promise<void> {
+    const project = this.projectName;
+    if (!project) {
+      return;
+    }
+    const base = `/api/projects/${encodeURIComponent(project)}/datasets/${encodeURIComponent(name)}`;
+    await this._connection.request(version ? `${base}/versions/${encodeURIComponent(version)}` : base, { method: 'DELETE' });
+    if (!version) {
+      this._versions.delete(name);
+      this._expanded.delete(name);
+    }
+    await this.refresh();
+  }
+
   dispose(): void {
     if (this._isDisposed) {
       return;
@@ -164,6 +179,13 @@ export class DatasetsModel implements IDatasetsModel, IDisposable {
   }
 
   private _onServerEvent(_: IRunlabConnection, event: { name: string; payload: unknown }): void {
+    if (event.name === 'dataset:deleted') {
+      // Deleted elsewhere (another window, the CLI): read the list again.
+      if ((event.payload as DatasetDeletedEvent).projectId === this._projectRoom.projectId) {
+        void this.refresh();
+      }
+      return;
+    }
     if (event.name !== 'dataset:committed') {
       return;
     }
@@ -185,7 +207,7 @@ export class DatasetsModel implements IDatasetsModel, IDisposable {
           projectName: version.projectName,
           name: version.datasetName,
           createdAt: version.createdAt,
-          versionCount: version.number,
+          versionCount: 1,
           latest: version
         }
       ].sort((a, b) => a.name.localeCompare(b.name));
@@ -196,7 +218,8 @@ export class DatasetsModel implements IDatasetsModel, IDisposable {
         ...this._datasets.slice(0, index),
         {
           ...dataset,
-          versionCount: Math.max(dataset.versionCount, version.number),
+          // Numbers skip deleted versions, so the count is counted, not read off the number.
+          versionCount: newer ? dataset.versionCount + 1 : dataset.versionCount,
           latest: newer ? version : dataset.latest
         },
         ...this._datasets.slice(index + 1)

@@ -3,7 +3,15 @@
  * picker in every notebook's toolbar (pins kept in the notebook's metadata).
  */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, IToolbarWidgetRegistry, MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  ICommandPalette,
+  IToolbarWidgetRegistry,
+  MainAreaWidget,
+  showDialog,
+  showErrorMessage,
+  WidgetTracker
+} from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { Signal } from '@lumino/signaling';
 import React from 'react';
@@ -69,7 +77,8 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
               compare: (name, from, to) => void app.commands.execute(DatasetCommandIDs.compareVersions, { name, from, to }),
               showProvenance: version =>
                 void app.commands.execute(ProvenanceCommandIDs.showProvenance, { node: `dataset_version:${version.id}` }),
-              openRun: runId => void app.commands.execute(CommandIDs.openRun, { runId })
+              openRun: runId => void app.commands.execute(CommandIDs.openRun, { runId }),
+              delete: (name, version) => void app.commands.execute(DatasetCommandIDs.deleteDataset, { name, version })
             }}
           />
         )
@@ -80,6 +89,33 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
         caption: 'Show the datasets of the current project',
         icon: datasetIcon,
         execute: () => app.shell.activateById(panel.id)
+      });
+      app.commands.addCommand(DatasetCommandIDs.deleteDataset, {
+        label: args => (str(args.version) ? `Delete ${str(args.name)}@${str(args.version)}…` : `Delete Dataset ${str(args.name)}…`),
+        execute: async args => {
+          const name = str(args.name);
+          const version = str(args.version) || null;
+          if (!name || !model.projectName) {
+            return;
+          }
+          const count = model.datasets.find(dataset => dataset.name === name)?.versionCount ?? 0;
+          const what = version ? `${name}@${version}` : `the dataset ${name} and its ${count} version${count === 1 ? '' : 's'}`;
+          const answer = await showDialog({
+            title: version ? `Delete ${name}@${version}?` : `Delete dataset ${name}?`,
+            body:
+              `This deletes ${what} from project ${model.projectName}. It cannot be undone. ` +
+              'Runs that used it keep their record of it; `npx runlab gc` on the server frees the space only it used.',
+            buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })]
+          });
+          if (!answer.button.accept) {
+            return;
+          }
+          try {
+            await model.delete(name, version);
+          } catch (error) {
+            await showErrorMessage(`Could not delete ${version ? `${name}@${version}` : name}`, error as Error);
+          }
+        }
       });
       app.commands.addCommand(DatasetCommandIDs.revealVersion, {
         label: 'Runlab: Reveal Dataset Version',

@@ -15,6 +15,8 @@ export namespace DatasetCommandIDs {
   export const pinVersion = 'runlab:pin-dataset-version';
   /** args: `name`, `version`: a loading cell below the active one. */
   export const insertSnippet = 'runlab:insert-dataset-snippet';
+  /** args: `name`, and `version` to delete one version (none: the whole dataset); asks first. */
+  export const deleteDataset = 'runlab:delete-dataset';
 }
 
 export const DATASETS_PLUGIN_ID = 'runlab:datasets';
@@ -44,6 +46,8 @@ export interface IDatasetsModel {
   readonly revealed: string | null;
   reveal(name: string, version: string): void;
   refresh(): Promise<void>;
+  /** Deletes one version (`v3`), or the whole dataset when `version` is null; then reloads. */
+  delete(name: string, version: string | null): Promise<void>;
 }
 
 export const IDatasetsModel = new Token<IDatasetsModel>(

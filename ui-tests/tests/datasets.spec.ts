@@ -187,3 +187,42 @@ test('a version whose chunks fsck --repair dropped is marked damaged, until it i
   await expect(v1).toBeVisible();
   await expect(v1.locator('.jp-runlab-Badge')).toHaveCount(0);
 });
+
+test('delete a version, then the whole dataset, from the panel after confirming', async ({ page, runlab }) => {
+  await commitDataset(runlab, 'demo', 'scratch', [{ path: 'a.csv', content: 'a\n1\n' }], { message: 'keep' });
+  await commitDataset(runlab, 'demo', 'scratch', [{ path: 'a.csv', content: 'a\n2\n' }], { message: 'mistake' });
+  await runlab.open(page, 'lab');
+  await runCommand(page, 'runlab:open-datasets');
+  const panel = page.locator('#jp-runlab-datasets');
+  const dataset = panel.locator('.jp-runlab-Dataset[data-dataset="scratch"]');
+  await dataset.locator('.jp-runlab-Dataset-head').click();
+  const row = (label: string) => panel.locator(`.jp-runlab-DatasetVersion[data-dataset="scratch"][data-version="${label}"]`);
+
+  // Cancelling deletes nothing.
+  await row('v1').getByRole('button', { name: 'Delete scratch@v1' }).click();
+  const dialog = page.locator('.jp-Dialog');
+  await expect(dialog).toContainText('cannot be undone');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(row('v1')).toBeVisible();
+
+  await row('v2').getByRole('button', { name: 'Delete scratch@v2' }).click();
+  await expect(dialog).toContainText('Delete scratch@v2?');
+  await screenshot(page, 'datasets-delete-dialog-light');
+  await dialog.getByRole('button', { name: 'Delete' }).click();
+  await expect(row('v2')).toHaveCount(0);
+  await expect(row('v1')).toBeVisible();
+  await expect(dataset.locator('.jp-runlab-Dataset-facts')).toContainText('1 version');
+  const versions = await runlab.api<{ versions: { number: number }[] }>('/api/projects/demo/datasets/scratch/versions');
+  expect(versions.versions.map(v => v.number)).toEqual([1]);
+
+  await setTheme(page, 'JupyterLab Dark');
+  await screenshot(page, 'datasets-panel-delete-dark');
+  await setTheme(page, 'JupyterLab Light');
+
+  await dataset.getByRole('button', { name: 'Delete dataset scratch…' }).click();
+  await expect(dialog).toContainText('the dataset scratch and its 1 version');
+  await dialog.getByRole('button', { name: 'Delete' }).click();
+  await expect(dataset).toHaveCount(0);
+  const left = await runlab.api<{ datasets: { name: string }[] }>('/api/projects/demo/datasets');
+  expect(left.datasets.map(d => d.name)).not.toContain('scratch');
+});
