@@ -13,7 +13,7 @@ import { ConfigError, EXIT_BAD_CONFIG, LOG_LEVELS, loadConfig } from './config';
 import { ensureDataDir } from './data-dir';
 import { ChunkPacks } from './datasets/chunks';
 import { checkDatasetStore, repairDatasetStore, type FsckProgress } from './datasets/fsck';
-import { collectChunkGarbage } from './datasets/gc';
+import { collectChunkGarbage, repackSparsePacks } from './datasets/gc';
 import { openDatabase, type Database } from './db/database';
 import { AppError } from './http/errors';
 import { VERSION } from './version';
@@ -35,8 +35,8 @@ function withTokens<T>(dataDir: string | undefined, action: (auth: AuthService) 
   return withDatabase(dataDir, (db) => action(new AuthService(new TokenStore(db))));
 }
 
-/** Opens the data directory's database for a command that works on it directly. */
-function withDatabase<T>(dataDir: string | undefined, action: (db: Database, layout: ReturnType<typeof ensureDataDir>) => T): T {
+/** Opens the data directory's database, for a command that works on it directly. */
+function openDataDir(dataDir: string | undefined): { db: Database; layout: ReturnType<typeof ensureDataDir> } {
   let config;
   try {
     config = loadConfig(process.env, { dataDir });
@@ -45,12 +45,28 @@ function withDatabase<T>(dataDir: string | undefined, action: (db: Database, lay
     throw error;
   }
   const layout = ensureDataDir(config.dataDir);
-  let db: Database | undefined;
+  return { db: openDatabase(layout.databaseFile), layout };
+}
+
+function withDatabase<T>(dataDir: string | undefined, action: (db: Database, layout: ReturnType<typeof ensureDataDir>) => T): T {
+  const { db, layout } = openDataDir(dataDir);
   try {
-    db = openDatabase(layout.databaseFile);
     return action(db, layout);
   } finally {
-    db?.close();
+    db.close();
+  }
+}
+
+/** withDatabase for work that awaits: the database stays open until it settles. */
+async function withDatabaseAsync<T>(
+  dataDir: string | undefined,
+  action: (db: Database, layout: ReturnType<typeof ensureDataDir>) => Promise<T>
+): Promise<T> {
+  const { db, layout } = openDataDir(dataDir);
+  try {
+    return await action(db, layout);
+  } finally {
+    db.close();
   }
 }
 
@@ -146,25 +162,23 @@ export function buildProgram(): Command {
       'remove blobs no run references, dataset chunks no version uses (in packs older than an hour), and upload temp files older than an hour'
     )
     .addOption(dataDirOption())
-    .action((options: { dataDir?: string }) => {
-      const [report, chunks] = withDatabase(options.dataDir, (db, layout) => [
-        collectGarbage(db, new BlobStore(layout.blobsDir)),
-        collectChunkGarbage(db, new ChunkPacks(layout.chunksDir))
-      ]);
+    .action(async (options: { dataDir?: string }) => {
+      const [report, chunks, repack] = await withDatabaseAsync(options.dataDir, async (db, layout) => {
+        const packs = new ChunkPacks(layout.chunksDir);
+        return [collectGarbage(db, new BlobStore(layout.blobsDir)), collectChunkGarbage(db, packs), await repackSparsePacks(db, packs)] as const;
+      });
       for (const blob of report.removedBlobs) process.stdout.write(`removed blob ${blob.digest} (${blob.size} bytes)\n`);
       for (const file of report.removedTempFiles) process.stdout.write(`removed temp file ${file.name} (${file.size} bytes)\n`);
       for (const pack of chunks.removedPacks) process.stdout.write(`removed chunk pack ${pack.name} (${pack.size} bytes)\n`);
+      for (const pack of repack.repacked) {
+        process.stdout.write(`rewrote chunk pack ${pack.from} as ${pack.to}: kept ${pack.liveBytes} bytes in use, freed ${pack.freed}\n`);
+      }
+      for (const pack of repack.skipped) process.stdout.write(`left chunk pack ${pack.pack} as it is: ${pack.why}\n`);
       process.stdout.write(
         `Removed ${report.removedBlobs.length} blob(s), ${report.removedTempFiles.length} temp file(s), ` +
           `${chunks.removedChunks} dataset chunk(s) no version uses and ${chunks.removedPacks.length} chunk pack(s); ` +
-          `freed ${report.bytesFreed + chunks.bytesFreed} bytes.\n`
+          `rewrote ${repack.repacked.length} chunk pack(s); freed ${report.bytesFreed + chunks.bytesFreed + repack.bytesFreed} bytes.\n`
       );
-      if (chunks.bytesLeftInSharedPacks > 0) {
-        process.stdout.write(
-          `${chunks.bytesLeftInSharedPacks} bytes of removed chunks stay inside packs that still hold chunks in use ` +
-            '(packs are not rewritten).\n'
-        );
-      }
       if (chunks.keptYoungChunks > 0) {
         process.stdout.write(`Kept ${chunks.keptYoungChunks} unused chunk(s) uploaded within the last hour (a commit may still need them).\n`);
       }

@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ChunkPacks, PackReader } from '../src/datasets/chunks';
 import { commit, fetchChunks, randomChunk, textChunk, uploadChunks } from './dataset-helpers';
 import { expectErrorBody, makeTempDir, removeDir, startServer, type TestServer } from './helpers';
 
@@ -150,17 +151,36 @@ test('runlab gc reclaims packs only deleted versions used, keeps young ones, and
   const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
   for (const pack of fs.readdirSync(path.join(server.dataDir, 'chunks', 'packs'))) fs.utimesSync(packPath(pack), twoHoursAgo, twoHoursAgo);
   const extraPackSize = fs.statSync(packPath(extraPack)).size;
+  const before = location(shared.hash);
+  const sharedPackSize = fs.statSync(packPath(before.pack)).size;
   const old = gc();
   expect(old.status).toBe(0);
   expect(old.stdout).toContain(`removed chunk pack ${extraPack} (${extraPackSize} bytes)`);
-  expect(old.stdout).toMatch(/2 dataset chunk\(s\) no version uses and 1 chunk pack\(s\)/);
-  // onlyOld shares a pack with a chunk v2 still uses: dropped from the index, its bytes stay.
-  expect(old.stdout).toMatch(/\d+ bytes of removed chunks stay inside packs that still hold chunks in use/);
+  expect(old.stdout).toMatch(/2 dataset chunk\(s\) no version uses and 1 chunk pack\(s\); rewrote 1 chunk pack\(s\)/);
   expect(fs.existsSync(packPath(extraPack))).toBe(false);
+  // onlyOld shared a pack with a chunk v2 still uses, and was most of it: the pack is rewritten
+  // with only the live chunk. The old one waits in the trash, where a read that looked the chunk
+  // up before the move still finds it.
+  const after = location(shared.hash);
+  expect(after.pack).not.toBe(before.pack);
+  expect(old.stdout).toContain(`rewrote chunk pack ${before.pack} as ${after.pack}: kept ${after.stored_size} bytes in use, freed ${sharedPackSize - after.stored_size}`);
+  const stale = new PackReader(new ChunkPacks(path.join(server.dataDir, 'chunks')));
+  try {
+    expect(stale.read(before.pack, before.offset, before.stored_size)).toEqual(fs.readFileSync(packPath(after.pack)).subarray(after.offset, after.offset + after.stored_size));
+  } finally {
+    stale.close();
+  }
   expect((await server.request('POST', '/api/chunks/missing', { json: { hashes: [shared, onlyOld, onlyNew, extra].map((c) => c.hash) } })).body.missing).toEqual([
     onlyOld.hash,
     extra.hash
   ]);
   expect((await fetchChunks(server, [shared.hash, onlyNew.hash])).status).toBe(200);
   expect(fsck().code).toBe(0);
+
+  // An hour on, the trash goes.
+  const trash = path.join(server.dataDir, 'chunks', 'trash');
+  expect(fs.readdirSync(trash)).toEqual([before.pack]);
+  fs.utimesSync(path.join(trash, before.pack), twoHoursAgo, twoHoursAgo);
+  expect(gc().status).toBe(0);
+  expect(fs.readdirSync(trash)).toEqual([]);
 });

@@ -128,14 +128,21 @@ export class ChunkPacks {
   /** Inside the store, so the final rename never crosses file systems. */
   readonly tempDir: string;
 
+  /** Packs `runlab gc` rewrote, kept a while for reads that looked their chunks up before. */
+  readonly trashDir: string;
+
   constructor(readonly root: string) {
     this.packsDir = path.join(root, 'packs');
     this.tempDir = path.join(root, 'tmp');
+    this.trashDir = path.join(root, 'trash');
   }
 
   pathOf(pack: string): string {
-    if (!/^[0-9a-z-]+\.pack$/.test(pack)) throw new Error(`Not a pack name: ${JSON.stringify(pack)}`);
-    return path.join(this.packsDir, pack);
+    return path.join(this.packsDir, checkedPackName(pack));
+  }
+
+  trashPathOf(pack: string): string {
+    return path.join(this.trashDir, checkedPackName(pack));
   }
 
   /** The pack files on disk. */
@@ -205,6 +212,11 @@ export class ChunkPacks {
   }
 }
 
+function checkedPackName(pack: string): string {
+  if (!/^[0-9a-z-]+\.pack$/.test(pack)) throw new Error(`Not a pack name: ${JSON.stringify(pack)}`);
+  return pack;
+}
+
 async function syncDir(dir: string): Promise<void> {
   const handle = await fs.promises.open(dir, 'r');
   try {
@@ -226,7 +238,7 @@ export class PackReader {
   read(pack: string, offset: number, size: number): Buffer {
     let fd = this.handles.get(pack);
     if (fd === undefined) {
-      fd = fs.openSync(this.packs.pathOf(pack), 'r');
+      fd = this.open(pack);
       this.handles.set(pack, fd);
     }
     const buffer = Buffer.allocUnsafe(size);
@@ -242,5 +254,19 @@ export class PackReader {
   close(): void {
     for (const fd of this.handles.values()) fs.closeSync(fd);
     this.handles.clear();
+  }
+
+  /** A pack `runlab gc` rewrote since its chunks were looked up is read from the trash. */
+  private open(pack: string): number {
+    try {
+      return fs.openSync(this.packs.pathOf(pack), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      try {
+        return fs.openSync(this.packs.trashPathOf(pack), 'r');
+      } catch {
+        throw error;
+      }
+    }
   }
 }
