@@ -3,6 +3,7 @@ corruption, path safety, run inputs/outputs, notebook pins and the `runlab data`
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -440,6 +441,24 @@ def test_client_refuses_to_materialize_an_entry_escaping_the_folder(tmp_path: Pa
     assert not (tmp_path / "target" / "escaped.txt").exists()
 
 
+def test_copies_fall_back_where_the_kernel_cannot_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Mocked: copy_file_range refusing (EXDEV: another file system on an old kernel) cannot be
+    # arranged on one machine. The copy must then go through shutil, with the same result.
+    cache = LocalCache(tmp_path / "cache")
+    content = random.Random(3).randbytes(300_000)
+    entry = entries_from_manifest([{"path": "a/b.bin", "size": len(content), "mode": 0o640, "chunks": [[hashlib.sha256(content).hexdigest(), len(content)]]}])[0]
+    cache.file_path(entry.hash).parent.mkdir(parents=True, exist_ok=True)
+    cache.file_path(entry.hash).write_bytes(content)
+
+    def refuse(*_args: object) -> int:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "copy_file_range", refuse)
+    datasets_api.place_files(cache, [entry], tmp_path / "out", link=False)
+    copied = tmp_path / "out" / "a" / "b.bin"
+    assert copied.read_bytes() == content and stat.S_IMODE(copied.stat().st_mode) == 0o640
+
+
 # -- runs: inputs and outputs, pins -----------------------------------------------------------------------
 
 
@@ -617,6 +636,9 @@ def test_cli_add_ls_log_get_diff(runlab_server: RunningServer, project: str, tmp
     assert (dest / "nested" / "deeper" / "tiny.txt").read_text() == "hello\n"
     assert not (dest / "added.txt").exists()
     assert stat.S_IMODE((dest / "run.sh").stat().st_mode) == 0o755  # copies keep the exact modes
+    assert stat.S_IMODE((dest / "private.txt").stat().st_mode) == 0o600
+    assert sha256(dest / "big.bin") == sha256(source / "big.bin")  # 1.5 MB, copied in the kernel
+    assert (dest / "nested" / "deeper" / "empty.dat").stat().st_size == 0
 
     cached = run_cli(runlab_server, cache_dir, "data", "get", "cli-set", project=project)
     assert cached.returncode == 0, cached.stderr
