@@ -2,6 +2,7 @@
 import { ILayoutRestorer, JupyterFrontEnd } from '@jupyterlab/application';
 import { ReactWidget } from '@jupyterlab/apputils';
 import { LabIcon, SidePanel } from '@jupyterlab/ui-components';
+import type { AccordionPanel } from '@lumino/widgets';
 import React from 'react';
 
 export interface ISidePanelOptions {
@@ -25,6 +26,9 @@ export function addSidePanel(app: JupyterFrontEnd, restorer: ILayoutRestorer | n
   panel.title.caption = options.caption;
   panel.node.setAttribute('aria-label', options.caption);
   panel.header.addWidget(ReactWidget.create(<h2 className="jp-runlab-PanelTitle">{options.title}</h2>));
+  // One section per panel: its accordion title is hidden (base.css), so it must take no space
+  // either, or the body starts below a blank band.
+  (panel.content as AccordionPanel).titleSpace = 0;
   const body = ReactWidget.create(options.body);
   if (options.className) {
     panel.addClass(options.className);
