@@ -106,7 +106,7 @@ export class DatasetService {
    * reaches the disk (the body is read whole first).
    */
   async uploadChunks(request: Readable & { headers?: Record<string, unknown> }): Promise<UploadChunksResponse> {
-    const frames = parseChunkUpload(await readBody(request, MAX_CHUNK_UPLOAD_BYTES));
+    const frames = await parseChunkUpload(await readBody(request, MAX_CHUNK_UPLOAD_BYTES));
     const unique = new Map<string, ChunkFrame>();
     for (const frame of frames) {
       const hash = frame.hash.toString('hex');
