@@ -30,7 +30,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -212,6 +213,40 @@ def dvc_status_in_process(repo: Path) -> None:
             raise SystemExit("dvc status reports changes in an unchanged folder")
 
 
+@contextmanager
+def health_pinger(url: str) -> Iterator[list[float]]:
+    """Milliseconds of each GET /api/health made from a separate process while the block runs."""
+    latencies: list[float] = []
+    pinger = subprocess.Popen(
+        [sys.executable, "-u", "-c", PINGER, url + "/api/health"], stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True
+    )
+    try:
+        yield latencies
+    finally:
+        out, _ = pinger.communicate("stop\n", timeout=30)
+        latencies.extend(float(line) for line in out.split())
+
+
+# Pings until a line arrives on stdin, then prints each latency (ms).
+PINGER = """
+import sys, threading, time, urllib.request
+stop = threading.Event()
+threading.Thread(target=lambda: (sys.stdin.readline(), stop.set()), daemon=True).start()
+out = []
+while not stop.is_set():
+    started = time.perf_counter()
+    urllib.request.urlopen(sys.argv[1]).read()
+    out.append((time.perf_counter() - started) * 1000)
+    time.sleep(0.02)
+print("\\n".join(f"{x:.2f}" for x in out))
+"""
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
 def sha256sum_all(data: Path) -> None:
     subprocess.run(
         f"find {data} -type f -print0 | xargs -0 sha256sum > /dev/null", shell=True, check=True
@@ -259,7 +294,13 @@ def main() -> None:
             chunk_store = work / "server" / "chunks"
 
             # v1
-            runlab_v1 = seconds(lambda: handle.commit(data, message="v1", progress=False))
+            # While v1 uploads, another process asks the server for /api/health every 20 ms: how
+            # long the UI would wait on the server during a big commit.
+            with health_pinger(server.url) as latencies:
+                runlab_v1 = seconds(lambda: handle.commit(data, message="v1", progress=False))
+            notes.append(f"While v1 was committed, GET /api/health from another process took p50 "
+                         f"{percentile(latencies, 0.5):.0f} ms, p99 {percentile(latencies, 0.99):.0f} ms, max "
+                         f"{max(latencies):.0f} ms ({len(latencies)} requests; idle: a few ms).")
             run_dvc(repo, "init", "--no-scm", "-q")
             run_dvc(repo, "config", "core.analytics", "false")
             dvc_cache = repo / ".dvc" / "cache"
