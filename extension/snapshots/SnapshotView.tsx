@@ -2,7 +2,8 @@
  * "Open this version": a run's notebook as it was snapshotted, read-only, with Restore.
  */
 import { MainAreaWidget, ReactWidget } from '@jupyterlab/apputils';
-import React, { useEffect, useState } from 'react';
+import { IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
+import React, { useEffect, useRef, useState } from 'react';
 import type { SnapshotNotebookResponse } from '../../server/src/contract';
 import { runlabIcon } from '../icons';
 import type { INotebookLike } from '../runs/notebookDiff';
@@ -12,7 +13,24 @@ interface ISnapshotCell {
   source?: string | string[];
 }
 
-function SnapshotBody(props: { load: () => Promise<SnapshotNotebookResponse>; runName: string; restore: () => void }): JSX.Element {
+/** A markdown cell rendered as JupyterLab renders it (sanitized, with math and links). */
+function RenderedMarkdown({ source, rendermime }: { source: string; rendermime: IRenderMimeRegistry }): JSX.Element {
+  const host = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const renderer = rendermime.createRenderer('text/markdown');
+    void renderer.renderModel(new MimeModel({ data: { 'text/markdown': source } }));
+    host.current?.appendChild(renderer.node);
+    return () => renderer.dispose();
+  }, [source, rendermime]);
+  return <div className="jp-runlab-SnapshotMarkdown" ref={host} />;
+}
+
+function SnapshotBody(props: {
+  load: () => Promise<SnapshotNotebookResponse>;
+  runName: string;
+  restore: () => void;
+  rendermime: IRenderMimeRegistry | null;
+}): JSX.Element {
   const [snapshot, setSnapshot] = useState<SnapshotNotebookResponse | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -41,7 +59,11 @@ function SnapshotBody(props: { load: () => Promise<SnapshotNotebookResponse>; ru
         return (
           <div key={index} className={`jp-runlab-SnapshotCell jp-runlab-mod-${cell.cell_type ?? 'code'}`}>
             <div className="jp-runlab-SnapshotCell-prompt">{cell.cell_type === 'code' ? '[ ]:' : ''}</div>
-            <pre className={cell.cell_type === 'code' ? 'jp-runlab-Code' : 'jp-runlab-MarkdownSource'}>{source}</pre>
+            {cell.cell_type === 'markdown' && props.rendermime ? (
+              <RenderedMarkdown source={source} rendermime={props.rendermime} />
+            ) : (
+              <pre className={cell.cell_type === 'code' ? 'jp-runlab-Code' : 'jp-runlab-MarkdownSource'}>{source}</pre>
+            )}
           </div>
         );
       })}
@@ -54,8 +76,12 @@ export function createSnapshotView(options: {
   runName: string;
   load: () => Promise<SnapshotNotebookResponse>;
   restore: () => void;
+  /** Renders markdown cells; without it they show as source. */
+  rendermime: IRenderMimeRegistry | null;
 }): MainAreaWidget {
-  const content = ReactWidget.create(<SnapshotBody load={options.load} runName={options.runName} restore={options.restore} />);
+  const content = ReactWidget.create(
+    <SnapshotBody load={options.load} runName={options.runName} restore={options.restore} rendermime={options.rendermime} />
+  );
   const widget = new MainAreaWidget({ content });
   widget.id = `runlab-snapshot-${options.runId}`;
   widget.title.label = `${options.runName}: notebook (read-only)`;

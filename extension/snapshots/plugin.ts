@@ -5,6 +5,7 @@
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { Run, SnapshotNotebookResponse } from '../../server/src/contract';
 import { measureActivation } from '../activation';
 import { CommandIDs, ICurrentProject, IRunlabConnection, PluginIDs } from '../tokens';
@@ -16,9 +17,16 @@ export const snapshotsPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Pins each run to the exact notebook that produced it; opens and restores those versions.',
   autoStart: true,
   requires: [IRunlabConnection, ICurrentProject, INotebookTracker],
+  optional: [IRenderMimeRegistry],
   activate: measureActivation(
     PluginIDs.snapshots,
-    (app: JupyterFrontEnd, connection: IRunlabConnection, project: ICurrentProject, notebooks: INotebookTracker) => {
+    (
+      app: JupyterFrontEnd,
+      connection: IRunlabConnection,
+      project: ICurrentProject,
+      notebooks: INotebookTracker,
+      rendermime: IRenderMimeRegistry | null
+    ) => {
       new SnapshotTaker(connection, project, notebooks);
       const loadRun = (runId: string) => connection.request<Run>(`/api/runs/${encodeURIComponent(runId)}`);
       const loadNotebook = (runId: string) =>
@@ -52,7 +60,8 @@ export const snapshotsPlugin: JupyterFrontEndPlugin<void> = {
             runId,
             runName: run.name,
             load: () => loadNotebook(runId),
-            restore: () => void app.commands.execute(CommandIDs.restoreSnapshot, { runId })
+            restore: () => void app.commands.execute(CommandIDs.restoreSnapshot, { runId }),
+            rendermime
           });
           app.shell.add(widget, 'main');
         }

@@ -133,7 +133,18 @@ test("an old run's notebook version opens read-only and can be restored", async 
   const run = await runlab.api<IRun>('/api/runs', { method: 'POST', body: { project: 'demo', name: 'old-version', notebookPath } });
   await runlab.api(`/api/runs/${run.id}/snapshot`, {
     method: 'POST',
-    body: { notebookPath, notebook: { cells: [{ cell_type: 'code', source: 'print("the old version")', metadata: {}, outputs: [], execution_count: null }], metadata: {}, nbformat: 4, nbformat_minor: 5 } }
+    body: {
+      notebookPath,
+      notebook: {
+        cells: [
+          { cell_type: 'markdown', source: '# Old heading\n\nSome **bold** notes.', metadata: {} },
+          { cell_type: 'code', source: 'print("the old version")', metadata: {}, outputs: [], execution_count: null }
+        ],
+        metadata: {},
+        nbformat: 4,
+        nbformat_minor: 5
+      }
+    }
   });
   await runlab.api(`/api/runs/${run.id}`, { method: 'PATCH', body: { status: 'finished' } });
   writeNotebook(path.join(runlab.rootDir, notebookPath), ['print("the new version")']);
@@ -144,6 +155,10 @@ test("an old run's notebook version opens read-only and can be restored", async 
   const snapshot = page.locator('.jp-runlab-SnapshotView');
   await expect(snapshot).toContainText('the old version');
   await expect(snapshot).toContainText('read-only');
+  // Markdown cells read as they do in the notebook, not as source.
+  await expect(snapshot.locator('.jp-runlab-SnapshotMarkdown h1')).toHaveText(/Old heading/);
+  await expect(snapshot.locator('.jp-runlab-SnapshotMarkdown strong')).toHaveText('bold');
+  await expect(snapshot).not.toContainText('**bold**');
   await screenshot(page, 'snapshot-view');
 
   await snapshot.getByRole('button', { name: 'Restore…' }).click();
