@@ -211,7 +211,7 @@ def _log(args: argparse.Namespace) -> None:
             changes = f"+{summary['added']} -{summary['removed']} ~{summary['changed']}"
         rows.append(
             [
-                version.label,
+                f"{version.label} (damaged)" if version.damaged else version.label,
                 _when(version.created),
                 f"{version.file_count:,}",
                 human_bytes(version.size),
@@ -223,6 +223,8 @@ def _log(args: argparse.Namespace) -> None:
             ]
         )
     print(f"{handle.name} in project {handle.project}: {len(versions)} version{'s' if len(versions) != 1 else ''}")
+    if any(version.damaged for version in versions):
+        print("Damaged versions lost chunks to `runlab fsck --repair`; committing the same files again restores them.")
     _table(["VERSION", "CREATED", "FILES", "SIZE", "CHANGES", "HASH", "RUN", "AUTHOR", "MESSAGE"], rows, right={2, 3})
 
 

@@ -400,6 +400,8 @@ def test_fsck_repair_then_the_same_commit_restores_a_damaged_version(
     assert repair.returncode == 1, repair.stderr
     assert "Repaired the index" in repair.stdout
     assert runlab.dataset("mended").version("v1").damaged is True
+    log = run_cli(runlab_server, cache_dir, "data", "log", "mended", project=project)
+    assert log.returncode == 0 and "v1 (damaged)" in log.stdout and "committing the same files again" in log.stdout
     with pytest.raises(runlab.RunlabError) as raised:
         runlab.dataset("mended@v1").path(progress=False)
     assert raised.value.code == "data_damaged"
