@@ -6,6 +6,7 @@
 import { MainAreaWidget, ReactWidget } from '@jupyterlab/apputils';
 import { UseSignal } from '@jupyterlab/ui-components';
 import { ISignal, Signal } from '@lumino/signaling';
+import { createMainAreaTab } from '../mainArea';
 import React from 'react';
 import { FixedSizeList, ListChildComponentProps } from 'react-window';
 import type { DatasetDiffFile, DatasetDiffResponse, DatasetVersion } from '../../server/src/contract';
@@ -228,12 +229,12 @@ export function createDatasetDiffView(
   const model = new DatasetDiffModel(connection, project, name, from, to);
   const content = ReactWidget.create(<DatasetDiffBody model={model} />);
   content.addClass('jp-runlab-RunViewContainer');
-  const widget = new MainAreaWidget({ content });
-  widget.id = `runlab-dataset-diff-${project}-${name}-${from}-${to}`;
-  widget.title.label = `${name}: ${from} → ${to}`;
-  widget.title.caption = `Dataset ${name}, ${from} compared with ${to}`;
-  widget.title.icon = datasetIcon;
-  widget.title.closable = true;
+  const widget = createMainAreaTab(content, {
+    id: `runlab-dataset-diff-${project}-${name}-${from}-${to}`,
+    label: `${name}: ${from} → ${to}`,
+    caption: `Dataset ${name}, ${from} compared with ${to}`,
+    icon: datasetIcon
+  });
   widget.disposed.connect(() => Signal.clearData(model));
   return widget;
 }

@@ -5,6 +5,7 @@
  */
 import { MainAreaWidget, ReactWidget } from '@jupyterlab/apputils';
 import { UseSignal } from '@jupyterlab/ui-components';
+import { createMainAreaTab } from '../mainArea';
 import React, { useLayoutEffect, useRef, useState } from 'react';
 import type { ProvenanceNode, ProvenanceNodeKind } from '../../server/src/contract';
 import { provenanceIcon } from '../icons';
@@ -376,11 +377,7 @@ export function createProvenanceView(connection: IRunlabConnection, node: string
   const model = new ProvenanceModel(connection, node);
   const content = ReactWidget.create(<ProvenanceBody model={model} actions={actions} />);
   content.addClass('jp-runlab-ProvViewContainer');
-  const widget = new MainAreaWidget({ content });
-  widget.id = `runlab-provenance-${node}`;
-  widget.title.label = 'Provenance';
-  widget.title.icon = provenanceIcon;
-  widget.title.closable = true;
+  const widget = createMainAreaTab(content, { id: `runlab-provenance-${node}`, label: 'Provenance', icon: provenanceIcon });
   model.changed.connect(() => {
     const root = model.rootNode;
     if (root) {

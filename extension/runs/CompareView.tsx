@@ -4,6 +4,7 @@
  */
 import { MainAreaWidget, ReactWidget } from '@jupyterlab/apputils';
 import { UseSignal } from '@jupyterlab/ui-components';
+import { createMainAreaTab } from '../mainArea';
 import React, { Suspense, useEffect, useState } from 'react';
 import type { Run } from '../../server/src/contract';
 import { runlabIcon } from '../icons';
@@ -176,10 +177,9 @@ export function CompareBody({ model }: { model: CompareModel }): JSX.Element {
 export function createCompareView(connection: IRunlabConnection, runIds: string[]): MainAreaWidget {
   const model = new CompareModel(connection, runIds);
   const content = ReactWidget.create(<CompareBody model={model} />);
-  const widget = new MainAreaWidget({ content });
-  widget.id = `runlab-compare-${runIds.join('-').slice(0, 80)}`;
-  widget.title.label = `Compare ${runIds.length} runs`;
-  widget.title.icon = runlabIcon;
-  widget.title.closable = true;
-  return widget;
+  return createMainAreaTab(content, {
+    id: `runlab-compare-${runIds.join('-').slice(0, 80)}`,
+    label: `Compare ${runIds.length} runs`,
+    icon: runlabIcon
+  });
 }

@@ -4,6 +4,7 @@
  */
 import { MainAreaWidget, ReactWidget } from '@jupyterlab/apputils';
 import { UseSignal } from '@jupyterlab/ui-components';
+import { createMainAreaTab } from '../mainArea';
 import React, { Suspense, useState } from 'react';
 import type { Run, RunIO } from '../../server/src/contract';
 import { runlabIcon } from '../icons';
@@ -243,11 +244,7 @@ export function createRunView(connection: IRunlabConnection, runId: string, acti
   const model = new RunViewModel(connection, runId);
   const content = ReactWidget.create(<RunViewBody model={model} actions={actions} />);
   content.addClass('jp-runlab-RunViewContainer');
-  const widget = new MainAreaWidget({ content });
-  widget.id = `runlab-run-${runId}`;
-  widget.title.label = 'Run';
-  widget.title.icon = runlabIcon;
-  widget.title.closable = true;
+  const widget = createMainAreaTab(content, { id: `runlab-run-${runId}`, label: 'Run', icon: runlabIcon });
   model.changed.connect(() => {
     if (model.run) {
       widget.title.label = `Run: ${model.run.name}`;

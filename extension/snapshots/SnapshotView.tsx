@@ -3,6 +3,7 @@
  */
 import { MainAreaWidget, ReactWidget } from '@jupyterlab/apputils';
 import { IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
+import { createMainAreaTab } from '../mainArea';
 import React, { useEffect, useRef, useState } from 'react';
 import type { SnapshotNotebookResponse } from '../../server/src/contract';
 import { runlabIcon } from '../icons';
@@ -82,10 +83,9 @@ export function createSnapshotView(options: {
   const content = ReactWidget.create(
     <SnapshotBody load={options.load} runName={options.runName} restore={options.restore} rendermime={options.rendermime} />
   );
-  const widget = new MainAreaWidget({ content });
-  widget.id = `runlab-snapshot-${options.runId}`;
-  widget.title.label = `${options.runName}: notebook (read-only)`;
-  widget.title.icon = runlabIcon;
-  widget.title.closable = true;
-  return widget;
+  return createMainAreaTab(content, {
+    id: `runlab-snapshot-${options.runId}`,
+    label: `${options.runName}: notebook (read-only)`,
+    icon: runlabIcon
+  });
 }

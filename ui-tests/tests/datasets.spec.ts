@@ -8,19 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
 import { SERVER_CLI } from '../../scripts/launch.mjs';
-import { commitDataset, expect, openFile, runCommand, screenshot, setTheme, test } from './fixtures';
-
-function writeNotebook(file: string, sources: string[]): void {
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      cells: sources.map(source => ({ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source })),
-      metadata: { kernelspec: { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' } },
-      nbformat: 4,
-      nbformat_minor: 5
-    })
-  );
-}
+import { commitDataset, expect, openFile, runCommand, screenshot, setTheme, test, writeNotebook } from './fixtures';
 
 const IRIS_V1 = [
   { path: 'iris.csv', content: 'sepal,petal,species\n5.1,1.4,setosa\n' },

@@ -238,3 +238,16 @@ export async function openFile(page: Page, filePath: string): Promise<void> {
     await (window as unknown as ILabWindow).jupyterapp.commands.execute('docmanager:open', { path: filePath });
   }, filePath);
 }
+
+/** A notebook file of code cells (Python 3 kernel), written straight to disk. */
+export function writeNotebook(file: string, sources: string[]): void {
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      cells: sources.map(source => ({ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source })),
+      metadata: { kernelspec: { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' } },
+      nbformat: 4,
+      nbformat_minor: 5
+    })
+  );
+}

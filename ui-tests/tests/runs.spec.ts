@@ -7,25 +7,13 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
-import { expect, runCommand, screenshot, test } from './fixtures';
+import { expect, runCommand, screenshot, test, writeNotebook } from './fixtures';
 
 interface IRun {
   id: string;
   name: string;
   projectId: string;
   snapshot: { commit: string } | null;
-}
-
-function writeNotebook(file: string, sources: string[]): void {
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      cells: sources.map(source => ({ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source })),
-      metadata: { kernelspec: { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' } },
-      nbformat: 4,
-      nbformat_minor: 5
-    })
-  );
 }
 
 async function openRunsPanel(page: Page): Promise<void> {
