@@ -10,14 +10,14 @@ import type { Run } from '../../server/src/contract';
 import { runlabIcon } from '../icons';
 import { IRunlabConnection } from '../tokens';
 import { chartPoints, CompareModel, compareRows } from './compareModel';
-import { formatNumber, metricKeys } from './format';
+import { formatValue, metricKeys } from './format';
 import { diffNotebooks, ICellDiff } from './notebookDiff';
 
 const CompareChart = React.lazy(() => import('./charts').then(module => ({ default: module.CompareChart })));
 
 function CompareTable({ runs }: { runs: Run[] }): JSX.Element {
   const [onlyDifferences, setOnlyDifferences] = useState(false);
-  const rows = compareRows(runs, formatNumber).filter(row => !onlyDifferences || row.differs || row.group === 'run');
+  const rows = compareRows(runs, formatValue).filter(row => !onlyDifferences || row.differs || row.group === 'run');
   return (
     <section className="jp-runlab-RunSection">
       <div className="jp-runlab-SectionHeader">

@@ -9,7 +9,7 @@ import React, { Suspense, useState } from 'react';
 import type { Run, RunIO } from '../../server/src/contract';
 import { runlabIcon } from '../icons';
 import { IRunlabConnection } from '../tokens';
-import { formatDuration, formatTime, latest } from './format';
+import { formatDuration, formatTime, formatValue, latest } from './format';
 import { RunViewModel } from './runModel';
 
 const Charts = React.lazy(() => import('./charts').then(module => ({ default: module.MetricChart })));
@@ -66,7 +66,7 @@ function MetricPanel({ model, metricKey }: { model: RunViewModel; metricKey: str
         <span className="jp-runlab-ChartLatest">latest {latest(summary)}</span>
         {summary && (
           <span className="jp-runlab-Muted">
-            min {latest({ ...summary, latest: summary.min })} · max {latest({ ...summary, latest: summary.max })} · {summary.count} points
+            min {formatValue(summary.min)} · max {formatValue(summary.max)} · {summary.count} points
           </span>
         )}
         {series?.zoom && (

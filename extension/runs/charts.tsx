@@ -15,7 +15,12 @@ import {
   YAxis
 } from 'recharts';
 import type { MetricPoint } from '../../server/src/contract';
-import { formatNumber } from './format';
+import { formatNumber, plottable } from './format';
+
+/** Chart rows: NaN and ±Infinity as null, which recharts draws as a gap in the line. */
+function chartRows(points: readonly MetricPoint[]): { step: number; value: number | null }[] {
+  return points.map(point => ({ step: point.step, value: plottable(point.value) }));
+}
 
 export const SERIES_COLORS = 10;
 const seriesColor = (index: number) => `var(--jp-runlab-series-${index % SERIES_COLORS})`;
@@ -65,7 +70,7 @@ export function MetricChart({ points, onZoom, height = 220 }: { points: MetricPo
   const drag = useDragRange(onZoom);
   return (
     <ResponsiveContainer width="100%" height={height}>
-      <LineChart data={points} margin={{ top: 8, right: 16, bottom: 4, left: 0 }} {...drag.handlers}>
+      <LineChart data={chartRows(points)} margin={{ top: 8, right: 16, bottom: 4, left: 0 }} {...drag.handlers}>
         <CartesianGrid stroke="var(--jp-border-color2)" strokeDasharray="3 3" />
         <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDataOverflow {...axisProps} />
         <YAxis domain={['auto', 'auto']} tickFormatter={formatNumber} width={56} {...axisProps} />
@@ -97,7 +102,7 @@ export function CompareChart({ series, onZoom, height = 240 }: { series: ICompar
         {series.map((s, index) => (
           <Line
             key={s.runId}
-            data={s.points}
+            data={chartRows(s.points)}
             dataKey="value"
             name={s.label}
             type="linear"

@@ -1,6 +1,6 @@
 /** CompareModel: several runs side by side — their values and overlaid metric series. */
 import { ISignal, Signal } from '@lumino/signaling';
-import type { CompareResponse, CompareSeries, MetricPoint, Run, SnapshotNotebookResponse } from '../../server/src/contract';
+import type { CompareResponse, CompareSeries, MetricPoint, MetricValue, Run, SnapshotNotebookResponse } from '../../server/src/contract';
 import { IRunlabConnection } from '../tokens';
 import { MAX_CHART_POINTS } from './runModel';
 
@@ -11,7 +11,7 @@ export interface ICompareRow {
   differs: boolean;
 }
 
-export function compareRows(runs: readonly Run[], format: (value: number) => string): ICompareRow[] {
+export function compareRows(runs: readonly Run[], format: (value: MetricValue) => string): ICompareRow[] {
   const rows: ICompareRow[] = [];
   const add = (group: ICompareRow['group'], label: string, values: string[]) =>
     rows.push({ group, label, values, differs: new Set(values).size > 1 });

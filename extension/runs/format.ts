@@ -1,5 +1,5 @@
 /** Small display helpers shared by the runs views. */
-import type { MetricSummary, Run } from '../../server/src/contract';
+import type { MetricSummary, MetricValue, Run } from '../../server/src/contract';
 
 export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) {
@@ -39,6 +39,19 @@ export function metricKeys(runs: readonly Pick<Run, 'metrics'>[]): string[] {
   return [...counts.keys()].sort((a, b) => counts.get(b)! - counts.get(a)! || a.localeCompare(b));
 }
 
+/** A metric value as text: numbers formatted, NaN and ±Infinity by name, no value as a dash. */
+export function formatValue(value: MetricValue | null | undefined): string {
+  if (value === null || value === undefined) {
+    return '—';
+  }
+  return typeof value === 'number' ? formatNumber(value) : value;
+}
+
+/** A metric value a chart can draw: NaN and ±Infinity become null, which charts leave as a gap. */
+export function plottable(value: MetricValue): number | null {
+  return typeof value === 'number' ? value : null;
+}
+
 export function latest(summary: MetricSummary | undefined): string {
-  return summary ? formatNumber(summary.latest) : '—';
+  return summary ? formatValue(summary.latest) : '—';
 }

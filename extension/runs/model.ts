@@ -7,6 +7,7 @@ import { ProjectRoom } from '../projects/projectRoom';
 import { ISignal, Signal } from '@lumino/signaling';
 import type { MetricHistoryResponse, Run, RunListResponse, RunMetricsEvent } from '../../server/src/contract';
 import { ICurrentProject, IRunlabConnection, IRunsModel } from '../tokens';
+import { plottable } from './format';
 
 /** How many runs the panel lists; the list is virtualized, so this can be large. */
 export const RUN_LIST_LIMIT = 10000;
@@ -65,7 +66,7 @@ export class RunsModel implements IRunsModel, IDisposable {
       );
       const perKey = this._sparklines.get(runId) ?? new Map<string, number[]>();
       if (!perKey.has(key)) {
-        perKey.set(key, history.points.map(point => point.value));
+        perKey.set(key, history.points.map(point => plottable(point.value) ?? NaN));
         this._sparklines.set(runId, perKey);
         this._changed.emit();
       }
@@ -161,7 +162,7 @@ export class RunsModel implements IRunsModel, IDisposable {
         const perKey = this._sparklines.get(event.runId) ?? new Map<string, number[]>();
         for (const point of event.points) {
           const values = perKey.get(point.key) ?? [];
-          values.push(point.value);
+          values.push(plottable(point.value) ?? NaN);
           perKey.set(point.key, values.length > SPARKLINE_POINTS ? values.slice(-SPARKLINE_POINTS) : values);
         }
         this._sparklines.set(event.runId, perKey);

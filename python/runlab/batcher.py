@@ -41,9 +41,13 @@ FLUSH_INTERVAL_S = 0.5  # ...or after this long
 MAX_BATCH_POINTS = 50_000  # values per request (the contract allows 100,000)
 MAX_BATCH_BYTES = 8_000_000  # log batches may be up to 64 MiB by default; a 413 halves them
 MAX_QUEUED = 5_000_000  # then the oldest values are dropped, with one warning
-END_WAIT_S = 10.0  # how long end() and interpreter exit wait for delivery
+END_WAIT_S = 10.0  # how long end(wait=True) and interpreter exit wait for delivery
+FLUSH_WAIT_S = 60.0  # how long flush() waits by default: longer than a server restart takes
 RETRY_FIRST_S = 0.1
 RETRY_MAX_S = 2.0
+# A request answered "internal error" this many times in a row is a server bug, not an outage:
+# it is dropped (with a warning) so it cannot hold up everything queued behind it.
+INTERNAL_ERROR_ATTEMPTS = 5
 LOG_TIMEOUT: Timeout = (2.0, 30.0)
 
 # Fields of a LogBatchRequest that records fill, besides metrics.
@@ -52,6 +56,30 @@ _LOG_KINDS = {"param": "params", "tag": "tags", "input": "inputs", "output": "ou
 _CONTROL_KINDS = {"create", "update", "artifact", "snapshot", "barrier"}
 
 _LOG_KEY = re.compile(r"^[\w\-. /:]{1,250}$")
+# The largest step the server reads back exactly (2^53 - 1; the contract's MAX_WHOLE_NUMBER).
+MAX_STEP = 2**53 - 1
+# What JSON carries for the float64 values it has no number for, as the server's contract does.
+_NON_FINITE = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
+
+
+def fit_utf16(text: str, limit: int, *, tail: bool = False) -> str:
+    """The longest head (or, with ``tail``, end) of ``text`` within ``limit`` UTF-16 code units:
+    the server's length limits count those, and a character outside the BMP takes two."""
+    if len(text) * 2 <= limit:
+        return text  # every character takes at most two units
+    encoded = text.encode("utf-16-le", "surrogatepass")
+    if len(encoded) <= 2 * limit:
+        return text
+    cut = encoded[-2 * limit :] if tail else encoded[: 2 * limit]
+    # A cut through a surrogate pair leaves half of it, which decoding drops.
+    return cut.decode("utf-16-le", "ignore")
+
+
+def _json_value(value: float) -> float | str:
+    """A metric value as the contract carries it: NaN and ±Infinity by name."""
+    if value - value == 0.0:
+        return value
+    return "NaN" if value != value else _NON_FINITE[value]
 
 
 class RunlabWarning(UserWarning):
@@ -97,7 +125,7 @@ class _Batch:
     # The metric columns; keys[key_index[i]] is point i's key.
     keys: list[str] = field(default_factory=list)
     key_index: list[int] = field(default_factory=list)
-    values: list[float] = field(default_factory=list)
+    values: list[float | str] = field(default_factory=list)
     steps: list[int | None] = field(default_factory=list)
     timestamps: list[int] = field(default_factory=list)
 
@@ -154,6 +182,8 @@ class Batcher:
         self.in_flight = 0
         self.delivered_points = 0
         self.outage_warned = False
+        # Why the request being retried has not been delivered yet, for flush()'s warning.
+        self.last_problem: str | None = None
         self._dropped_warned = False
         self._refusals_warned: set[str] = set()
         self._invalid_warned: set[str] = set()
@@ -195,14 +225,24 @@ class Batcher:
                 self._thread = threading.Thread(target=self._run, name="runlab-sender", daemon=True)
                 self._thread.start()
 
-    def flush(self, timeout: float = END_WAIT_S) -> bool:
+    def flush(self, timeout: float = FLUSH_WAIT_S, *, warn_if_pending: bool = False) -> bool:
         """Wait until everything queued before this call is delivered (or refused); False when
-        the wait timed out and values are still queued (they keep being retried)."""
+        the wait timed out and values are still queued (they keep being retried). With
+        ``warn_if_pending``, a timed-out wait says what is still on its way and why."""
         self.ensure_started()
         delivered = threading.Event()
         self.queue.append((None, "barrier", delivered))
         self.wake.set()
-        return delivered.wait(timeout)
+        if delivered.wait(timeout):
+            return True
+        if warn_if_pending:
+            reason = f" (last problem: {self.last_problem})" if self.last_problem else ""
+            warn(
+                f"{self.pending():,} logged values are still on their way to the server after "
+                f"{timeout:g} s{reason}; they keep being sent in the background. Call "
+                "runlab.flush() again to wait longer."
+            )
+        return False
 
     def pending(self) -> int:
         """Values queued or in flight."""
@@ -264,7 +304,16 @@ class Batcher:
         client = self._client(handle)
         try:
             if kind == "update":
-                run = self._retrying(handle, lambda: client.update_run(run_id, payload))
+                try:
+                    run = self._retrying(handle, lambda: client.update_run(run_id, payload))
+                except RunlabError as error:
+                    if "status" not in payload or set(payload) <= {"status", "endedAt"}:
+                        raise
+                    # The run must not stay "running" because its error text was refused: end it
+                    # with its status alone, and say what was lost.
+                    ending = {name: payload[name] for name in ("status", "endedAt") if name in payload}
+                    run = self._retrying(handle, lambda: client.update_run(run_id, ending))
+                    self._refused(handle, f"the server refused the run's error details ({error}); the run was ended without them.")
                 handle.server_run = run
             elif kind == "artifact":
                 path, content = payload
@@ -359,7 +408,12 @@ class Batcher:
                 field_name = _LOG_KINDS[record[1]]
                 if field_name in ("params", "tags"):
                     key, value = record[2]
-                    getattr(batch, field_name)[key] = value
+                    # A bad key would make the server refuse the whole batch, points included.
+                    if not isinstance(key, str) or not _LOG_KEY.fullmatch(key):
+                        what = field_name[:-1]
+                        self._invalid(f"{what}:{key!r}", f"{what} key {key!r} is not valid (use letters, digits, spaces and _ - . / :)")
+                        continue
+                    getattr(batch, field_name)[key] = fit_utf16(value, 6000 if field_name == "params" else 8000)
                 else:
                     getattr(batch, field_name).append(record[2])
         if points and not self._fast_columns(batch, points):
@@ -380,11 +434,13 @@ class Batcher:
             return False
         step_types = set(map(type, steps))
         if step_types == {int}:
-            if min(steps) < 0:
+            if min(steps) < 0 or max(steps) > MAX_STEP:
                 return False
         elif step_types <= {int, NoneType}:
-            if int in step_types and min(step for step in steps if step is not None) < 0:
-                return False
+            if int in step_types:
+                given = [step for step in steps if step is not None]
+                if min(given) < 0 or max(given) > MAX_STEP:
+                    return False
         else:
             return False
         batch.keys = list(distinct)
@@ -405,10 +461,9 @@ class Batcher:
                     continue
                 position = index[key] = len(batch.keys)
                 batch.keys.append(key)
-            if value - value != 0.0:  # NaN or ±inf: not JSON, not stored
-                self._invalid(f"nonfinite:{key}", f"metric {key!r} got {value}; only finite numbers are stored")
-                continue
-            if step is not None and (step.__class__ is not int or step < 0):
+            if value - value != 0.0:  # NaN or ±inf: sent by name
+                value = _json_value(value)
+            if step is not None and (step.__class__ is not int or step < 0 or step > MAX_STEP):
                 step = self._whole_step(key, step)
                 if step is None:
                     continue
@@ -423,7 +478,7 @@ class Batcher:
         """Whether a metric key is valid (cached), with one warning for a bad one."""
         if key.__class__ is str and key in self._valid_keys:
             return True
-        if not isinstance(key, str) or not _LOG_KEY.match(key):
+        if not isinstance(key, str) or not _LOG_KEY.fullmatch(key):
             self._invalid(f"key:{key!r}", f"metric key {key!r} is not valid (use letters, digits, spaces and _ - . / :)")
             return False
         self._valid_keys.add(key)
@@ -434,8 +489,11 @@ class Batcher:
             whole = int(step)
         except (TypeError, ValueError):
             whole = -1
-        if whole < 0 or whole != step:
-            self._invalid(f"step:{key}", f"metric {key!r} got step {step!r}; steps are whole numbers >= 0")
+        if whole < 0 or whole != step or whole > MAX_STEP:
+            self._invalid(
+                f"step:{key}",
+                f"metric {key!r} got step {step!r}; steps are whole numbers from 0 to {MAX_STEP:,} (2^53 - 1)",
+            )
             return None
         return whole
 
@@ -445,12 +503,18 @@ class Batcher:
         """Run ``attempt`` until it succeeds or fails for good; unreachable servers and server
         errors are retried with backoff (the same request, so the same idempotency key)."""
         delay = RETRY_FIRST_S
+        internal_errors = 0
         while True:
             try:
                 result = attempt()
             except RunlabError as error:
                 if not _retryable(error) or handle.abandoned:
                     raise
+                self.last_problem = error.message if isinstance(error, ServerUnreachable) else str(error)
+                if error.code == "internal":
+                    internal_errors += 1
+                    if internal_errors >= INTERNAL_ERROR_ATTEMPTS:
+                        raise
                 if not self.outage_warned:
                     self.outage_warned = True
                     reason = error.message if isinstance(error, ServerUnreachable) else str(error)
@@ -464,6 +528,7 @@ class Batcher:
                 delay = min(delay * 2, RETRY_MAX_S)
                 continue
             self.outage_warned = False
+            self.last_problem = None
             return result
 
     def _refused(self, handle: RunHandle, message: str) -> None:

@@ -32,7 +32,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from runlab import config, environment
-from runlab.batcher import FLUSH_POINTS, END_WAIT_S, Batcher, RunHandle, batcher, warn
+from runlab.batcher import FLUSH_POINTS, FLUSH_WAIT_S, END_WAIT_S, Batcher, RunHandle, batcher, fit_utf16, warn
 from runlab.client import Client, RunlabError, ServerUnreachable, Timeout
 from runlab.environment import SourceKind
 
@@ -129,7 +129,7 @@ class Run:
 
     def tag(self, key: str, value: Any) -> None:
         """Set a tag; unlike a param, a tag may be changed."""
-        self._batcher.append((self._handle, "tag", (key, str(value)[:8000])))
+        self._batcher.append((self._handle, "tag", (key, fit_utf16(str(value), 8000))))
 
     def tags(self, values: Mapping[str, Any]) -> None:
         for key, value in values.items():
@@ -166,10 +166,11 @@ class Run:
             self._batcher.append((self._handle, "artifact", (artifact_path, content)))
             self._batcher.append((self._handle, "output", {"kind": "artifact", "name": artifact_path, "digest": digest}))
 
-    def flush(self, timeout: float = END_WAIT_S) -> bool:
-        """Wait until everything logged so far has reached the server; False if it has not in
-        ``timeout`` seconds (it keeps being retried in the background)."""
-        return self._batcher.flush(timeout)
+    def flush(self, timeout: float = FLUSH_WAIT_S) -> bool:
+        """Wait until everything logged so far has reached the server; False (with a warning that
+        says what is pending) if it has not in ``timeout`` seconds — it keeps being retried in the
+        background."""
+        return self._batcher.flush(timeout, warn_if_pending=True)
 
     # -- ending -----------------------------------------------------------------------------------
 
@@ -205,9 +206,10 @@ class Run:
                 lines = (traceback_text or "").strip().splitlines()
                 message = lines[-1] if lines else "error"
             trace = traceback_text or _format_traceback(error)
+            # The contract's limits, in the UTF-16 units the server counts; a traceback keeps its end.
             update["error"] = {
-                "message": message[:10000],
-                "traceback": trace[-200000:] if trace else None,
+                "message": fit_utf16(message, 10000),
+                "traceback": fit_utf16(trace, 200000, tail=True) if trace else None,
             }
         self._batcher.append((self._handle, "update", update))
         self._batcher.wake.set()
@@ -252,11 +254,15 @@ def start(
     project: str | None = None,
     source: SourceKind | None = None,
     cell: str | None = None,
+    resume: str | None = None,
 ) -> Run:
     """Start a run and make it the current one (ending the current one, if any, as finished).
 
     In a notebook the run records the notebook's path and the browser tab that snapshots it; in a
-    script the script and its local modules are snapshotted by this client.
+    script the script and its local modules are snapshotted by this client. ``project`` files the
+    run in that project instead of the configured one. ``resume=<run id>`` continues an existing
+    run instead (say, after the process that logged it was killed): it is marked running again
+    and what is logged next is added to it (``mlflow.start_run(run_id=...)``).
     """
     global _active
     with _active_lock:
@@ -280,9 +286,9 @@ def start(
 
     param_texts = {str(key): _param_text(value) for key, value in (params or {}).items()}
     body: dict[str, Any] = {
-        "project": settings.project or DEFAULT_PROJECT,
+        "project": project or settings.project or DEFAULT_PROJECT,
         "params": param_texts,
-        "tags": {str(key): str(value)[:8000] for key, value in (tags or {}).items()},
+        "tags": {str(key): fit_utf16(str(value), 8000) for key, value in (tags or {}).items()},
         "notebookPath": notebook_path,
         "source": {"kind": kind, "cell": cell},
         "environment": environment.environment(),
@@ -306,12 +312,20 @@ def start(
             "No Runlab server is configured, so this run is not recorded. Start one with `npm start` "
             "or `runlab serve`, or set RUNLAB_URL."
         )
+    elif resume is not None:
+        handle.id = str(resume)
+        sender.append((handle, "update", {"status": "running"}))
+        for key, text in param_texts.items():
+            sender.append((handle, "param", (key, text)))
+        for key, value in body["tags"].items():
+            sender.append((handle, "tag", (key, value)))
     else:
         _create(handle, body)
 
     run = Run(handle, sender, name)
     run._params.update(param_texts)
-    if snapshot is not None and not handle.refused:
+    # A resumed run keeps the snapshot it started from: a run is pinned to one commit.
+    if snapshot is not None and not handle.refused and resume is None:
         sender.append((handle, "snapshot", snapshot))
     with _active_lock:
         _active = run
@@ -432,9 +446,10 @@ def end(status: EndStatus = "finished", *, wait: bool = False) -> None:
         run.end(status, wait=wait)
 
 
-def flush(timeout: float = END_WAIT_S) -> bool:
-    """Wait until everything logged so far has reached the server."""
-    return batcher().flush(timeout)
+def flush(timeout: float = FLUSH_WAIT_S) -> bool:
+    """Wait until everything logged so far has reached the server; False (with a warning that
+    says what is still pending, and why) if it has not in ``timeout`` seconds."""
+    return batcher().flush(timeout, warn_if_pending=True)
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -442,7 +457,7 @@ def flush(timeout: float = END_WAIT_S) -> bool:
 
 def _param_text(value: Any) -> str:
     # Params are strings on the server (MLflow semantics); str() keeps 0.1 as "0.1", True as "True".
-    return str(value)[:6000]
+    return fit_utf16(str(value), 6000)
 
 
 def _io_entry(value: str | os.PathLike[str], *, dataset_allowed: bool = True) -> dict[str, Any]:

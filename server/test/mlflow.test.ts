@@ -73,15 +73,17 @@ test('runs: create, log-batch/metric/param, set-tag, get, history, update, searc
   expect(got.body.run.info.run_name).toBe('renamed');
   expect(got.body.run.data.params).toEqual(expect.arrayContaining([{ key: 'lr', value: '0.01' }, { key: 'epochs', value: '5' }]));
   expect(got.body.run.data.tags).toEqual(expect.arrayContaining([{ key: 'team', value: 'vision' }, { key: 'mlflow.runName', value: 'renamed' }]));
-  expect(got.body.run.data.metrics).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'loss', value: 0.5, step: 1 }), expect.objectContaining({ key: 'acc', value: 0.9, step: 3 })]));
+  expect(got.body.run.data.metrics).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'loss', value: 'NaN', step: 2 }), expect.objectContaining({ key: 'acc', value: 0.9, step: 3 })]));
 
   const history = await call('GET', 'metrics/get-history', { run_id: runId, metric_key: 'loss' });
   expect(history.body.metrics).toEqual([
     { key: 'loss', value: 1, timestamp: 1700000000100, step: 0 },
-    { key: 'loss', value: 0.5, timestamp: 1700000000200, step: 1 }
+    { key: 'loss', value: 0.5, timestamp: 1700000000200, step: 1 },
+    // MLflow stores NaN and ±Infinity, and so does Runlab; protobuf JSON names them.
+    { key: 'loss', value: 'NaN', timestamp: 1700000000300, step: 2 }
   ]);
   const bulk = await call('GET', 'metrics/get-history-bulk-interval', { run_ids: [runId], metric_key: 'loss', max_results: 10 });
-  expect(bulk.body.metrics).toHaveLength(2);
+  expect(bulk.body.metrics).toHaveLength(3);
   expect(bulk.body.metrics[0]).toMatchObject({ run_id: runId, key: 'loss' });
 
   const runlab = (await server.request('GET', `/api/runs/${runId}`)).body as Run;
@@ -141,4 +143,35 @@ test('errors come in MLflow shape: bad types, unknown endpoints, auth', async ()
   // The same API under /ajax-api (what MLflow's web UI calls).
   const ajax = await server.request('GET', '/ajax-api/2.0/mlflow/experiments/get?experiment_id=0');
   expect(ajax.body.experiment.name).toBe('Default');
+});
+
+test('values MLflow clients send that once were lost: int64 steps past 2^53, ±Infinity, a param named __proto__', async () => {
+  const runId = (await call('POST', 'runs/create', { experiment_id: '0', start_time: 1700000000000, tags: [] })).body.run.info.run_id;
+  // protobuf JSON writes int64 as strings; past 2^53 it cannot read back exactly: refused, not stored.
+  const huge = await call('POST', 'runs/log-batch', {
+    run_id: runId,
+    metrics: [{ key: 'm', value: 1, timestamp: 1700000000100, step: '9223372036854775807' }]
+  });
+  expect(huge.status).toBe(400);
+  expect(huge.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+  expect((await call('GET', 'runs/get', { run_id: runId })).status).toBe(200);
+
+  const logged = await call('POST', 'runs/log-batch', {
+    run_id: runId,
+    metrics: [
+      { key: 'm', value: 'Infinity', timestamp: 1700000000100, step: 0 },
+      { key: 'm', value: '-Infinity', timestamp: 1700000000200, step: 1 },
+      { key: 'm', value: 2, timestamp: 1700000000300, step: 2 }
+    ],
+    params: [{ key: '__proto__', value: 'kept' }],
+    tags: [{ key: 'constructor', value: 'kept too' }]
+  });
+  expect(logged.status).toBe(200);
+  const history = await call('GET', 'metrics/get-history', { run_id: runId, metric_key: 'm' });
+  expect(history.body.metrics.map((point: { value: unknown }) => point.value)).toEqual(['Infinity', '-Infinity', 2]);
+  const got = await call('GET', 'runs/get', { run_id: runId });
+  expect(got.body.run.data.params).toEqual([{ key: '__proto__', value: 'kept' }]);
+  expect(got.body.run.data.tags).toEqual(expect.arrayContaining([{ key: 'constructor', value: 'kept too' }]));
+  const runlab = (await server.request('GET', `/api/runs/${runId}`)).body as Run;
+  expect(runlab.metrics.m).toMatchObject({ latest: 2, min: 2, max: 2, count: 3 });
 });

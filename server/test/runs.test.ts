@@ -152,7 +152,7 @@ test('metric columns: stored like point objects, mixed with them, retried once; 
   await bad({ keyIndex: [0, 1, 0.5, 1, 0] }, 'body.metricColumns.keyIndex.2');
   await bad({ steps: [0, -1, 1, 1, null] }, 'body.metricColumns.steps.1');
   await bad({ timestamps: [1000, 1000, 2000, 2000, 1.5] }, 'body.metricColumns.timestamps.4');
-  await bad({ values: [1, 'x', 0.8, 0.6, 0.7] }, 'body.metricColumns.values');
+  await bad({ values: [1, 'x', 0.8, 0.6, 0.7] }, 'body.metricColumns.values.1');
   await bad({ keys: ['bad\nkey', 'acc'] }, 'body.metricColumns.keys.0');
   expect((await server.request('GET', `/api/runs/${run.id}`)).body.metrics.loss.count).toBe(3);
 });

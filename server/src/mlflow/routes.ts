@@ -7,21 +7,27 @@
  */
 import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
 import { z } from 'zod';
-import type { ErrorCode } from '../contract';
+import { MetricStep, MetricTimestamp, type ErrorCode } from '../contract';
 import { AppError, storageFull } from '../http/errors';
 import { defineRoute, mountRoutes, type Authenticator, type Route } from '../http/registry';
 import type { Logger } from '../logger';
 import type { MlflowService } from './service';
 
 const Int64 = z.union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)]);
+/**
+ * Steps and timestamps as Runlab keeps them: whole numbers from 0 to 2^53 - 1. MLflow's int64
+ * strings beyond that (`"9223372036854775807"`) would not read back exactly, so they are refused.
+ */
+const Step = z.union([z.number(), z.string().regex(/^-?\d+$/).transform(Number)]).pipe(MetricStep);
+const Timestamp = z.union([z.number(), z.string().regex(/^-?\d+$/).transform(Number)]).pipe(MetricTimestamp);
 const Int32 = Int64.pipe(z.number().int().min(0).max(2 ** 31 - 1));
 const KeyValue = z.looseObject({ key: z.string(), value: z.string() });
 const MetricValue = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
 const Metric = z.looseObject({
   key: z.string(),
   value: MetricValue,
-  timestamp: Int64,
-  step: Int64.optional().default(0)
+  timestamp: Timestamp,
+  step: Step.optional().default(0)
 });
 /** The run id: `run_id`, or the deprecated `run_uuid` older clients send. */
 const withRunId = <T extends z.core.$ZodLooseShape>(shape: T) =>
@@ -151,7 +157,7 @@ function mlflowRoutes(mlflow: MlflowService): Route[] {
     post(
       '/runs/log-metric',
       'mlflowLogMetric',
-      withRunId({ key: z.string(), value: MetricValue, timestamp: Int64, step: Int64.optional().default(0) }),
+      withRunId({ key: z.string(), value: MetricValue, timestamp: Timestamp, step: Step.optional().default(0) }),
       (body) => mlflow.logBatch(body.runId, { metrics: [body], params: [], tags: [] })
     ),
     post('/runs/log-parameter', 'mlflowLogParam', withRunId({ key: z.string(), value: z.string() }), (body) =>

@@ -4,7 +4,7 @@
  * a Runlab run. Everything goes through the runs and projects services, so MLflow runs show up
  * in Runlab lists and live views, and Runlab runs are visible to MLflow.
  */
-import { CreateRunRequest, LogKey, ParamValue, TagValue, type Project, type Run, type RunStatus } from '../contract';
+import { CreateRunRequest, LogKey, ParamValue, TagValue, type MetricValue, type Project, type Run, type RunStatus } from '../contract';
 import { AppError, notFound } from '../http/errors';
 import type { ProjectService } from '../projects/service';
 import { parseNumber, type FilterOperator, type RunFilter, type RunSort } from '../runs/filters';
@@ -21,7 +21,7 @@ export interface MlflowKeyValue {
 }
 export interface MlflowMetric {
   key: string;
-  value: number | string;
+  value: MetricValue;
   timestamp: number;
   step: number;
 }
@@ -49,11 +49,8 @@ function checked<T>(schema: { safeParse(value: unknown): { success: boolean; dat
   return result.data as T;
 }
 
-/** MLflow sends NaN and ±Infinity as strings; Runlab keeps finite numbers only. */
-function finite(value: number | string): number | null {
-  const number = typeof value === 'number' ? value : Number(value);
-  return Number.isFinite(number) ? number : null;
-}
+/** An object for user-chosen keys: no prototype, so a param or tag named `__proto__` is kept. */
+const userKeyed = (): Record<string, string> => Object.create(null) as Record<string, string>;
 
 export class MlflowService {
   constructor(
@@ -183,7 +180,7 @@ export class MlflowService {
     userId?: string;
   }): Promise<{ run: Record<string, unknown> }> {
     const project = await this.projectOf(input.experimentId || DEFAULT_EXPERIMENT_ID);
-    const tags: Record<string, string> = {};
+    const tags = userKeyed();
     for (const { key, value } of input.tags) tags[key] = value;
     const name = input.runName || tags[RUN_NAME_TAG];
     delete tags[RUN_NAME_TAG];
@@ -253,14 +250,14 @@ export class MlflowService {
    * logged with another value is INVALID_PARAMETER_VALUE, as in MLflow.
    */
   logBatch(runId: string, input: { metrics: MlflowMetric[]; params: MlflowKeyValue[]; tags: MlflowKeyValue[] }): Record<string, never> {
-    const params: Record<string, string> = {};
+    const params = userKeyed();
     for (const { key, value } of input.params) {
       checked(LogKey, key, 'param key');
       checked(ParamValue, value, `value of param '${key}'`);
       if (params[key] !== undefined && params[key] !== value) throw invalid(`Duplicate param '${key}' with different values in one batch`);
       params[key] = value;
     }
-    const tags: Record<string, string> = {};
+    const tags = userKeyed();
     let rename: string | undefined;
     for (const { key, value } of input.tags) {
       checked(LogKey, key, 'tag key');
@@ -268,10 +265,10 @@ export class MlflowService {
       if (key === RUN_NAME_TAG) rename = value;
       else tags[key] = value;
     }
-    const metrics = input.metrics.flatMap(({ key, value, timestamp, step }) => {
+    // NaN and ±Infinity arrive as strings (protobuf JSON) and are stored like any value.
+    const metrics = input.metrics.map(({ key, value, timestamp, step }) => {
       checked(LogKey, key, 'metric key');
-      const number = finite(value);
-      return number === null ? [] : [{ key, value: number, timestamp, step }];
+      return { key, value, timestamp, step };
     });
     try {
       this.runs.log(runId, { params, tags, metrics, inputs: [], outputs: [] });

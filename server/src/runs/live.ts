@@ -11,6 +11,9 @@ import { projectRoom, runRoom, type DomainEvents } from '../realtime/events';
 export const LIVE_INTERVAL_MS = 100;
 export const LIVE_MAX_POINTS = 5000;
 
+/** An object for user-chosen keys: no prototype, so `__proto__` is just another key. */
+const userKeyed = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
+
 export type LivePoint = MetricPoint & { key: string };
 
 interface Pending {
@@ -35,10 +38,11 @@ export class LiveMetrics {
     let entry = this.pending.get(runId);
     if (!entry) {
       // A 0 ms timer still merges batches ingested in the same turn of the event loop.
-      entry = { projectId, metrics: {}, points: [], timer: this.schedule(runId, 0) };
+      entry = { projectId, metrics: userKeyed(), points: [], timer: this.schedule(runId, 0) };
       this.pending.set(runId, entry);
     }
-    Object.assign(entry.metrics, metrics);
+    // Assigned key by key: Object.assign would treat a metric named __proto__ as the prototype.
+    for (const key of Object.keys(metrics)) entry.metrics[key] = metrics[key];
     for (const point of points) entry.points.push(point);
     if (entry.points.length > this.maxPoints) entry.points.splice(0, entry.points.length - this.maxPoints);
   }
@@ -74,7 +78,7 @@ export class LiveMetrics {
       metrics: entry.metrics,
       points: entry.points
     });
-    entry.metrics = {};
+    entry.metrics = userKeyed();
     entry.points = [];
     entry.timer = this.schedule(runId, this.intervalMs);
   }

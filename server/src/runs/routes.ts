@@ -85,6 +85,8 @@ export function runRoutes(runs: RunService): Route[] {
       scope: 'user',
       params: IdParams,
       body: UpdateRunRequest,
+      // An error's traceback may be 200,000 characters, which JSON can escape to 12 bytes each.
+      largeBody: true,
       status: 200,
       response: Run,
       errors: ['not_found'],

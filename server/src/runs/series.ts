@@ -3,7 +3,7 @@
  * millisecond times up to 2^53 are exact), the block codec used by the store, and
  * downsampling. Pure functions, no I/O.
  */
-import type { MetricPoint } from '../contract';
+import { toMetricValue, type MetricPoint } from '../contract';
 
 export interface Series {
   steps: Float64Array;
@@ -180,7 +180,8 @@ export function toPoints(series: Series): MetricPoint[] {
   const count = series.steps.length;
   const points: MetricPoint[] = new Array(count);
   for (let i = 0; i < count; i++) {
-    points[i] = { step: series.steps[i], value: series.values[i], timestamp: series.timestamps[i] };
+    const value = series.values[i];
+    points[i] = { step: series.steps[i], value: value - value === 0 ? value : toMetricValue(value), timestamp: series.timestamps[i] };
   }
   return points;
 }

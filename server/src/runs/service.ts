@@ -16,6 +16,7 @@ import type {
   MetricHistoryResponse,
   MetricPoint,
   MetricSummary,
+  MetricValue,
   Run,
   RunIO,
   RunListQuery,
@@ -27,6 +28,7 @@ import { isBlobReferenced } from '../blobs/references';
 import type { BlobStore } from '../blobs/store';
 import type { Database } from '../db/database';
 import { AppError, notFound } from '../http/errors';
+import { fromMetricValue, MAX_WHOLE_NUMBER, toMetricValue } from '../contract';
 import type { ProjectService } from '../projects/service';
 import { projectRoom, type DomainEvents } from '../realtime/events';
 import { parseFilters, parseSort } from './filters';
@@ -63,7 +65,8 @@ const ENVELOPE_MIN_REDUCTION = 32;
 interface PointColumns {
   keys: readonly string[];
   keyIndex: readonly number[];
-  values: readonly number[];
+  /** Numbers, or "NaN" / "Infinity" / "-Infinity". */
+  values: readonly MetricValue[];
   /** null/undefined: the next step of the key. */
   steps: readonly (number | null | undefined)[];
   /** null/undefined: the server's time. */
@@ -77,7 +80,7 @@ function pointColumns(batch: LogBatchInput): PointColumns {
   const keys: string[] = columns ? [...columns.keys] : [];
   const indexOf = new Map(keys.map((key, index) => [key, index]));
   const keyIndex: number[] = [];
-  const values: number[] = [];
+  const values: MetricValue[] = [];
   const steps: (number | undefined | null)[] = [];
   const timestamps: (number | undefined | null)[] = [];
   for (const point of batch.metrics) {
@@ -389,7 +392,7 @@ export class RunService {
     const states = this.store.seriesOfRun(runId);
     const updatedAt = at.toISOString();
     const nowMs = at.getTime();
-    const summaries: Record<string, MetricSummary> = {};
+    const summaries = Object.create(null) as Record<string, MetricSummary>;
     const livePoints: LivePoint[] = [];
     // Live messages keep only the newest maxPoints of a burst: do not build the others.
     let skipLive = Math.max(0, count - this.live.maxPoints);
@@ -404,9 +407,13 @@ export class RunService {
       const series = emptySeries(group.length);
       for (let index = 0; index < group.length; index++) {
         const position = group[index];
-        const value = values[position];
+        const value = fromMetricValue(values[position]);
         // The latest point has the greatest step, so its step + 1 is the next step.
         const step = steps[position] ?? state.step + 1;
+        if (step > MAX_WHOLE_NUMBER) {
+          const message = `the next step of "${key}" would pass ${MAX_WHOLE_NUMBER}, the largest step that reads back exactly; give steps explicitly`;
+          throw new AppError('invalid_request', message, [{ path: 'body.metricColumns.steps', message }]);
+        }
         const timestamp = timestamps[position] ?? nowMs;
         series.steps[index] = step;
         series.values[index] = value;
@@ -418,10 +425,12 @@ export class RunService {
         } else {
           state.inOrder = false;
         }
-        if (value < state.min) state.min = value;
-        if (value > state.max) state.max = value;
+        // NaN and ±Infinity are kept as points but stay out of min/max (comparisons with NaN
+        // are false; infinities are excluded explicitly).
+        if (value < state.min && value !== -Infinity) state.min = value;
+        if (value > state.max && value !== Infinity) state.max = value;
         if (skipLive > 0) skipLive--;
-        else livePoints.push({ key, step, value, timestamp });
+        else livePoints.push({ key, step, value: toMetricValue(value), timestamp });
       }
       state.count += group.length;
       const seriesId = this.store.saveSummary(runId, state);
@@ -548,11 +557,19 @@ export class RunService {
    */
   compare(ids: readonly string[], maxPoints: number): CompareResponse {
     const runs = this.getMany([...new Set(ids)]);
-    const series: CompareResponse['series'] = {};
+    const series = Object.create(null) as CompareResponse['series'];
     const plain = (column: Float64Array): number[] => {
       // Pushed, not preallocated: a packed array, which JSON.stringify writes fastest.
       const out: number[] = [];
       for (let i = 0; i < column.length; i++) out.push(column[i]);
+      return out;
+    };
+    const plainValues = (column: Float64Array): MetricValue[] => {
+      const out: MetricValue[] = [];
+      for (let i = 0; i < column.length; i++) {
+        const value = column[i];
+        out.push(value - value === 0 ? value : toMetricValue(value));
+      }
       return out;
     };
     for (const run of runs) {
@@ -569,7 +586,7 @@ export class RunService {
         } else {
           picked = this.downsampled(state, maxPoints).series;
         }
-        (series[state.key] ??= {})[run.id] = { steps: plain(picked.steps), values: plain(picked.values) };
+        (series[state.key] ??= {})[run.id] = { steps: plain(picked.steps), values: plainValues(picked.values) };
       }
     }
     return { runs, series };

@@ -1,6 +1,6 @@
 /** SQL for runs: the run rows, their params/tags/io/artifacts, metric summaries and point blocks. */
 import type { Database, Statement } from 'better-sqlite3';
-import type { Artifact, MetricSummary, RunEnvironment, RunIO, RunSnapshot, RunStatus } from '../contract';
+import { toMetricValue, type Artifact, type MetricSummary, type RunEnvironment, type RunIO, type RunSnapshot, type RunStatus } from '../contract';
 import { parseNumber, type RunFilter, type RunSort } from './filters';
 
 export interface RunRecord {
@@ -89,6 +89,8 @@ interface SummaryRow {
   run_id: string;
   key: string;
   latest: number;
+  /** 1 when the latest value is NaN, which SQLite cannot store as a REAL (latest is then 0). */
+  latest_is_nan: number;
   step: number;
   latest_timestamp: number;
   min: number;
@@ -101,7 +103,7 @@ interface SummaryRow {
 const toSeriesState = (row: SummaryRow): SeriesState => ({
   id: row.id,
   key: row.key,
-  latest: row.latest,
+  latest: row.latest_is_nan === 1 ? NaN : row.latest,
   step: row.step,
   latestTimestamp: row.latest_timestamp,
   min: row.min,
@@ -112,10 +114,11 @@ const toSeriesState = (row: SummaryRow): SeriesState => ({
 });
 
 export const toSummary = (state: Omit<SeriesState, 'id' | 'key' | 'inOrder'>): MetricSummary => ({
-  latest: state.latest,
+  latest: toMetricValue(state.latest),
   step: state.step,
-  min: state.min,
-  max: state.max,
+  // ±Infinity until a finite value arrives: NaN and ±Infinity stay out of min/max.
+  min: Number.isFinite(state.min) ? state.min : null,
+  max: Number.isFinite(state.max) ? state.max : null,
   count: state.count,
   updatedAt: state.updatedAt
 });
@@ -185,9 +188,9 @@ export class RunStore {
         ON CONFLICT (run_id, direction, kind, name) DO UPDATE SET digest = COALESCE(excluded.digest, digest)`),
       seriesOfRun: prepare('SELECT * FROM metric_summaries WHERE run_id = ?'),
       series: prepare('SELECT * FROM metric_summaries WHERE run_id = ? AND key = ?'),
-      insertSummary: prepare(`INSERT INTO metric_summaries (run_id, key, latest, step, latest_timestamp, min, max, count, updated_at, in_order)
-        VALUES (@runId, @key, @latest, @step, @latestTimestamp, @min, @max, @count, @updatedAt, @inOrder) RETURNING id`),
-      updateSummary: prepare(`UPDATE metric_summaries SET latest = @latest, step = @step, latest_timestamp = @latestTimestamp,
+      insertSummary: prepare(`INSERT INTO metric_summaries (run_id, key, latest, latest_is_nan, step, latest_timestamp, min, max, count, updated_at, in_order)
+        VALUES (@runId, @key, @latest, @latestIsNan, @step, @latestTimestamp, @min, @max, @count, @updatedAt, @inOrder) RETURNING id`),
+      updateSummary: prepare(`UPDATE metric_summaries SET latest = @latest, latest_is_nan = @latestIsNan, step = @step, latest_timestamp = @latestTimestamp,
         min = @min, max = @max, count = @count, updated_at = @updatedAt, in_order = @inOrder WHERE id = @id`),
       tailBlock: prepare('SELECT block_no, count, points FROM metric_blocks WHERE series_id = ? ORDER BY block_no DESC LIMIT 1'),
       putBlock: prepare(`INSERT OR REPLACE INTO metric_blocks (series_id, block_no, count, min_step, max_step, points, envelope_count, envelope)
@@ -290,19 +293,21 @@ export class RunStore {
   details(ids: readonly string[]): RunDetails {
     const json = JSON.stringify(ids);
     const details: RunDetails = { params: new Map(), tags: new Map(), metrics: new Map(), inputs: new Map(), outputs: new Map() };
+    // Objects without a prototype: user keys such as `__proto__` are just keys there.
+    const keyed = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
     const entry = <T>(map: Map<string, T>, id: string, make: () => T): T => {
       let value = map.get(id);
       if (!value) map.set(id, (value = make()));
       return value;
     };
     for (const row of this.statements.params.all(json) as { run_id: string; key: string; value: string }[]) {
-      entry(details.params, row.run_id, () => ({}) as Record<string, string>)[row.key] = row.value;
+      entry(details.params, row.run_id, keyed<string>)[row.key] = row.value;
     }
     for (const row of this.statements.tags.all(json) as { run_id: string; key: string; value: string }[]) {
-      entry(details.tags, row.run_id, () => ({}) as Record<string, string>)[row.key] = row.value;
+      entry(details.tags, row.run_id, keyed<string>)[row.key] = row.value;
     }
     for (const row of this.statements.summaries.all(json) as SummaryRow[]) {
-      entry(details.metrics, row.run_id, () => ({}) as Record<string, MetricSummary>)[row.key] = toSummary(
+      entry(details.metrics, row.run_id, keyed<MetricSummary>)[row.key] = toSummary(
         toSeriesState(row)
       );
     }
@@ -360,7 +365,7 @@ export class RunStore {
     for (const filter of query.filters) {
       if (!OPERATORS.has(filter.operator)) throw new Error(`Unexpected operator ${filter.operator}`);
       if (filter.field === 'metrics') {
-        where.push(`EXISTS (SELECT 1 FROM metric_summaries m WHERE m.run_id = r.id AND m.key = ? AND m.latest ${filter.operator} ?)`);
+        where.push(`EXISTS (SELECT 1 FROM metric_summaries m WHERE m.run_id = r.id AND m.key = ? AND m.latest_is_nan = 0 AND m.latest ${filter.operator} ?)`);
         params.push(filter.key, filter.number);
         continue;
       }
@@ -410,7 +415,8 @@ export class RunStore {
    * metric follow, newest first. Ties keep the order their series were created in.
    */
   private pageByMetric(key: string, direction: 'ASC' | 'DESC', where: string[], params: unknown[], limit: number, offset: number): string[] {
-    const withWhere = ['s.key = ?', ...where].join(' AND ');
+    // A NaN latest value sorts with the runs that lack the metric, after every number.
+    const withWhere = ['s.key = ?', 's.latest_is_nan = 0', ...where].join(' AND ');
     const ids = (
       this.db
         .prepare(`SELECT r.id FROM metric_summaries s JOIN runs r ON r.id = s.run_id WHERE ${withWhere}
@@ -424,7 +430,7 @@ export class RunStore {
         n: number;
       }
     ).n;
-    const withoutWhere = ['NOT EXISTS (SELECT 1 FROM metric_summaries m WHERE m.run_id = r.id AND m.key = ?)', ...where].join(' AND ');
+    const withoutWhere = ['NOT EXISTS (SELECT 1 FROM metric_summaries m WHERE m.run_id = r.id AND m.key = ? AND m.latest_is_nan = 0)', ...where].join(' AND ');
     const rest = this.db
       .prepare(`SELECT r.id FROM runs r WHERE ${withoutWhere} ORDER BY r.started_at DESC, r.id LIMIT ? OFFSET ?`)
       .raw()
@@ -471,7 +477,8 @@ export class RunStore {
 
   /** Inserts or updates a series' summary; returns the series id. */
   saveSummary(runId: string, state: Omit<SeriesState, 'id'> & { id?: number }): number {
-    const values = { ...state, runId, inOrder: state.inOrder ? 1 : 0 };
+    const isNan = Number.isNaN(state.latest);
+    const values = { ...state, latest: isNan ? 0 : state.latest, latestIsNan: isNan ? 1 : 0, runId, inOrder: state.inOrder ? 1 : 0 };
     if (state.id !== undefined) {
       this.statements.updateSummary.run(values);
       return state.id;
