@@ -177,7 +177,12 @@ def _ls(args: argparse.Namespace) -> None:
     from runlab.datasets.api import _parse_time, human_bytes
 
     project = _handle("x").project
-    datasets = Client.from_settings().list_datasets(project)
+    try:
+        datasets = Client.from_settings().list_datasets(project)
+    except RunlabError as error:
+        if error.code != "not_found":
+            raise
+        datasets = []  # a project is made by its first run or dataset commit
     if not datasets:
         print(f"No datasets in project {project} yet: `runlab data add NAME PATH` makes one.")
         return

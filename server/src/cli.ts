@@ -5,7 +5,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { TokenName, TokenScope, type TokenInfo } from './contract';
-import { AuthService } from './auth/service';
+import { AuthService, OPERATOR } from './auth/service';
 import { collectGarbage } from './blobs/gc';
 import { BlobStore } from './blobs/store';
 import { TokenStore } from './auth/store';
@@ -77,13 +77,15 @@ function parseTokenName(value: string): string {
 }
 
 function formatTable(tokens: TokenInfo[]): string {
-  const header = ['ID', 'NAME', 'SCOPE', 'PREFIX', 'CREATED', 'LAST USED', 'STATUS'];
+  const names = new Map(tokens.map((token) => [token.id, token.name]));
+  const header = ['ID', 'NAME', 'SCOPE', 'PREFIX', 'CREATED', 'CREATED BY', 'LAST USED', 'STATUS'];
   const rows = tokens.map((token) => [
     token.id,
     token.name,
     token.scope,
     `${token.prefix}…`,
     token.createdAt,
+    token.createdBy ? (names.get(token.createdBy) ?? token.createdBy) : '-',
     token.lastUsedAt ?? '-',
     token.revokedAt ? `revoked ${token.revokedAt}` : 'active'
   ]);
@@ -119,10 +121,14 @@ export function buildProgram(): Command {
     .command('create')
     .description('create a token and print its secret (shown only once)')
     .requiredOption('--name <name>', 'a name to recognise the token by', parseTokenName)
-    .addOption(new Option('--scope <scope>', 'user or runner').choices(TokenScope.options).default('user'))
+    .addOption(
+      new Option('--scope <scope>', 'admin (manages every token), user, or runner (a machine that runs jobs)')
+        .choices(TokenScope.options)
+        .default('user')
+    )
     .addOption(dataDirOption())
     .action((options: { name: string; scope: TokenScope; dataDir?: string }) => {
-      const created = withTokens(options.dataDir, (auth) => auth.createToken(options.name, options.scope));
+      const created = withTokens(options.dataDir, (auth) => auth.createToken(options.name, options.scope, OPERATOR));
       process.stderr.write(`Created ${created.token.scope} token "${created.token.name}" (id ${created.token.id}).\n`);
       process.stderr.write('Store the secret now; it cannot be shown again:\n');
       process.stdout.write(`${created.secret}\n`);
@@ -130,22 +136,22 @@ export function buildProgram(): Command {
 
   token
     .command('list')
-    .description('list tokens (never their secrets)')
+    .description('list every token (never their secrets)')
     .addOption(dataDirOption())
     .action((options: { dataDir?: string }) => {
-      const tokens = withTokens(options.dataDir, (auth) => auth.listTokens());
+      const tokens = withTokens(options.dataDir, (auth) => auth.listTokens(OPERATOR));
       process.stdout.write(tokens.length > 0 ? `${formatTable(tokens)}\n` : 'No tokens.\n');
     });
 
   token
     .command('revoke')
-    .description('revoke a token by id (see `runlab token list`)')
+    .description('revoke any token by id (see `runlab token list`), even the last admin token')
     .argument('<id>', 'token id')
     .addOption(dataDirOption())
     .action((id: string, options: { dataDir?: string }) => {
-      const revoked = withTokens(options.dataDir, (auth) => {
+      const [revoked, adminsLeft] = withTokens(options.dataDir, (auth) => {
         try {
-          return auth.revokeToken(id);
+          return [auth.revokeToken(id, OPERATOR), auth.countActiveAdmins()] as const;
         } catch (error) {
           if (error instanceof AppError && error.code === 'not_found') {
             throw new CliError(`No token with id ${id}; run \`runlab token list\` to see the ids`);
@@ -154,6 +160,12 @@ export function buildProgram(): Command {
         }
       });
       process.stdout.write(`Revoked token "${revoked.name}" (id ${revoked.id}).\n`);
+      if (adminsLeft === 0) {
+        process.stderr.write(
+          'No active admin token is left: the server writes a new local admin token to <data dir>/admin-token ' +
+            'when it next starts, or create one now with `runlab token create --name <name> --scope admin`.\n'
+        );
+      }
     });
 
   program
@@ -215,7 +227,18 @@ export function buildProgram(): Command {
       for (const chunk of report.corrupt) process.stdout.write(`corrupt chunk ${chunk.hash} in pack ${chunk.pack}: ${chunk.problem}\n`);
       for (const hash of report.missingChunks) process.stdout.write(`missing chunk ${hash}: named by a dataset file, not in the store\n`);
       for (const version of report.affectedVersions) process.stdout.write(`affected dataset version ${version}\n`);
+      for (const wrong of report.wrongSizes) {
+        process.stdout.write(`wrong sizes in dataset version ${wrong.version}${wrong.path === null ? '' : ` file ${wrong.path}`}: ${wrong.problem}\n`);
+      }
       const problems = report.corrupt.length + report.missingChunks.length;
+      if (problems === 0 && report.wrongSizes.length > 0) {
+        const versions = [...new Set(report.wrongSizes.map((wrong) => wrong.version))];
+        throw new CliError(
+          `${report.wrongSizes.length} size record(s) in dataset version(s) ${versions.join(', ')} disagree with their chunks. ` +
+            'The chunks themselves are intact: commit the same files again (`runlab data add <name> <folder>`) for a correct version, ' +
+            'then delete the wrong one (`runlab data rm <name>@vN`).'
+        );
+      }
       if (problems > 0) {
         const found =
           `${report.corrupt.length} corrupt and ${report.missingChunks.length} missing chunk(s); ` +

@@ -34,12 +34,13 @@ export function frame(chunk: TestChunk, codec: 0 | 1 = 1, overrides: { rawSize?:
   return Buffer.concat([header, payload]);
 }
 
-export async function postChunks(server: TestServer, body: Buffer, token: string | null = server.adminToken) {
+export async function postChunks(server: TestServer, body: Buffer | undefined, token: string | null = server.adminToken) {
   const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
   if (token) headers.authorization = `Bearer ${token}`;
   const response = await fetch(`${server.url}/api/chunks`, { method: 'POST', headers, body });
+  const text = await response.text();
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  return { status: response.status, body: (await response.json()) as any };
+  return { status: response.status, headers: response.headers, text, body: JSON.parse(text) as any };
 }
 
 export async function uploadChunks(server: TestServer, chunks: readonly TestChunk[], codec: 0 | 1 = 1) {

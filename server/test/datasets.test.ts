@@ -212,6 +212,15 @@ test('bad frames reject the whole upload and store nothing', async () => {
   expect(tempPackFiles(server.dataDir)).toEqual([]);
 });
 
+test('an upload with no body, or an empty one, is a 400 saying the body is missing', async () => {
+  for (const body of [undefined, Buffer.alloc(0)]) {
+    const response = await postChunks(server, body);
+    expectErrorBody(response, 400, 'invalid_request');
+    expect(response.body.error.message).toMatch(/The upload has no body: send one or more chunks/);
+    expect(response.body.error.details).toEqual([{ path: 'body', message: 'missing: no chunks were sent' }]);
+  }
+});
+
 test('an upload over 64 MiB is refused with 413', async () => {
   const response = await postChunks(server, Buffer.alloc(64 * 1024 * 1024 + 1));
   expect(response.status).toBe(413);
@@ -233,7 +242,7 @@ test('a commit naming chunks the server lacks is a 409 listing them; nothing is 
     { path: 'body.files.0.chunks.1', message: `chunk ${absent[0].hash} is not on the server` },
     { path: 'body.files.1.chunks.0', message: `chunk ${absent[1].hash} is not on the server` }
   ]);
-  expect((await server.request('GET', `/api/projects/${project}/datasets`)).body.datasets).toEqual([]);
+  expectErrorBody(await server.request('GET', `/api/projects/${project}/datasets`), 404, 'not_found');
   expect((await server.request('GET', `/api/projects?name=${project}`)).body.projects).toEqual([]);
 });
 
@@ -259,6 +268,95 @@ test('manifests with unsafe or duplicate paths, or sizes that do not add up, are
   expect(badSize.body.error.details[0]).toEqual({ path: 'body.files.0.size', message: 'is 5 but the chunks add up to 20000 bytes' });
   const badName = await commit(server, project, 'no@at', [{ path: 'x', chunks: [chunk] }]);
   expectErrorBody(badName, 400, 'invalid_request');
+});
+
+test('a manifest holding a file inside another file (`a` and `a/b`) is rejected with 400 naming both', async () => {
+  const project = newProject();
+  const chunk = randomChunk();
+  await uploadChunks(server, [chunk]);
+  // The nested paths come first and last: order in the request must not matter. `a!x` and `ab`
+  // sort between `a` and `a/b` and are fine, as is `b/a` (a folder named like nothing listed).
+  const response = await commit(server, project, 'nested', [
+    { path: 'a/b/c.csv', chunks: [chunk] },
+    { path: 'a!x', chunks: [chunk] },
+    { path: 'ab', chunks: [chunk] },
+    { path: 'b/a', chunks: [chunk] },
+    { path: 'a', chunks: [chunk] },
+    { path: 'a/b', chunks: [chunk] }
+  ]);
+  expectErrorBody(response, 400, 'invalid_request');
+  expect(response.body.error.details).toEqual([
+    { path: 'body.files.0.path', message: '"a/b/c.csv" is inside "a", which is listed as a file too (files.4); a path cannot be both a file and a folder: rename or drop one of them' },
+    { path: 'body.files.5.path', message: '"a/b" is inside "a", which is listed as a file too (files.4); a path cannot be both a file and a folder: rename or drop one of them' }
+  ]);
+  expect(response.body.error.message).toMatch(/^Invalid manifest: body\.files\.0\.path "a\/b\/c\.csv" is inside "a"/);
+  expectErrorBody(await server.request('GET', `/api/projects/${project}/datasets/nested`), 404, 'not_found');
+  // Without the file `a`, the same folders are fine.
+  const fine = await commit(server, project, 'nested', [
+    { path: 'a/b/c.csv', chunks: [chunk] },
+    { path: 'a!x', chunks: [chunk] },
+    { path: 'ab', chunks: [chunk] },
+    { path: 'b/a', chunks: [chunk] }
+  ]);
+  expect(fine.status).toBe(201);
+  expect(fine.body.version.fileCount).toBe(4);
+});
+
+test('a 100,000-file manifest with files inside another is rejected within the test timeout', async () => {
+  const project = newProject();
+  const chunk = chunkOf(Buffer.from('tiny'));
+  await uploadChunks(server, [chunk]);
+  const files = Array.from({ length: 100_000 }, (_, i) => ({ path: `d${i % 100}/e${i % 1000}/f${i}.bin`, chunks: [chunk] }));
+  files.push({ path: 'd7/e7', chunks: [chunk] });
+  const started = Date.now();
+  const response = await commit(server, project, 'many', files);
+  expectErrorBody(response, 400, 'invalid_request');
+  expect(response.body.error.details).toHaveLength(100);
+  expect(response.body.error.details[0]).toEqual({
+    path: 'body.files.7.path',
+    message: '"d7/e7/f7.bin" is inside "d7/e7", which is listed as a file too (files.100000); a path cannot be both a file and a folder: rename or drop one of them'
+  });
+  // Checking a file's folders costs its path length, not the manifest's size: comparing files
+  // pairwise (10^10 pairs here) would run far past the test's timeout.
+  process.stdout.write(`100k-file manifest with conflicts rejected in ${Date.now() - started} ms\n`);
+});
+
+test('chunk sizes that disagree with the stored chunks are rejected with 400 naming the field; nothing is created', async () => {
+  const project = newProject();
+  const thirteen = chunkOf(Buffer.from('thirteen byte'));
+  const other = randomChunk(1_000);
+  const absent = randomChunk(500);
+  await uploadChunks(server, [thirteen, other]);
+  const post = (files: unknown[]) => server.request('POST', `/api/projects/${project}/datasets/sizes/versions`, { json: { files } });
+  // A 13-byte chunk claimed as 3 bytes, in a file whose size adds up to the claim: the version
+  // would report 3 bytes for a 13-byte file.
+  const claimed = await post([
+    manifestFile({ path: 'good.bin', chunks: [other] }),
+    { path: 'short.txt', size: 1_003, mode: 0o644, chunks: [[other.hash, 1_000], [thirteen.hash, 3]] },
+    // A chunk the server lacks cannot be checked yet; the wrong size is answered first.
+    manifestFile({ path: 'later.bin', chunks: [absent] })
+  ]);
+  expectErrorBody(claimed, 400, 'invalid_request');
+  expect(claimed.body.error.details).toEqual([
+    { path: 'body.files.1.chunks.1.1', message: `gives chunk ${thirteen.hash} 3 bytes, but it has 13 (its uncompressed length, verified on upload)` }
+  ]);
+  expect(claimed.body.error.message).toMatch(/^Invalid manifest: 1 chunk size\(s\) disagree with the chunks on the server, e\.g\. body\.files\.1\.chunks\.1\.1 /);
+  expect(claimed.body.error.message).toMatch(/give each chunk its uncompressed length/);
+  // Too large is as wrong as too small, wherever the chunk is used.
+  const larger = await post([
+    { path: 'x', size: 20, mode: 0o644, chunks: [[thirteen.hash, 20]] },
+    { path: 'y', size: 13, mode: 0o644, chunks: [[thirteen.hash, 13]] },
+    { path: 'z', size: 0, mode: 0o644, chunks: [[thirteen.hash, 0]] }
+  ]);
+  expectErrorBody(larger, 400, 'invalid_request');
+  expect(larger.body.error.details.map((detail: { path: string }) => detail.path)).toEqual(['body.files.0.chunks.0.1', 'body.files.2.chunks.0.1']);
+  expectErrorBody(await server.request('GET', `/api/projects/${project}/datasets/sizes`), 404, 'not_found');
+  expect((await server.request('GET', `/api/projects?name=${project}`)).body.projects).toEqual([]);
+
+  // The true sizes commit, and the version reports the true bytes.
+  const right = await commit(server, project, 'sizes', [{ path: 'short.txt', chunks: [other, thirteen] }]);
+  expect(right.status).toBe(201);
+  expect(right.body.version.size).toBe(1_013);
 });
 
 test('concurrent commits of different manifests become versions 1..10, none lost', async () => {
@@ -382,13 +480,39 @@ test('every dataset route needs a token', async () => {
   }
 });
 
-test('unknown datasets, versions and chunks are 404s; an unknown project has no datasets', async () => {
+test('every dataset route answers 404 naming the project when the project does not exist', async () => {
   const project = newProject();
-  expect((await server.request('GET', `/api/projects/${project}/datasets`)).body).toEqual({ datasets: [] });
-  expectErrorBody(await server.request('GET', `/api/projects/${project}/datasets/none`), 404, 'not_found');
+  const base = `/api/projects/${project}/datasets`;
+  const routes: [string, string][] = [
+    ['GET', base],
+    ['GET', `${base}/one`],
+    ['GET', `${base}/one/versions`],
+    ['GET', `${base}/one/versions/v1`],
+    ['GET', `${base}/one/versions/latest/manifest`],
+    ['GET', `${base}/one/diff?from=1&to=2`],
+    ['DELETE', `${base}/one/versions/v1`],
+    ['DELETE', `${base}/one`]
+  ];
+  for (const [method, url] of routes) {
+    const response = await server.request(method, url);
+    expectErrorBody(response, 404, 'not_found');
+    expect([method, url, response.body.error.message]).toEqual([method, url, `Project ${project} not found: check its name (a project is made by its first run or dataset commit)`]);
+  }
+  // Nothing above created it.
+  expect((await server.request('GET', `/api/projects?name=${project}`)).body.projects).toEqual([]);
+  // Once it exists, a project without datasets has an empty list.
+  expect((await server.request('POST', '/api/runs', { json: { project } })).status).toBe(201);
+  expect((await server.request('GET', base)).body).toEqual({ datasets: [] });
+});
+
+test('unknown datasets, versions and chunks are 404s', async () => {
+  const project = newProject();
   const chunk = randomChunk();
   await uploadChunks(server, [chunk]);
   await commit(server, project, 'one', [{ path: 'x', chunks: [chunk] }]);
+  const unknown = await server.request('GET', `/api/projects/${project}/datasets/none`);
+  expectErrorBody(unknown, 404, 'not_found');
+  expect(unknown.body.error.message).toBe(`Dataset ${project}/none not found`);
   expectErrorBody(await server.request('GET', `/api/projects/${project}/datasets/one/versions/v2`), 404, 'not_found');
   expectErrorBody(await server.request('GET', `/api/projects/${project}/datasets/one/versions/v0`), 400, 'invalid_request');
   const missing = await fetchChunks(server, [chunk.hash, 'ab'.repeat(32)]);

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ChunkPacks, PackReader } from '../src/datasets/chunks';
-import { commit, fetchChunks, randomChunk, textChunk, uploadChunks } from './dataset-helpers';
+import { checkDatasetStore } from '../src/datasets/fsck';
+import { chunkOf, commit, fetchChunks, fileHash, randomChunk, textChunk, uploadChunks } from './dataset-helpers';
 import { expectErrorBody, makeTempDir, removeDir, startServer, type TestServer } from './helpers';
 
 const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
@@ -129,6 +130,64 @@ test('fsck --repair drops a corrupt chunk and marks its versions damaged; commit
   const after = fsck();
   expect(after.code).toBe(0);
   expect(after.stdout).toMatch(/All good/);
+});
+
+test('fsck reports versions whose manifest sizes disagree with the stored chunks, naming the version and the file', async () => {
+  const thirteen = chunkOf(Buffer.from('thirteen byte'));
+  const b = randomChunk(40_000);
+  const other = randomChunk(1_000);
+  await uploadChunks(server, [thirteen, b, other]);
+  await commit(server, 'fsck-test', 'table', [{ path: 'notes/a.txt', chunks: [thirteen] }, { path: 'b.bin', chunks: [b] }]);
+  await commit(server, 'fsck-test', 'table', [{ path: 'c.bin', chunks: [other] }, { path: 'b.bin', chunks: [b] }]);
+  const packs = new ChunkPacks(path.join(server.dataDir, 'chunks'));
+  const db = (server.app.runs as any).db;
+  expect(checkDatasetStore(db, packs).wrongSizes).toEqual([]);
+
+  // What a server without the commit-time check accepted: v1 says its 13-byte file has 3 bytes
+  // (chunk, file and version sizes all agreeing with each other, not with the chunk).
+  const content = db.prepare('SELECT chunks FROM dataset_file_contents WHERE hash = unhex(?)').get(fileHash([thirteen]));
+  const packed = Buffer.from(content.chunks);
+  packed.writeUInt32BE(3, 32);
+  db.prepare('UPDATE dataset_file_contents SET size = 3, chunks = ? WHERE hash = unhex(?)').run(packed, fileHash([thirteen]));
+  const v1 = db.prepare("SELECT id FROM dataset_versions WHERE number = 1").get().id;
+  db.prepare('UPDATE dataset_versions SET size = size - 10 WHERE id = ?').run(v1);
+  // And v2 gives itself a total its files do not add up to.
+  const v2 = db.prepare("SELECT id, size FROM dataset_versions WHERE number = 2").get();
+  db.prepare('UPDATE dataset_versions SET size = ? WHERE id = ?').run(v2.size + 1, v2.id);
+
+  const report = checkDatasetStore(db, packs);
+  expect(report.wrongSizes).toEqual([
+    {
+      version: 'fsck-test/table@v1',
+      versionId: v1,
+      path: 'notes/a.txt',
+      problem: `its manifest gives chunk 0 (${thirteen.hash}) 3 bytes, but the stored chunk has 13`
+    },
+    {
+      version: 'fsck-test/table@v2',
+      versionId: v2.id,
+      path: null,
+      problem: `the version gives itself ${v2.size + 1} bytes, but its files add up to ${v2.size}`
+    }
+  ]);
+  // The chunks themselves are fine: nothing to drop, nothing damaged.
+  expect(report).toMatchObject({ corrupt: [], missingChunks: [], affectedVersions: [] });
+  // The operator's command says so and fails, naming the version and file.
+  const cli = fsck();
+  expect(cli.code).toBe(1);
+  expect(cli.stdout).toContain('wrong sizes in dataset version fsck-test/table@v1 file notes/a.txt');
+  expect(cli.stderr).toMatch(/disagree with their chunks.*commit the same files again/s);
+
+  // A file whose size is not its chunks' sum is named in every version holding it.
+  db.prepare('UPDATE dataset_versions SET size = size - 1').run();
+  db.prepare('UPDATE dataset_file_contents SET size = size - 1 WHERE hash = unhex(?)').run(fileHash([b]));
+  const shared = `its manifest gives it 39999 bytes, but its chunks add up to 40000`;
+  expect(checkDatasetStore(db, packs).wrongSizes.map(({ version, path, problem }) => [version, path, problem])).toEqual([
+    ['fsck-test/table@v1', 'b.bin', shared],
+    ['fsck-test/table@v1', 'notes/a.txt', `its manifest gives chunk 0 (${thirteen.hash}) 3 bytes, but the stored chunk has 13`],
+    ['fsck-test/table@v2', null, `the version gives itself ${v2.size} bytes, but its files add up to ${v2.size - 1}`],
+    ['fsck-test/table@v2', 'b.bin', shared]
+  ]);
 });
 
 test('runlab gc reclaims packs only deleted versions used, keeps young ones, and what remains passes fsck', async () => {

@@ -1,7 +1,8 @@
 /**
  * `runlab fsck` for datasets: reads every stored chunk back (decompress, length, sha256), checks
  * every pack the index names exists, and that every chunk a version's files name is indexed;
- * then names the dataset versions a bad or missing chunk affects.
+ * then names the dataset versions a bad or missing chunk affects. It also checks the sizes a
+ * version's manifest gives (each chunk's, each file's, the version's) against the stored chunks.
  *
  * `--repair` drops the bad chunks from the index, so they count as missing: a client committing
  * the same content uploads them again (which heals the versions using them), and reads answer
@@ -10,7 +11,7 @@
 import fs from 'node:fs';
 import type { Database } from '../db/database';
 import { chunkProblem, type ChunkPacks } from './chunks';
-import { packedChunkKeys, versionRef } from './manifest';
+import { comparePaths, packedChunkKeys, versionRef } from './manifest';
 
 export interface FsckProgress {
   packsChecked: number;
@@ -35,6 +36,20 @@ export interface FsckReport extends FsckProgress {
   affectedVersions: string[];
   /** Their ids, in the same order. */
   affectedVersionIds: string[];
+  /**
+   * Files (path null: the version as a whole) whose manifest sizes disagree with the stored
+   * chunks, sorted by version then path. Not repairable by re-uploading: the chunks are fine,
+   * the version's record of them is not.
+   */
+  wrongSizes: WrongSize[];
+}
+
+export interface WrongSize {
+  /** `project/name@vN` */
+  version: string;
+  versionId: string;
+  path: string | null;
+  problem: string;
 }
 
 interface ChunkRow {
@@ -62,11 +77,13 @@ export function checkDatasetStore(db: Database, packs: ChunkPacks, onProgress: (
     missingPacks: [],
     missingChunks: [],
     affectedVersions: [],
-    affectedVersionIds: []
+    affectedVersionIds: [],
+    wrongSizes: []
   };
   /** Binary digests (latin1 keys) of chunks that cannot be read back correctly. */
   const bad = new Set<string>();
-  const indexed = new Set<string>();
+  /** Indexed chunks' uncompressed sizes, by binary digest (latin1 key). */
+  const indexed = new Map<string, number>();
   const chunksOfPack = db.prepare('SELECT hash, offset, stored_size, raw_size, codec FROM chunks WHERE pack = ? ORDER BY offset');
   for (const { pack } of packRows) {
     let content: Buffer | undefined;
@@ -79,7 +96,7 @@ export function checkDatasetStore(db: Database, packs: ChunkPacks, onProgress: (
     }
     for (const row of chunksOfPack.iterate(pack) as Iterable<ChunkRow>) {
       const key = row.hash.toString('latin1');
-      indexed.add(key);
+      indexed.set(key, row.raw_size);
       let problem = unreadable ?? null;
       if (content) {
         problem =
@@ -99,20 +116,37 @@ export function checkDatasetStore(db: Database, packs: ChunkPacks, onProgress: (
     onProgress(report);
   }
 
-  // Which file contents name a bad or unindexed chunk, then which versions hold them.
+  // Which file contents name a bad or unindexed chunk, or give sizes the chunks do not have;
+  // then which versions hold them.
   const affectedContents: string[] = [];
   const missing = new Set<string>();
-  for (const [hash, chunks] of db.prepare('SELECT hash, chunks FROM dataset_file_contents').raw().iterate() as Iterable<[Buffer, Buffer]>) {
+  /** Content hash (hex) → what is wrong with its sizes. */
+  const wrongContentSizes = new Map<string, string>();
+  const contents = db.prepare('SELECT hash, size, chunks FROM dataset_file_contents').raw();
+  for (const [hash, size, chunks] of contents.iterate() as Iterable<[Buffer, number, Buffer]>) {
     let affected = false;
-    for (const [key] of packedChunkKeys(chunks)) {
-      if (!indexed.has(key)) {
+    let chunkBytes = 0;
+    let wrongChunk: string | undefined;
+    let index = 0;
+    for (const [key, chunkSize] of packedChunkKeys(chunks)) {
+      chunkBytes += chunkSize;
+      const stored = indexed.get(key);
+      if (stored === undefined) {
         missing.add(key);
         affected = true;
       } else if (bad.has(key)) {
         affected = true;
       }
+      if (stored !== undefined && stored !== chunkSize && wrongChunk === undefined) {
+        const hex = Buffer.from(key, 'latin1').toString('hex');
+        wrongChunk = `its manifest gives chunk ${index} (${hex}) ${chunkSize} bytes, but the stored chunk has ${stored}`;
+      }
+      index++;
     }
     if (affected) affectedContents.push(hash.toString('hex'));
+    const wrongTotal = chunkBytes !== size ? `its manifest gives it ${size} bytes, but its chunks add up to ${chunkBytes}` : undefined;
+    const problem = [wrongTotal, wrongChunk].filter(Boolean).join('; ');
+    if (problem) wrongContentSizes.set(hash.toString('hex'), problem);
   }
   report.missingChunks = [...missing].map((key) => Buffer.from(key, 'latin1').toString('hex')).sort();
   report.versionsChecked = (db.prepare('SELECT COUNT(*) AS n FROM dataset_versions').get() as { n: number }).n;
@@ -129,7 +163,50 @@ export function checkDatasetStore(db: Database, packs: ChunkPacks, onProgress: (
     report.affectedVersions = rows.map((row) => versionRef(row.project, row.dataset, row.number));
     report.affectedVersionIds = rows.map((row) => row.id);
   }
+  report.wrongSizes = wrongSizes(db, wrongContentSizes);
   return report;
+}
+
+/** The files holding these contents, and the versions whose size is not their files' sum. */
+function wrongSizes(db: Database, wrongContentSizes: ReadonlyMap<string, string>): WrongSize[] {
+  const found: (WrongSize & { row: VersionRow })[] = [];
+  const add = (row: VersionRow, path: string | null, problem: string): void => {
+    found.push({ version: versionRef(row.project, row.dataset, row.number), versionId: row.id, path, problem, row });
+  };
+  if (wrongContentSizes.size > 0) {
+    const files = db
+      .prepare(
+        `SELECT v.id, p.name AS project, d.name AS dataset, v.number, f.path, lower(hex(f.content_hash)) AS content
+         FROM dataset_files f JOIN dataset_versions v ON v.id = f.version_id
+         JOIN datasets d ON d.id = v.dataset_id JOIN projects p ON p.id = d.project_id
+         WHERE f.content_hash IN (SELECT unhex(value) FROM json_each(?))`
+      )
+      .all(JSON.stringify([...wrongContentSizes.keys()])) as (VersionRow & { path: string; content: string })[];
+    for (const row of files) add(row, row.path, wrongContentSizes.get(row.content) as string);
+  }
+  const versions = db
+    .prepare(
+      `SELECT v.id, p.name AS project, d.name AS dataset, v.number, v.size, COALESCE(SUM(c.size), 0) AS files_size
+       FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id JOIN projects p ON p.id = d.project_id
+       LEFT JOIN dataset_files f ON f.version_id = v.id LEFT JOIN dataset_file_contents c ON c.hash = f.content_hash
+       GROUP BY v.id HAVING v.size != files_size`
+    )
+    .all() as (VersionRow & { size: number; files_size: number })[];
+  for (const row of versions) add(row, null, `the version gives itself ${row.size} bytes, but its files add up to ${row.files_size}`);
+  // As affectedVersions are: by project, dataset and number; a version's own problem first.
+  const order = (a: (typeof found)[number], b: (typeof found)[number]): number =>
+    comparePaths(a.row.project, b.row.project) ||
+    comparePaths(a.row.dataset, b.row.dataset) ||
+    a.row.number - b.row.number ||
+    comparePaths(a.path ?? '', b.path ?? '');
+  return found.sort(order).map(({ version, versionId, path, problem }) => ({ version, versionId, path, problem }));
+}
+
+interface VersionRow {
+  id: string;
+  project: string;
+  dataset: string;
+  number: number;
 }
 
 /**

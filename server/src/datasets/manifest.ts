@@ -54,6 +54,19 @@ export function comparePaths(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
+/**
+ * The shortest folder of `path` that `files` also lists as a file (`a` for `a/b/c`), if any: a
+ * manifest holding both can never be written out. One lookup per `/`, so checking a whole
+ * manifest costs its total path length, however many files it has.
+ */
+export function enclosingFile(path: string, files: ReadonlyMap<string, unknown>): string | undefined {
+  for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1)) {
+    const folder = path.slice(0, slash);
+    if (files.has(folder)) return folder;
+  }
+  return undefined;
+}
+
 export interface ManifestLine {
   path: string;
   mode: number;

@@ -43,7 +43,7 @@ export function datasetRoutes(datasets: DatasetService): Route[] {
       operationId: 'uploadChunks',
       method: 'post',
       path: '/api/chunks',
-      summary: 'Store chunks (framed, see the contract); every chunk is verified, a bad one rejects the whole upload',
+      summary: 'Store chunks (framed, see the contract); every chunk is verified, a bad one (or an empty body) rejects the whole upload',
       tag: 'datasets',
       scope: 'any',
       rawBody: {
@@ -74,12 +74,13 @@ export function datasetRoutes(datasets: DatasetService): Route[] {
       operationId: 'listDatasets',
       method: 'get',
       path: '/api/projects/:project/datasets',
-      summary: "A project's datasets with their latest versions (empty for a project not created yet)",
+      summary: "A project's datasets with their latest versions (404 for a project that does not exist)",
       tag: 'datasets',
       scope: 'any',
       params: ProjectParams,
       status: 200,
       response: DatasetListResponse,
+      errors: ['not_found'],
       handle: ({ params }) => ({ datasets: datasets.list(params.project) })
     }),
     defineRoute({
@@ -112,7 +113,9 @@ export function datasetRoutes(datasets: DatasetService): Route[] {
       operationId: 'commitDatasetVersion',
       method: 'post',
       path: '/api/projects/:project/datasets/:name/versions',
-      summary: 'Commit a manifest as the next version (project and dataset made on first use); its chunks must be uploaded first',
+      summary:
+        'Commit a manifest as the next version (project and dataset made on first use); its chunks must be uploaded first, ' +
+        'each with its uncompressed size, and no file may lie inside another (`a` and `a/b`)',
       tag: 'datasets',
       scope: 'any',
       params: DatasetParams,

@@ -31,6 +31,7 @@ import { chunkProblem, frameHeader, PackReader, parseChunkUpload, readBody, type
 import {
   comparePaths,
   diffManifests,
+  enclosingFile,
   fileContentHash,
   packChunks,
   packedChunkKeys,
@@ -54,6 +55,8 @@ const FETCH_PIECE_BYTES = 1024 * 1024;
 
 /** How many missing chunks a 409 lists. */
 const LISTED_MISSING_CHUNKS = 20;
+/** How many wrong chunk sizes a 400 lists. */
+const LISTED_WRONG_SIZES = 100;
 
 export const datasetVersionNodeRef = (versionId: string): string => `dataset_version:${versionId}`;
 
@@ -106,7 +109,14 @@ export class DatasetService {
    * reaches the disk (the body is read whole first).
    */
   async uploadChunks(request: Readable & { headers?: Record<string, unknown> }): Promise<UploadChunksResponse> {
-    const frames = await parseChunkUpload(await readBody(request, MAX_CHUNK_UPLOAD_BYTES));
+    const body = await readBody(request, MAX_CHUNK_UPLOAD_BYTES);
+    if (body.length === 0) {
+      const message =
+        'The upload has no body: send one or more chunks framed as the contract describes (uploadChunks in /api/openapi.json), ' +
+        'with Content-Type: application/octet-stream';
+      throw new AppError('invalid_request', message, [{ path: 'body', message: 'missing: no chunks were sent' }]);
+    }
+    const frames = await parseChunkUpload(body);
     const unique = new Map<string, ChunkFrame>();
     for (const frame of frames) {
       const hash = frame.hash.toString('hex');
@@ -217,10 +227,9 @@ export class DatasetService {
   // ------------------------------------------------------------------------------------------
   // datasets and versions
 
-  /** A project that does not exist (yet) has no datasets: an empty list, like a new project. */
+  /** 404 for a project that does not exist: a typo'd name is not an empty project. */
   list(projectName: string): Dataset[] {
-    const project = this.store.projectByName(projectName);
-    if (!project) return [];
+    const project = this.project(projectName);
     return this.store.datasets(project.id).map((record) => this.toDataset(record));
   }
 
@@ -405,9 +414,19 @@ export class DatasetService {
 
   // ------------------------------------------------------------------------------------------
 
-  private dataset(projectName: string, name: string): DatasetRecord {
+  private project(projectName: string): { id: string; name: string } {
     const project = this.store.projectByName(projectName);
-    const dataset = project && this.store.dataset(project.id, name);
+    if (!project) {
+      throw new AppError(
+        'not_found',
+        `Project ${projectName} not found: check its name (a project is made by its first run or dataset commit)`
+      );
+    }
+    return project;
+  }
+
+  private dataset(projectName: string, name: string): DatasetRecord {
+    const dataset = this.store.dataset(this.project(projectName).id, name);
     if (!dataset) throw notFound(`Dataset ${projectName}/${name}`);
     return dataset;
   }
@@ -451,7 +470,11 @@ export class DatasetService {
     return { version, created: false };
   }
 
-  /** 409 listing (some of) the chunks the manifest names that the server does not hold. */
+  /**
+   * Every chunk the manifest names must be on the server (409 listing some that are not) with the
+   * uncompressed size the manifest gives it (400 otherwise): the server verified that size when
+   * the chunk was uploaded, and a wrong one would make a version report bytes its files lack.
+   */
   private requireChunks(files: CommitDatasetInput['files']): void {
     const firstUse = new Map<string, string>();
     files.forEach((file, fileIndex) =>
@@ -459,7 +482,30 @@ export class DatasetService {
         if (!firstUse.has(hash)) firstUse.set(hash, `body.files.${fileIndex}.chunks.${chunkIndex}`);
       })
     );
-    const present = this.store.presentChunks([...firstUse.keys()]);
+    const present = this.store.chunkSizes([...firstUse.keys()]);
+    const wrongSizes: FieldProblem[] = [];
+    let wrongSizeCount = 0;
+    files.forEach((file, fileIndex) =>
+      file.chunks.forEach(([hash, size], chunkIndex) => {
+        const stored = present.get(hash);
+        if (stored === undefined || stored === size) return;
+        wrongSizeCount++;
+        if (wrongSizes.length < LISTED_WRONG_SIZES) {
+          wrongSizes.push({
+            path: `body.files.${fileIndex}.chunks.${chunkIndex}.1`,
+            message: `gives chunk ${hash} ${size} bytes, but it has ${stored} (its uncompressed length, verified on upload)`
+          });
+        }
+      })
+    );
+    if (wrongSizeCount > 0) {
+      throw new AppError(
+        'invalid_request',
+        `Invalid manifest: ${wrongSizeCount} chunk size(s) disagree with the chunks on the server, e.g. ${wrongSizes[0].path} ` +
+          `${wrongSizes[0].message}; give each chunk its uncompressed length (and each file the sum of its chunks), then commit again`,
+        wrongSizes
+      );
+    }
     if (present.size === firstUse.size) return;
     const missing = [...firstUse].filter(([hash]) => !present.has(hash));
     throw new AppError(
@@ -499,8 +545,8 @@ const corruptChunk = (hash: Buffer, problem: string): AppError =>
   );
 
 /**
- * Checks a manifest (sizes add up, no path twice) and computes its content hashes: the lines
- * of the version hash (sorted by path) and the files as stored.
+ * Checks a manifest (sizes add up, no path twice, no file inside another) and computes its
+ * content hashes: the lines of the version hash (sorted by path) and the files as stored.
  */
 function prepareManifest(inputs: CommitDatasetInput['files']): { lines: ManifestLine[]; files: StoredFile[]; size: number } {
   const problems: FieldProblem[] = [];
@@ -519,6 +565,15 @@ function prepareManifest(inputs: CommitDatasetInput['files']): { lines: Manifest
     size += file.size;
     const chunks = packChunks(file.chunks);
     return { path: file.path, mode: file.mode & 0o777, size: file.size, hash: fileContentHash(chunks), chunks };
+  });
+  // After every path is known: `a/b` may come before `a` in the request.
+  inputs.forEach((file, index) => {
+    const folder = enclosingFile(file.path, seen);
+    if (folder === undefined) return;
+    problems.push({
+      path: `body.files.${index}.path`,
+      message: `"${file.path}" is inside "${folder}", which is listed as a file too (files.${seen.get(folder)}); a path cannot be both a file and a folder: rename or drop one of them`
+    });
   });
   if (problems.length > 0) {
     throw new AppError('invalid_request', `Invalid manifest: ${problems[0].path} ${problems[0].message}`, problems.slice(0, 100));

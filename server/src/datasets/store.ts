@@ -102,6 +102,7 @@ export class DatasetStore {
     const prepare = (sql: string): Statement => db.prepare(sql);
     this.statements = {
       presentChunks: prepare(`SELECT hash FROM chunks WHERE hash ${IN_HASHES}`).pluck(),
+      chunkSizes: prepare(`SELECT hash, raw_size FROM chunks WHERE hash ${IN_HASHES}`).raw(),
       insertChunk: prepare(`INSERT OR IGNORE INTO chunks (hash, pack, offset, stored_size, raw_size, codec)
         VALUES (?, ?, ?, ?, ?, ?)`),
       chunkLocations: prepare(`SELECT hash, pack, offset, stored_size AS storedSize, raw_size AS rawSize, codec
@@ -151,6 +152,15 @@ export class DatasetStore {
       present.add(hash.toString('hex'));
     }
     return present;
+  }
+
+  /** Uncompressed sizes of these chunks (hex) as stored, keyed by hex hash; unknown hashes are absent. */
+  chunkSizes(hexHashes: readonly string[]): Map<string, number> {
+    const sizes = new Map<string, number>();
+    for (const [hash, rawSize] of this.statements.chunkSizes.all(JSON.stringify(hexHashes)) as [Buffer, number][]) {
+      sizes.set(hash.toString('hex'), rawSize);
+    }
+    return sizes;
   }
 
   /** false when the chunk was already indexed (a concurrent upload won). */
