@@ -22,6 +22,7 @@ import { DatasetStore } from './datasets/store';
 import type { Database } from './db/database';
 import { healthRoutes } from './health/routes';
 import { corsOptions } from './http/cors';
+import { hostCheck, isWildcardAddress, serverHostNames } from './http/hosts';
 import { createErrorHandler, unknownRouteHandler } from './http/errors';
 import { buildOpenApiDocument } from './http/openapi';
 import { defineRoute, mountRoutes, type Route } from './http/registry';
@@ -117,8 +118,16 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
   const sweptPacks = chunkPacks.sweepTemp();
   if (sweptPacks.length > 0) logger.info({ files: sweptPacks }, 'removed chunk packs left half-written by an interrupted upload');
 
-  if (auth.ensureLocalAdminToken(config.dataDir)) {
-    logger.info({ file: layout.adminTokenFile }, 'created local admin token');
+  const localAdmin = auth.ensureLocalAdminToken(config.dataDir);
+  if (localAdmin === 'created') logger.info({ file: layout.adminTokenFile }, 'created local admin token');
+  if (localAdmin === 'upgraded') logger.info({ file: layout.adminTokenFile }, 'gave the local admin token scope admin');
+  // DNS-rebinding defence for HTTP and live connections alike (http/hosts.ts).
+  const hostNames = serverHostNames(config.host, config.allowedHosts);
+  if (isWildcardAddress(config.host) && config.allowedHosts.length === 0) {
+    logger.warn(
+      { host: config.host },
+      'listening on every interface: clients must use localhost or an IP address; set RUNLAB_ALLOWED_HOSTS to the names they use'
+    );
   }
 
   const routes: Route[] = [
@@ -148,6 +157,7 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLogger(logger));
+  app.use(hostCheck(hostNames));
   app.use(cors(corsOptions(config.allowedOrigins)));
   const authenticate = createAuthenticator(auth);
   const jsonParser = (limit: number, setting: string): express.RequestHandler => {
@@ -168,7 +178,7 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
   app.use(createErrorHandler(logger));
 
   const httpServer = http.createServer(app);
-  const io = attachRealtime({ httpServer, auth, events, allowedOrigins: config.allowedOrigins, logger });
+  const io = attachRealtime({ httpServer, auth, events, allowedOrigins: config.allowedOrigins, hostNames, logger });
 
   let listening = false;
   let closing: Promise<void> | undefined;

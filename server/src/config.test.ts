@@ -9,6 +9,7 @@ test('defaults', () => {
     port: 8765,
     logLevel: 'info',
     allowedOrigins: [],
+    allowedHosts: [],
     maxBodyBytes: 1024 * 1024,
     maxLargeBodyBytes: 64 * 1024 * 1024,
     maxArtifactBytes: 5 * 1024 ** 3,
@@ -24,6 +25,7 @@ test('environment values are parsed; flags win over the environment', () => {
       RUNLAB_HOST: '0.0.0.0',
       RUNLAB_LOG_LEVEL: 'debug',
       RUNLAB_ALLOWED_ORIGINS: 'https://lab.example.org, http://10.0.0.5:8888/',
+      RUNLAB_ALLOWED_HOSTS: 'Lab.Example.org, .corp.example, 10.0.0.5, [fd00::5], runlab_hub',
       RUNLAB_MAX_BODY_BYTES: '2048',
       RUNLAB_MAX_ARTIFACT_BYTES: '4096',
       RUNLAB_SNAPSHOT_KEEP_OUTPUTS: '1'
@@ -36,12 +38,14 @@ test('environment values are parsed; flags win over the environment', () => {
     port: 0,
     logLevel: 'debug',
     allowedOrigins: ['https://lab.example.org', 'http://10.0.0.5:8888'],
+    allowedHosts: ['lab.example.org', '.corp.example', '10.0.0.5', '[fd00::5]', 'runlab_hub'],
     maxBodyBytes: 2048,
     maxLargeBodyBytes: 64 * 1024 * 1024,
     maxArtifactBytes: 4096,
     snapshotKeepOutputs: true
   });
   expect(loadConfig({ RUNLAB_ALLOWED_ORIGINS: '*' }).allowedOrigins).toEqual(['*']);
+  expect(loadConfig({ RUNLAB_ALLOWED_HOSTS: '*' }).allowedHosts).toEqual(['*']);
 });
 
 test.each([
@@ -52,7 +56,12 @@ test.each([
   [{ RUNLAB_SNAPSHOT_KEEP_OUTPUTS: 'yes' }, {}, 'Invalid setting RUNLAB_SNAPSHOT_KEEP_OUTPUTS: expected 1'],
   [{ RUNLAB_ALLOWED_ORIGINS: 'lab.example.org' }, {}, 'Invalid setting RUNLAB_ALLOWED_ORIGINS'],
   [{ RUNLAB_ALLOWED_ORIGINS: 'https://x.org/path' }, {}, 'Invalid setting RUNLAB_ALLOWED_ORIGINS'],
-  [{ RUNLAB_HOST: 'bad host' }, {}, 'Invalid setting RUNLAB_HOST (--host)']
+  [{ RUNLAB_HOST: 'bad host' }, {}, 'Invalid setting RUNLAB_HOST (--host)'],
+  [{ RUNLAB_ALLOWED_HOSTS: 'https://lab.example.org' }, {}, 'Invalid setting RUNLAB_ALLOWED_HOSTS: expected a comma-separated list of host names'],
+  [{ RUNLAB_ALLOWED_HOSTS: 'lab.example.org:8443' }, {}, 'Invalid setting RUNLAB_ALLOWED_HOSTS: expected a comma-separated list of host names such as lab.example.org (no scheme or port), or *, got "lab.example.org:8443"'],
+  [{ RUNLAB_ALLOWED_HOSTS: 'ok.example, bad host' }, {}, 'Invalid setting RUNLAB_ALLOWED_HOSTS'],
+  [{ RUNLAB_ALLOWED_HOSTS: 'lab.example.org/path' }, {}, 'Invalid setting RUNLAB_ALLOWED_HOSTS'],
+  [{ RUNLAB_ALLOWED_HOSTS: '-lead.example' }, {}, 'Invalid setting RUNLAB_ALLOWED_HOSTS']
 ])('a bad value names the setting: %j %j', (env, flags, message) => {
   expect(() => loadConfig(env, flags)).toThrow(ConfigError);
   expect(() => loadConfig(env, flags)).toThrow(message);

@@ -4,6 +4,7 @@
  * Every setting is validated at start-up; a bad value stops the server with a message naming
  * the setting, so a typo never turns into a confusing failure later.
  */
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -20,6 +21,11 @@ export interface Config {
   logLevel: LogLevel;
   /** Extra browser origins allowed besides localhost ones; `*` allows any origin. */
   allowedOrigins: string[];
+  /**
+   * Host names the server answers to besides localhost, IP addresses and its bind address
+   * (DNS-rebinding defence, http/hosts.ts); lowercase, `.example.org` includes subdomains, `*` any.
+   */
+  allowedHosts: string[];
   maxBodyBytes: number;
   /** Limit of large JSON bodies: metric batches and notebook snapshots. */
   maxLargeBodyBytes: number;
@@ -83,6 +89,17 @@ const originSchema = z.string().transform((value, ctx) => {
   return z.NEVER;
 });
 
+/** A host name (a leading `.` includes its subdomains) or IP address; no scheme, no port. */
+const hostNameSchema = z.string().transform((value, ctx) => {
+  const host = value.toLowerCase();
+  const label = '[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?';
+  const isName = new RegExp(`^\\.?${label}(\\.${label})*\\.?$`).test(host);
+  const isIp = isIP(host) !== 0 || (host.startsWith('[') && host.endsWith(']') && isIP(host.slice(1, -1)) === 6);
+  if (host === '*' || isName || isIp) return host;
+  ctx.addIssue({ code: 'custom', message: 'not a host name' });
+  return z.NEVER;
+});
+
 const SETTINGS = {
   dataDir: {
     env: 'RUNLAB_DATA_DIR',
@@ -124,6 +141,15 @@ const SETTINGS = {
       .string()
       .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
       .pipe(z.array(originSchema))
+  } satisfies Setting<string[]>,
+  allowedHosts: {
+    env: 'RUNLAB_ALLOWED_HOSTS',
+    defaultValue: '',
+    expected: 'a comma-separated list of host names such as lab.example.org (no scheme or port), or *',
+    schema: z
+      .string()
+      .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+      .pipe(z.array(hostNameSchema))
   } satisfies Setting<string[]>,
   maxBodyBytes: {
     env: 'RUNLAB_MAX_BODY_BYTES',
@@ -179,6 +205,7 @@ export function loadConfig(
     port: read(SETTINGS.port),
     logLevel: read(SETTINGS.logLevel),
     allowedOrigins: read(SETTINGS.allowedOrigins),
+    allowedHosts: read(SETTINGS.allowedHosts),
     maxBodyBytes: read(SETTINGS.maxBodyBytes),
     maxLargeBodyBytes: read(SETTINGS.maxLargeBodyBytes),
     maxArtifactBytes: read(SETTINGS.maxArtifactBytes),

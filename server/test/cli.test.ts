@@ -43,7 +43,7 @@ test('--help lists the commands; --version prints the package version', () => {
 });
 
 test.each([
-  [['token', 'create', '--name', 'x', '--scope', 'admin'], /Allowed choices are user, runner/],
+  [['token', 'create', '--name', 'x', '--scope', 'root'], /Allowed choices are admin, user, runner/],
   [['token', 'create'], /required option '--name <name>'/],
   [['token', 'create', '--name', 'no/slashes'], /--name/],
   [['serve', '--log-level', 'loud'], /Allowed choices/],
@@ -90,6 +90,20 @@ test('token create / list / revoke work on the data directory without a server',
   expect(unknown.code).toBe(1);
   expect(unknown.stderr).toMatch(/No token with id no-such-id; run `runlab token list`/);
   expectNoStackTrace(unknown.stderr);
+});
+
+test('the CLI can do everything with tokens, including revoking the last admin token, and says how to recover', () => {
+  const admin = runlab(['token', 'create', '--name', 'ops', '--scope', 'admin']);
+  expect(admin.code).toBe(0);
+  expect(admin.stdout.trim()).toMatch(/^rl_a_[A-Za-z0-9_-]{40,}$/);
+  expect(admin.stderr).toMatch(/Created admin token "ops"/);
+  const line = runlab(['token', 'list']).stdout.split('\n').find((row) => row.includes('ops'))!;
+  expect(line).toMatch(/\badmin\b/);
+
+  const revoked = runlab(['token', 'revoke', line.split(/\s+/)[0]]);
+  expect(revoked.code).toBe(0);
+  expect(revoked.stdout).toMatch(/Revoked token "ops"/);
+  expect(revoked.stderr).toMatch(/No active admin token is left.*runlab token create --name <name> --scope admin/);
 });
 
 test('serve --port 0 listens, answers, and exits 0 on SIGTERM removing server.json', async () => {

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import path from 'node:path';
 import { io as connect } from 'socket.io-client';
 import { startServer, type TestServer } from './helpers';
@@ -11,12 +13,20 @@ beforeAll(async () => {
 });
 afterAll(() => server.destroy());
 
+type Transport = 'websocket' | 'polling';
+
 /** Resolves with the handshake error (or 'connected'), never hangs: reconnection is off. */
-function handshake(auth?: Record<string, unknown>, origin?: string): Promise<{ message: string; data?: any } | 'connected'> {
-  const socket = connect(server.url, {
+function handshake(
+  auth?: Record<string, unknown>,
+  origin?: string,
+  transport: Transport = 'websocket',
+  url = server.url
+): Promise<{ message: string; data?: any; description?: unknown } | 'connected'> {
+  const socket = connect(url, {
     auth,
     reconnection: false,
-    transports: ['websocket'],
+    transports: [transport],
+    // In Node, extraHeaders set the Origin on both transports (a browser sets it itself).
     extraHeaders: origin ? { origin } : undefined
   });
   return new Promise((resolve) => {
@@ -24,9 +34,9 @@ function handshake(auth?: Record<string, unknown>, origin?: string): Promise<{ m
       socket.disconnect();
       resolve('connected');
     });
-    socket.on('connect_error', (error: Error & { data?: unknown }) => {
+    socket.on('connect_error', (error: Error & { data?: unknown; description?: unknown }) => {
       socket.disconnect();
-      resolve({ message: error.message, data: error.data });
+      resolve({ message: error.message, data: error.data, description: error.description });
     });
   });
 }
@@ -57,6 +67,92 @@ test('a revoked token is refused; a runner token is forbidden', async () => {
 test('a valid user token connects, also from a local browser origin', async () => {
   expect(await handshake({ token: server.adminToken }, 'http://localhost:8888')).toBe('connected');
 });
+
+describe('live connections obey the same origin rules as HTTP CORS', () => {
+  test('a valid token from a foreign origin is refused over polling, with a 403 saying what to set', async () => {
+    const result = await handshake({ token: server.adminToken }, 'http://evil.example', 'polling');
+    expect(result).toMatchObject({ message: 'xhr poll error', description: 403 });
+    // Local browser origins, and no Origin at all (the Python client, a runner), still connect.
+    const user = await server.request('POST', '/api/tokens', { json: { name: 'polling-user' } });
+    expect(await handshake({ token: user.body.secret }, 'http://localhost:8888', 'polling')).toBe('connected');
+    expect(await handshake({ token: server.adminToken }, 'http://127.0.0.1:8888', 'polling')).toBe('connected');
+    expect(await handshake({ token: server.adminToken }, undefined, 'polling')).toBe('connected');
+    // What a user sees in the browser's network panel, or a Node client gets back:
+    const refused = await rawSocketRequest(server.url, 'polling', { origin: 'http://evil.example' });
+    expect(refused).toEqual({
+      status: 403,
+      body: { error: { code: 'forbidden', message: expect.stringMatching(/http:\/\/evil\.example.*RUNLAB_ALLOWED_ORIGINS/) } }
+    });
+  });
+
+  test('a valid token from a foreign origin is refused over websocket, before the upgrade', async () => {
+    const result = await handshake({ token: server.adminToken }, 'http://evil.example', 'websocket');
+    expect(result).toMatchObject({ message: 'websocket error' });
+    expect(String((result as { description: { message?: string } }).description?.message)).toMatch(/403/);
+    const refused = await rawSocketRequest(server.url, 'websocket', { origin: 'http://evil.example' });
+    expect(refused).toEqual({
+      status: 403,
+      body: { error: { code: 'forbidden', message: expect.stringMatching(/RUNLAB_ALLOWED_ORIGINS/) } }
+    });
+    expect(await rawSocketRequest(server.url, 'websocket', { origin: 'http://localhost:8888' })).toEqual({ status: 101 });
+  });
+
+  test('an origin listed in RUNLAB_ALLOWED_ORIGINS connects over both transports; others stay refused', async () => {
+    const listed = await startServer({ env: { RUNLAB_ALLOWED_ORIGINS: 'https://lab.example.org' } });
+    try {
+      for (const transport of ['websocket', 'polling'] as const) {
+        expect(await handshake({ token: listed.adminToken }, 'https://lab.example.org', transport, listed.url)).toBe('connected');
+        expect(await handshake({ token: listed.adminToken }, 'https://evil.example', transport, listed.url)).not.toBe('connected');
+      }
+    } finally {
+      await listed.destroy();
+    }
+  });
+
+  test('a handshake naming another Host is refused on both transports (DNS-rebinding defence)', async () => {
+    for (const transport of ['websocket', 'polling'] as const) {
+      const refused = await rawSocketRequest(server.url, transport, { host: `evil.example:${server.info.port}` });
+      expect(refused).toEqual({
+        status: 403,
+        body: { error: { code: 'forbidden', message: expect.stringMatching(/evil\.example.*RUNLAB_ALLOWED_HOSTS/) } }
+      });
+    }
+    expect(await rawSocketRequest(server.url, 'websocket', { host: `localhost:${server.info.port}` })).toEqual({ status: 101 });
+    expect((await rawSocketRequest(server.url, 'polling', { host: `localhost:${server.info.port}` })).status).toBe(200);
+  });
+});
+
+/**
+ * The first request of a socket.io connection, sent by hand so the test can set any Host and
+ * read a refusal's body: the polling handshake, or the websocket upgrade (101 when accepted).
+ */
+function rawSocketRequest(
+  url: string,
+  transport: Transport,
+  headers: Record<string, string>
+): Promise<{ status: number; body?: unknown }> {
+  const upgrade =
+    transport === 'websocket'
+      ? { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': randomBytes(16).toString('base64') }
+      : {};
+  return new Promise((resolve, reject) => {
+    const request = http.request(`${url}/socket.io/?EIO=4&transport=${transport}`, { headers: { ...upgrade, ...headers } }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk) => (text += chunk));
+      response.on('end', () => {
+        const status = response.statusCode ?? 0;
+        resolve(status === 200 ? { status } : { status, body: JSON.parse(text) });
+      });
+    });
+    request.on('upgrade', (response, socket) => {
+      socket.destroy();
+      resolve({ status: response.statusCode ?? 0 });
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
 
 /** A connected socket (reconnection off) and the reasons it was disconnected for. */
 async function connected(token: string): Promise<{ socket: ReturnType<typeof connect>; revoked: unknown[]; closed: Promise<string> }> {

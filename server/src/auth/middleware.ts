@@ -1,15 +1,23 @@
 /** Bearer-token authentication for HTTP routes (the registry calls it for each non-public route). */
 import type { Request } from 'express';
+import type { TokenScope } from '../contract';
 import { AppError } from '../http/errors';
 import type { Authenticator, Principal, RouteScope } from '../http/registry';
 import type { AuthService } from './service';
 
+/** Whether a token of scope `held` may use something meant for `needed`: admin includes user. */
+export function scopeAllows(held: TokenScope, needed: Exclude<RouteScope, 'public'>): boolean {
+  if (needed === 'any' || needed === held) return true;
+  return needed === 'user' && held === 'admin';
+}
+
 /** Checks that a principal may use something meant for `scope`; 403 otherwise. */
 export function requireScope(principal: Principal, scope: Exclude<RouteScope, 'public'>): void {
-  if (scope !== 'any' && principal.scope !== scope) {
+  if (!scopeAllows(principal.scope, scope)) {
+    const needed = scope === 'user' ? 'user or admin' : scope;
     throw new AppError(
       'forbidden',
-      `This needs a ${scope} token; the presented token "${principal.name}" has scope ${principal.scope}`
+      `This needs a ${needed} token; the presented token "${principal.name}" has scope ${principal.scope}`
     );
   }
 }

@@ -14,6 +14,8 @@ export const ErrorCode = z.enum([
   'unauthorized',
   'forbidden',
   'not_found',
+  /** The path exists but not with this method (HTTP 405); the `Allow` header lists its methods. */
+  'method_not_allowed',
   'conflict',
   'payload_too_large',
   /** Stored bytes no longer match their hash (HTTP 500); `runlab fsck` lists what is affected. */
@@ -53,7 +55,14 @@ export type HealthResponse = z.infer<typeof HealthResponse>;
 // ---------------------------------------------------------------------------------------------
 // auth: tokens
 
-export const TokenScope = z.enum(['user', 'runner']);
+/**
+ * What a token may do:
+ * - `admin`: everything a user token can, and managing every token (the local admin token in
+ *   `<data dir>/admin-token` is one; `runlab token create --scope admin` makes more);
+ * - `user`: the API and live connections; lists and revokes only itself and the tokens it created;
+ * - `runner`: only runner endpoints (a machine that executes jobs), never user routes.
+ */
+export const TokenScope = z.enum(['admin', 'user', 'runner']);
 export type TokenScope = z.infer<typeof TokenScope>;
 
 export const TokenInfo = z.strictObject({
@@ -64,7 +73,9 @@ export const TokenInfo = z.strictObject({
   prefix: z.string(),
   createdAt: z.string(),
   lastUsedAt: z.string().nullable(),
-  revokedAt: z.string().nullable()
+  revokedAt: z.string().nullable(),
+  /** Id of the token that created this one through the API; null when made by the CLI or the server. */
+  createdBy: z.string().nullable()
 });
 export type TokenInfo = z.infer<typeof TokenInfo>;
 
@@ -144,6 +155,12 @@ export type ProjectListResponse = z.infer<typeof ProjectListResponse>;
 export const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
 
 /**
+ * relativePathProblem's rules as one regular expression, for the OpenAPI document: segments of
+ * anything but `/`, `\` and NUL, the first not a drive (`C:`), none `.` or `..`.
+ */
+export const RELATIVE_PATH_PATTERN = String.raw`^(?![A-Za-z]:)(?!\.\.?(?:/|$))[^/\\\x00]+(?:/(?!\.\.?(?:/|$))[^/\\\x00]+)*$`;
+
+/**
  * A relative path coming from a client (artifact names, snapshot files): `/`-separated, never
  * absolute, no `..` or `.` segments, no empty segments, no backslashes or NUL. Checked here so
  * a traversal attempt is a 400 naming the field before any file is touched.
@@ -155,6 +172,11 @@ export const RelativePath = z
   .superRefine((value, ctx) => {
     const problem = relativePathProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({
+    pattern: RELATIVE_PATH_PATTERN,
+    description:
+      'A relative path: segments separated by `/`, none empty, `.` or `..`; no leading `/`, no drive letter (`C:`), no backslash, no NUL; 1 to 1000 UTF-16 code units.'
   });
 
 /** Why a client-supplied relative path is unsafe, or null when it is fine. */
@@ -186,12 +208,78 @@ export const LogKey = z
 export const ParamValue = z.string().max(6000);
 export const TagValue = z.string().max(8000);
 
+/**
+ * The largest step and timestamp: 2^53 - 1 (`Number.MAX_SAFE_INTEGER`), the largest whole number
+ * that JSON readers, JavaScript and float64 columns all keep exactly. Larger ones (such as
+ * `time.time_ns()` as a step) are refused with a 400 naming the field, never stored.
+ */
+export const MAX_WHOLE_NUMBER = Number.MAX_SAFE_INTEGER;
+
+/** A step: a whole number from 0 to 2^53 - 1. */
+export const MetricStep = z.number().int().min(0).max(MAX_WHOLE_NUMBER);
+/** Milliseconds since the epoch: a whole number from 0 to 2^53 - 1. */
+export const MetricTimestamp = z.number().int().min(0).max(MAX_WHOLE_NUMBER);
+
+/** How JSON carries the values it has no number for (as MLflow's REST API does). */
+export const NonFiniteValue = z.enum(['NaN', 'Infinity', '-Infinity']);
+export type NonFiniteValue = z.infer<typeof NonFiniteValue>;
+
+/**
+ * A metric value: any float64. NaN and ±Infinity are stored and come back as the strings
+ * "NaN", "Infinity" and "-Infinity"; they are left out of min/max and drawn as gaps in charts.
+ */
+export const MetricValue = z.union([z.number(), NonFiniteValue]);
+export type MetricValue = z.infer<typeof MetricValue>;
+
+/** A float64 as the contract carries it: finite numbers as numbers, the rest as their names. */
+export function toMetricValue(value: number): MetricValue {
+  if (Number.isFinite(value)) return value;
+  return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+}
+
+/** The float64 a contract metric value stands for. */
+export function fromMetricValue(value: MetricValue): number {
+  return typeof value === 'number' ? value : value === 'NaN' ? NaN : value === 'Infinity' ? Infinity : -Infinity;
+}
+
+/**
+ * A record keyed by user-chosen keys (params, tags, metric names), parsed into an object without
+ * a prototype, so every key the key pattern allows round-trips — `__proto__` and `constructor`
+ * included (a plain object would drop or misread them).
+ */
+export function userRecord<V extends z.ZodType>(key: z.ZodType<string>, value: V) {
+  const documented = z.record(key, value);
+  return z
+    .custom<Record<string, z.output<V>>>((input) => typeof input === 'object' && input !== null && !Array.isArray(input), {
+      message: 'expected an object'
+    })
+    .superRefine((input, context) => {
+      for (const name of Object.keys(input)) {
+        const keyResult = key.safeParse(name);
+        if (!keyResult.success) {
+          for (const issue of keyResult.error.issues) context.addIssue({ code: 'custom', path: [name], message: `key: ${issue.message}` });
+        }
+        const valueResult = value.safeParse(input[name]);
+        if (!valueResult.success) {
+          for (const issue of valueResult.error.issues) context.addIssue({ code: 'custom', path: [name, ...issue.path], message: issue.message });
+        }
+      }
+    })
+    .transform((input) => {
+      const out = Object.create(null) as Record<string, z.output<V>>;
+      for (const name of Object.keys(input)) out[name] = value.parse(input[name]) as z.output<V>;
+      return out;
+    })
+    .meta(z.toJSONSchema(documented, { unrepresentable: 'any' }) as Record<string, unknown>);
+}
+
 export const MetricSummary = z.strictObject({
-  latest: z.number(),
+  latest: MetricValue,
   /** Step of the latest point (the point with the greatest step, then the latest time). */
-  step: z.number().int(),
-  min: z.number(),
-  max: z.number(),
+  step: MetricStep,
+  /** Smallest and largest finite value; null when every value so far was NaN or ±Infinity. */
+  min: z.number().nullable(),
+  max: z.number().nullable(),
   count: z.number().int(),
   updatedAt: z.string()
 });
@@ -260,9 +348,9 @@ export const Run = z.strictObject({
   source: RunSource,
   startedAt: z.string(),
   endedAt: z.string().nullable(),
-  params: z.record(z.string(), z.string()),
-  tags: z.record(z.string(), z.string()),
-  metrics: z.record(z.string(), MetricSummary),
+  params: userRecord(z.string(), z.string()),
+  tags: userRecord(z.string(), z.string()),
+  metrics: userRecord(z.string(), MetricSummary),
   inputs: z.array(RunIO),
   outputs: z.array(RunIO),
   /** Empty (`[]`) in run lists and compare answers, for speed; present when getting one run. */
@@ -286,8 +374,8 @@ export const CreateRunRequest = z.strictObject({
   /** Project name; created on first use. */
   project: ProjectName,
   name: z.string().max(250).optional(),
-  params: z.record(LogKey, ParamValue).default({}),
-  tags: z.record(LogKey, TagValue).default({}),
+  params: userRecord(LogKey, ParamValue).default({}),
+  tags: userRecord(LogKey, TagValue).default({}),
   notebookPath: z.string().max(1000).nullable().default(null),
   source: RunSource.default({ kind: 'api', cell: null }),
   environment: RunEnvironment.nullable().default(null),
@@ -318,41 +406,32 @@ export type UpdateRunRequest = z.input<typeof UpdateRunRequest>;
 
 export const MetricPointInput = z.strictObject({
   key: LogKey,
-  value: z.number(),
+  value: MetricValue,
   /** Omitted: one more than the key's latest step (0 for the first point). */
-  step: z.number().int().min(0).optional(),
+  step: MetricStep.optional(),
   /** Milliseconds since the epoch; omitted: the server's time. */
-  timestamp: z.number().int().min(0).optional()
+  timestamp: MetricTimestamp.optional()
 });
 export type MetricPointInput = z.infer<typeof MetricPointInput>;
 
 const MAX_BATCH_POINTS = 100000;
 
 /**
- * An array of at most MAX_BATCH_POINTS finite numbers (or nulls, when allowed), checked in one
- * loop: zod's per-element parsing costs more than the rest of ingest for a large batch.
+ * A column of at most MAX_BATCH_POINTS entries. Only its shape is checked here; MetricColumns
+ * checks the entries in one loop, since zod's per-element parsing costs more than the rest of
+ * ingest for a large batch. `items` documents them for OpenAPI.
  */
-const numberColumn = <Nullable extends boolean>(nullable: Nullable, description: string) =>
+const column = <T>(items: Record<string, unknown>, description: string) =>
   z
-    .custom<Nullable extends true ? (number | null)[] : number[]>(
-      (value) => {
-        if (!Array.isArray(value) || value.length > MAX_BATCH_POINTS) return false;
-        for (let i = 0; i < value.length; i++) {
-          const item: unknown = value[i];
-          if (typeof item !== 'number' || !Number.isFinite(item)) {
-            if (!(nullable && item === null)) return false;
-          }
-        }
-        return true;
-      },
-      { message: `expected an array of at most ${MAX_BATCH_POINTS} ${nullable ? 'numbers or nulls' : 'numbers'}` }
-    )
-    .meta({
-      type: 'array',
-      maxItems: MAX_BATCH_POINTS,
-      items: nullable ? { type: ['number', 'null'] } : { type: 'number' },
-      description
-    });
+    .custom<T[]>((value) => Array.isArray(value) && value.length <= MAX_BATCH_POINTS, {
+      message: `expected an array of at most ${MAX_BATCH_POINTS} entries`
+    })
+    .meta({ type: 'array', maxItems: MAX_BATCH_POINTS, items, description });
+
+const WHOLE = { type: 'integer', minimum: 0, maximum: MAX_WHOLE_NUMBER };
+const isWhole = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
+const isMetricValue = (value: unknown): boolean =>
+  typeof value === 'number' ? Number.isFinite(value) : value === 'NaN' || value === 'Infinity' || value === '-Infinity';
 
 /**
  * Metric points as columns, the compact form for high-volume clients: point i is
@@ -363,13 +442,19 @@ export const MetricColumns = z
   .strictObject({
     /** The batch's distinct metric keys. */
     keys: z.array(LogKey).min(1).max(10000),
-    keyIndex: numberColumn(false, 'Per point, its key as an index into keys.'),
-    values: numberColumn(false, 'Per point, its value.'),
-    steps: numberColumn(true, "Per point, its step (a whole number >= 0); null: one more than the key's latest step."),
-    timestamps: numberColumn(false, 'Per point, milliseconds since the epoch.')
+    keyIndex: column<number>({ type: 'integer', minimum: 0, maximum: 9999 }, 'Per point, its key as an index into keys.'),
+    values: column<MetricValue>(
+      { anyOf: [{ type: 'number' }, { type: 'string', enum: NonFiniteValue.options }] },
+      'Per point, its value: a number, or "NaN", "Infinity", "-Infinity".'
+    ),
+    steps: column<number | null>(
+      { anyOf: [WHOLE, { type: 'null' }] },
+      `Per point, its step (a whole number from 0 to ${MAX_WHOLE_NUMBER}); null: one more than the key's latest step.`
+    ),
+    timestamps: column<number>(WHOLE, `Per point, milliseconds since the epoch (0 to ${MAX_WHOLE_NUMBER}).`)
   })
   .superRefine((columns, context) => {
-    const { keys, keyIndex, steps, timestamps } = columns;
+    const { keys, keyIndex, values, steps, timestamps } = columns;
     const count = keyIndex.length;
     for (const name of ['values', 'steps', 'timestamps'] as const) {
       if (columns[name].length !== count) {
@@ -384,14 +469,17 @@ export const MetricColumns = z
         context.addIssue({ code: 'custom', path: ['keyIndex', i], message: `must be a whole number from 0 to ${keyCount - 1}` });
         return;
       }
-      const step = steps[i];
-      if (step !== null && !(Number.isInteger(step) && step >= 0)) {
-        context.addIssue({ code: 'custom', path: ['steps', i], message: 'must be a whole number >= 0, or null' });
+      if (!isMetricValue(values[i])) {
+        context.addIssue({ code: 'custom', path: ['values', i], message: 'must be a number, or "NaN", "Infinity" or "-Infinity"' });
         return;
       }
-      const timestamp = timestamps[i];
-      if (!(Number.isInteger(timestamp) && timestamp >= 0)) {
-        context.addIssue({ code: 'custom', path: ['timestamps', i], message: 'must be a whole number >= 0' });
+      const step = steps[i];
+      if (step !== null && !isWhole(step)) {
+        context.addIssue({ code: 'custom', path: ['steps', i], message: `must be a whole number from 0 to ${MAX_WHOLE_NUMBER}, or null` });
+        return;
+      }
+      if (!isWhole(timestamps[i])) {
+        context.addIssue({ code: 'custom', path: ['timestamps', i], message: `must be a whole number from 0 to ${MAX_WHOLE_NUMBER} (milliseconds)` });
         return;
       }
     }
@@ -405,8 +493,8 @@ export type MetricColumns = z.infer<typeof MetricColumns>;
  */
 export const LogBatchRequest = z.strictObject({
   idempotencyKey: z.string().min(8).max(100),
-  params: z.record(LogKey, ParamValue).default({}),
-  tags: z.record(LogKey, TagValue).default({}),
+  params: userRecord(LogKey, ParamValue).default({}),
+  tags: userRecord(LogKey, TagValue).default({}),
   metrics: z.array(MetricPointInput).max(MAX_BATCH_POINTS).default([]),
   metricColumns: MetricColumns.optional(),
   inputs: z.array(RunIO).max(1000).default([]),
@@ -426,12 +514,38 @@ export type LogBatchResponse = z.infer<typeof LogBatchResponse>;
  * `tags.<key><op><value>`, with op one of = != > >= < <=; repeat `filter` to AND them.
  * Sort: `startedAt`, `name`, `status`, `metrics.<key>` or `params.<key>`, then `:asc` / `:desc`.
  */
+const FILTER_KEY = String.raw`[\w\-. /:]{1,250}\s*(?:!=|>=|<=|=|>|<)`;
+/** A metric filter's number, as the document promises it: finite, so no more than 15 digits a side and a 2-digit exponent. */
+const FILTER_NUMBER = String.raw`\s*[-+]?(?:\d{1,15}(?:\.\d{0,15})?|\.\d{1,15})(?:[eE][-+]?\d{1,2})?\s*`;
+/** runs/filters.ts's grammar as one regular expression, for the OpenAPI document. */
+export const RUN_FILTER_PATTERN =
+  String.raw`^\s*(?:(?:params|tags)\.${FILTER_KEY}[\s\S]*|metrics\.${FILTER_KEY}\s*(?:${FILTER_NUMBER}|'${FILTER_NUMBER}'|"${FILTER_NUMBER}")\s*)$`;
+const RunFilter = z.string().meta({
+  pattern: RUN_FILTER_PATTERN,
+  description:
+    '`params.<key><op><value>`, `tags.<key><op><value>` or `metrics.<key><op><number>`; op is one of = != > >= < <=; ' +
+    'the key follows the key rules (letters, digits, spaces and _ - . / :, at most 250), spaces around the op are ignored, ' +
+    'a value may be quoted (\'…\' or "…"); params and tags compare as numbers when both sides are, metrics always do.'
+});
+/** runs/filters.ts's sort orders as one regular expression. */
+export const RUN_SORT_PATTERN = String.raw`^\s*(?:startedAt|name|status|(?:metrics|params)\.[\w\-. /:]{1,250})(?::(?:asc|desc))?\s*$`;
+
 export const RunListQuery = z.strictObject({
   project: z.string().optional(),
   status: RunStatus.optional(),
   notebookPath: z.string().optional(),
-  filter: z.union([z.string(), z.array(z.string())]).optional(),
-  sort: z.string().default('startedAt:desc'),
+  filter: z
+    .union([RunFilter, z.array(RunFilter)])
+    .optional()
+    .meta({ description: 'Repeat to AND filters: `?filter=params.lr=0.1&filter=metrics.acc>=0.9`.' }),
+  sort: z
+    .string()
+    .default('startedAt:desc')
+    .meta({
+      pattern: RUN_SORT_PATTERN,
+      description:
+        '`startedAt`, `name`, `status`, `metrics.<key>` or `params.<key>`, optionally followed by `:asc` or `:desc` (default: desc; asc for name).'
+    }),
   limit: z.coerce.number().int().min(1).max(10000).default(100),
   offset: z.coerce.number().int().min(0).default(0)
 });
@@ -445,9 +559,9 @@ export const RunListResponse = z.strictObject({
 export type RunListResponse = z.infer<typeof RunListResponse>;
 
 export const MetricPoint = z.strictObject({
-  step: z.number().int(),
-  value: z.number(),
-  timestamp: z.number().int()
+  step: MetricStep,
+  value: MetricValue,
+  timestamp: MetricTimestamp
 });
 export type MetricPoint = z.infer<typeof MetricPoint>;
 
@@ -457,8 +571,8 @@ export const RunMetricParams = z.strictObject({ id: z.string().min(1).max(100), 
 export const MetricHistoryQuery = z.strictObject({
   /** At most this many points come back (downsampled keeping the shape); full resolution on zoom. */
   maxPoints: z.coerce.number().int().min(2).max(100000).default(2000),
-  minStep: z.coerce.number().int().optional(),
-  maxStep: z.coerce.number().int().optional()
+  minStep: z.coerce.number().pipe(MetricStep).optional(),
+  maxStep: z.coerce.number().pipe(MetricStep).optional()
 });
 
 export const MetricHistoryResponse = z.strictObject({
@@ -471,6 +585,12 @@ export const MetricHistoryResponse = z.strictObject({
 });
 export type MetricHistoryResponse = z.infer<typeof MetricHistoryResponse>;
 
+/**
+ * 2 to 100 distinct comma-separated run ids, as one regular expression for the OpenAPI document
+ * (the lookahead refuses an id given twice). The server also ignores empty entries and repeats.
+ */
+export const COMPARE_IDS_PATTERN = String.raw`^(?!(?:[^,]*,)*([^,]+),(?:[^,]*,)*\1(?:,|$))[^,]{1,100}(?:,[^,]{1,100}){1,99}$`;
+
 export const CompareQuery = z.strictObject({
   /** Comma-separated run ids, 2 to 100 (duplicates are ignored). */
   ids: z
@@ -482,36 +602,74 @@ export const CompareQuery = z.strictObject({
         return count >= 2 && count <= 100;
       },
       { message: 'give 2 to 100 comma-separated run ids' }
-    ),
+    )
+    .meta({ pattern: COMPARE_IDS_PATTERN, description: '2 to 100 distinct run ids, separated by commas: `?ids=<id>,<id>`.' }),
   maxPoints: z.coerce.number().int().min(2).max(100000).default(2000)
 });
 
 /** A downsampled series as two equal-length columns: point i is (steps[i], values[i]). */
 export const CompareSeries = z.strictObject({
-  steps: z.array(z.number().int()),
-  values: z.array(z.number())
+  steps: z.array(MetricStep),
+  values: z.array(MetricValue)
 });
 export type CompareSeries = z.infer<typeof CompareSeries>;
 
 export const CompareResponse = z.strictObject({
   runs: z.array(Run),
   /** metric key → run id → downsampled series, as columns (no timestamps: charts need none). */
-  series: z.record(z.string(), z.record(z.string(), CompareSeries))
+  series: userRecord(z.string(), z.record(z.string(), CompareSeries))
 });
 export type CompareResponse = z.infer<typeof CompareResponse>;
 
 
+
+/** How deep a notebook's JSON may nest: far beyond nbformat's needs, far below a stack overflow. */
+export const MAX_NOTEBOOK_DEPTH = 1000;
+
+/** How deeply a JSON value nests (objects and arrays), counted without recursion; stops past `limit`. */
+export function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop() as [unknown, number];
+    if (typeof item !== 'object' || item === null) continue;
+    const level = depth + 1;
+    if (level > deepest) deepest = level;
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, level]);
+    }
+  }
+  return deepest;
+}
 
 /**
  * The notebook exactly as the user sees it (unsaved edits included) plus the project-local
  * modules its kernel imported. Sent by the browser tab that started the run, or by the Python
  * client for scripts.
  */
+/** A path in a snapshot commit: a relative path with no `.git` segment (in any case), which git reserves. */
+export const SnapshotPath = RelativePath.meta({
+  pattern: String.raw`^(?!(?:[^/]*/)*\.[Gg][Ii][Tt](?:/|$))` + RELATIVE_PATH_PATTERN.slice(1),
+  description: 'A relative path (as for artifacts) with no `.git` segment in any letter case.'
+});
+
 export const CreateSnapshotRequest = z.strictObject({
-  notebookPath: RelativePath,
+  notebookPath: SnapshotPath,
   /** nbformat JSON of a notebook, or null when the run came from a script (in `files`). */
-  notebook: z.record(z.string(), z.unknown()).nullable().default(null),
-  files: z.array(SnapshotFile).max(1000).default([])
+  notebook: z
+    .record(z.string(), z.unknown())
+    .refine((notebook) => nestingDepth(notebook, MAX_NOTEBOOK_DEPTH) <= MAX_NOTEBOOK_DEPTH, {
+      message: `is nested more than ${MAX_NOTEBOOK_DEPTH} levels deep; nbformat notebooks need far fewer`
+    })
+    .meta({ description: `nbformat JSON, nested at most ${MAX_NOTEBOOK_DEPTH} levels deep.` })
+    .nullable()
+    .default(null),
+  files: z.array(SnapshotFile.extend({ path: SnapshotPath })).max(1000).default([])
+}).meta({
+  description:
+    'Also checked, beyond this schema: no path given twice (notebookPath counts when notebook is set), no path inside ' +
+    'another given path (a file cannot also be a folder), and without a notebook, notebookPath must be one of the files.'
 });
 export type CreateSnapshotRequest = z.input<typeof CreateSnapshotRequest>;
 
@@ -533,7 +691,7 @@ export const ArtifactPathQuery = z.strictObject({ path: RelativePath });
 export const RunMetricsEvent = z.strictObject({
   runId: z.string(),
   projectId: z.string(),
-  metrics: z.record(z.string(), MetricSummary),
+  metrics: userRecord(z.string(), MetricSummary),
   points: z.array(MetricPoint.extend({ key: z.string() }))
 });
 export type RunMetricsEvent = z.infer<typeof RunMetricsEvent>;
@@ -698,6 +856,11 @@ export const CommitDatasetRequest = z.strictObject({
   runId: z.string().min(1).max(100).nullable().default(null),
   /** A retried commit with the same key answers with the version it created. */
   idempotencyKey: z.string().min(8).max(100).optional()
+}).meta({
+  description:
+    'Also checked, beyond this schema (400 naming the field): each file\'s size is the sum of its chunk sizes, no path is ' +
+    'listed twice, no path lies inside another listed file, a chunk the server has is given the size it was uploaded with, ' +
+    'and runId names a run of this project. Every chunk must be uploaded first (409 lists the missing ones).'
 });
 export type CommitDatasetRequest = z.input<typeof CommitDatasetRequest>;
 

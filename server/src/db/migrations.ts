@@ -275,6 +275,43 @@ export const MIGRATIONS: readonly Migration[] = [
           WHERE from_ref = 'dataset_version:' || OLD.id OR to_ref = 'dataset_version:' || OLD.id;
       END;
     `
+  },
+  {
+    version: 8,
+    name: 'NaN latest metric values',
+    // SQLite turns a NaN REAL into NULL, which latest (NOT NULL) refuses: a series whose latest
+    // value is NaN keeps latest = 0 and this flag (as MLflow's is_nan). ±Infinity store as REALs.
+    sql: `
+      ALTER TABLE metric_summaries ADD COLUMN latest_is_nan INTEGER NOT NULL DEFAULT 0;
+    `
+  },
+  {
+    version: 9,
+    name: 'admin token scope and token owners',
+    // SQLite cannot change a CHECK constraint in place, so the table is rebuilt (nothing
+    // references it). created_by is the token that created a row through the API: a user token
+    // manages itself and the tokens it created. Rows from before have no known creator, so only
+    // admins manage them. The local admin token becomes `admin` when the server starts
+    // (AuthService.ensureLocalAdminToken), which knows it by the secret in <data dir>/admin-token:
+    // a name alone proves nothing, since any token could create one called local-admin before.
+    sql: `
+      CREATE TABLE tokens_v9 (
+        id           TEXT PRIMARY KEY,
+        name         TEXT NOT NULL,
+        scope        TEXT NOT NULL CHECK (scope IN ('admin', 'user', 'runner')),
+        secret_hash  TEXT NOT NULL UNIQUE,
+        prefix       TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at   TEXT,
+        created_by   TEXT
+      );
+      INSERT INTO tokens_v9 (id, name, scope, secret_hash, prefix, created_at, last_used_at, revoked_at)
+        SELECT id, name, scope, secret_hash, prefix, created_at, last_used_at, revoked_at FROM tokens;
+      DROP TABLE tokens;
+      ALTER TABLE tokens_v9 RENAME TO tokens;
+      CREATE INDEX tokens_created_by ON tokens (created_by);
+    `
   }
 ];
 

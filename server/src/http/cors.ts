@@ -5,6 +5,7 @@
  * cookies, so credentials mode stays off.
  */
 import type { CorsOptions } from 'cors';
+import { AppError } from './errors';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -18,6 +19,21 @@ export function isAllowedOrigin(origin: string, allowedOrigins: readonly string[
   }
   if ((url.protocol === 'http:' || url.protocol === 'https:') && LOCAL_HOSTS.has(url.hostname)) return true;
   return allowedOrigins.includes(url.origin);
+}
+
+/**
+ * The 403 for a live connection (socket.io, either transport) from a browser origin that may not
+ * call the server, or undefined when it may. Browsers do not apply CORS to websockets, so the
+ * server checks the Origin itself. No Origin header means no browser page (the Python client, a
+ * runner, curl): allowed, as for HTTP.
+ */
+export function originRefusal(origin: string | undefined, allowedOrigins: readonly string[]): AppError | undefined {
+  if (origin === undefined || isAllowedOrigin(origin, allowedOrigins)) return undefined;
+  return new AppError(
+    'forbidden',
+    `Origin ${JSON.stringify(origin.slice(0, 200))} may not open live connections to this server. If JupyterLab is ` +
+      'served from there, add that origin to RUNLAB_ALLOWED_ORIGINS (comma-separated, or * for any) and restart the server'
+  );
 }
 
 /** Options shared by express (via the cors package) and socket.io (which uses the same package). */

@@ -3,8 +3,12 @@
  * `run:join`, …) and forwarding of domain events to connected clients, to everyone or to the
  * rooms an event names. A refused handshake ends with an Error whose message is the
  * error code (`unauthorized` or `forbidden`) and whose `data` carries `{ code, message }`.
+ *
+ * Before any of that, every socket.io HTTP request (polling and websocket upgrade alike) must
+ * come from an allowed browser origin (or none) and name this server in its Host header, the
+ * same rules as for the REST API; otherwise it is answered 403 with the usual error envelope.
  */
-import type { Server as HttpServer } from 'node:http';
+import { STATUS_CODES, ServerResponse, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import type { z } from 'zod';
 import {
@@ -18,7 +22,8 @@ import {
 import { requireScope } from '../auth/middleware';
 import type { AuthService } from '../auth/service';
 import { AppError } from '../http/errors';
-import { corsOptions } from '../http/cors';
+import { corsOptions, originRefusal } from '../http/cors';
+import { hostRefusal } from '../http/hosts';
 import type { Principal } from '../http/registry';
 import type { Logger } from '../logger';
 import { projectRoom, runRoom, type DomainEvents } from './events';
@@ -34,6 +39,8 @@ export interface RealtimeDeps {
   auth: AuthService;
   events: DomainEvents;
   allowedOrigins: readonly string[];
+  /** The names the server answers to (http/hosts.ts serverHostNames). */
+  hostNames: readonly string[];
   logger: Logger;
 }
 
@@ -48,10 +55,39 @@ class HandshakeError extends Error {
   }
 }
 
-export function attachRealtime({ httpServer, auth, events, allowedOrigins, logger }: RealtimeDeps): RealtimeServer {
+/** Answers a refused socket.io request with the error envelope, on either transport. */
+function refuse(req: IncomingMessage, res: unknown, error: AppError): void {
+  const body = JSON.stringify(error.toBody());
+  if (res instanceof ServerResponse) {
+    res.writeHead(error.status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+    return;
+  }
+  // A websocket upgrade has no ServerResponse: answer on the raw connection, as `ws` does.
+  const socket = req.socket;
+  socket.on('error', () => undefined);
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\nConnection: close\r\n` +
+      `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
+}
+
+export function attachRealtime({ httpServer, auth, events, allowedOrigins, hostNames, logger }: RealtimeDeps): RealtimeServer {
   const io: RealtimeServer = new Server(httpServer, {
     cors: corsOptions(allowedOrigins),
     serveClient: false
+  });
+
+  // engine.io middlewares run on every request of both transports, before any handshake.
+  io.engine.use((req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => {
+    const refusal = hostRefusal(req.headers.host, hostNames) ?? originRefusal(req.headers.origin, allowedOrigins);
+    if (!refusal) {
+      next();
+      return;
+    }
+    logger.info({ host: req.headers.host, origin: req.headers.origin, url: req.url }, 'refused live connection');
+    refuse(req, res, refusal);
   });
 
   io.use((socket, next) => {
