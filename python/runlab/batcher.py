@@ -55,7 +55,10 @@ _LOG_KINDS = {"param": "params", "tag": "tags", "input": "inputs", "output": "ou
 # Records that are requests of their own, sent in queue order.
 _CONTROL_KINDS = {"create", "update", "artifact", "snapshot", "barrier"}
 
-_LOG_KEY = re.compile(r"^[\w\-. /:]{1,250}$")
+# The contract's LogKey: MLflow's key characters, as a normalized path (no "." or ".." segment,
+# no leading, trailing or doubled "/"). ASCII \w, as in JavaScript; used with fullmatch, so a
+# trailing newline is refused too.
+_LOG_KEY = re.compile(r"(?!/)(?!.*//)(?!.*/$)(?!(?:.*/)?\.{1,2}(?:/|$))[\w\-. /:]{1,250}", re.ASCII)
 # The largest step the server reads back exactly (2^53 - 1; the contract's MAX_WHOLE_NUMBER).
 MAX_STEP = 2**53 - 1
 # What JSON carries for the float64 values it has no number for, as the server's contract does.
@@ -411,7 +414,7 @@ class Batcher:
                     # A bad key would make the server refuse the whole batch, points included.
                     if not isinstance(key, str) or not _LOG_KEY.fullmatch(key):
                         what = field_name[:-1]
-                        self._invalid(f"{what}:{key!r}", f"{what} key {key!r} is not valid (use letters, digits, spaces and _ - . / :)")
+                        self._invalid(f"{what}:{key!r}", f"{what} key {key!r} is not valid (use letters, digits, spaces and _ - . / :, with no \".\" or \"..\" segment and no leading, trailing or doubled /)")
                         continue
                     getattr(batch, field_name)[key] = fit_utf16(value, 6000 if field_name == "params" else 8000)
                 else:
@@ -479,7 +482,7 @@ class Batcher:
         if key.__class__ is str and key in self._valid_keys:
             return True
         if not isinstance(key, str) or not _LOG_KEY.fullmatch(key):
-            self._invalid(f"key:{key!r}", f"metric key {key!r} is not valid (use letters, digits, spaces and _ - . / :)")
+            self._invalid(f"key:{key!r}", f"metric key {key!r} is not valid (use letters, digits, spaces and _ - . / :, with no \".\" or \"..\" segment and no leading, trailing or doubled /)")
             return False
         self._valid_keys.add(key)
         return True

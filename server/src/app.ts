@@ -27,6 +27,7 @@ import { createErrorHandler, unknownRouteHandler } from './http/errors';
 import { buildOpenApiDocument } from './http/openapi';
 import { defineRoute, mountRoutes, type Route } from './http/registry';
 import { requestLogger } from './http/request-log';
+import { markSurrogateEscapes, refuseLoneSurrogates } from './http/unicode';
 import type { Logger } from './logger';
 import { ProjectRepositories } from './projects/repository';
 import { projectRoutes } from './projects/routes';
@@ -161,9 +162,12 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
   app.use(cors(corsOptions(config.allowedOrigins)));
   const authenticate = createAuthenticator(auth);
   const jsonParser = (limit: number, setting: string): express.RequestHandler => {
-    const parse = express.json({ limit, type: ['application/json', 'application/*+json'] });
+    const parse = express.json({ limit, type: ['application/json', 'application/*+json'], verify: markSurrogateEscapes });
     // Tag failures with the setting that holds the limit, so a 413 names what to change.
-    return (req, res, next) => parse(req, res, (error?: unknown) => next(error ? Object.assign(error as object, { setting }) : undefined));
+    return (req, res, next) =>
+      parse(req, res, (error?: unknown) =>
+        error ? next(Object.assign(error as object, { setting })) : refuseLoneSurrogates(req, res, next)
+      );
   };
   const jsonBody = jsonParser(config.maxBodyBytes, 'RUNLAB_MAX_BODY_BYTES');
   const largeJsonBody = jsonParser(config.maxLargeBodyBytes, 'RUNLAB_MAX_LARGE_BODY_BYTES');

@@ -227,3 +227,36 @@ describe('limits that agree with each other', () => {
     expect((await server.request('GET', `/api/runs/${runId}`)).status).toBe(200);
   });
 });
+
+describe('text that is not text', () => {
+  test('a lone UTF-16 surrogate anywhere in a body is refused naming the field; pairs are kept', async () => {
+    const runId = await newRun('unicode');
+    const lone = await server.request('POST', `/api/runs/${runId}/log`, {
+      rawBody: `{"idempotencyKey":"${key()}","tags":{"a":"x\\ud800y"}}`
+    });
+    expectErrorBody(lone, 400, 'invalid_request');
+    expect(lone.body.error.details[0].path).toBe('body.tags.a');
+    const inKey = await server.request('POST', '/api/runs', { rawBody: '{"project":"unicode","params":{"\\udc00":"v"}}' });
+    expectErrorBody(inKey, 400, 'invalid_request');
+    const pair = await server.request('POST', `/api/runs/${runId}/log`, {
+      rawBody: `{"idempotencyKey":"${key()}","tags":{"a":"\\ud83d\\ude00 \\u00e9"}}`
+    });
+    expect(pair.status).toBe(200);
+    expect((await server.request('GET', `/api/runs/${runId}`)).body.tags.a).toBe('😀 é');
+  });
+
+  test('keys that are not normalized paths are refused, as MLflow refuses them (a metric ".." could not be read by URL)', async () => {
+    const runId = await newRun('unicode');
+    for (const bad of ['.', '..', 'a/../b', '/lead', 'trail/', 'a//b']) {
+      const response = await server.request('POST', `/api/runs/${runId}/log`, {
+        json: { idempotencyKey: key(), metrics: [{ key: bad, value: 1 }] }
+      });
+      expectErrorBody(response, 400, 'invalid_request');
+    }
+    const fine = await server.request('POST', `/api/runs/${runId}/log`, {
+      json: { idempotencyKey: key(), metrics: [{ key: 'train/loss', value: 1 }, { key: '...', value: 2 }] }
+    });
+    expect(fine.status).toBe(200);
+    expect((await server.request('GET', `/api/runs/${runId}/metrics/${encodeURIComponent('...')}`)).body.points).toHaveLength(1);
+  });
+});

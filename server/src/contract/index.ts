@@ -155,6 +155,13 @@ export type ProjectListResponse = z.infer<typeof ProjectListResponse>;
 export const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
 
 /**
+ * A whole number in a query string, in digits (`?limit=50`); pipe it into its range. Not
+ * z.coerce.number(), which also reads '', ' ', '0x10' and '1e3', none of them the integer that
+ * the OpenAPI document promises.
+ */
+export const QueryWholeNumber = z.string().regex(/^-?[0-9]+$/, 'expected a whole number in digits').transform(Number);
+
+/**
  * relativePathProblem's rules as one regular expression, for the OpenAPI document: segments of
  * anything but `/`, `\` and NUL, the first not a drive (`C:`), none `.` or `..`.
  */
@@ -197,12 +204,19 @@ export function relativePathProblem(value: string): string | null {
 export const RunStatus = z.enum(['running', 'finished', 'failed', 'killed']);
 export type RunStatus = z.infer<typeof RunStatus>;
 
-/** Keys of params, metrics and tags: what MLflow accepts, so both clients interoperate. */
+/**
+ * Keys of params, metrics and tags: what MLflow accepts, so both clients interoperate — letters,
+ * digits, spaces and _ - . / :, and, as in MLflow, a normalized path: no `.` or `..` segment, no
+ * leading, trailing or doubled `/` (a metric named `..` could not be asked for by URL).
+ */
 export const LogKey = z
   .string()
   .min(1)
   .max(250)
-  .regex(/^[\w\-. /:]+$/, 'use letters, digits, spaces and _ - . / :');
+  .regex(
+    /^(?!\/)(?!.*\/\/)(?!.*\/$)(?!(?:.*\/)?\.{1,2}(?:\/|$))[\w\-. /:]+$/,
+    'use letters, digits, spaces and _ - . / :, with no "." or ".." segment and no leading, trailing or doubled /'
+  );
 
 /** Params are kept as strings (MLflow semantics); the client stringifies numbers and bools. */
 export const ParamValue = z.string().max(6000);
@@ -527,8 +541,12 @@ const RunFilter = z.string().meta({
     'the key follows the key rules (letters, digits, spaces and _ - . / :, at most 250), spaces around the op are ignored, ' +
     'a value may be quoted (\'…\' or "…"); params and tags compare as numbers when both sides are, metrics always do.'
 });
-/** runs/filters.ts's sort orders as one regular expression. */
-export const RUN_SORT_PATTERN = String.raw`^\s*(?:startedAt|name|status|(?:metrics|params)\.[\w\-. /:]{1,250})(?::(?:asc|desc))?\s*$`;
+/**
+ * runs/filters.ts's sort orders as one regular expression: a trailing `:asc` or `:desc` is always
+ * the direction (keys may hold `:`, so `metrics.a:asc` sorts by `a`, and `metrics.:asc` has no
+ * key), and a key that ends the text cannot end in spaces, which are trimmed.
+ */
+export const RUN_SORT_PATTERN = String.raw`^\s*(?:(?:startedAt|name|status|(?:metrics|params)\.[\w\-. /:]{1,250}):(?:asc|desc)|(?!.*:(?:asc|desc)\s*$)(?:startedAt|name|status|(?:metrics|params)\.[\w\-. /:]{0,249}[\w\-./:]))\s*$`;
 
 export const RunListQuery = z.strictObject({
   project: z.string().optional(),
@@ -546,8 +564,8 @@ export const RunListQuery = z.strictObject({
       description:
         '`startedAt`, `name`, `status`, `metrics.<key>` or `params.<key>`, optionally followed by `:asc` or `:desc` (default: desc; asc for name).'
     }),
-  limit: z.coerce.number().int().min(1).max(10000).default(100),
-  offset: z.coerce.number().int().min(0).default(0)
+  limit: QueryWholeNumber.pipe(z.number().int().min(1).max(10000)).default(100),
+  offset: QueryWholeNumber.pipe(z.number().int().min(0)).default(0)
 });
 export type RunListQuery = z.input<typeof RunListQuery>;
 
@@ -570,9 +588,9 @@ export const RunMetricParams = z.strictObject({ id: z.string().min(1).max(100), 
 
 export const MetricHistoryQuery = z.strictObject({
   /** At most this many points come back (downsampled keeping the shape); full resolution on zoom. */
-  maxPoints: z.coerce.number().int().min(2).max(100000).default(2000),
-  minStep: z.coerce.number().pipe(MetricStep).optional(),
-  maxStep: z.coerce.number().pipe(MetricStep).optional()
+  maxPoints: QueryWholeNumber.pipe(z.number().int().min(2).max(100000)).default(2000),
+  minStep: QueryWholeNumber.pipe(MetricStep).optional(),
+  maxStep: QueryWholeNumber.pipe(MetricStep).optional()
 });
 
 export const MetricHistoryResponse = z.strictObject({
@@ -604,7 +622,7 @@ export const CompareQuery = z.strictObject({
       { message: 'give 2 to 100 comma-separated run ids' }
     )
     .meta({ pattern: COMPARE_IDS_PATTERN, description: '2 to 100 distinct run ids, separated by commas: `?ids=<id>,<id>`.' }),
-  maxPoints: z.coerce.number().int().min(2).max(100000).default(2000)
+  maxPoints: QueryWholeNumber.pipe(z.number().int().min(2).max(100000)).default(2000)
 });
 
 /** A downsampled series as two equal-length columns: point i is (steps[i], values[i]). */
@@ -882,7 +900,7 @@ export const DatasetDiffQuery = z.strictObject({
   from: VersionRef,
   to: VersionRef,
   /** Most file entries listed per category; the summary always counts them all. */
-  limit: z.coerce.number().int().min(0).max(100_000).default(1000)
+  limit: QueryWholeNumber.pipe(z.number().int().min(0).max(100_000)).default(1000)
 });
 
 export const DatasetDiffFile = z.strictObject({
@@ -934,7 +952,9 @@ export const ProvenanceNodeRef = z
   .string()
   .min(3)
   .max(1200)
-  .regex(/^(dataset_version|run|artifact):.+$/, 'kind:id, e.g. run:<id> or dataset_version:<id>');
+  // `.` spelled out as what it means here (no line breaks): other readers of the documented
+  // pattern (Python's re) take `.` to allow \r, U+2028 and U+2029.
+  .regex(/^(dataset_version|run|artifact):[^\n\r\u2028\u2029]+$/, 'kind:id, e.g. run:<id> or dataset_version:<id>');
 
 export const ProvenanceNode = z.strictObject({
   ref: z.string(),
@@ -961,7 +981,7 @@ export type ProvenanceEdge = z.infer<typeof ProvenanceEdge>;
 export const ProvenanceQuery = z.strictObject({
   node: ProvenanceNodeRef,
   direction: z.enum(['upstream', 'downstream', 'both']).default('both'),
-  depth: z.coerce.number().int().min(1).max(50).default(20)
+  depth: QueryWholeNumber.pipe(z.number().int().min(1).max(50)).default(20)
 });
 export type ProvenanceQuery = z.input<typeof ProvenanceQuery>;
 
