@@ -58,24 +58,31 @@ _CONTROL_KINDS = {"create", "update", "artifact", "snapshot", "barrier"}
 # The contract's LogKey: MLflow's key characters, as a normalized path (no "." or ".." segment,
 # no leading, trailing or doubled "/"). ASCII \w, as in JavaScript; used with fullmatch, so a
 # trailing newline is refused too.
-_LOG_KEY = re.compile(r"(?!/)(?!.*//)(?!.*/$)(?!(?:.*/)?\.{1,2}(?:/|$))[\w\-. /:]{1,250}", re.ASCII)
+LOG_KEY = re.compile(r"(?!/)(?!.*//)(?!.*/$)(?!(?:.*/)?\.{1,2}(?:/|$))[\w\-. /:]{1,250}", re.ASCII)
 # The largest step the server reads back exactly (2^53 - 1; the contract's MAX_WHOLE_NUMBER).
 MAX_STEP = 2**53 - 1
 # What JSON carries for the float64 values it has no number for, as the server's contract does.
 _NON_FINITE = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
 
 
-def fit_utf16(text: str, limit: int, *, tail: bool = False) -> str:
-    """The longest head (or, with ``tail``, end) of ``text`` within ``limit`` UTF-16 code units:
-    the server's length limits count those, and a character outside the BMP takes two."""
-    if len(text) * 2 <= limit:
-        return text  # every character takes at most two units
-    encoded = text.encode("utf-16-le", "surrogatepass")
-    if len(encoded) <= 2 * limit:
-        return text
-    cut = encoded[-2 * limit :] if tail else encoded[: 2 * limit]
-    # A cut through a surrogate pair leaves half of it, which decoding drops.
-    return cut.decode("utf-16-le", "ignore")
+def fit(text: str, limit: int, *, tail: bool = False) -> str:
+    """At most ``limit`` characters of ``text`` (the server's limits count code points, as Python
+    does), keeping the end with ``tail``."""
+    return text[-limit:] if tail else text[:limit]
+
+
+def is_text(text: str) -> bool:
+    """False for a string holding a lone surrogate (from a file name that is not valid UTF-8,
+    say): not Unicode text, and the server refuses the whole request that carries one."""
+    return not _LONE_SURROGATE.search(text)
+
+
+def well_formed(text: str) -> str:
+    """``text`` with any lone surrogate replaced by U+FFFD."""
+    return text if is_text(text) else _LONE_SURROGATE.sub("\ufffd", text)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _json_value(value: float) -> float | str:
@@ -412,11 +419,15 @@ class Batcher:
                 if field_name in ("params", "tags"):
                     key, value = record[2]
                     # A bad key would make the server refuse the whole batch, points included.
-                    if not isinstance(key, str) or not _LOG_KEY.fullmatch(key):
+                    if not isinstance(key, str) or not LOG_KEY.fullmatch(key):
                         what = field_name[:-1]
                         self._invalid(f"{what}:{key!r}", f"{what} key {key!r} is not valid (use letters, digits, spaces and _ - . / :, with no \".\" or \"..\" segment and no leading, trailing or doubled /)")
                         continue
-                    getattr(batch, field_name)[key] = fit_utf16(value, 6000 if field_name == "params" else 8000)
+                    if not is_text(value):
+                        what = field_name[:-1]
+                        self._invalid(f"{what}-text:{key!r}", f"{what} {key!r} holds text that is not valid Unicode (a lone surrogate)")
+                        continue
+                    getattr(batch, field_name)[key] = value
                 else:
                     getattr(batch, field_name).append(record[2])
         if points and not self._fast_columns(batch, points):
@@ -481,7 +492,7 @@ class Batcher:
         """Whether a metric key is valid (cached), with one warning for a bad one."""
         if key.__class__ is str and key in self._valid_keys:
             return True
-        if not isinstance(key, str) or not _LOG_KEY.fullmatch(key):
+        if not isinstance(key, str) or not LOG_KEY.fullmatch(key):
             self._invalid(f"key:{key!r}", f"metric key {key!r} is not valid (use letters, digits, spaces and _ - . / :, with no \".\" or \"..\" segment and no leading, trailing or doubled /)")
             return False
         self._valid_keys.add(key)
@@ -490,7 +501,7 @@ class Batcher:
     def _whole_step(self, key: str, step: Any) -> int | None:
         try:
             whole = int(step)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite step
             whole = -1
         if whole < 0 or whole != step or whole > MAX_STEP:
             self._invalid(

@@ -32,7 +32,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from runlab import config, environment
-from runlab.batcher import FLUSH_POINTS, FLUSH_WAIT_S, END_WAIT_S, Batcher, RunHandle, batcher, fit_utf16, warn
+from runlab.batcher import FLUSH_POINTS, FLUSH_WAIT_S, END_WAIT_S, LOG_KEY, Batcher, RunHandle, batcher, fit, is_text, warn, well_formed
 from runlab.client import Client, RunlabError, ServerUnreachable, Timeout
 from runlab.environment import SourceKind
 
@@ -95,8 +95,8 @@ class Run:
             # Converted now, not when sent: a tensor or array may change in place afterwards.
             try:
                 value = float(value)
-            except (TypeError, ValueError):
-                warn(f"metric {key!r} got {value!r}, which is not a number; it was not logged.")
+            except (TypeError, ValueError, OverflowError):
+                warn(f"metric {key!r} got {value!r}, which is not a float64 number; it was not logged.")
                 return
         queue = self._queue
         queue.append((self._handle, key, value, step, _time_ns()))
@@ -129,7 +129,7 @@ class Run:
 
     def tag(self, key: str, value: Any) -> None:
         """Set a tag; unlike a param, a tag may be changed."""
-        self._batcher.append((self._handle, "tag", (key, fit_utf16(str(value), 8000))))
+        self._batcher.append((self._handle, "tag", (key, fit(str(value), 8000))))
 
     def tags(self, values: Mapping[str, Any]) -> None:
         for key, value in values.items():
@@ -206,10 +206,10 @@ class Run:
                 lines = (traceback_text or "").strip().splitlines()
                 message = lines[-1] if lines else "error"
             trace = traceback_text or _format_traceback(error)
-            # The contract's limits, in the UTF-16 units the server counts; a traceback keeps its end.
+            # The contract's limits; a traceback keeps its end, which explains it.
             update["error"] = {
-                "message": fit_utf16(message, 10000),
-                "traceback": fit_utf16(trace, 200000, tail=True) if trace else None,
+                "message": well_formed(fit(message, 10000)),
+                "traceback": well_formed(fit(trace, 200000, tail=True)) if trace else None,
             }
         self._batcher.append((self._handle, "update", update))
         self._batcher.wake.set()
@@ -284,11 +284,12 @@ def start(
             "files": environment.script_snapshot_files(origin.script, root),
         }
 
-    param_texts = {str(key): _param_text(value) for key, value in (params or {}).items()}
+    # A key the server would refuse would cost the whole run: left out here, with a warning.
+    param_texts = {key: _param_text(value) for key, value in _valid_keys(params, "param").items()}
     body: dict[str, Any] = {
         "project": project or settings.project or DEFAULT_PROJECT,
         "params": param_texts,
-        "tags": {str(key): fit_utf16(str(value), 8000) for key, value in (tags or {}).items()},
+        "tags": {key: fit(str(value), 8000) for key, value in _valid_keys(tags, "tag").items()},
         "notebookPath": notebook_path,
         "source": {"kind": kind, "cell": cell},
         "environment": environment.environment(),
@@ -455,9 +456,21 @@ def flush(timeout: float = FLUSH_WAIT_S) -> bool:
 # -- helpers ------------------------------------------------------------------------------------------
 
 
+def _valid_keys(values: Mapping[str, Any] | None, what: str) -> dict[str, Any]:
+    valid = {}
+    for key, value in (values or {}).items():
+        if not (isinstance(key, str) and LOG_KEY.fullmatch(key)):
+            warn(f"{what} key {key!r} is not valid (use letters, digits, spaces and _ - . / :); it was not logged.")
+        elif not is_text(str(value)):
+            warn(f"{what} {key!r} holds text that is not valid Unicode (a lone surrogate); it was not logged.")
+        else:
+            valid[key] = value
+    return valid
+
+
 def _param_text(value: Any) -> str:
     # Params are strings on the server (MLflow semantics); str() keeps 0.1 as "0.1", True as "True".
-    return fit_utf16(str(value), 6000)
+    return fit(str(value), 6000)
 
 
 def _io_entry(value: str | os.PathLike[str], *, dataset_allowed: bool = True) -> dict[str, Any]:

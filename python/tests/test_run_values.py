@@ -96,8 +96,8 @@ def test_start_with_project_files_the_run_in_that_project(runlab_server: Running
 
 
 def test_a_long_non_ascii_traceback_fails_the_run_with_its_traceback(runlab_server: RunningServer, project: str) -> None:
-    """200,000 characters outside the BMP: 400,000 UTF-16 units (the server's limit counts those)
-    and 2.4 MB of JSON. The run used to stay "running" forever after a 413."""
+    """Over 200,000 characters outside the BMP (the contract's limit counts characters): 2.4 MB of
+    JSON. The run used to stay "running" forever after a 413."""
     traceback_text = "Traceback (most recent call last):\n" + "😀" * 200_000 + "\nValueError: 💥 at the end"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -112,7 +112,7 @@ def test_a_long_non_ascii_traceback_fails_the_run_with_its_traceback(runlab_serv
     kept = stored["error"]["traceback"]
     # The end of a traceback is what explains it: that is what is kept, whole characters only.
     assert kept.endswith("\nValueError: 💥 at the end")
-    assert len(kept.encode("utf-16-le")) // 2 <= 200_000 and "\ufffd" not in kept
+    assert len(kept) == 200_000 and "\ufffd" not in kept  # the contract counts characters
     assert traceback_text.endswith(kept)
 
 

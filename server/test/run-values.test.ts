@@ -94,12 +94,26 @@ describe('steps and timestamps beyond 2^53', () => {
     const history = await server.request('GET', `/api/runs/${runId}/metrics/m`);
     expect(history.body.points).toEqual([{ step: largest, value: 0.5, timestamp: largest }]);
     expect((await server.request('GET', `/api/runs/${runId}`)).body.metrics.m.step).toBe(largest);
-    // An omitted step would be 2^53: refused instead of stored unreadable.
+    // An omitted step would be 2^53: refused instead of stored unreadable, naming the point.
     const next = await server.request('POST', `/api/runs/${runId}/log`, {
       json: { idempotencyKey: key(), metricColumns: columns([1], [null]) }
     });
     expectErrorBody(next, 400, 'invalid_request');
+    expect(next.body.error.details[0].path).toBe('body.metricColumns.steps.0');
+    const asObject = await server.request('POST', `/api/runs/${runId}/log`, {
+      json: { idempotencyKey: key(), metrics: [{ key: 'm', value: 1 }] }
+    });
+    expect(asObject.body.error.details[0].path).toBe('body.metrics.0.step');
     await expectReadable(runId, 'steps');
+  });
+
+  test('a key listed twice in metricColumns.keys is a 400 naming it, not a 500 or a wrong count', async () => {
+    const runId = await newRun('steps');
+    const response = await server.request('POST', `/api/runs/${runId}/log`, {
+      json: { idempotencyKey: key(), metricColumns: { keys: ['a', 'a'], keyIndex: [0, 1], values: [1, 2], steps: [0, 1], timestamps: [5, 6] } }
+    });
+    expectErrorBody(response, 400, 'invalid_request');
+    expect(response.body.error.details[0].path).toBe('body.metricColumns.keys.1');
   });
 });
 

@@ -63,6 +63,8 @@ const ENVELOPE_MIN_REDUCTION = 32;
 
 /** Metric points as columns: point i is (keys[keyIndex[i]], values[i], steps[i], timestamps[i]). */
 interface PointColumns {
+  /** Points before this position came as `metrics` objects, the rest as `metricColumns`. */
+  objectCount: number;
   keys: readonly string[];
   keyIndex: readonly number[];
   /** Numbers, or "NaN" / "Infinity" / "-Infinity". */
@@ -76,7 +78,7 @@ interface PointColumns {
 /** A batch's points, `metrics` then `metricColumns`, as one set of columns. */
 function pointColumns(batch: LogBatchInput): PointColumns {
   const columns = batch.metricColumns;
-  if (batch.metrics.length === 0 && columns) return columns;
+  if (batch.metrics.length === 0 && columns) return { ...columns, objectCount: 0 };
   const keys: string[] = columns ? [...columns.keys] : [];
   const indexOf = new Map(keys.map((key, index) => [key, index]));
   const keyIndex: number[] = [];
@@ -104,7 +106,7 @@ function pointColumns(batch: LogBatchInput): PointColumns {
       timestamps.push(columns.timestamps[i]);
     }
   }
-  return { keys, keyIndex, values, steps, timestamps };
+  return { objectCount: batch.metrics.length, keys, keyIndex, values, steps, timestamps };
 }
 
 const ENDED: ReadonlySet<string> = new Set(['finished', 'failed', 'killed']);
@@ -412,7 +414,9 @@ export class RunService {
         const step = steps[position] ?? state.step + 1;
         if (step > MAX_WHOLE_NUMBER) {
           const message = `the next step of "${key}" would pass ${MAX_WHOLE_NUMBER}, the largest step that reads back exactly; give steps explicitly`;
-          throw new AppError('invalid_request', message, [{ path: 'body.metricColumns.steps', message }]);
+          const path =
+            position < columns.objectCount ? `body.metrics.${position}.step` : `body.metricColumns.steps.${position - columns.objectCount}`;
+          throw new AppError('invalid_request', message, [{ path, message }]);
         }
         const timestamp = timestamps[position] ?? nowMs;
         series.steps[index] = step;
