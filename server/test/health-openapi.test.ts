@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { CompareQuery, RELATIVE_PATH_PATTERN, relativePathProblem, SnapshotPath } from '../src/contract';
 import { jsonSchemaOf } from '../src/http/openapi';
+import { parseFilters, parseSort } from '../src/runs/filters';
 import { VERSION } from '../src/version';
 import { startServer, type TestServer } from './helpers';
 
@@ -70,6 +72,149 @@ test('the OpenAPI document lists every registered route with its schemas', async
   );
   expect(document.paths['/api/projects'].post.responses['409']).toBeDefined();
   expect(document.components.schemas.ErrorResponse.properties.error).toBeDefined();
+});
+
+/** Every string of up to `maxLength` characters drawn from `alphabet`. */
+function* stringsOver(alphabet: readonly string[], maxLength: number): Generator<string> {
+  let current = [''];
+  yield '';
+  for (let length = 1; length <= maxLength; length++) {
+    current = current.flatMap((prefix) => alphabet.map((character) => prefix + character));
+    yield* current;
+  }
+}
+
+/** Whether the server refuses a value (any thrown error is the 400 it becomes). */
+function refuses(parse: () => unknown): boolean {
+  try {
+    parse();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+describe('the document states the rules the server checks in code', () => {
+  let document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const parameter = (path: string, method: string, name: string) =>
+    document.paths[path][method].parameters.find((candidate: { name: string }) => candidate.name === name);
+  beforeAll(async () => {
+    document = (await server.request('GET', '/api/openapi.json')).body;
+  });
+
+  test('relative paths: the pattern accepts exactly what the server accepts', () => {
+    const upload = parameter('/api/runs/{id}/artifacts', 'put', 'path');
+    expect(upload.schema).toMatchObject({ pattern: RELATIVE_PATH_PATTERN, minLength: 1, maxLength: 1000 });
+    expect(upload.description).toMatch(/\.\./);
+    const pattern = new RegExp(RELATIVE_PATH_PATTERN);
+    // Every path of up to 6 characters over the characters the rules are about.
+    const disagreements: string[] = [];
+    let checked = 0;
+    for (const value of stringsOver(['a', '.', '/', '\\', '\0', 'C', ':'], 6)) {
+      if (value === '') continue;
+      if (pattern.test(value) !== (relativePathProblem(value) === null)) disagreements.push(value);
+      checked++;
+    }
+    expect(disagreements).toEqual([]);
+    expect(checked).toBeGreaterThan(100_000);
+
+    const snapshot = document.paths['/api/runs/{id}/snapshot'].post.requestBody.content['application/json'].schema;
+    expect(snapshot.description).toMatch(/twice/);
+    const snapshotPath = new RegExp(snapshot.properties.notebookPath.pattern);
+    expect(snapshot.properties.notebookPath.pattern).toBe(jsonSchemaOf(SnapshotPath, 'input').pattern);
+    for (const refused of ['.git', 'a/.GIT/config', '.Git/x']) expect(snapshotPath.test(refused)).toBe(false);
+    for (const allowed of ['nb.ipynb', 'a/.gitignore', 'git/.gitx', 'a/b.git']) expect(snapshotPath.test(allowed)).toBe(true);
+  });
+
+  test('run filters: the grammar is a pattern that agrees with the server', () => {
+    const filter = parameter('/api/runs', 'get', 'filter');
+    expect(filter.description).toMatch(/Repeat/);
+    expect(filter).toMatchObject({ style: 'form', explode: true });
+    const [single, list] = filter.schema.anyOf;
+    expect(list.items.pattern).toBe(single.pattern);
+    expect(single.description).toMatch(/params\.<key><op><value>/);
+    const pattern = new RegExp(single.pattern);
+    const fields = ['params.', 'tags.', 'metrics.', 'param.', ''];
+    const keys = [
+      ...['lr', 'train/loss', 'a b', ' ', ' a', 'a!', 'k'.repeat(250), 'k'.repeat(251), `${'k'.repeat(250)}  `, 'é', ''],
+      ...['/a', 'a/', 'a//b', '.', '..', '...', 'a/./b', 'a/../b', '.a/..b', 'a /b', 'a/ ', 'a/ /b', 'x:y', 'a\tb']
+    ];
+    const operators = ['=', '!=', '>', '>=', '<', '<=', ' = ', '=='];
+    const values = ['0.1', ' 3 ', '-1e-4', "'2'", '"1.5"', "' 4 '", 'adam', '', '1e400', '.5', '5.', '=1'];
+    const disagreements: string[] = [];
+    let allowed = 0;
+    for (const field of fields)
+      for (const key of keys)
+        for (const operator of operators)
+          for (const value of values) {
+            const text = `${field}${key}${operator}${value}`;
+            if (pattern.test(text)) allowed++;
+            if (pattern.test(text) === refuses(() => parseFilters(text))) disagreements.push(text);
+          }
+    expect(disagreements).toEqual([]);
+    expect(allowed).toBeGreaterThan(1000);
+  });
+
+  test('run sort orders: a pattern the server agrees with', () => {
+    const sort = parameter('/api/runs', 'get', 'sort');
+    const pattern = new RegExp(sort.schema.pattern);
+    expect(sort.schema.default).toBe('startedAt:desc');
+    expect(sort.description).toMatch(/metrics\.<key>/);
+    const fields = ['startedAt', 'name', 'status', 'tags.x', 'size', '', 'metrics.', 'params.'];
+    const keys = ['acc', 'a:b', 'a:asc', ' ', 'a ', 'a/b', '/a', 'a/', 'a/ ', '..', 'a/./b', '...', 'k'.repeat(250), 'k'.repeat(251)];
+    const disagreements: string[] = [];
+    for (const field of [...fields, ...keys.flatMap((key) => [`metrics.${key}`, `params.${key}`])])
+      for (const suffix of ['', ':asc', ':desc', ':up', ' ', ':asc:desc', ' :asc']) {
+        const text = `${field}${suffix}`;
+        if (pattern.test(text) === refuses(() => parseSort(text))) disagreements.push(text);
+      }
+    expect(disagreements).toEqual([]);
+  });
+
+  test('compare ids: 2 to 100 distinct ids, as a pattern', () => {
+    const ids = parameter('/api/runs/compare', 'get', 'ids');
+    expect(ids.description).toMatch(/distinct/);
+    const pattern = new RegExp(ids.schema.pattern);
+    const accepted = (text: string) => CompareQuery.safeParse({ ids: text }).success;
+    const many = (count: number) => Array.from({ length: count }, (_, i) => `run-${i}`).join(',');
+    for (const text of ['a,b', 'a,b,c', many(100), 'x'.repeat(100) + ',y']) {
+      expect([text, pattern.test(text), accepted(text)]).toEqual([text, true, true]);
+    }
+    for (const text of ['a', 'a,a', many(101), '', ',']) {
+      expect([text, pattern.test(text), accepted(text)]).toEqual([text, false, false]);
+    }
+    // The server also takes repeats and empty entries; the document keeps to the plain form.
+    for (const text of ['a,b,a', 'a,,b']) expect([text, pattern.test(text), accepted(text)]).toEqual([text, false, true]);
+  });
+
+  test('numbers in query strings are integers with their ranges, read from digits only', async () => {
+    expect(parameter('/api/runs', 'get', 'limit').schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 10000 });
+    expect(parameter('/api/runs', 'get', 'offset').schema).toMatchObject({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+    for (const name of ['minStep', 'maxStep']) {
+      expect(parameter('/api/runs/{id}/metrics/{key}', 'get', name).schema).toMatchObject({
+        type: 'integer',
+        minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER
+      });
+    }
+    expect(parameter('/api/provenance', 'get', 'depth').schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 50 });
+    // '' and '0x10' are numbers to Number(), not the integers the document promises.
+    for (const offset of ['', ' ', '0x10', '1e2', '1.5']) {
+      const response = await server.request('GET', `/api/runs?offset=${encodeURIComponent(offset)}`);
+      expect([offset, response.status]).toEqual([offset, 400]);
+    }
+    expect((await server.request('GET', '/api/runs?offset=0&limit=5')).status).toBe(200);
+  });
+
+  test('JSON bodies state their size limit, and 405 is among the error codes', () => {
+    const createProject = document.paths['/api/projects'].post.requestBody;
+    expect(createProject.description).toMatch(/RUNLAB_MAX_BODY_BYTES/);
+    const logBatch = document.paths['/api/runs/{id}/log'].post.requestBody;
+    expect(logBatch.description).toMatch(/RUNLAB_MAX_LARGE_BODY_BYTES/);
+    expect(document.components.schemas.ErrorResponse.properties.error.properties.code.enum).toContain('method_not_allowed');
+    const commit = document.paths['/api/projects/{project}/datasets/{name}/versions'].post.requestBody.content['application/json'].schema;
+    expect(commit.description).toMatch(/sum of its chunk sizes/);
+  });
 });
 
 test('CORS: local origins on any port and preflight are allowed; foreign origins are not', async () => {

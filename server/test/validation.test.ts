@@ -94,8 +94,33 @@ test('unknown query parameters and PATCH fields are rejected too', async () => {
 test('unknown routes are JSON 404s', async () => {
   const response = await server.request('GET', '/api/nothing-here');
   expectErrorBody(response, 404, 'not_found');
-  expectErrorBody(await server.request('PUT', '/api/projects'), 404, 'not_found');
   expectErrorBody(await server.request('GET', '/not-api', { token: null }), 404, 'not_found');
+});
+
+test('a method a known path does not take is a JSON 405 listing the methods it does take', async () => {
+  const projects = await server.request('PUT', '/api/projects', { json: { name: 'nope' } });
+  expectErrorBody(projects, 405, 'method_not_allowed');
+  expect(projects.headers.get('allow')).toBe('GET, HEAD, POST, OPTIONS');
+  expect(await projectCount()).toBe(0);
+
+  // A path with parameters answers 405 whether or not the object exists, and before any auth.
+  const put = await server.request('PUT', '/api/runs/no-such-run', { token: null });
+  expectErrorBody(put, 405, 'method_not_allowed');
+  expect(put.headers.get('allow')).toBe('GET, HEAD, PATCH, DELETE, OPTIONS');
+  expect(put.body.error.message).toContain('PUT');
+
+  // A literal path keeps its own methods instead of falling through to the parameter route.
+  const compare = await server.request('DELETE', '/api/runs/compare');
+  expectErrorBody(compare, 405, 'method_not_allowed');
+  expect(compare.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+
+  const postOnly = await server.request('GET', '/api/chunks/missing');
+  expectErrorBody(postOnly, 405, 'method_not_allowed');
+  expect(postOnly.headers.get('allow')).toBe('POST, OPTIONS');
+
+  // Declared methods are unaffected; HEAD follows GET.
+  expect((await server.request('HEAD', '/api/projects')).status).toBe(200);
+  expect((await server.request('GET', '/api/runs/compare?ids=a,b')).status).toBe(404);
 });
 
 test('an unexpected failure is a generic 500 without a stack trace, logged with its details', async () => {

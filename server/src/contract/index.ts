@@ -454,8 +454,8 @@ const isMetricValue = (value: unknown): boolean =>
  */
 export const MetricColumns = z
   .strictObject({
-    /** The batch's distinct metric keys. */
-    keys: z.array(LogKey).min(1).max(10000),
+    /** The batch's distinct metric keys (each once). */
+    keys: z.array(LogKey).min(1).max(10000).meta({ uniqueItems: true }),
     keyIndex: column<number>({ type: 'integer', minimum: 0, maximum: 9999 }, 'Per point, its key as an index into keys.'),
     values: column<MetricValue>(
       { anyOf: [{ type: 'number' }, { type: 'string', enum: NonFiniteValue.options }] },
@@ -477,6 +477,14 @@ export const MetricColumns = z
       }
     }
     const keyCount = keys.length;
+    const distinct = new Set<string>();
+    for (let k = 0; k < keyCount; k++) {
+      if (distinct.has(keys[k])) {
+        context.addIssue({ code: 'custom', path: ['keys', k], message: `"${keys[k]}" is listed twice; list each key once` });
+        return;
+      }
+      distinct.add(keys[k]);
+    }
     for (let i = 0; i < count; i++) {
       const index = keyIndex[i];
       if (!(Number.isInteger(index) && index >= 0 && index < keyCount)) {
@@ -528,7 +536,19 @@ export type LogBatchResponse = z.infer<typeof LogBatchResponse>;
  * `tags.<key><op><value>`, with op one of = != > >= < <=; repeat `filter` to AND them.
  * Sort: `startedAt`, `name`, `status`, `metrics.<key>` or `params.<key>`, then `:asc` / `:desc`.
  */
-const FILTER_KEY = String.raw`[\w\-. /:]{1,250}\s*(?:!=|>=|<=|=|>|<)`;
+// The key rules (LogKey) as pieces that fit inside a longer pattern: LogKey's own lookaheads
+// look to the end of the text, which in a filter or sort order goes on past the key.
+const KEY_CHAR = String.raw`[\w\-. :]`; // any key character but /
+/** A segment between slashes: not empty, `.` or `..`. */
+const KEY_SEGMENT = String.raw`(?:[\w\- :]${KEY_CHAR}*|\.[\w\- :]${KEY_CHAR}*|\.\.${KEY_CHAR}+)`;
+/** The same, not ending in a space (the server trims spaces that end a key). */
+const KEY_LAST_SEGMENT = String.raw`(?:[\w\-:]|[\w\- :]${KEY_CHAR}*[\w\-.:]|\.[\w\-:]|\.[\w\- :]${KEY_CHAR}*[\w\-.:]|\.\.${KEY_CHAR}*[\w\-.:])`;
+/** A key of at most 250 characters, followed by `end`; `trimmed`: it cannot end in a space. */
+const keyPattern = (trimmed: boolean, end: string): string =>
+  String.raw`(?=[\w\-. /:]{1,250}${end})(?:${KEY_SEGMENT}/)*${trimmed ? KEY_LAST_SEGMENT : KEY_SEGMENT}`;
+const FILTER_OPERATOR = String.raw`\s*(?:!=|>=|<=|=|>|<)`;
+// The key is the shortest text before the operator, at least one character: so a lone space.
+const FILTER_KEY = String.raw`(?:${keyPattern(true, FILTER_OPERATOR)}| )${FILTER_OPERATOR}`;
 /** A metric filter's number, as the document promises it: finite, so no more than 15 digits a side and a 2-digit exponent. */
 const FILTER_NUMBER = String.raw`\s*[-+]?(?:\d{1,15}(?:\.\d{0,15})?|\.\d{1,15})(?:[eE][-+]?\d{1,2})?\s*`;
 /** runs/filters.ts's grammar as one regular expression, for the OpenAPI document. */
@@ -538,7 +558,8 @@ const RunFilter = z.string().meta({
   pattern: RUN_FILTER_PATTERN,
   description:
     '`params.<key><op><value>`, `tags.<key><op><value>` or `metrics.<key><op><number>`; op is one of = != > >= < <=; ' +
-    'the key follows the key rules (letters, digits, spaces and _ - . / :, at most 250), spaces around the op are ignored, ' +
+    'the key follows the key rules (letters, digits, spaces and _ - . / :, at most 250, no `.` or `..` segment, no leading, ' +
+    'trailing or doubled /), spaces around the op are ignored, ' +
     'a value may be quoted (\'…\' or "…"); params and tags compare as numbers when both sides are, metrics always do.'
 });
 /**
@@ -546,7 +567,9 @@ const RunFilter = z.string().meta({
  * the direction (keys may hold `:`, so `metrics.a:asc` sorts by `a`, and `metrics.:asc` has no
  * key), and a key that ends the text cannot end in spaces, which are trimmed.
  */
-export const RUN_SORT_PATTERN = String.raw`^\s*(?:(?:startedAt|name|status|(?:metrics|params)\.[\w\-. /:]{1,250}):(?:asc|desc)|(?!.*:(?:asc|desc)\s*$)(?:startedAt|name|status|(?:metrics|params)\.[\w\-. /:]{0,249}[\w\-./:]))\s*$`;
+export const RUN_SORT_PATTERN =
+  String.raw`^\s*(?:(?:startedAt|name|status|(?:metrics|params)\.${keyPattern(false, String.raw`:(?:asc|desc)\s*$`)}):(?:asc|desc)` +
+  String.raw`|(?!.*:(?:asc|desc)\s*$)(?:startedAt|name|status|(?:metrics|params)\.${keyPattern(true, String.raw`\s*$`)}))\s*$`;
 
 export const RunListQuery = z.strictObject({
   project: z.string().optional(),

@@ -11,6 +11,7 @@ const ERROR_STATUS: Record<ErrorCode, string> = {
   unauthorized: '401',
   forbidden: '403',
   not_found: '404',
+  method_not_allowed: '405',
   conflict: '409',
   payload_too_large: '413',
   data_corrupt: '500',
@@ -21,8 +22,10 @@ const ERROR_STATUS: Record<ErrorCode, string> = {
 const ERROR_DESCRIPTION: Record<string, string> = {
   '400': 'Invalid request (malformed JSON or a field that fails validation)',
   '401': 'Missing, invalid or revoked bearer token',
-  '403': 'The token is valid but its scope may not use this route',
+  '403':
+    "Refused: the token's scope may not do this, or the request's Host is not one of the server's names (a DNS-rebinding defence; RUNLAB_ALLOWED_HOSTS)",
   '404': 'Not found',
+  '405': 'The path exists but does not take this method; the Allow header lists those it takes',
   '409': 'Conflicts with existing data',
   '413': 'Request body too large',
   '500': 'Internal server error',
@@ -45,16 +48,45 @@ function toOpenApiPath(expressPath: string): string {
   return expressPath.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
 }
 
+/** Whether a parameter's schema lets it be a list (`?filter=a&filter=b`). */
+function takesList(schema: JsonSchema): boolean {
+  if (schema.type === 'array') return true;
+  return Array.isArray(schema.anyOf) && (schema.anyOf as JsonSchema[]).some(takesList);
+}
+
+type ObjectSchema = { properties?: Record<string, JsonSchema>; required?: string[] };
+
 function parametersOf(schema: z.ZodType | undefined, location: 'path' | 'query'): unknown[] {
   if (!schema) return [];
-  const json = jsonSchemaOf(schema, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
-  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+  // Parameters arrive as text, which the server reads into values (`z.coerce.number().pipe(...)`):
+  // the document gives the values it takes (the output), and which parameters may be left out
+  // (the input, where a default makes a parameter optional).
+  const input = jsonSchemaOf(schema, 'input') as ObjectSchema;
+  const output = jsonSchemaOf(schema, 'output') as ObjectSchema;
+  return Object.entries(output.properties ?? {}).map(([name, property]) => ({
     name,
     in: location,
-    required: location === 'path' || (json.required ?? []).includes(name),
+    required: location === 'path' || (input.required ?? []).includes(name),
     schema: property,
-    ...(typeof property.description === 'string' ? { description: property.description } : {})
+    ...(typeof property.description === 'string' ? { description: property.description } : {}),
+    // A list is the parameter repeated, once per item: what express's query parser reads.
+    ...(location === 'query' && takesList(property) ? { style: 'form', explode: true } : {})
   }));
+}
+
+/** The JSON body limits a server runs with (config.ts), so the document can state them. */
+export interface BodyLimits {
+  maxBodyBytes: number;
+  maxLargeBodyBytes: number;
+}
+
+/** How large a route's JSON body may be, in words, and in bytes when the server's limits are known. */
+function jsonBodyLimitOf(route: Route, limits: BodyLimits | undefined): { text: string; bytes?: number } {
+  const [setting, bytes] = route.largeBody
+    ? ['RUNLAB_MAX_LARGE_BODY_BYTES', limits?.maxLargeBodyBytes]
+    : ['RUNLAB_MAX_BODY_BYTES', limits?.maxBodyBytes];
+  const size = bytes === undefined ? 'the limit' : `${bytes} bytes`;
+  return { text: `At most ${size} of JSON (the server's ${setting}); a larger body is refused with 413.`, bytes };
 }
 
 function errorCodesOf(route: Route): Set<string> {
@@ -71,12 +103,13 @@ function errorCodesOf(route: Route): Set<string> {
   // Anything that stores something can find the disk full.
   if (route.method !== 'get') codes.add('insufficient_storage');
   if (route.scope !== 'public') codes.add('unauthorized');
-  if (route.scope === 'user' || route.scope === 'runner') codes.add('forbidden');
+  // Scopes, and on every route the Host check (http/hosts.ts).
+  codes.add('forbidden');
   codes.add('internal');
   return new Set([...codes].map((code) => ERROR_STATUS[code]));
 }
 
-export function buildOpenApiDocument(routes: readonly Route[], version: string): JsonSchema {
+export function buildOpenApiDocument(routes: readonly Route[], version: string, limits?: BodyLimits): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const responses: Record<string, unknown> = {
@@ -94,6 +127,7 @@ export function buildOpenApiDocument(routes: readonly Route[], version: string):
         content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } }
       };
     }
+    const limit = jsonBodyLimitOf(route, limits);
     const operation = {
       operationId: route.operationId,
       summary: route.summary,
@@ -105,6 +139,8 @@ export function buildOpenApiDocument(routes: readonly Route[], version: string):
         ? {
             requestBody: {
               required: true,
+              description: limit.text,
+              ...(limit.bytes === undefined ? {} : { 'x-runlab-max-bytes': limit.bytes }),
               content: { 'application/json': { schema: jsonSchemaOf(route.body, 'input') } }
             }
           }
@@ -129,7 +165,11 @@ export function buildOpenApiDocument(routes: readonly Route[], version: string):
       title: 'Runlab companion server',
       version,
       description:
-        'REST API of the Runlab hub. Every route except /api/health needs `Authorization: Bearer <token>`.'
+        'REST API of the Runlab hub. Every route except /api/health needs `Authorization: Bearer <token>`. ' +
+        'Every constraint the server checks is in these schemas (as patterns, bounds and descriptions); a request they ' +
+        'allow is not refused for its form, only for what it refers to (404, 409). Unknown fields and query parameters are ' +
+        'refused (400). A method a path does not take is answered 405 with an `Allow` header. Lengths count UTF-16 code units. ' +
+        "A request whose Host is not one of the server's names is refused (403)."
     },
     components: {
       securitySchemes: {

@@ -5,14 +5,17 @@
  */
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import type { IRoute, NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
 import type { ErrorCode, TokenScope } from '../contract';
 import type { Logger } from '../logger';
 import { AppError } from './errors';
 import { validatePart } from './validate';
 
-/** Who may call a route: nobody needs a token for `public`; `any` takes user or runner tokens. */
+/**
+ * Who may call a route: nobody needs a token for `public`; `any` takes every token; `user` takes
+ * user and admin tokens; `admin` and `runner` take only their own scope (auth/middleware.ts).
+ */
 export type RouteScope = 'public' | TokenScope | 'any';
 
 export interface Principal {
@@ -115,16 +118,27 @@ const PRINCIPAL = Symbol('principal');
  * Mounts each route as: authenticate → parse the JSON body (only routes that take one, with
  * their limit) → validate → handle. Authenticating first means nobody without a token can make
  * the server parse a large body; raw-body routes stream the request untouched.
+ *
+ * Each path is one express route, mounted where the path first appears (so a literal path such
+ * as /api/runs/compare still comes before /api/runs/:id), and it answers any method it was not
+ * declared with 405 and an `Allow` header.
  */
 export function mountRoutes(router: Router, routes: readonly Route[], options: MountOptions): void {
+  const paths = new Map<string, { handlers: IRoute; methods: Route['method'][] }>();
   for (const route of routes) {
+    let mounted = paths.get(route.path);
+    if (!mounted) {
+      mounted = { handlers: router.route(route.path), methods: [] };
+      paths.set(route.path, mounted);
+    }
+    mounted.methods.push(route.method);
     const authenticate = (req: Request, _res: Response, next: NextFunction): void => {
       (req as unknown as Record<symbol, Principal | null>)[PRINCIPAL] =
         route.scope === 'public' ? null : options.authenticate(req, route.scope);
       next();
     };
     const parsers = route.body ? [route.largeBody ? options.largeJsonBody : options.jsonBody] : [];
-    router[route.method](route.path, authenticate, ...parsers, async (req: Request, res: Response) => {
+    mounted.handlers[route.method](authenticate, ...parsers, async (req: Request, res: Response) => {
       const principal = (req as unknown as Record<symbol, Principal | null>)[PRINCIPAL];
       const params = route.params ? validatePart('params', route.params, req.params) : undefined;
       const query = route.query ? validatePart('query', route.query, req.query) : undefined;
@@ -157,4 +171,22 @@ export function mountRoutes(router: Router, routes: readonly Route[], options: M
       res.status(route.status).json(payload);
     });
   }
+  for (const { handlers, methods } of paths.values()) {
+    const allow = allowedMethods(methods);
+    handlers.all((req: Request, res: Response, next: NextFunction) => {
+      res.setHeader('Allow', allow);
+      next(new AppError('method_not_allowed', `${req.method} is not allowed on ${req.path}; it takes ${allow}`));
+    });
+  }
+}
+
+/** The `Allow` header of a path: its methods, HEAD with GET (express answers it), and OPTIONS (CORS). */
+function allowedMethods(methods: readonly Route['method'][]): string {
+  const taken = new Set<string>(methods);
+  if (taken.has('get')) taken.add('head');
+  taken.add('options');
+  return ['get', 'head', 'post', 'put', 'patch', 'delete', 'options']
+    .filter((method) => taken.has(method))
+    .map((method) => method.toUpperCase())
+    .join(', ');
 }

@@ -44,6 +44,7 @@ const MLFLOW_ERROR: Record<ErrorCode, string> = {
   unauthorized: 'UNAUTHENTICATED',
   forbidden: 'PERMISSION_DENIED',
   not_found: 'RESOURCE_DOES_NOT_EXIST',
+  method_not_allowed: 'ENDPOINT_NOT_FOUND',
   conflict: 'RESOURCE_ALREADY_EXISTS',
   payload_too_large: 'INVALID_PARAMETER_VALUE',
   data_corrupt: 'DATA_LOSS',
