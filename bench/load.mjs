@@ -5,7 +5,8 @@
  *
  * Each server under test is a real `runlab serve` process (its own event loop, not this one's)
  * on a temporary data directory, at its default log level, logging to a file. It is seeded with
- * runs that have params, tags and metrics, then N clients (default 50), each with its own
+ * runs that have params, tags, metrics and an environment (~150 packages, as the Python client
+ * records), then N clients (default 50), each with its own
  * keep-alive connection, run a closed loop for D seconds (default 60) of:
  *   - list runs      GET  /api/runs?project=…   (the first page: 100 runs with params, tags, summaries)
  *   - get run        GET  /api/runs/:id
@@ -164,7 +165,20 @@ function currentServer(checkout) {
   const head = git(['rev-parse', '--short', 'HEAD'], checkout);
   const dirty = git(['status', '--porcelain', '--', 'server'], checkout) !== '';
   const where = checkout === ROOT ? '' : ` (${path.basename(checkout)})`;
-  return { label: `current ${head}${dirty ? '+edits' : ''}${where}`, cli, note: null };
+  // `npm run bench` rebuilds what changed; run directly, say so when the build is older than its sources.
+  const built = fs.statSync(cli).mtimeMs;
+  const stale = newestFile(path.join(checkout, 'server', 'src')) > built;
+  const note = stale ? 'server/dist is older than server/src (run `npm run build -w server`): measured as built' : null;
+  return { label: `current ${head}${dirty ? '+edits' : ''}${where}`, cli, note };
+}
+
+/** Newest modification time of the source files under a folder (tests are not built). */
+function newestFile(folder) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(folder, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && !entry.name.endsWith('.test.ts')) newest = Math.max(newest, fs.statSync(path.join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
+  }
+  return newest;
 }
 
 function readJson(file) {
@@ -315,6 +329,14 @@ function metricColumns(points, startMs) {
   return { keys: METRIC_KEYS, keyIndex, values, steps, timestamps };
 }
 
+/** What the Python client records with each run: the interpreter, the machine and ~150 installed distributions. */
+const ENVIRONMENT = {
+  python: '3.12.3 (main, Apr 10 2024, 05:33:47) [GCC 13.2.0]',
+  platform: 'Linux-6.8.0-x86_64-with-glibc2.39',
+  hostname: 'bench-host',
+  packages: Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`package-${i}`, `${i % 7}.${i % 13}.${i % 5}`]))
+};
+
 async function seed(server, options) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   const started = performance.now();
@@ -332,6 +354,7 @@ async function seed(server, options) {
         params,
         tags: { team: index % 3 ? 'vision' : 'nlp', stage: 'bench', seed: String(index) },
         notebookPath: 'train.ipynb',
+        environment: ENVIRONMENT,
         idempotencyKey: `load-seed-${index}-${randomUUID()}`
       }, 201);
       runIds[index] = run.id;
@@ -495,16 +518,17 @@ async function measureServer(server, options) {
     const runners = await startRunners(started, options.runners);
     await sleep(1000);
     const rssBefore = rssMb(started.pid);
-    log(`${started.label}: warm-up ${WARMUP_SECONDS} s, then ${options.referenceClients} clients × ${options.referenceDuration} s, then ${options.clients} clients × ${options.duration} s…`);
+    const reference = options.referenceClients > 0 && options.referenceDuration > 0 ? `${options.referenceClients} clients × ${options.referenceDuration} s, then ` : '';
+    log(`${started.label}: warm-up ${WARMUP_SECONDS} s, then ${reference}${options.clients} clients × ${options.duration} s…`);
     await runPhase(started, seeded.runIds, options, options.clients, WARMUP_SECONDS, null);
-    const reference = options.referenceClients > 0 && options.referenceDuration > 0
+    const referencePhase = reference
       ? await runPhase(started, seeded.runIds, options, options.referenceClients, options.referenceDuration, runners)
       : null;
     const main = await runPhase(started, seeded.runIds, options, options.clients, options.duration, runners);
     await sleep(2000);
     const rssAfter = rssMb(started.pid);
     runners.stop();
-    return { label: started.label, note: started.note, socketNote: runners.socketNote, seedSeconds: seeded.seconds, rssBefore, rssAfter, reference, main };
+    return { label: started.label, note: started.note, socketNote: runners.socketNote, seedSeconds: seeded.seconds, rssBefore, rssAfter, reference: referencePhase, main };
   } finally {
     await started.stop();
   }
@@ -597,7 +621,7 @@ function report(results, options) {
   const mix = Object.entries(options.mix).filter(([, weight]) => weight > 0).map(([name, weight]) => `${name} ${weight}`).join(' : ');
   const lines = [];
   lines.push('');
-  lines.push(`API under load: closed loop, mix ${mix} (list = first 100 of ${options.runs} runs; log = ${BATCH_POINTS} points as metricColumns into the ${options.liveRuns} newest runs, which the list shows),`);
+  lines.push(`API under load: closed loop, mix ${mix} (list = first ${Math.min(100, options.runs)} of ${options.runs} runs; log = ${BATCH_POINTS} points as metricColumns into the ${options.liveRuns} newest runs, which the list shows),`);
   lines.push(`plus ${options.runners} simulated runners (runner token, socket.io connection, GET /api/auth/whoami every 1 s, standing in for runner heartbeats until runners land).`);
   lines.push(`Latency measured by the client (request → last byte), so it includes queueing. Machine: ${os.cpus().length} cores, load average ${os.loadavg().map((value) => value.toFixed(1)).join(' ')}; node ${process.version}.`);
   for (const result of summaries) {
@@ -710,10 +734,16 @@ function sleep(msDelay) {
   return new Promise((resolve) => setTimeout(resolve, msDelay));
 }
 
-const options = parseOptions(process.argv.slice(2));
+let options;
 const servers = [];
-if (options.baseline && options.only !== 'current') servers.push(baselineServer(options.baseline));
-if (options.only !== 'baseline') servers.push(currentServer(options.current));
+try {
+  options = parseOptions(process.argv.slice(2));
+  if (options.baseline && options.only !== 'current') servers.push(baselineServer(options.baseline));
+  if (options.only !== 'baseline') servers.push(currentServer(options.current));
+} catch (error) {
+  process.stderr.write(`[load] ${error.message}\n`);
+  process.exit(1);
+}
 const results = [];
 for (const server of servers) {
   try {

@@ -274,3 +274,21 @@ describe('text that is not text', () => {
     expect((await server.request('GET', `/api/runs/${runId}/metrics/${encodeURIComponent('...')}`)).body.points).toHaveLength(1);
   });
 });
+
+describe('cached run details', () => {
+  test('lists show writes made through the API and by another connection (the CLI) at once', async () => {
+    const project = 'cached-details';
+    const runId = await newRun(project, { params: { lr: '0.1' } });
+    const listed = async () => (await server.request('GET', `/api/runs?project=${project}`)).body.runs[0];
+    expect((await listed()).params).toEqual({ lr: '0.1' });
+    await server.request('POST', `/api/runs/${runId}/log`, { json: { idempotencyKey: key(), tags: { stage: 'a' }, metrics: [{ key: 'm', value: 1 }] } });
+    expect(await listed()).toMatchObject({ tags: { stage: 'a' }, metrics: { m: { latest: 1, count: 1 } } });
+    // Another connection to the same file, as `npx runlab …` would be, changes a tag.
+    const Database = (await import('better-sqlite3')).default;
+    const other = new Database(`${server.dataDir}/runlab.db`);
+    other.prepare("UPDATE run_tags SET value = 'b' WHERE run_id = ? AND key = 'stage'").run(runId);
+    other.close();
+    expect((await listed()).tags).toEqual({ stage: 'b' });
+    expect((await server.request('GET', `/api/runs/${runId}`)).body.tags).toEqual({ stage: 'b' });
+  });
+});

@@ -34,8 +34,13 @@ function toInfo({ secretHash: _hash, ...info }: TokenRecord): TokenInfo {
   return info;
 }
 
+/** lastUsedAt is advisory ("used in the last minute"): written at most this often per token. */
+const MARK_USED_EVERY_MS = 60_000;
+
 export class AuthService {
   private readonly revokedListeners = new Set<(tokenId: string) => void>();
+  /** token id → when this process last wrote its lastUsedAt (ms). */
+  private readonly markedAt = new Map<string, number>();
 
   constructor(
     private readonly store: TokenStore,
@@ -147,7 +152,13 @@ export class AuthService {
         `Token "${token.name}" was revoked at ${token.revokedAt}; create a new one with \`runlab token create\``
       );
     }
-    this.store.markUsed(token.id, this.now().toISOString());
+    const now = this.now();
+    const marked = this.markedAt.get(token.id);
+    if (marked === undefined || now.getTime() - marked >= MARK_USED_EVERY_MS) {
+      // A write (a WAL commit) on every request would cost more than the rest of authenticating.
+      this.store.markUsed(token.id, now.toISOString());
+      this.markedAt.set(token.id, now.getTime());
+    }
     return { tokenId: token.id, name: token.name, scope: token.scope };
   }
 

@@ -33,7 +33,14 @@ function toRecord(row: TokenRow): TokenRecord {
 }
 
 export class TokenStore {
-  constructor(private readonly db: Database) {}
+  private readonly bySecretHash;
+  private readonly markUsedStatement;
+
+  constructor(private readonly db: Database) {
+    // Prepared once: every authenticated request looks its token up.
+    this.bySecretHash = db.prepare('SELECT * FROM tokens WHERE secret_hash = ?');
+    this.markUsedStatement = db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?');
+  }
 
   insert(token: TokenRecord): void {
     this.db
@@ -69,7 +76,7 @@ export class TokenStore {
   }
 
   findBySecretHash(secretHash: string): TokenRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM tokens WHERE secret_hash = ?').get(secretHash) as
+    const row = this.bySecretHash.get(secretHash) as
       | TokenRow
       | undefined;
     return row && toRecord(row);
@@ -83,7 +90,7 @@ export class TokenStore {
   }
 
   markUsed(id: string, at: string): void {
-    this.db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(at, id);
+    this.markUsedStatement.run(at, id);
   }
 
   setScope(id: string, scope: TokenScope): void {

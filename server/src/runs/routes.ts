@@ -45,6 +45,8 @@ export function runRoutes(runs: RunService): Route[] {
       query: RunListQuery,
       status: 200,
       response: RunListResponse,
+      // Built from typed rows; checking 100 runs' nested objects on every list cost ~15% of it.
+      checkResponse: false,
       handle: ({ query }) => runs.list(query)
     }),
     // Before /api/runs/:id, so express does not take "compare" for a run id.
@@ -73,6 +75,7 @@ export function runRoutes(runs: RunService): Route[] {
       params: IdParams,
       status: 200,
       response: Run,
+      checkResponse: false,
       errors: ['not_found'],
       handle: ({ params }) => runs.get(params.id)
     }),

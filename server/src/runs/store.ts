@@ -113,7 +113,7 @@ const toSeriesState = (row: SummaryRow): SeriesState => ({
   inOrder: row.in_order === 1
 });
 
-export const toSummary = (state: Omit<SeriesState, 'id' | 'key' | 'inOrder'>): MetricSummary => ({
+export const toSummary = (state: Pick<SeriesState, 'latest' | 'step' | 'min' | 'max' | 'count' | 'updatedAt'>): MetricSummary => ({
   latest: toMetricValue(state.latest),
   step: state.step,
   // ±Infinity until a finite value arrives: NaN and ±Infinity stay out of min/max.
@@ -128,6 +128,18 @@ export interface StoredBlock {
   count: number;
   points: Buffer;
 }
+
+/** One run's part of RunDetails. */
+interface RunDetail {
+  params: Record<string, string>;
+  tags: Record<string, string>;
+  metrics: Record<string, MetricSummary>;
+  inputs: RunIO[];
+  outputs: RunIO[];
+}
+
+/** At most this many runs' details are kept in memory (the oldest entries go first). */
+const DETAILS_CACHE_RUNS = 20_000;
 
 /** The parts of runs that lists carry, fetched for many runs at once. */
 export interface RunDetails {
@@ -162,16 +174,25 @@ export class RunStore {
       pendingModuleFiles: prepare('SELECT pending_module_files AS files FROM runs WHERE id = ?'),
       nextNumber: prepare('SELECT COALESCE(MAX(number), 0) + 1 AS n FROM runs WHERE project_id = ?'),
       findRun: prepare(`${SELECT_RUN} WHERE r.id = ?`),
-      runsByIds: prepare(`${SELECT_RUN} WHERE r.id ${IN_IDS}`),
+      // Lists never show the environment or the pending module sources (both can be large):
+      // leave them in the table instead of reading and parsing them for every listed run.
+      runsByIds: prepare(`SELECT r.id, r.project_id, r.number, r.name, r.status, r.notebook_path, r.source_kind, r.source_cell,
+          r.started_at, r.ended_at, r.error_message, r.error_traceback, r.frontend_id, r.snapshot_commit,
+          r.snapshot_notebook_path, r.snapshot_files, r.snapshot_reused, p.name AS project_name
+        FROM runs r JOIN projects p ON p.id = r.project_id WHERE r.id ${IN_IDS}`),
       updateRun: prepare(`UPDATE runs SET name = @name, status = @status, ended_at = @endedAt,
           error_message = @errorMessage, error_traceback = @errorTraceback WHERE id = @id`),
       setSnapshot: prepare(`UPDATE runs SET snapshot_commit = @commit, snapshot_notebook_path = @notebookPath,
           snapshot_files = @files, snapshot_reused = @reused, pending_module_files = NULL
         WHERE id = @id AND snapshot_commit IS NULL`),
       deleteRun: prepare('DELETE FROM runs WHERE id = ?'),
-      params: prepare(`SELECT run_id, key, value FROM run_params WHERE run_id ${IN_IDS} ORDER BY key`),
-      tags: prepare(`SELECT run_id, key, value FROM run_tags WHERE run_id ${IN_IDS} ORDER BY key`),
-      summaries: prepare(`SELECT * FROM metric_summaries WHERE run_id ${IN_IDS} ORDER BY key`),
+      // One JSON object per run, built by SQLite from rows in primary-key order (so keys come
+      // sorted): a JS object per row costs better-sqlite3 several times more.
+      params: prepare(`SELECT run_id, json_group_object(key, value) FROM run_params WHERE run_id ${IN_IDS} GROUP BY run_id`).raw(),
+      tags: prepare(`SELECT run_id, json_group_object(key, value) FROM run_tags WHERE run_id ${IN_IDS} GROUP BY run_id`).raw(),
+      // The (run_id, key) index yields each run's keys in order, so no sort; raw rows, no object per row.
+      summaries: prepare(`SELECT run_id, key, latest, latest_is_nan, step, min, max, count, updated_at FROM metric_summaries
+        INDEXED BY sqlite_autoindex_metric_summaries_1 WHERE run_id ${IN_IDS}`).raw(),
       io: prepare(`SELECT run_id, direction, kind, name, digest FROM run_io WHERE run_id ${IN_IDS} ORDER BY id`),
       artifacts: prepare('SELECT path, size, digest, created_at FROM artifacts WHERE run_id = ? ORDER BY path'),
       artifact: prepare('SELECT path, size, digest, created_at FROM artifacts WHERE run_id = ? AND path = ?'),
@@ -287,10 +308,61 @@ export class RunStore {
 
   /** Deletes the run; its params, tags, io, summaries, point blocks and artifact rows cascade. */
   deleteRun(id: string): boolean {
+    this.touched(id);
     return this.statements.deleteRun.run(id).changes > 0;
   }
 
+  /**
+   * Lists read the same runs' params, tags, summaries and io again and again, while only the
+   * runs being written change: each run's details are kept (frozen) until a write through this
+   * store touches that run, or another connection (the CLI) commits anything.
+   */
+  private readonly detailsCache = new Map<string, Readonly<RunDetail>>();
+  private dataVersion = -1;
+
+  /** Forgets a run's cached details; every write of a run's details calls it. */
+  private touched(runId: string): void {
+    this.detailsCache.delete(runId);
+  }
+
   details(ids: readonly string[]): RunDetails {
+    // Inside a transaction rows may still be rolled back: read them, but remember nothing.
+    if (this.db.inTransaction) return this.readDetails(ids);
+    // data_version changes when another connection commits (never for this one's own writes).
+    const version = this.db.pragma('data_version', { simple: true }) as number;
+    if (version !== this.dataVersion) {
+      this.detailsCache.clear();
+      this.dataVersion = version;
+    }
+    const missing = ids.filter((id) => !this.detailsCache.has(id));
+    if (missing.length > 0) {
+      const read = this.readDetails(missing);
+      for (const id of missing) {
+        const detail: RunDetail = {
+          params: Object.freeze(read.params.get(id) ?? (Object.create(null) as Record<string, string>)),
+          tags: Object.freeze(read.tags.get(id) ?? (Object.create(null) as Record<string, string>)),
+          metrics: Object.freeze(read.metrics.get(id) ?? (Object.create(null) as Record<string, MetricSummary>)),
+          inputs: Object.freeze(read.inputs.get(id) ?? []) as RunIO[],
+          outputs: Object.freeze(read.outputs.get(id) ?? []) as RunIO[]
+        };
+        if (this.detailsCache.size >= DETAILS_CACHE_RUNS) this.detailsCache.delete(this.detailsCache.keys().next().value as string);
+        this.detailsCache.set(id, Object.freeze(detail));
+      }
+    }
+    const details: RunDetails = { params: new Map(), tags: new Map(), metrics: new Map(), inputs: new Map(), outputs: new Map() };
+    for (const id of ids) {
+      const detail = this.detailsCache.get(id);
+      if (!detail) continue;
+      details.params.set(id, detail.params);
+      details.tags.set(id, detail.tags);
+      details.metrics.set(id, detail.metrics);
+      details.inputs.set(id, detail.inputs);
+      details.outputs.set(id, detail.outputs);
+    }
+    return details;
+  }
+
+  private readDetails(ids: readonly string[]): RunDetails {
     const json = JSON.stringify(ids);
     const details: RunDetails = { params: new Map(), tags: new Map(), metrics: new Map(), inputs: new Map(), outputs: new Map() };
     // Objects without a prototype: user keys such as `__proto__` are just keys there.
@@ -300,16 +372,16 @@ export class RunStore {
       if (!value) map.set(id, (value = make()));
       return value;
     };
-    for (const row of this.statements.params.all(json) as { run_id: string; key: string; value: string }[]) {
-      entry(details.params, row.run_id, keyed<string>)[row.key] = row.value;
+    // JSON.parse makes `__proto__` an own key; copied into a prototype-less record as before.
+    for (const [runId, object] of this.statements.params.all(json) as [string, string][]) {
+      details.params.set(runId, Object.assign(keyed<string>(), JSON.parse(object) as Record<string, string>));
     }
-    for (const row of this.statements.tags.all(json) as { run_id: string; key: string; value: string }[]) {
-      entry(details.tags, row.run_id, keyed<string>)[row.key] = row.value;
+    for (const [runId, object] of this.statements.tags.all(json) as [string, string][]) {
+      details.tags.set(runId, Object.assign(keyed<string>(), JSON.parse(object) as Record<string, string>));
     }
-    for (const row of this.statements.summaries.all(json) as SummaryRow[]) {
-      entry(details.metrics, row.run_id, keyed<MetricSummary>)[row.key] = toSummary(
-        toSeriesState(row)
-      );
+    type Row = [string, string, number, number, number, number, number, number, string];
+    for (const [runId, key, latest, latestIsNan, step, min, max, count, updatedAt] of this.statements.summaries.all(json) as Row[]) {
+      entry(details.metrics, runId, keyed<MetricSummary>)[key] = toSummary({ latest: latestIsNan === 1 ? NaN : latest, step, min, max, count, updatedAt });
     }
     for (const row of this.statements.io.all(json) as {
       run_id: string;
@@ -451,18 +523,22 @@ export class RunStore {
   }
 
   insertParam(runId: string, key: string, value: string): void {
+    this.touched(runId);
     this.statements.insertParam.run(runId, key, value);
   }
 
   setTag(runId: string, key: string, value: string): void {
+    this.touched(runId);
     this.statements.upsertTag.run(runId, key, value);
   }
 
   deleteTag(runId: string, key: string): void {
+    this.touched(runId);
     this.statements.deleteTag.run(runId, key);
   }
 
   upsertIo(runId: string, direction: 'input' | 'output', io: RunIO): void {
+    this.touched(runId);
     this.statements.upsertIo.run(runId, direction, io.kind, io.name, io.digest);
   }
 
@@ -477,6 +553,7 @@ export class RunStore {
 
   /** Inserts or updates a series' summary; returns the series id. */
   saveSummary(runId: string, state: Omit<SeriesState, 'id'> & { id?: number }): number {
+    this.touched(runId);
     const isNan = Number.isNaN(state.latest);
     const values = { ...state, latest: isNan ? 0 : state.latest, latestIsNan: isNan ? 1 : 0, runId, inOrder: state.inOrder ? 1 : 0 };
     if (state.id !== undefined) {
