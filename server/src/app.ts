@@ -153,7 +153,7 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
       handle: () => openApiDocument
     })
   );
-  const openApiDocument = buildOpenApiDocument(routes, VERSION);
+  const openApiDocument = buildOpenApiDocument(routes, VERSION, { maxBodyBytes: config.maxBodyBytes, maxLargeBodyBytes: config.maxLargeBodyBytes });
 
   const app = express();
   app.disable('x-powered-by');

@@ -253,3 +253,11 @@ test('RUNLAB_ALLOWED_ORIGINS adds origins', async () => {
 test('the listening log line carries the URL', () => {
   expect(server.logs).toContainEqual(expect.objectContaining({ msg: 'listening', url: server.url }));
 });
+
+test('each JSON body states its byte limit as the running server enforces it', async () => {
+  const document = (await server.request('GET', '/api/openapi.json')).body;
+  const log = JSON.stringify(document.paths['/api/runs/{id}/log'].post.requestBody);
+  const project = JSON.stringify(document.paths['/api/projects'].post.requestBody);
+  expect(log).toContain('67108864');
+  expect(project).toContain('1048576');
+});
