@@ -17,9 +17,32 @@ import {
 import type { MetricPoint } from '../../server/src/contract';
 import { formatNumber, plottable } from './format';
 
+interface IChartRow {
+  step: number;
+  value: number | null;
+  /** A drawable point between two gaps (or a gap and an end): no line shows it, so a dot does. */
+  isolated: boolean;
+}
+
 /** Chart rows: NaN and ±Infinity as null, which recharts draws as a gap in the line. */
-function chartRows(points: readonly MetricPoint[]): { step: number; value: number | null }[] {
-  return points.map(point => ({ step: point.step, value: plottable(point.value) }));
+function chartRows(points: readonly MetricPoint[]): IChartRow[] {
+  const values = points.map(point => plottable(point.value));
+  const gapAt = (index: number) => index < 0 || index >= values.length || values[index] === null;
+  const hasGap = values.includes(null);
+  return points.map((point, index) => ({
+    step: point.step,
+    value: values[index],
+    isolated: hasGap && values[index] !== null && gapAt(index - 1) && gapAt(index + 1)
+  }));
+}
+
+/** recharts' dot renderer: a dot for isolated points only, nothing elsewhere. */
+function isolatedDot(props: { cx?: number; cy?: number; index?: number; stroke?: string; payload?: IChartRow }): JSX.Element {
+  const key = `dot-${props.index}`;
+  if (!props.payload?.isolated || props.cx === undefined || props.cy === undefined) {
+    return <g key={key} />;
+  }
+  return <circle key={key} className="jp-runlab-IsolatedPoint" cx={props.cx} cy={props.cy} r={2.5} fill={props.stroke} stroke="none" />;
 }
 
 export const SERIES_COLORS = 10;
@@ -75,7 +98,7 @@ export function MetricChart({ points, onZoom, height = 220 }: { points: MetricPo
         <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDataOverflow {...axisProps} />
         <YAxis domain={['auto', 'auto']} tickFormatter={formatNumber} width={56} {...axisProps} />
         <Tooltip {...tooltipStyle} />
-        <Line type="linear" dataKey="value" stroke={seriesColor(0)} dot={false} isAnimationActive={false} strokeWidth={1.5} />
+        <Line type="linear" dataKey="value" stroke={seriesColor(0)} dot={isolatedDot} isAnimationActive={false} strokeWidth={1.5} />
         {drag.area}
       </LineChart>
     </ResponsiveContainer>
@@ -107,7 +130,7 @@ export function CompareChart({ series, onZoom, height = 240 }: { series: ICompar
             name={s.label}
             type="linear"
             stroke={seriesColor(index)}
-            dot={false}
+            dot={isolatedDot}
             isAnimationActive={false}
             strokeWidth={1.5}
           />

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
-import { expect, runCommand, screenshot, test, writeNotebook } from './fixtures';
+import { expect, runCommand, screenshot, setTheme, test, writeNotebook } from './fixtures';
 
 interface IRun {
   id: string;
@@ -154,4 +154,37 @@ test("an old run's notebook version opens read-only and can be restored", async 
   await expect
     .poll(() => fs.readFileSync(path.join(runlab.rootDir, notebookPath), 'utf8'), { timeout: 15_000 })
     .toContain('the old version');
+});
+
+test('NaN and ±Infinity points leave gaps in a run chart; min and max skip them', async ({ page, runlab }) => {
+  const run = await runlab.api<IRun>('/api/runs', { method: 'POST', body: { project: 'nonfinite-ui', name: 'diverged' } });
+  await runlab.api(`/api/runs/${run.id}/log`, {
+    method: 'POST',
+    body: {
+      idempotencyKey: 'ui-nonfinite-1',
+      metricColumns: {
+        keys: ['loss'],
+        keyIndex: [0, 0, 0, 0, 0, 0, 0, 0],
+        values: [1, 0.8, 'NaN', 'NaN', 0.5, 0.4, 'Infinity', 0.3],
+        steps: [0, 1, 2, 3, 4, 5, 6, 7],
+        timestamps: [1, 2, 3, 4, 5, 6, 7, 8]
+      }
+    }
+  });
+  await runlab.open(page, 'lab');
+  await runCommand(page, 'runlab:open-run', { runId: run.id });
+  const chart = page.locator(`.jp-runlab-RunView[data-run-id="${run.id}"] .jp-runlab-Chart[data-metric="loss"]`);
+  await expect(chart).toBeVisible({ timeout: 30_000 });
+  await expect(chart.locator('figcaption')).toContainText('latest 0.3');
+  await expect(chart.locator('figcaption')).toContainText('min 0.3 · max 1 · 8 points');
+  // One line broken in three pieces: each piece starts with its own "M" (move-to).
+  const line = chart.locator('.recharts-line-curve');
+  await expect.poll(async () => ((await line.getAttribute('d')) ?? '').split('M').length - 1, { timeout: 10_000 }).toBe(3);
+  // The point after the last gap has no line to show it: a dot does.
+  await expect(chart.locator('.jp-runlab-IsolatedPoint')).toHaveCount(1);
+  await screenshot(page, 'run-nonfinite-gaps');
+  await setTheme(page, 'JupyterLab Dark');
+  await expect(line).toBeVisible();
+  await screenshot(page, 'run-nonfinite-gaps-dark');
+  await setTheme(page, 'JupyterLab Light');
 });
