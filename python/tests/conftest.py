@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,6 +122,29 @@ def _wait_for_server_json(process: subprocess.Popen[bytes], path: Path, log_path
             pass
         time.sleep(0.05)
     pytest.fail(f"server did not write {path} within 30 s:\n{log_path.read_text()}")
+
+
+@pytest.fixture
+def project(runlab_server: RunningServer) -> Iterator[str]:
+    """A fresh project on the real server, configured for this process; no run left active."""
+    name = f"api-{uuid.uuid4().hex[:8]}"
+    runlab.configure(url=runlab_server.url, token=runlab_server.token, project=name)
+    yield name
+    if runlab.active_run() is not None:
+        runlab.end()
+
+
+def script_env(server: RunningServer, tmp_path: Path, project: str) -> dict[str, str]:
+    """The environment of a plain `python script.py` pointed at the test server."""
+    env = {k: v for k, v in os.environ.items() if k not in RUNLAB_ENV}
+    env.update(
+        PYTHONPATH=str(PYTHON_DIR),
+        RUNLAB_URL=server.url,
+        RUNLAB_TOKEN=server.token,
+        RUNLAB_PROJECT=project,
+        RUNLAB_DATA_DIR=str(tmp_path / "no-local-server"),
+    )
+    return env
 
 
 @pytest.fixture

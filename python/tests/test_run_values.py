@@ -4,30 +4,18 @@ project, flush() timing out — and a client process killed with kill -9 in the 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from conftest import PYTHON_DIR, RUNLAB_ENV, RunningServer
+from conftest import RunningServer, script_env
 
 import runlab
 from runlab import batcher as batcher_module
-
-
-@pytest.fixture
-def project(runlab_server: RunningServer) -> Iterator[str]:
-    name = f"values-{uuid.uuid4().hex[:8]}"
-    runlab.configure(url=runlab_server.url, token=runlab_server.token, project=name)
-    yield name
-    if runlab.active_run() is not None:
-        runlab.end()
 
 
 def client(server: RunningServer) -> runlab.Client:
@@ -188,18 +176,6 @@ print("done", run.id, flush=True)
 """
 
 
-def _trainer_env(server: RunningServer, tmp_path: Path, project: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in RUNLAB_ENV}
-    env.update(
-        PYTHONPATH=str(PYTHON_DIR),
-        RUNLAB_URL=server.url,
-        RUNLAB_TOKEN=server.token,
-        RUNLAB_PROJECT=project,
-        RUNLAB_DATA_DIR=str(tmp_path / "no-local-server"),
-    )
-    return env
-
-
 def test_a_client_killed_mid_run_then_resumed_stores_every_point_exactly_once(
     runlab_server: RunningServer, tmp_path: Path
 ) -> None:
@@ -208,7 +184,7 @@ def test_a_client_killed_mid_run_then_resumed_stores_every_point_exactly_once(
     acknowledged is kept, none is stored twice, and the run ends finished."""
     script = tmp_path / "trainer.py"
     script.write_text(_CRASHING_TRAINER)
-    env = _trainer_env(runlab_server, tmp_path, f"crash-{uuid.uuid4().hex[:6]}")
+    env = script_env(runlab_server, tmp_path, f"crash-{uuid.uuid4().hex[:6]}")
     total = 10_000
     trainer = subprocess.Popen(
         [sys.executable, str(script), str(total)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

@@ -7,34 +7,22 @@ import hashlib
 import http.server
 import importlib
 import json
-import os
 import subprocess
 import sys
 import threading
 import time
 import uuid
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from conftest import PYTHON_DIR, RUNLAB_ENV, RunningServer
+from conftest import RunningServer, script_env
 
 import runlab
 from runlab import batcher as batcher_module
 from runlab import runs
-
-
-@pytest.fixture
-def project(runlab_server: RunningServer) -> Iterator[str]:
-    """A fresh project on the real server, configured for this process; no run left active."""
-    name = f"api-{uuid.uuid4().hex[:8]}"
-    runlab.configure(url=runlab_server.url, token=runlab_server.token, project=name)
-    yield name
-    if runlab.active_run() is not None:
-        runlab.end()
 
 
 def server_client(server: RunningServer) -> runlab.Client:
@@ -397,18 +385,6 @@ def test_local_module_files_lists_the_projects_own_imported_modules(
 
 
 
-def _script_env(server: RunningServer, tmp_path: Path, project: str) -> dict[str, str]:
-    """The environment of a plain `python script.py` pointed at the test server."""
-    env = {k: v for k, v in os.environ.items() if k not in RUNLAB_ENV}
-    env.update(
-        PYTHONPATH=str(PYTHON_DIR),
-        RUNLAB_URL=server.url,
-        RUNLAB_TOKEN=server.token,
-        RUNLAB_PROJECT=project,
-        RUNLAB_DATA_DIR=str(tmp_path / "no-local-server"),
-    )
-    return env
-
 def test_a_script_run_is_snapshotted_with_its_local_modules(runlab_server: RunningServer, tmp_path: Path) -> None:
     (tmp_path / "model_utils.py").write_text("def double(x):\n    return 2 * x\n")
     script = tmp_path / "train.py"
@@ -419,7 +395,7 @@ def test_a_script_run_is_snapshotted_with_its_local_modules(runlab_server: Runni
         "    runlab.metric('y', double(21))\n"
         "print(run.id)\n"
     )
-    env = _script_env(runlab_server, tmp_path, f"script-{uuid.uuid4().hex[:6]}")
+    env = script_env(runlab_server, tmp_path, f"script-{uuid.uuid4().hex[:6]}")
     done = subprocess.run(
         [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
     )
@@ -444,7 +420,7 @@ def test_a_failing_script_ends_its_run_failed(runlab_server: RunningServer, tmp_
         "print(run.id, flush=True)\n"
         "raise RuntimeError('out of memory')\n"
     )
-    env = _script_env(runlab_server, tmp_path, "scripts")
+    env = script_env(runlab_server, tmp_path, "scripts")
     done = subprocess.run(
         [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
     )

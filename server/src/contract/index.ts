@@ -261,27 +261,29 @@ export function fromMetricValue(value: MetricValue): number {
  * a prototype, so every key the key pattern allows round-trips — `__proto__` and `constructor`
  * included (a plain object would drop or misread them).
  */
+/** An empty object for user-chosen keys: without a prototype, `__proto__` is just another key. */
+export function userKeyed<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 export function userRecord<V extends z.ZodType>(key: z.ZodType<string>, value: V) {
   const documented = z.record(key, value);
   return z
-    .custom<Record<string, z.output<V>>>((input) => typeof input === 'object' && input !== null && !Array.isArray(input), {
+    .custom<Record<string, unknown>>((input) => typeof input === 'object' && input !== null && !Array.isArray(input), {
       message: 'expected an object'
     })
-    .superRefine((input, context) => {
+    .transform((input, context) => {
+      // One pass: each key and value checked once, the parsed value kept.
+      const out = userKeyed<z.output<V>>();
       for (const name of Object.keys(input)) {
         const keyResult = key.safeParse(name);
         if (!keyResult.success) {
           for (const issue of keyResult.error.issues) context.addIssue({ code: 'custom', path: [name], message: `key: ${issue.message}` });
         }
         const valueResult = value.safeParse(input[name]);
-        if (!valueResult.success) {
-          for (const issue of valueResult.error.issues) context.addIssue({ code: 'custom', path: [name, ...issue.path], message: issue.message });
-        }
+        if (valueResult.success) out[name] = valueResult.data as z.output<V>;
+        else for (const issue of valueResult.error.issues) context.addIssue({ code: 'custom', path: [name, ...issue.path], message: issue.message });
       }
-    })
-    .transform((input) => {
-      const out = Object.create(null) as Record<string, z.output<V>>;
-      for (const name of Object.keys(input)) out[name] = value.parse(input[name]) as z.output<V>;
       return out;
     })
     .meta(z.toJSONSchema(documented, { unrepresentable: 'any' }) as Record<string, unknown>);

@@ -4,7 +4,7 @@
  * a Runlab run. Everything goes through the runs and projects services, so MLflow runs show up
  * in Runlab lists and live views, and Runlab runs are visible to MLflow.
  */
-import { CreateRunRequest, LogKey, ParamValue, TagValue, type MetricValue, type Project, type Run, type RunStatus } from '../contract';
+import { CreateRunRequest, LogKey, ParamValue, TagValue, userKeyed, type MetricValue, type Project, type Run, type RunStatus } from '../contract';
 import { AppError, notFound } from '../http/errors';
 import type { ProjectService } from '../projects/service';
 import { parseNumber, type FilterOperator, type RunFilter, type RunSort } from '../runs/filters';
@@ -49,8 +49,6 @@ function checked<T>(schema: { safeParse(value: unknown): { success: boolean; dat
   return result.data as T;
 }
 
-/** An object for user-chosen keys: no prototype, so a param or tag named `__proto__` is kept. */
-const userKeyed = (): Record<string, string> => Object.create(null) as Record<string, string>;
 
 export class MlflowService {
   constructor(
@@ -180,7 +178,7 @@ export class MlflowService {
     userId?: string;
   }): Promise<{ run: Record<string, unknown> }> {
     const project = await this.projectOf(input.experimentId || DEFAULT_EXPERIMENT_ID);
-    const tags = userKeyed();
+    const tags = userKeyed<string>();
     for (const { key, value } of input.tags) tags[key] = value;
     const name = input.runName || tags[RUN_NAME_TAG];
     delete tags[RUN_NAME_TAG];
@@ -250,14 +248,14 @@ export class MlflowService {
    * logged with another value is INVALID_PARAMETER_VALUE, as in MLflow.
    */
   logBatch(runId: string, input: { metrics: MlflowMetric[]; params: MlflowKeyValue[]; tags: MlflowKeyValue[] }): Record<string, never> {
-    const params = userKeyed();
+    const params = userKeyed<string>();
     for (const { key, value } of input.params) {
       checked(LogKey, key, 'param key');
       checked(ParamValue, value, `value of param '${key}'`);
       if (params[key] !== undefined && params[key] !== value) throw invalid(`Duplicate param '${key}' with different values in one batch`);
       params[key] = value;
     }
-    const tags = userKeyed();
+    const tags = userKeyed<string>();
     let rename: string | undefined;
     for (const { key, value } of input.tags) {
       checked(LogKey, key, 'tag key');

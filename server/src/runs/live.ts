@@ -5,14 +5,11 @@
  * are merged. A burst larger than the cap keeps its newest points (clients read the history
  * for the rest).
  */
-import type { MetricPoint, MetricSummary } from '../contract';
+import { userKeyed, type MetricPoint, type MetricSummary } from '../contract';
 import { projectRoom, runRoom, type DomainEvents } from '../realtime/events';
 
 export const LIVE_INTERVAL_MS = 100;
 export const LIVE_MAX_POINTS = 5000;
-
-/** An object for user-chosen keys: no prototype, so `__proto__` is just another key. */
-const userKeyed = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
 
 export type LivePoint = MetricPoint & { key: string };
 

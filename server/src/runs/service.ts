@@ -28,7 +28,7 @@ import { isBlobReferenced } from '../blobs/references';
 import type { BlobStore } from '../blobs/store';
 import type { Database } from '../db/database';
 import { AppError, notFound } from '../http/errors';
-import { fromMetricValue, MAX_WHOLE_NUMBER, toMetricValue } from '../contract';
+import { fromMetricValue, MAX_WHOLE_NUMBER, toMetricValue, userKeyed } from '../contract';
 import type { ProjectService } from '../projects/service';
 import { projectRoom, type DomainEvents } from '../realtime/events';
 import { parseFilters, parseSort } from './filters';
@@ -394,7 +394,7 @@ export class RunService {
     const states = this.store.seriesOfRun(runId);
     const updatedAt = at.toISOString();
     const nowMs = at.getTime();
-    const summaries = Object.create(null) as Record<string, MetricSummary>;
+    const summaries = userKeyed<MetricSummary>();
     const livePoints: LivePoint[] = [];
     // Live messages keep only the newest maxPoints of a burst: do not build the others.
     let skipLive = Math.max(0, count - this.live.maxPoints);
@@ -561,7 +561,7 @@ export class RunService {
    */
   compare(ids: readonly string[], maxPoints: number): CompareResponse {
     const runs = this.getMany([...new Set(ids)]);
-    const series = Object.create(null) as CompareResponse['series'];
+    const series: CompareResponse['series'] = userKeyed();
     const plain = (column: Float64Array): number[] => {
       // Pushed, not preallocated: a packed array, which JSON.stringify writes fastest.
       const out: number[] = [];

@@ -1,6 +1,6 @@
 /** SQL for runs: the run rows, their params/tags/io/artifacts, metric summaries and point blocks. */
 import type { Database, Statement } from 'better-sqlite3';
-import { toMetricValue, type Artifact, type MetricSummary, type RunEnvironment, type RunIO, type RunSnapshot, type RunStatus } from '../contract';
+import { toMetricValue, userKeyed, type Artifact, type MetricSummary, type RunEnvironment, type RunIO, type RunSnapshot, type RunStatus } from '../contract';
 import { parseNumber, type RunFilter, type RunSort } from './filters';
 
 export interface RunRecord {
@@ -339,9 +339,9 @@ export class RunStore {
       const read = this.readDetails(missing);
       for (const id of missing) {
         const detail: RunDetail = {
-          params: Object.freeze(read.params.get(id) ?? (Object.create(null) as Record<string, string>)),
-          tags: Object.freeze(read.tags.get(id) ?? (Object.create(null) as Record<string, string>)),
-          metrics: Object.freeze(read.metrics.get(id) ?? (Object.create(null) as Record<string, MetricSummary>)),
+          params: Object.freeze(read.params.get(id) ?? userKeyed<string>()),
+          tags: Object.freeze(read.tags.get(id) ?? userKeyed<string>()),
+          metrics: Object.freeze(read.metrics.get(id) ?? userKeyed<MetricSummary>()),
           inputs: Object.freeze(read.inputs.get(id) ?? []) as RunIO[],
           outputs: Object.freeze(read.outputs.get(id) ?? []) as RunIO[]
         };
@@ -366,7 +366,6 @@ export class RunStore {
     const json = JSON.stringify(ids);
     const details: RunDetails = { params: new Map(), tags: new Map(), metrics: new Map(), inputs: new Map(), outputs: new Map() };
     // Objects without a prototype: user keys such as `__proto__` are just keys there.
-    const keyed = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
     const entry = <T>(map: Map<string, T>, id: string, make: () => T): T => {
       let value = map.get(id);
       if (!value) map.set(id, (value = make()));
@@ -374,14 +373,14 @@ export class RunStore {
     };
     // JSON.parse makes `__proto__` an own key; copied into a prototype-less record as before.
     for (const [runId, object] of this.statements.params.all(json) as [string, string][]) {
-      details.params.set(runId, Object.assign(keyed<string>(), JSON.parse(object) as Record<string, string>));
+      details.params.set(runId, Object.assign(userKeyed<string>(), JSON.parse(object) as Record<string, string>));
     }
     for (const [runId, object] of this.statements.tags.all(json) as [string, string][]) {
-      details.tags.set(runId, Object.assign(keyed<string>(), JSON.parse(object) as Record<string, string>));
+      details.tags.set(runId, Object.assign(userKeyed<string>(), JSON.parse(object) as Record<string, string>));
     }
     type Row = [string, string, number, number, number, number, number, number, string];
     for (const [runId, key, latest, latestIsNan, step, min, max, count, updatedAt] of this.statements.summaries.all(json) as Row[]) {
-      entry(details.metrics, runId, keyed<MetricSummary>)[key] = toSummary({ latest: latestIsNan === 1 ? NaN : latest, step, min, max, count, updatedAt });
+      entry(details.metrics, runId, userKeyed<MetricSummary>)[key] = toSummary({ latest: latestIsNan === 1 ? NaN : latest, step, min, max, count, updatedAt });
     }
     for (const row of this.statements.io.all(json) as {
       run_id: string;
