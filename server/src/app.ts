@@ -7,7 +7,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import cors from 'cors';
 import express, { type Express } from 'express';
-import { z } from 'zod';
 import { authRoutes } from './auth/routes';
 import { BlobStore } from './blobs/store';
 import { createAuthenticator } from './auth/middleware';
@@ -25,7 +24,7 @@ import { corsOptions } from './http/cors';
 import { hostCheck, isWildcardAddress, serverHostNames } from './http/hosts';
 import { createErrorHandler, unknownRouteHandler } from './http/errors';
 import { buildOpenApiDocument } from './http/openapi';
-import { defineRoute, mountRoutes, type Route } from './http/registry';
+import { mountRoutes, type Route } from './http/registry';
 import { requestLogger } from './http/request-log';
 import { markSurrogateEscapes, refuseLoneSurrogates } from './http/unicode';
 import type { Logger } from './logger';
@@ -40,8 +39,15 @@ import { mlflowRouter } from './mlflow/routes';
 import { MlflowService } from './mlflow/service';
 import { DomainEvents } from './realtime/events';
 import { attachRealtime, type RealtimeServer } from './realtime/socket';
+import { RunArtifacts } from './runs/artifacts';
+import { ArtifactStore } from './runs/artifactStore';
+import { RunDetailsStore } from './runs/detailsStore';
 import { LiveMetrics } from './runs/live';
+import { MetricSeries } from './runs/metrics';
+import { MetricStore } from './runs/metricStore';
+import { artifactNodeRef, RunProvenance, runNodeRef } from './runs/provenance';
 import { runRoutes } from './runs/routes';
+import { RunSearchStore } from './runs/searchStore';
 import { RunService } from './runs/service';
 import { RunStore } from './runs/store';
 import { snapshotRoutes } from './snapshots/routes';
@@ -101,17 +107,26 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
   const projects = new ProjectService(new ProjectStore(db), repositories, events);
   const blobs = new BlobStore(layout.blobsDir);
   const live = new LiveMetrics(events);
+  // Run details (params, tags, metric summaries, io) are cached; both stores writing them forget through it.
+  const runDetails = new RunDetailsStore(db);
+  const runStore = new RunStore(db, runDetails);
+  const artifactStore = new ArtifactStore(db);
   const runs = new RunService({
     db,
-    store: new RunStore(db),
+    store: runStore,
+    searchStore: new RunSearchStore(db),
+    metrics: new MetricSeries(new MetricStore(db, runDetails), live.maxPoints),
+    artifacts: new RunArtifacts({ db, store: artifactStore, blobs, maxArtifactBytes: config.maxArtifactBytes }),
     projects,
-    blobs,
     events,
-    live,
-    maxArtifactBytes: config.maxArtifactBytes
+    live
   });
   const snapshots = new SnapshotService(runs, new SnapshotStore(repositories), config.snapshotKeepOutputs);
   const provenance = new ProvenanceService(new ProvenanceStore(db));
+  const runProvenance = new RunProvenance(runStore, artifactStore);
+  provenance.register('run', (ids) => runProvenance.runNodes(ids));
+  provenance.register('artifact', (ids) => runProvenance.artifactNodes(ids));
+  runs.onArtifactStored((run, artifact) => provenance.link(run.projectId, runNodeRef(run.id), artifactNodeRef(run.id, artifact.path)));
   const chunkPacks = new ChunkPacks(layout.chunksDir);
   const datasets = new DatasetService({ store: new DatasetStore(db), packs: chunkPacks, projects, runs, provenance, events });
   provenance.register('dataset_version', (ids) => datasets.provenanceNodes(ids));
@@ -132,7 +147,7 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
   }
 
   const routes: Route[] = [
-    ...healthRoutes(VERSION),
+    ...healthRoutes(VERSION, () => openApiDocument),
     ...authRoutes(auth),
     ...projectRoutes(projects),
     ...runRoutes(runs),
@@ -140,19 +155,6 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     ...datasetRoutes(datasets),
     ...provenanceRoutes(provenance)
   ];
-  routes.push(
-    defineRoute({
-      operationId: 'getOpenApiDocument',
-      method: 'get',
-      path: '/api/openapi.json',
-      summary: 'This API, as an OpenAPI 3.1 document',
-      tag: 'meta',
-      scope: 'any',
-      status: 200,
-      response: z.record(z.string(), z.unknown()),
-      handle: () => openApiDocument
-    })
-  );
   const openApiDocument = buildOpenApiDocument(routes, VERSION, { maxBodyBytes: config.maxBodyBytes, maxLargeBodyBytes: config.maxLargeBodyBytes });
 
   const app = express();

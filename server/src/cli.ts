@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
- * The `runlab` command. `serve` runs the companion server; `token …` works directly on the data
- * directory's database, so it also works while the server is stopped.
+ * `runlab-server`: the companion server's own program, for whoever runs the server. `serve` runs
+ * it; `token`, `gc` and `fsck` work directly on the data directory, so they also work while the
+ * server is stopped. (`runlab` is the Python package's program, for users and runner machines.)
  */
+import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { TokenName, TokenScope, type TokenInfo } from './contract';
+import { formatBytes, TokenName, TokenScope, type TokenInfo } from './contract';
 import { AuthService, OPERATOR } from './auth/service';
 import { collectGarbage } from './blobs/gc';
 import { BlobStore } from './blobs/store';
@@ -96,7 +98,7 @@ function formatTable(tokens: TokenInfo[]): string {
 }
 
 export function buildProgram(): Command {
-  const program = new Command('runlab')
+  const program = new Command('runlab-server')
     .description('Runlab companion server and command-line tools')
     .version(VERSION, '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
@@ -145,7 +147,7 @@ export function buildProgram(): Command {
 
   token
     .command('revoke')
-    .description('revoke any token by id (see `runlab token list`), even the last admin token')
+    .description('revoke any token by id (see `runlab-server token list`), even the last admin token')
     .argument('<id>', 'token id')
     .addOption(dataDirOption())
     .action((id: string, options: { dataDir?: string }) => {
@@ -154,7 +156,7 @@ export function buildProgram(): Command {
           return [auth.revokeToken(id, OPERATOR), auth.countActiveAdmins()] as const;
         } catch (error) {
           if (error instanceof AppError && error.code === 'not_found') {
-            throw new CliError(`No token with id ${id}; run \`runlab token list\` to see the ids`);
+            throw new CliError(`No token with id ${id}; run \`runlab-server token list\` to see the ids`);
           }
           throw error;
         }
@@ -163,7 +165,7 @@ export function buildProgram(): Command {
       if (adminsLeft === 0) {
         process.stderr.write(
           'No active admin token is left: the server writes a new local admin token to <data dir>/admin-token ' +
-            'when it next starts, or create one now with `runlab token create --name <name> --scope admin`.\n'
+            'when it next starts, or create one now with `runlab-server token create --name <name> --scope admin`.\n'
         );
       }
     });
@@ -254,7 +256,7 @@ export function buildProgram(): Command {
         }
         throw new CliError(
           `${found} Those versions cannot be fetched until the data directory is restored from a backup, or until ` +
-            '`runlab fsck --repair` drops the bad chunks and the same files are committed again.'
+            '`runlab-server fsck --repair` drops the bad chunks and the same files are committed again.'
         );
       }
       process.stdout.write('All good: every chunk reads back with its hash and every dataset version is complete.\n');
@@ -263,19 +265,16 @@ export function buildProgram(): Command {
   return program;
 }
 
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
+/** The spelling this program had before it was renamed; it keeps working for one release. */
+const DEPRECATED_NAME = 'runlab';
 
 async function run(): Promise<void> {
+  if (path.basename(process.argv[1] ?? '') === DEPRECATED_NAME) {
+    process.stderr.write(
+      'runlab: this server command is now `runlab-server` (`npx runlab-server …`); `npx runlab …` still works but ' +
+        'goes away in the next release. The Python `runlab` (in the venv) is the program for notebooks and runners.\n'
+    );
+  }
   try {
     await buildProgram().parseAsync(process.argv);
   } catch (error) {

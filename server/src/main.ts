@@ -1,4 +1,4 @@
-/** `runlab serve`: read config, open the database, listen, and shut down cleanly on signals. */
+/** `runlab-server serve`: read config, open the database, listen, and shut down cleanly on signals. */
 import { createApp } from './app';
 import { ConfigError, EXIT_BAD_CONFIG, loadConfig, type ConfigFlags } from './config';
 import { ensureDataDir } from './data-dir';

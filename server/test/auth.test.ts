@@ -164,7 +164,7 @@ describe('a user token manages only its own tokens', () => {
     const alice = await createToken('alice-3');
     const refused = await server.request('POST', '/api/tokens', { token: alice.secret, json: { name: 'sneaky', scope: 'admin' } });
     expectErrorBody(refused, 403, 'forbidden');
-    expect(refused.body.error.message).toMatch(/Only an admin token can create admin tokens.*runlab token create --name <name> --scope admin/);
+    expect(refused.body.error.message).toMatch(/Only an admin token can create admin tokens.*runlab-server token create --name <name> --scope admin/);
     expect((await server.request('GET', '/api/tokens')).body.tokens.map((token: { name: string }) => token.name)).not.toContain('sneaky');
 
     const second = await createToken('second-admin', undefined, 'admin');
@@ -183,7 +183,7 @@ test('the last active admin token cannot be revoked through the API (409), so to
     const local = (await own.request('GET', '/api/auth/whoami')).body.tokenId;
     const refused = await own.request('DELETE', `/api/tokens/${local}`);
     expectErrorBody(refused, 409, 'conflict');
-    expect(refused.body.error.message).toMatch(/last active admin token.*npx runlab token create --name <name> --scope admin/);
+    expect(refused.body.error.message).toMatch(/last active admin token.*npx runlab-server token create --name <name> --scope admin/);
     expect((await own.request('GET', '/api/tokens')).status).toBe(200);
 
     const standby = await own.request('POST', '/api/tokens', { json: { name: 'standby', scope: 'admin' } });

@@ -31,6 +31,19 @@ function expectNoStackTrace(output: string): void {
   expect(output).not.toMatch(/\n\s+at .+:\d+:\d+/);
 }
 
+test('the program is runlab-server; the old spelling `runlab` still works and says it is deprecated', () => {
+  const help = runlab(['--help']);
+  expect(help.stdout).toMatch(/Usage: runlab-server /);
+  expect(help.stderr).toBe('');
+  // `npx runlab …` runs the same file through a bin link named runlab.
+  const legacy = path.join(root, 'runlab');
+  fs.symlinkSync(CLI, legacy);
+  const old = spawnSync(process.execPath, [legacy, '--version'], { encoding: 'utf8', env: { ...process.env, RUNLAB_DATA_DIR: dataDir } });
+  expect(old.status).toBe(0);
+  expect(old.stdout.trim()).toBe(runlab(['--version']).stdout.trim());
+  expect(old.stderr).toMatch(/now `runlab-server`.*goes away in the next release/);
+});
+
 test('--help lists the commands; --version prints the package version', () => {
   const help = runlab(['--help']);
   expect(help.code).toBe(0);
@@ -88,7 +101,7 @@ test('token create / list / revoke work on the data directory without a server',
 
   const unknown = runlab(['token', 'revoke', 'no-such-id']);
   expect(unknown.code).toBe(1);
-  expect(unknown.stderr).toMatch(/No token with id no-such-id; run `runlab token list`/);
+  expect(unknown.stderr).toMatch(/No token with id no-such-id; run `runlab-server token list`/);
   expectNoStackTrace(unknown.stderr);
 });
 
@@ -103,7 +116,7 @@ test('the CLI can do everything with tokens, including revoking the last admin t
   const revoked = runlab(['token', 'revoke', line.split(/\s+/)[0]]);
   expect(revoked.code).toBe(0);
   expect(revoked.stdout).toMatch(/Revoked token "ops"/);
-  expect(revoked.stderr).toMatch(/No active admin token is left.*runlab token create --name <name> --scope admin/);
+  expect(revoked.stderr).toMatch(/No active admin token is left.*runlab-server token create --name <name> --scope admin/);
 });
 
 test('serve --port 0 listens, answers, and exits 0 on SIGTERM removing server.json', async () => {

@@ -1,4 +1,4 @@
-/** `runlab fsck` (the built CLI, dist/cli.js) against a real server's data directory. */
+/** `runlab-server fsck` (the built CLI, dist/cli.js) against a real server's data directory. */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -67,7 +67,7 @@ test('a flipped byte in a pack: fetch answers 500 data_corrupt and fsck names th
 
   const fetched = await fetchChunks(server, [a1.hash, b.hash]);
   expectErrorBody({ ...fetched, headers: new Headers({ 'content-type': 'application/json' }), text: JSON.stringify(fetched.body) }, 500, 'data_corrupt');
-  expect(fetched.body.error.message).toMatch(new RegExp(`chunk ${b.hash} is corrupt .*runlab fsck`));
+  expect(fetched.body.error.message).toMatch(new RegExp(`chunk ${b.hash} is corrupt .*runlab-server fsck`));
   // The good chunks still come back.
   expect((await fetchChunks(server, [a1.hash, a2.hash])).status).toBe(200);
 
@@ -190,7 +190,7 @@ test('fsck reports versions whose manifest sizes disagree with the stored chunks
   ]);
 });
 
-test('runlab gc reclaims packs only deleted versions used, keeps young ones, and what remains passes fsck', async () => {
+test('runlab-server gc reclaims packs only deleted versions used, keeps young ones, and what remains passes fsck', async () => {
   const [shared, onlyOld, onlyNew, extra] = [randomChunk(50_000), randomChunk(60_000), randomChunk(70_000), randomChunk(80_000)];
   await uploadChunks(server, [shared, onlyOld]);
   await uploadChunks(server, [onlyNew]);

@@ -1,4 +1,7 @@
+import { io as connect } from 'socket.io-client';
 import { ProvenanceGraph } from '../src/contract';
+import type { Database } from '../src/db/database';
+import { AppError } from '../src/http/errors';
 import { commit, randomChunk, uploadChunks } from './dataset-helpers';
 import { expectErrorBody, startServer, type TestServer } from './helpers';
 
@@ -71,14 +74,14 @@ test('a chain dataset → run → dataset → run → artifact, queried upstream
     artifactPath: 'model.pkl',
     runId: chain.train,
     projectName: 'provenance-chain',
-    detail: '13 bytes'
+    detail: '13 B'
   });
   expect(upstream.nodes.find((node) => node.label === 'raw@v1')).toMatchObject({
     kind: 'dataset_version',
     ref: `dataset_version:${chain.raw.id}`,
     datasetName: 'raw',
     versionNumber: 1,
-    detail: '1 file, 20 KB'
+    detail: '1 file, 19.5 KiB'
   });
   expect(upstream.nodes.find((node) => node.label === 'train')).toMatchObject({ kind: 'run', runId: chain.train, detail: 'running' });
 
@@ -136,4 +139,80 @@ test('bad node refs are 400s; unknown nodes 404s', async () => {
   expectErrorBody(await server.request('GET', '/api/provenance?node=run:x&depth=0'), 400, 'invalid_request');
   expectErrorBody(await server.request('GET', '/api/provenance?node=dataset_version:nope'), 404, 'not_found');
   expectErrorBody(await server.request('GET', '/api/provenance?node=artifact:nope'), 404, 'not_found');
+});
+
+/** The app's own connection, to look at rows and the schema directly. */
+const database = (): Database => (server.app.runs as unknown as { db: Database }).db;
+
+async function uploadArtifact(runId: string, artifactPath: string, content: string): Promise<Response> {
+  return fetch(`${server.url}/api/runs/${runId}/artifacts?path=${encodeURIComponent(artifactPath)}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/octet-stream' },
+    body: Buffer.from(content)
+  });
+}
+
+test('the runs feature links each uploaded artifact to its run, with no SQL trigger left doing it', async () => {
+  const db = database();
+  const trigger = db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'trigger' AND name = 'provenance_artifact_stored'").get() as { n: number };
+  expect(trigger.n).toBe(0);
+  const run = await createRun('provenance-artifacts', 'fit');
+  expect((await uploadArtifact(run, 'models/model.pkl', 'first')).status).toBe(201);
+  // Replacing the artifact keeps its one edge.
+  expect((await uploadArtifact(run, 'models/model.pkl', 'second version')).status).toBe(201);
+  const fromRun = await graph(`run:${run}`, 'downstream');
+  expect(labels(fromRun)).toEqual(['fit', 'models/model.pkl']);
+  expect(edgeLabels(fromRun)).toEqual(['fit -> models/model.pkl']);
+  expect(fromRun.nodes.find((node) => node.kind === 'artifact')).toMatchObject({ ref: `artifact:${run}/models/model.pkl`, detail: '14 B' });
+  const toArtifact = await graph(`artifact:${run}/models/model.pkl`, 'upstream');
+  expect(edgeLabels(toArtifact)).toEqual(['fit -> models/model.pkl']);
+  const rows = db.prepare('SELECT from_ref, to_ref FROM provenance_edges WHERE to_ref LIKE ?').all(`artifact:${run}/%`);
+  expect(rows).toEqual([{ from_ref: `run:${run}`, to_ref: `artifact:${run}/models/model.pkl` }]);
+});
+
+test('an artifact and its edge are stored together or not at all', async () => {
+  const run = await createRun('provenance-artifacts', 'refused');
+  // A later hook failing rolls back the artifact row and the edge the provenance hook just added.
+  server.app.runs.onArtifactStored((_run, artifact) => {
+    if (artifact.path === 'refused.bin') throw new AppError('conflict', 'refused by the test hook');
+  });
+  expect((await uploadArtifact(run, 'refused.bin', 'never stored')).status).toBe(409);
+  expect((await server.request('GET', `/api/runs/${run}`)).body.artifacts).toEqual([]);
+  expectErrorBody(await server.request('GET', `/api/provenance?node=${encodeURIComponent(`artifact:${run}/refused.bin`)}`), 404, 'not_found');
+  const db = database();
+  expect(db.prepare('SELECT COUNT(*) AS n FROM provenance_edges WHERE from_ref = ?').get(`run:${run}`)).toEqual({ n: 0 });
+  // Other paths of the same run are stored and linked as usual.
+  expect((await uploadArtifact(run, 'kept.bin', 'kept')).status).toBe(201);
+  expect(edgeLabels(await graph(`run:${run}`, 'downstream'))).toEqual(['refused -> kept.bin']);
+});
+
+test("a run's dataset output is announced by the runs feature once the commit is in", async () => {
+  const project = 'provenance-announce';
+  const run = await createRun(project, 'writer');
+  const projectId = (await server.request('GET', `/api/runs/${run}`)).body.projectId;
+  const [first, second] = [randomChunk(), randomChunk()];
+  await uploadChunks(server, [first, second]);
+  const socket = connect(server.url, { auth: { token: server.adminToken }, transports: ['websocket'] });
+  try {
+    await socket.emitWithAck('project:join', { projectId });
+    const updates: { id: string; outputs: { name: string }[] }[] = [];
+    socket.on('run:updated', (updated) => updates.push(updated));
+    const next = (count: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => (updates.length >= count ? resolve() : setTimeout(check, 10));
+        check();
+      });
+    expect((await commit(server, project, 'out', [{ path: 'x', chunks: [first] }], { runId: run })).body.created).toBe(true);
+    await next(1);
+    expect(updates[0]).toMatchObject({ id: run, outputs: [{ name: 'out@v1' }] });
+    // Committing the same content again still records (and announces) the run's output.
+    expect((await commit(server, project, 'out', [{ path: 'x', chunks: [first] }], { runId: run })).body.created).toBe(false);
+    await next(2);
+    expect(updates[1]).toMatchObject({ id: run, outputs: [{ name: 'out@v1' }] });
+    expect((await commit(server, project, 'out', [{ path: 'x', chunks: [second] }], { runId: run })).body.created).toBe(true);
+    await next(3);
+    expect(updates[2].outputs.map((io) => io.name)).toEqual(['out@v1', 'out@v2']);
+  } finally {
+    socket.close();
+  }
 });

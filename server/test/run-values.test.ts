@@ -283,7 +283,7 @@ describe('cached run details', () => {
     expect((await listed()).params).toEqual({ lr: '0.1' });
     await server.request('POST', `/api/runs/${runId}/log`, { json: { idempotencyKey: key(), tags: { stage: 'a' }, metrics: [{ key: 'm', value: 1 }] } });
     expect(await listed()).toMatchObject({ tags: { stage: 'a' }, metrics: { m: { latest: 1, count: 1 } } });
-    // Another connection to the same file, as `npx runlab …` would be, changes a tag.
+    // Another connection to the same file, as `npx runlab-server …` would be, changes a tag.
     const Database = (await import('better-sqlite3')).default;
     const other = new Database(`${server.dataDir}/runlab.db`);
     other.prepare("UPDATE run_tags SET value = 'b' WHERE run_id = ? AND key = 'stage'").run(runId);

@@ -354,7 +354,7 @@ test('delete removes every row of the run and blobs nothing else uses', async ()
   expectErrorBody(await server.request('DELETE', `/api/runs/${run.id}`), 404, 'not_found');
 });
 
-test('runlab gc removes unreferenced blobs and old temp files, and reports bytes freed', async () => {
+test('runlab-server gc removes unreferenced blobs and old temp files, and reports bytes freed', async () => {
   const stray = 'f'.repeat(64);
   const strayFile = path.join(server.dataDir, 'blobs', 'ff', stray.slice(2));
   fs.mkdirSync(path.dirname(strayFile), { recursive: true });

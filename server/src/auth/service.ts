@@ -15,7 +15,7 @@ const SECRET_PREFIX: Record<TokenScope, string> = { admin: 'rl_a_', user: 'rl_u_
 const VISIBLE_PREFIX_LENGTH = 10;
 
 /**
- * The machine's operator: the `runlab token` CLI and the server itself, which work on the data
+ * The machine's operator: the `runlab-server token` CLI and the server itself, which work on the data
  * directory directly. It may do anything with tokens, so a locked-out API can always be repaired.
  */
 export const OPERATOR = 'operator';
@@ -24,7 +24,7 @@ export type TokenActor = Principal | typeof OPERATOR;
 
 const isAdmin = (actor: TokenActor): boolean => actor === OPERATOR || actor.scope === 'admin';
 
-const CREATE_ADMIN_HINT = 'npx runlab token create --name <name> --scope admin';
+const CREATE_ADMIN_HINT = 'npx runlab-server token create --name <name> --scope admin';
 
 export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
@@ -55,7 +55,7 @@ export class AuthService {
 
   /**
    * Whether a token is still usable. Also sees revocations written by another process (the
-   * `runlab token revoke` CLI writes the database directly).
+   * `runlab-server token revoke` CLI writes the database directly).
    */
   isActive(tokenId: string): boolean {
     const token = this.store.findById(tokenId);
@@ -121,7 +121,7 @@ export class AuthService {
           throw new AppError(
             'forbidden',
             `Token "${actor.name}" may revoke only itself and the tokens it created; token ${id} is not one of them. ` +
-              `Ask an admin to revoke it (\`npx runlab token revoke ${id}\` on the server's machine)`
+              `Ask an admin to revoke it (\`npx runlab-server token revoke ${id}\` on the server's machine)`
           );
         }
         if (token.scope === 'admin' && !token.revokedAt && this.store.countActive('admin') <= 1) {
@@ -149,7 +149,7 @@ export class AuthService {
     if (token.revokedAt) {
       throw new AppError(
         'unauthorized',
-        `Token "${token.name}" was revoked at ${token.revokedAt}; create a new one with \`runlab token create\``
+        `Token "${token.name}" was revoked at ${token.revokedAt}; create a new one with \`runlab-server token create\``
       );
     }
     const now = this.now();
@@ -166,7 +166,7 @@ export class AuthService {
    * Makes sure `<dataDir>/admin-token` holds the secret of an active local-admin token, so the
    * machine's owner (and `npm start`) always has a working credential. Creating one happens on
    * first start, and again after the old one was revoked — revoking it is how to rotate it (with
-   * `runlab token revoke`, or through the API once another admin token exists).
+   * `runlab-server token revoke`, or through the API once another admin token exists).
    * Returns 'created' when a new token was written, 'upgraded' when the existing one, a user
    * token from before the admin scope existed, was given scope admin.
    */

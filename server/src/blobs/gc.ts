@@ -1,5 +1,5 @@
 /**
- * `runlab gc`: removes blobs nothing references and temp files left by interrupted uploads.
+ * `runlab-server gc`: removes blobs nothing references and temp files left by interrupted uploads.
  * It runs while holding the database write lock, so an upload that records a new reference
  * (and renames its blob into place inside that same transaction) is never interleaved with it.
  */

@@ -1,6 +1,6 @@
 /**
  * Which rows keep a blob alive. Every table that stores a blob digest is listed here, so
- * deleting a run and `runlab gc` agree on what is garbage; a new feature storing blobs adds
+ * deleting a run and `runlab-server gc` agree on what is garbage; a new feature storing blobs adds
  * its query here.
  */
 import type { Database } from '../db/database';

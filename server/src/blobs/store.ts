@@ -65,7 +65,7 @@ export class BlobStore {
   /**
    * Moves a staged blob into place (replacing an identical copy is harmless) and fsyncs the
    * directory so the rename itself survives a crash. Synchronous on purpose: callers run it
-   * inside the database transaction that records the reference, so a concurrent `runlab gc`
+   * inside the database transaction that records the reference, so a concurrent `runlab-server gc`
    * (which holds the write lock while it deletes) can never remove a blob between the two.
    */
   commitSync(staged: StagedBlob): void {

@@ -140,7 +140,7 @@ export class ChunkPacks {
   /** Inside the store, so the final rename never crosses file systems. */
   readonly tempDir: string;
 
-  /** Packs `runlab gc` rewrote, kept a while for reads that looked their chunks up before. */
+  /** Packs `runlab-server gc` rewrote, kept a while for reads that looked their chunks up before. */
   readonly trashDir: string;
 
   constructor(readonly root: string) {
@@ -268,7 +268,7 @@ export class PackReader {
     this.handles.clear();
   }
 
-  /** A pack `runlab gc` rewrote since its chunks were looked up is read from the trash. */
+  /** A pack `runlab-server gc` rewrote since its chunks were looked up is read from the trash. */
   private open(pack: string): number {
     try {
       return fs.openSync(this.packs.pathOf(pack), 'r');

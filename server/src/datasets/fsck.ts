@@ -1,5 +1,5 @@
 /**
- * `runlab fsck` for datasets: reads every stored chunk back (decompress, length, sha256), checks
+ * `runlab-server fsck` for datasets: reads every stored chunk back (decompress, length, sha256), checks
  * every pack the index names exists, and that every chunk a version's files name is indexed;
  * then names the dataset versions a bad or missing chunk affects. It also checks the sizes a
  * version's manifest gives (each chunk's, each file's, the version's) against the stored chunks.

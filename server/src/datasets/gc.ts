@@ -1,5 +1,5 @@
 /**
- * `runlab gc` for datasets: file contents no version lists any more (after deletions), chunks
+ * `runlab-server gc` for datasets: file contents no version lists any more (after deletions), chunks
  * no remaining content names, pack files left holding no chunk, and packs mostly unused
  * rewritten with only the chunks still in use.
  *
@@ -114,7 +114,7 @@ export async function repackSparsePacks(db: Database, packs: ChunkPacks, now = D
     }
     const bad = rows.findIndex((row, i) => chunkProblem(row.hash, row.codec, row.raw_size, payloads[i]) !== null);
     if (bad >= 0) {
-      report.skipped.push({ pack, why: `chunk ${rows[bad].hash.toString('hex')} fails its check; run \`runlab fsck\`` });
+      report.skipped.push({ pack, why: `chunk ${rows[bad].hash.toString('hex')} fails its check; run \`runlab-server fsck\`` });
       continue;
     }
     const written = await packs.write(payloads);

@@ -24,7 +24,8 @@ import {
 } from '../contract';
 import { AppError, notFound } from '../http/errors';
 import type { ProjectService } from '../projects/service';
-import { describeBytes, type ProvenanceService } from '../provenance/service';
+import { formatBytes } from '../contract';
+import type { ProvenanceService } from '../provenance/service';
 import { projectRoom, type DomainEvents } from '../realtime/events';
 import type { RunService } from '../runs/service';
 import { chunkProblem, frameHeader, PackReader, parseChunkUpload, readBody, type ChunkFrame, type ChunkPacks } from './chunks';
@@ -165,7 +166,7 @@ export class DatasetService {
     if (unknown.length > 0) {
       throw new AppError(
         'not_found',
-        `${unknown.length} requested chunk(s) are not on the server, e.g. ${unknown[0]}. If \`runlab fsck --repair\` ` +
+        `${unknown.length} requested chunk(s) are not on the server, e.g. ${unknown[0]}. If \`runlab-server fsck --repair\` ` +
           'dropped them as corrupt, commit the same files again to restore them',
         unknown.slice(0, LISTED_MISSING_CHUNKS).map((hash) => ({ path: `body.hashes[${hashes.indexOf(hash)}]`, message: `chunk ${hash} not found` }))
       );
@@ -318,7 +319,7 @@ export class DatasetService {
       // Checked again inside the transaction: a concurrent commit may have won the race.
       const replayed = input.idempotencyKey ? this.store.versionByCreateKey(input.idempotencyKey) : undefined;
       if (replayed) return { version: replayed, created: false };
-      // Inside the write transaction, so `runlab gc` (another process) cannot drop a chunk
+      // Inside the write transaction, so `runlab-server gc` (another process) cannot drop a chunk
       // between this check and the version that needs it.
       this.requireChunks(input.files);
       this.store.ensureDataset(randomUUID(), project.id, name, at);
@@ -349,12 +350,13 @@ export class DatasetService {
     });
     if (outcome.created) {
       this.events.publishTo([projectRoom(project.id)], 'dataset:committed', { version: outcome.version });
-      if (run) this.events.publishTo([projectRoom(project.id)], 'run:updated', this.runs.get(run.id));
+      // The runs feature announces its own run's change.
+      if (run) this.runs.announceUpdate(run.id);
     }
     return outcome;
   }
 
-  /** Deletes one version; the dataset keeps counting, and `runlab gc` reclaims chunks only it used. */
+  /** Deletes one version; the dataset keeps counting, and `runlab-server gc` reclaims chunks only it used. */
   deleteVersion(projectName: string, name: string, ref: string): void {
     const version = this.version(projectName, name, ref);
     this.store.transaction(() => this.store.deleteVersion(version.id));
@@ -402,7 +404,7 @@ export class DatasetService {
       ref: datasetVersionNodeRef(version.id),
       kind: 'dataset_version',
       label: `${version.datasetName}@v${version.number}`,
-      detail: `${version.fileCount} ${version.fileCount === 1 ? 'file' : 'files'}, ${describeBytes(version.size)}`,
+      detail: `${version.fileCount} ${version.fileCount === 1 ? 'file' : 'files'}, ${formatBytes(version.size)}`,
       projectName: version.projectName,
       createdAt: version.createdAt,
       runId: null,
@@ -438,7 +440,7 @@ export class DatasetService {
   }
 
   /**
-   * A damaged version (see `runlab fsck --repair`) is whole again once every chunk it names is
+   * A damaged version (see `runlab-server fsck --repair`) is whole again once every chunk it names is
    * back, whichever commit brought them: checked when it is read, so the mark never outlives it.
    */
   private checkDamaged(version: DatasetVersion): DatasetVersion {
@@ -465,7 +467,7 @@ export class DatasetService {
       this.store.transaction(() =>
         this.runs.recordIo(runId, 'output', { kind: 'dataset', name: `${version.datasetName}@v${version.number}`, digest: version.hash })
       );
-      this.events.publishTo([projectRoom(version.projectId)], 'run:updated', this.runs.get(runId));
+      this.runs.announceUpdate(runId);
     }
     return { version, created: false };
   }
@@ -541,7 +543,7 @@ export class DatasetService {
 const corruptChunk = (hash: Buffer, problem: string): AppError =>
   new AppError(
     'data_corrupt',
-    `Stored chunk ${hash.toString('hex')} is corrupt (${problem}); nothing was sent. Run \`runlab fsck\` on the server to list the affected dataset versions`
+    `Stored chunk ${hash.toString('hex')} is corrupt (${problem}); nothing was sent. Run \`runlab-server fsck\` on the server to list the affected dataset versions`
   );
 
 /**

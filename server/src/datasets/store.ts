@@ -233,7 +233,7 @@ export class DatasetStore {
     this.statements.numbered.run(version.number, version.datasetId);
   }
 
-  /** Its files' rows go with it; their contents and chunks stay until `runlab gc`. */
+  /** Its files' rows go with it; their contents and chunks stay until `runlab-server gc`. */
   deleteVersion(versionId: string): void {
     this.statements.deleteVersion.run(versionId);
   }
@@ -262,7 +262,7 @@ export class DatasetStore {
     return entries;
   }
 
-  /** A damaged version whose chunks are all present again (see `runlab fsck --repair`). */
+  /** A damaged version whose chunks are all present again (see `runlab-server fsck --repair`). */
   markHealed(versionId: string): void {
     this.statements.healed.run(versionId);
   }

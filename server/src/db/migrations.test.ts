@@ -48,7 +48,8 @@ test('migration 6 backfills run → artifact provenance edges for artifacts stor
     INSERT INTO runs (id, project_id, number, name, status, source_kind, started_at) VALUES ('r1', 'p1', 1, 'run-1', 'finished', 'api', 't');
     INSERT INTO artifacts (run_id, path, digest, size, created_at) VALUES ('r1', 'models/model.pkl', 'd', 1, '2024-01-01');
   `);
-  migrate(db);
+  // Up to migration 9: migration 10 drops the insert trigger this test checks.
+  migrate(db, MIGRATIONS.filter((migration) => migration.version < 10));
   expect(db.prepare('SELECT from_ref, to_ref, project_id FROM provenance_edges').all()).toEqual([
     { from_ref: 'run:r1', to_ref: 'artifact:r1/models/model.pkl', project_id: 'p1' }
   ]);
@@ -57,5 +58,29 @@ test('migration 6 backfills run → artifact provenance edges for artifacts stor
   expect((db.prepare('SELECT COUNT(*) AS n FROM provenance_edges').get() as { n: number }).n).toBe(2);
   db.exec(`DELETE FROM runs WHERE id = 'r1'`);
   expect((db.prepare('SELECT COUNT(*) AS n FROM provenance_edges').get() as { n: number }).n).toBe(0);
+  db.close();
+});
+
+test('migration 10 drops the artifact insert trigger, keeping existing edges and the delete cleanup', () => {
+  const db = new BetterSqlite3(':memory:');
+  db.pragma('foreign_keys = ON');
+  migrate(db, MIGRATIONS.filter((migration) => migration.version < 10));
+  db.exec(`
+    INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p1', 'demo', 't', 't');
+    INSERT INTO runs (id, project_id, number, name, status, source_kind, started_at) VALUES ('r1', 'p1', 1, 'run-1', 'finished', 'api', 't');
+    INSERT INTO artifacts (run_id, path, digest, size, created_at) VALUES ('r1', 'before.txt', 'd', 1, 't');
+  `);
+  expect(migrate(db)).toEqual([10]);
+  const edges = () => db.prepare('SELECT from_ref, to_ref FROM provenance_edges ORDER BY to_ref').all();
+  expect(edges()).toEqual([{ from_ref: 'run:r1', to_ref: 'artifact:r1/before.txt' }]);
+  const triggers = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").all() as { name: string }[]).map(
+    (row) => row.name
+  );
+  expect(triggers).toEqual(['provenance_dataset_version_deleted', 'provenance_run_deleted']);
+  // The runs feature links new artifacts itself (server/test/provenance.test.ts); SQL alone adds no edge.
+  db.exec(`INSERT INTO artifacts (run_id, path, digest, size, created_at) VALUES ('r1', 'after.txt', 'd', 1, 't')`);
+  expect(edges()).toHaveLength(1);
+  db.exec(`DELETE FROM runs WHERE id = 'r1'`);
+  expect(edges()).toEqual([]);
   db.close();
 });

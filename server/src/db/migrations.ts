@@ -257,10 +257,10 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 7,
     name: 'damaged and deleted dataset versions',
-    // Versions that lost chunks: `runlab fsck --repair` drops corrupt chunks from the index and
+    // Versions that lost chunks: `runlab-server fsck --repair` drops corrupt chunks from the index and
     // lists the versions that used them here; committing the same content again heals one.
     // Versions can be deleted: a dataset keeps counting (a number never names two contents), and
-    // a deleted version leaves the provenance graph with it. `runlab gc` reclaims its chunks.
+    // a deleted version leaves the provenance graph with it. `runlab-server gc` reclaims its chunks.
     sql: `
       CREATE TABLE dataset_damaged_versions (
         version_id TEXT PRIMARY KEY REFERENCES dataset_versions (id) ON DELETE CASCADE,
@@ -311,6 +311,17 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE tokens;
       ALTER TABLE tokens_v9 RENAME TO tokens;
       CREATE INDEX tokens_created_by ON tokens (created_by);
+    `
+  },
+  {
+    version: 10,
+    name: 'run to artifact edges recorded by the runs feature',
+    // Every provenance edge now comes from ProvenanceService.link: the runs feature links a run
+    // to each artifact it stores, in the artifact row's transaction. Migration 6's insert trigger
+    // was a second source of edges, so it goes; the edges it recorded stay, and so do the
+    // triggers that drop a deleted run's (and dataset version's) edges.
+    sql: `
+      DROP TRIGGER IF EXISTS provenance_artifact_stored;
     `
   }
 ];

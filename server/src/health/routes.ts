@@ -1,19 +1,13 @@
-import { HealthResponse } from '../contract';
-import { defineRoute, type Route } from '../http/registry';
+import { healthApi } from '../contract';
+import { implement, type Route } from '../http/registry';
 
-/** Public: the extension and the start script probe it before they have a token. */
-export function healthRoutes(version: string): Route[] {
-  return [
-    defineRoute({
-      operationId: 'getHealth',
-      method: 'get',
-      path: '/api/health',
-      summary: 'Liveness and server version',
-      tag: 'health',
-      scope: 'public',
-      status: 200,
-      response: HealthResponse,
-      handle: () => ({ status: 'ok' as const, version })
-    })
-  ];
+/**
+ * The health check is public: the extension and the start script probe it before they have a
+ * token. The OpenAPI document is built from every route, this one included, once they are all known.
+ */
+export function healthRoutes(version: string, openApiDocument: () => Record<string, unknown>): Route[] {
+  return implement(healthApi, {
+    getHealth: () => ({ status: 'ok' as const, version }),
+    getOpenApiDocument: () => openApiDocument()
+  });
 }

@@ -173,7 +173,7 @@ export function buildOpenApiDocument(routes: readonly Route[], version: string, 
     },
     components: {
       securitySchemes: {
-        bearerToken: { type: 'http', scheme: 'bearer', description: 'A Runlab token (rl_u_… or rl_r_…)' }
+        bearerToken: { type: 'http', scheme: 'bearer', description: 'A Runlab token: rl_a_… (admin), rl_u_… (user) or rl_r_… (runner)' }
       },
       schemas: { ErrorResponse: jsonSchemaOf(ErrorResponse, 'output') }
     },

@@ -1,30 +1,24 @@
 /**
- * The route registry: each HTTP route is declared once (method, path, schemas, scope, handler).
- * The same declaration mounts validation and authentication on express and produces the
- * OpenAPI document, so the document cannot drift from what the server actually accepts.
+ * The route registry: each HTTP route is declared once in the contract (method, path, schemas,
+ * scope) and implemented here by operationId. The same declaration mounts validation and
+ * authentication on express and produces the OpenAPI document, so the document cannot drift
+ * from what the server actually accepts.
  */
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { IRoute, NextFunction, Request, RequestHandler, Response, Router } from 'express';
-import type { z } from 'zod';
-import type { ErrorCode, TokenScope } from '../contract';
+import type { ParsedPart, RouteContract, RouteGroup, RouteResponse, RouteScope, TokenScope } from '../contract';
 import type { Logger } from '../logger';
 import { AppError } from './errors';
 import { validatePart } from './validate';
 
-/**
- * Who may call a route: nobody needs a token for `public`; `any` takes every token; `user` takes
- * user and admin tokens; `admin` and `runner` take only their own scope (auth/middleware.ts).
- */
-export type RouteScope = 'public' | TokenScope | 'any';
+export type { RouteScope };
 
 export interface Principal {
   tokenId: string;
   name: string;
   scope: TokenScope;
 }
-
-type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
 export interface RouteContext<P, Q, B> {
   params: P;
@@ -48,57 +42,37 @@ export class RawReply {
   ) {}
 }
 
-export interface RouteSpec<
-  PS extends z.ZodType | undefined,
-  QS extends z.ZodType | undefined,
-  BS extends z.ZodType | undefined,
-  RS extends z.ZodType | undefined
-> {
+/** The handler of a contract route: its context is typed by the route's schemas. */
+export type Handler<C extends RouteContract> = (
+  context: RouteContext<ParsedPart<C, 'params'>, ParsedPart<C, 'query'>, ParsedPart<C, 'body'>>
+) => Promise<RouteResponse<C> | RawReply> | RouteResponse<C> | RawReply;
+
+/** A mounted route: its contract, its operationId and its handler. */
+export interface Route extends RouteContract {
   operationId: string;
-  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
-  /** Express-style path, e.g. `/api/projects/:id`. */
-  path: string;
-  summary: string;
-  tag: string;
-  scope: RouteScope;
-  params?: PS;
-  query?: QS;
-  body?: BS;
-  /**
-   * The JSON body may be large (metric batches, notebook snapshots): parsed with the large
-   * limit (RUNLAB_MAX_LARGE_BODY_BYTES) instead of RUNLAB_MAX_BODY_BYTES.
-   */
-  largeBody?: boolean;
-  /**
-   * The request body is raw bytes (`application/octet-stream`), streamed by the handler from
-   * `context.request` instead of going through the JSON parser; documented as such in OpenAPI.
-   */
-  rawBody?: { description: string };
-  /** The answer is bytes (a RawReply), not JSON. */
-  rawResponse?: { description: string };
-  /** Status of a successful answer; 204 answers have no response schema. */
-  status: 200 | 201 | 204;
-  response?: RS;
-  /**
-   * false skips checking the answer against `response` (it is still documented by it). Only for
-   * answers too large to check cheaply that the server builds from typed data itself (compare).
-   */
-  checkResponse?: false;
-  /** Errors this route raises on its own, beyond validation/auth/internal (e.g. not_found). */
-  errors?: ErrorCode[];
-  handle(context: RouteContext<Out<PS>, Out<QS>, Out<BS>>): Promise<Out<RS> | RawReply> | Out<RS> | RawReply;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  handle(context: RouteContext<any, any, any>): unknown;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Route = RouteSpec<any, any, any, any>;
+/**
+ * Implements a feature's contract routes: one handler per operationId, checked by the compiler
+ * (a route without a handler, or a handler without a route, does not compile).
+ */
+export function implement<G extends RouteGroup>(group: G, handlers: { [K in keyof G]: Handler<G[K]> }): Route[] {
+  return Object.entries(group).map(([operationId, contract]) => ({
+    ...contract,
+    operationId,
+    handle: handlers[operationId] as Route['handle']
+  }));
+}
 
-/** Identity helper that infers handler argument types from the schemas. */
-export function defineRoute<
-  PS extends z.ZodType | undefined = undefined,
-  QS extends z.ZodType | undefined = undefined,
-  BS extends z.ZodType | undefined = undefined,
-  RS extends z.ZodType | undefined = undefined
->(spec: RouteSpec<PS, QS, BS, RS>): Route {
+/**
+ * A route outside the contract: MLflow's REST API, which MLflow's own reference describes and
+ * Runlab only answers (mlflow/routes.ts). Every Runlab route is declared in the contract.
+ */
+export function defineRoute<C extends RouteContract & { operationId: string }>(
+  spec: C & { handle: Handler<C> }
+): Route {
   return spec as Route;
 }
 

@@ -1,7 +1,8 @@
 /**
- * Provenance: a graph of what was made from what. Edges join node refs (`kind:id`); each kind
- * has a resolver that turns ids into nodes, so new kinds (model versions, deployments) register
- * a resolver and the traversal does not change.
+ * Provenance: a graph of what was made from what. Edges join node refs (`kind:id`) and are all
+ * recorded through link(); each kind has a resolver that turns ids into nodes, registered by the
+ * feature that owns the kind (runs: `run` and `artifact`, datasets: `dataset_version`), so this
+ * module knows no feature's tables and new kinds leave the traversal unchanged.
  */
 import type { ProvenanceEdge, ProvenanceGraph, ProvenanceNode, ProvenanceNodeKind } from '../contract';
 import { notFound } from '../http/errors';
@@ -15,18 +16,6 @@ export type ProvenanceDirection = 'upstream' | 'downstream' | 'both';
 /** A graph answer holds at most this many nodes (then `truncated`). */
 export const MAX_PROVENANCE_NODES = 500;
 
-/** `1.5 MB`: sizes in node details. */
-export function describeBytes(bytes: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
-
 function splitRef(ref: string): [string, string] {
   const colon = ref.indexOf(':');
   return [ref.slice(0, colon), ref.slice(colon + 1)];
@@ -38,10 +27,7 @@ export class ProvenanceService {
   constructor(
     private readonly store: ProvenanceStore,
     private readonly now: () => Date = () => new Date()
-  ) {
-    this.register('run', (ids) => this.runNodes(ids));
-    this.register('artifact', (ids) => this.artifactNodes(ids));
-  }
+  ) {}
 
   /** Makes nodes of `kind` resolvable (a feature registers its own kind). */
   register(kind: ProvenanceNodeKind, resolver: ProvenanceResolver): void {
@@ -113,44 +99,5 @@ export class ProvenanceService {
       for (const node of resolver(ids)) resolved.set(node.ref, node);
     }
     return resolved;
-  }
-
-  private runNodes(ids: readonly string[]): ProvenanceNode[] {
-    return this.store.runs(ids).map((run) => ({
-      ref: `run:${run.id}`,
-      kind: 'run',
-      label: run.name,
-      detail: run.status,
-      projectName: run.project_name,
-      createdAt: run.started_at,
-      runId: run.id,
-      datasetName: null,
-      versionNumber: null,
-      artifactPath: null
-    }));
-  }
-
-  /** Artifact ids are `<runId>/<path>`; run ids never hold a `/`. */
-  private artifactNodes(ids: readonly string[]): ProvenanceNode[] {
-    const nodes: ProvenanceNode[] = [];
-    for (const id of ids) {
-      const slash = id.indexOf('/');
-      if (slash <= 0) continue;
-      const artifact = this.store.artifact(id.slice(0, slash), id.slice(slash + 1));
-      if (!artifact) continue;
-      nodes.push({
-        ref: `artifact:${id}`,
-        kind: 'artifact',
-        label: artifact.path,
-        detail: describeBytes(artifact.size),
-        projectName: artifact.project_name,
-        createdAt: artifact.created_at,
-        runId: artifact.run_id,
-        datasetName: null,
-        versionNumber: null,
-        artifactPath: artifact.path
-      });
-    }
-    return nodes;
   }
 }

@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { route } from './route';
+
+export const HealthResponse = z.strictObject({
+  status: z.literal('ok'),
+  /** The companion server's version; the extension warns when it differs from its own. */
+  version: z.string()
+});
+export type HealthResponse = z.infer<typeof HealthResponse>;
+
+export const healthApi = {
+  getHealth: route({
+    method: 'get',
+    path: '/api/health',
+    summary: 'Liveness and server version',
+    tag: 'health',
+    scope: 'public',
+    status: 200,
+    response: HealthResponse
+  }),
+  getOpenApiDocument: route({
+    method: 'get',
+    path: '/api/openapi.json',
+    summary: 'This API, as an OpenAPI 3.1 document',
+    tag: 'meta',
+    scope: 'any',
+    status: 200,
+    response: z.record(z.string(), z.unknown())
+  })
+};
