@@ -15,7 +15,9 @@ beforeAll(async () => {
       res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"ok"}');
     } else if (req.url === '/bad') {
       res.writeHead(400, { 'Content-Type': 'application/json' }).end(
-        JSON.stringify({ error: { code: 'invalid_request', message: 'name is wrong', details: [{ path: 'body.name', message: 'too long' }] } })
+        JSON.stringify({
+          error: { code: 'invalid_request', message: 'name is wrong', details: [{ path: 'body.name', message: 'too long' }] }
+        })
       );
     } else if (req.url === '/html') {
       res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>hello</html>');
@@ -25,14 +27,14 @@ beforeAll(async () => {
       res.writeHead(204).end();
     }
   });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
 afterAll(() => {
   timers.forEach(clearTimeout);
   server.closeAllConnections();
-  return new Promise(resolve => server.close(resolve));
+  return new Promise((resolve) => server.close(resolve));
 });
 
 describe('requestAPI', () => {
@@ -42,7 +44,7 @@ describe('requestAPI', () => {
   });
 
   it('turns the error envelope into a typed error with field paths', async () => {
-    const error = await requestAPI({ serverUrl: url, token: 't' }, '/bad').catch(e => e);
+    const error = await requestAPI({ serverUrl: url, token: 't' }, '/bad').catch((e) => e);
     expect(error).toBeInstanceOf(RunlabRequestError);
     expect(error).toMatchObject({ status: 400, code: 'invalid_request', message: 'name is wrong' });
     expect(error.details).toEqual([{ path: 'body.name', message: 'too long' }]);
@@ -54,10 +56,10 @@ describe('requestAPI', () => {
 
   it('says the server is unreachable when nothing listens', async () => {
     const closed = http.createServer();
-    await new Promise<void>(resolve => closed.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
-    await new Promise(resolve => closed.close(resolve));
-    const error = await requestAPI({ serverUrl: `http://127.0.0.1:${port}`, token: '' }, '/ok').catch(e => e);
+    await new Promise((resolve) => closed.close(resolve));
+    const error = await requestAPI({ serverUrl: `http://127.0.0.1:${port}`, token: '' }, '/ok').catch((e) => e);
     expect(error).toMatchObject({ status: 0, code: 'unreachable' });
     expect(error.message).toContain(`127.0.0.1:${port}`);
   });

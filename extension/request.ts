@@ -29,11 +29,16 @@ export function apiUrl(serverUrl: string, path: string): string {
   return serverUrl.replace(/\/+$/, '') + (path.startsWith('/') ? path : '/' + path);
 }
 
+/**
+ * Sends one request to the companion server and answers its JSON (`answer: 'blob'`: its bytes).
+ * Call sites use the typed client (api/), which names the operation and builds the path.
+ */
 export async function requestAPI<T>(
   target: IRequestTarget,
   path: string,
   init: RequestInit = {},
-  timeoutMs = DEFAULT_TIMEOUT_MS
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+  answer: 'json' | 'blob' = 'json'
 ): Promise<T> {
   const headers = new Headers(init.headers);
   if (target.token) {
@@ -65,6 +70,9 @@ export async function requestAPI<T>(
   }
   if (response.status === 204) {
     return undefined as T;
+  }
+  if (answer === 'blob' && response.ok) {
+    return (await response.blob()) as T;
   }
   const text = await response.text();
   let body: unknown = undefined;

@@ -1,35 +1,15 @@
 /**
- * Tokens, command ids and shared types of the Runlab extension. Plugins depend on these
+ * The services Runlab's features share: the connection to the companion server, the current
+ * project and the kernel clients, with the types they speak in. Each feature's own command
+ * ids, plugin id and model token live in its folder's `tokens.ts`. Plugins depend on these
  * tokens, never on the concrete classes.
  */
+import type { NotebookPanel } from '@jupyterlab/notebook';
 import { Token } from '@lumino/coreutils';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal } from '@lumino/signaling';
-import type { Project, Run, WhoAmIResponse } from '../server/src/contract';
-
-export namespace CommandIDs {
-  export const openPanel = 'runlab:open-panel';
-  export const reconnect = 'runlab:reconnect';
-  export const signIn = 'runlab:sign-in';
-  export const openSettings = 'runlab:open-settings';
-  export const reattachKernel = 'runlab:reattach-kernel';
-  export const openRuns = 'runlab:open-runs';
-  export const openRun = 'runlab:open-run';
-  export const compareRuns = 'runlab:compare-runs';
-  export const openSnapshot = 'runlab:open-snapshot';
-  export const restoreSnapshot = 'runlab:restore-snapshot';
-}
-
-/** Plugin ids double as settings ids: `runlab:<feature>` ↔ `schema/<feature>.json`. */
-export namespace PluginIDs {
-  export const connection = 'runlab:connection';
-  export const panel = 'runlab:panel';
-  export const statusbar = 'runlab:statusbar';
-  export const kernel = 'runlab:kernel';
-  export const projects = 'runlab:projects';
-  export const runs = 'runlab:runs';
-  export const snapshots = 'runlab:snapshots';
-}
+import type { Project, ServerToClientEvents, WhoAmIResponse } from '../server/src/contract';
+import type { ApiClient } from './rest/types';
 
 /** What the user set in Settings → Runlab (or what `npm start` provided as defaults). */
 export interface IConnectionSettings {
@@ -38,13 +18,7 @@ export interface IConnectionSettings {
   project: string;
 }
 
-export type ConnectionStatus =
-  | 'connecting'
-  | 'connected'
-  | 'unreachable'
-  | 'unauthorized'
-  | 'version-mismatch'
-  | 'not-configured';
+export type ConnectionStatus = 'connecting' | 'connected' | 'unreachable' | 'unauthorized' | 'version-mismatch' | 'not-configured';
 
 export interface IConnectionState {
   status: ConnectionStatus;
@@ -58,19 +32,27 @@ export interface IConnectionState {
 /** A socket.io room on the companion server: a project's runs, or one run's metric points. */
 export type Room = { projectId: string } | { runId: string };
 
-/** Live events from the companion server, forwarded from socket.io. */
-export interface IServerEvent {
-  name: string;
-  payload: unknown;
-}
+/** The names of the live events the companion server sends (`run:metrics`, …), from the contract. */
+export type ServerEventName = keyof ServerToClientEvents;
+
+/** What a live event carries, as the contract declares it. */
+export type ServerEventPayload<K extends ServerEventName> = Parameters<ServerToClientEvents[K]>[0];
 
 export interface IRunlabConnection {
   readonly settings: IConnectionSettings;
   readonly state: IConnectionState;
   readonly stateChanged: ISignal<IRunlabConnection, IConnectionState>;
-  readonly serverEvent: ISignal<IRunlabConnection, IServerEvent>;
-  /** Typed call to the companion server's REST API with the configured token. */
-  request<T>(path: string, init?: RequestInit): Promise<T>;
+  /**
+   * Call `handler` with each live event `name` from the server (of the rooms joined), typed by
+   * the contract. `owner` is the handler's `this` and owns the connection:
+   * `Signal.clearData(owner)` disconnects it, as does disposing the returned handle.
+   */
+  on<K extends ServerEventName>(name: K, handler: (payload: ServerEventPayload<K>) => void, owner: object): IDisposable;
+  /**
+   * The companion server's REST API with the configured token, one typed method per contract
+   * operation: `connection.api.runs.getRun({ params: { id } })`.
+   */
+  readonly api: ApiClient;
   /** Drop the current connection and connect again (after settings change or on demand). */
   reconnect(): void;
   /** Receive a room's events while the returned handle lives; joined again after reconnects. */
@@ -94,10 +76,7 @@ export interface ICurrentProject {
   create(): Promise<void>;
 }
 
-export const ICurrentProject = new Token<ICurrentProject>(
-  'runlab:ICurrentProject',
-  'The Runlab project the open notebooks belong to.'
-);
+export const ICurrentProject = new Token<ICurrentProject>('runlab:ICurrentProject', 'The Runlab project the open notebooks belong to.');
 
 export type KernelClientStatus = 'attaching' | 'attached' | 'missing-package' | 'unsupported' | 'failed';
 
@@ -110,31 +89,39 @@ export interface IKernelClientState {
   message: string;
 }
 
+/**
+ * What one feature tells every notebook's kernel: handed over each time the Runlab client
+ * loads into the kernel (it starts or restarts, or the connection settings change), and again
+ * whenever the feature says it changed. Features register one with
+ * `IKernelClients.addContribution` instead of reaching into the kernel feature.
+ */
+export interface IKernelContribution {
+  /** The feature contributing, e.g. `datasets`. */
+  readonly feature: string;
+  /**
+   * A Python expression that hands this notebook's kernel what the feature knows, evaluated
+   * silently (nothing in the notebook, nothing in the kernel's history) once the client is
+   * loaded; null when there is nothing to tell. It is sent again only when it differs from what
+   * the kernel last took. It should be guarded, so that a kernel whose runlab package predates
+   * it is left alone.
+   */
+  kernelExpression(notebook: NotebookPanel): string | null;
+  /**
+   * Watch what the expression depends on in one notebook and call `changed` when it may differ.
+   * The handle is disposed when the notebook closes or the contribution is removed.
+   */
+  watch?(notebook: NotebookPanel, changed: () => void): IDisposable;
+}
+
 export interface IKernelClients {
   /** State of the notebook in focus, or null when no notebook is open. */
   readonly current: IKernelClientState | null;
   readonly changed: ISignal<IKernelClients, void>;
+  /** Tell every kernel what a feature knows, from now on; dispose the handle to stop. */
+  addContribution(contribution: IKernelContribution): IDisposable;
 }
 
 export const IKernelClients = new Token<IKernelClients>(
   'runlab:IKernelClients',
-  'Whether the Runlab Python client is loaded in each notebook kernel.'
-);
-
-export interface IRunsModel {
-  /** Runs of the current project, newest first, kept live. */
-  readonly runs: readonly Run[];
-  readonly total: number;
-  readonly loading: boolean;
-  readonly error: string | null;
-  readonly changed: ISignal<IRunsModel, void>;
-  /** Recent points per run and metric key, for sparklines. */
-  sparkline(runId: string, key: string): readonly number[];
-  loadSparkline(runId: string, key: string): Promise<void>;
-  refresh(): Promise<void>;
-}
-
-export const IRunsModel = new Token<IRunsModel>(
-  'runlab:IRunsModel',
-  'The runs of the current Runlab project, updated live.'
+  'Whether the Runlab Python client is loaded in each notebook kernel, and what features tell it.'
 );

@@ -9,21 +9,13 @@ import { UUID } from '@lumino/coreutils';
 import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 import { io, Socket } from 'socket.io-client';
-import type {
-  ClientToServerEvents,
-  HealthResponse,
-  ServerToClientEvents,
-  WhoAmIResponse
-} from '../../server/src/contract';
+import type { ClientToServerEvents, HealthResponse, ServerToClientEvents, WhoAmIResponse } from '../../server/src/contract';
+import { createApiClient } from '../rest/client';
+import type { ApiClient } from '../rest/types';
 import { requestAPI, RunlabRequestError } from '../request';
-import {
-  IConnectionSettings,
-  IConnectionState,
-  IRunlabConnection,
-  IServerEvent,
-  Room
-} from '../tokens';
+import { IConnectionSettings, IConnectionState, IRunlabConnection, Room, ServerEventName, ServerEventPayload } from '../tokens';
 import { EXTENSION_VERSION, isCompatibleVersion } from '../version';
+import { ServerEvents } from './serverEvents';
 
 /** How often to try again while the token is rejected (socket.io gives up on auth errors). */
 const UNAUTHORIZED_RETRY_MS = 10000;
@@ -46,14 +38,13 @@ export class ConnectionModel implements IRunlabConnection {
     return this._stateChanged;
   }
 
-  get serverEvent(): ISignal<IRunlabConnection, IServerEvent> {
-    return this._serverEvent;
+  on<K extends ServerEventName>(name: K, handler: (payload: ServerEventPayload<K>) => void, owner: object): IDisposable {
+    return this._events.on(name, handler, owner);
   }
 
   /** Apply new settings; reconnects only if something that matters changed. */
   configure(settings: IConnectionSettings): void {
-    const changed =
-      settings.serverUrl !== this._settings.serverUrl || settings.token !== this._settings.token;
+    const changed = settings.serverUrl !== this._settings.serverUrl || settings.token !== this._settings.token;
     this._settings = settings;
     if (changed || !this._socket) {
       this.reconnect();
@@ -93,9 +84,10 @@ export class ConnectionModel implements IRunlabConnection {
     }
   }
 
-  request<T>(path: string, init?: RequestInit): Promise<T> {
-    return requestAPI<T>(this._settings, path, init);
-  }
+  /** The REST API with the current settings' server and token (read at each call). */
+  readonly api: ApiClient = createApiClient({
+    send: (path, init, answer, timeoutMs) => requestAPI(this._settings, path, init, timeoutMs, answer)
+  });
 
   reconnect(): void {
     this._closeSocket();
@@ -122,7 +114,7 @@ export class ConnectionModel implements IRunlabConnection {
       }
       void this._verify();
     });
-    socket.on('disconnect', reason => {
+    socket.on('disconnect', (reason) => {
       if (reason === 'io server disconnect') {
         // The server cut this socket off (its token was revoked): ask it why, which shows the
         // reason and "sign in", and try again later, as after a refused handshake.
@@ -132,7 +124,7 @@ export class ConnectionModel implements IRunlabConnection {
         this._setUnreachable();
       }
     });
-    socket.on('connect_error', error => {
+    socket.on('connect_error', (error) => {
       const code = (error as Error & { data?: { code?: string } }).data?.code ?? error.message;
       if (code === 'unauthorized' || code === 'forbidden') {
         void this._verify();
@@ -143,12 +135,15 @@ export class ConnectionModel implements IRunlabConnection {
         this._setUnreachable();
       }
     });
-    socket.onAny((name: string, payload: unknown) => this._serverEvent.emit({ name, payload }));
+    // The one place live events enter. Like socket.io's typed listeners, this trusts the server
+    // to send what the contract declares for each name (nothing is validated here).
+    socket.onAny((name: ServerEventName, payload: ServerEventPayload<ServerEventName>) => this._events.deliver(name, payload));
     this._socket = socket;
   }
 
   dispose(): void {
     this._closeSocket();
+    this._events.dispose();
     Signal.clearData(this);
   }
 
@@ -157,14 +152,14 @@ export class ConnectionModel implements IRunlabConnection {
     const serverUrl = this._settings.serverUrl;
     let health: HealthResponse;
     try {
-      health = await requestAPI<HealthResponse>(this._settings, '/api/health');
+      health = await this.api.health.getHealth();
     } catch {
       this._setUnreachable();
       return;
     }
     let identity: WhoAmIResponse | null = null;
     try {
-      identity = await this.request<WhoAmIResponse>('/api/auth/whoami');
+      identity = await this.api.auth.whoAmI();
     } catch (error) {
       const status = error instanceof RunlabRequestError ? error.status : 0;
       if (status === 401 || status === 403) {
@@ -227,11 +222,7 @@ export class ConnectionModel implements IRunlabConnection {
   private _setState(state: IConnectionState): void {
     const previous = this._state;
     this._state = state;
-    if (
-      previous.status !== state.status ||
-      previous.message !== state.message ||
-      previous.serverVersion !== state.serverVersion
-    ) {
+    if (previous.status !== state.status || previous.message !== state.message || previous.serverVersion !== state.serverVersion) {
       this._stateChanged.emit(state);
     }
   }
@@ -253,5 +244,5 @@ export class ConnectionModel implements IRunlabConnection {
   private _socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
   private _retryTimer: number | undefined = undefined;
   private _stateChanged = new Signal<IRunlabConnection, IConnectionState>(this);
-  private _serverEvent = new Signal<IRunlabConnection, IServerEvent>(this);
+  private _events = new ServerEvents();
 }

@@ -7,7 +7,8 @@ import { deleteIcon, UseSignal } from '@jupyterlab/ui-components';
 import { ISignal } from '@lumino/signaling';
 import React, { useEffect, useRef, useState } from 'react';
 import type { Dataset, DatasetVersion } from '../../server/src/contract';
-import { formatBytes, relativeTime, summaryParts, summaryText } from './format';
+import { formatBytes, formatTime, relativeTime } from '../shared/format';
+import { summaryParts, summaryText } from './summary';
 import { IDatasetsModel } from './tokens';
 
 /** Versions listed before "Show all"; a dataset can have thousands. */
@@ -32,7 +33,6 @@ export interface IDatasetsPanelProps {
   notebookChanged: ISignal<unknown, unknown>;
 }
 
-/** `+2 −1 ~3 files · 1.2 KB new data`, or `first version`. */
 /** Shown on a version `runlab fsck --repair` found chunks of corrupt (until it is committed again). */
 export function DamagedBadge({ version }: { version: DatasetVersion }): JSX.Element | null {
   if (!version.damaged) return null;
@@ -47,6 +47,7 @@ export function DamagedBadge({ version }: { version: DatasetVersion }): JSX.Elem
   );
 }
 
+/** `+2 −1 ~3 files · 1.2 KiB new data`, or `first version`. */
 export function VersionSummary({ version }: { version: DatasetVersion }): JSX.Element {
   const parts = summaryParts(version.summary);
   if (!parts) {
@@ -88,7 +89,7 @@ function VersionRow({
   const canPin = actions.canPin();
   const startCompare = () => {
     // The version just before is the natural default; the newest other one when there is none.
-    const previous = others.find(other => other.number < version.number) ?? others[0];
+    const previous = others.find((other) => other.number < version.number) ?? others[0];
     setAgainst(previous?.label ?? '');
     setComparing(true);
   };
@@ -106,7 +107,7 @@ function VersionRow({
         <span>
           {version.fileCount.toLocaleString('en-US')} file{version.fileCount === 1 ? '' : 's'}
         </span>
-        <span className="jp-runlab-Muted" title={new Date(version.createdAt).toLocaleString()}>
+        <span className="jp-runlab-Muted" title={formatTime(version.createdAt)}>
           {relativeTime(version.createdAt)}
         </span>
         <button
@@ -172,8 +173,8 @@ function VersionRow({
         <div className="jp-runlab-DatasetVersion-compare">
           <label>
             Compare {version.label} with{' '}
-            <select className="jp-mod-styled" value={against} onChange={event => setAgainst(event.target.value)} autoFocus>
-              {others.map(other => (
+            <select className="jp-mod-styled" value={against} onChange={(event) => setAgainst(event.target.value)} autoFocus>
+              {others.map((other) => (
                 <option key={other.id} value={other.label}>
                   {other.label} · {relativeTime(other.createdAt)}
                 </option>
@@ -185,7 +186,7 @@ function VersionRow({
             disabled={!against}
             onClick={() => {
               // Older on the left: a diff reads from the past to the present.
-              const other = others.find(candidate => candidate.label === against);
+              const other = others.find((candidate) => candidate.label === against);
               const [from, to] = other && other.number > version.number ? [version.label, against] : [against, version.label];
               setComparing(false);
               actions.compare(dataset, from, to);
@@ -206,7 +207,7 @@ function DatasetItem({ dataset, model, actions }: { dataset: Dataset; model: IDa
   const versions = list?.versions ?? [];
   const revealed = model.revealed;
   // A revealed version further down than the cap must still be shown.
-  const revealIndex = versions.findIndex(version => `${dataset.name}@${version.label}` === revealed);
+  const revealIndex = versions.findIndex((version) => `${dataset.name}@${version.label}` === revealed);
   const shownCount = showAll ? versions.length : Math.max(VERSIONS_SHOWN, revealIndex + 1);
   const latest = dataset.latest;
   return (
@@ -222,7 +223,8 @@ function DatasetItem({ dataset, model, actions }: { dataset: Dataset; model: IDa
         {latest && <span className="jp-runlab-Badge">{latest.label}</span>}
         <span className="jp-runlab-Muted jp-runlab-Dataset-facts">
           {dataset.versionCount} version{dataset.versionCount === 1 ? '' : 's'}
-          {latest && ` · ${formatBytes(latest.size)} · ${latest.fileCount.toLocaleString('en-US')} file${latest.fileCount === 1 ? '' : 's'}`}
+          {latest &&
+            ` · ${formatBytes(latest.size)} · ${latest.fileCount.toLocaleString('en-US')} file${latest.fileCount === 1 ? '' : 's'}`}
         </span>
       </button>
       {expanded && (
@@ -239,12 +241,12 @@ function DatasetItem({ dataset, model, actions }: { dataset: Dataset; model: IDa
           {!list?.loading && !list?.error && !versions.length && <p className="jp-runlab-Muted">No versions yet.</p>}
           {versions.length > 0 && (
             <ul className="jp-runlab-DatasetVersions" aria-label={`Versions of ${dataset.name}`}>
-              {versions.slice(0, shownCount).map(version => (
+              {versions.slice(0, shownCount).map((version) => (
                 <VersionRow
                   key={version.id}
                   dataset={dataset.name}
                   version={version}
-                  others={versions.filter(other => other.id !== version.id)}
+                  others={versions.filter((other) => other.id !== version.id)}
                   actions={actions}
                   revealed={`${dataset.name}@${version.label}` === revealed}
                 />
@@ -307,7 +309,7 @@ function DatasetsList({ model, actions }: { model: IDatasetsModel; actions: IDat
         <DatasetsEmptyState />
       ) : (
         <ul className="jp-runlab-Datasets" aria-label="Datasets">
-          {model.datasets.map(dataset => (
+          {model.datasets.map((dataset) => (
             <DatasetItem key={dataset.id} dataset={dataset} model={model} actions={actions} />
           ))}
         </ul>

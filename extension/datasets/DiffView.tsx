@@ -6,15 +6,15 @@
 import { MainAreaWidget, ReactWidget } from '@jupyterlab/apputils';
 import { UseSignal } from '@jupyterlab/ui-components';
 import { ISignal, Signal } from '@lumino/signaling';
-import { createMainAreaTab } from '../mainArea';
 import React from 'react';
 import { FixedSizeList, ListChildComponentProps } from 'react-window';
 import type { DatasetDiffFile, DatasetDiffResponse, DatasetVersion } from '../../server/src/contract';
-import { datasetIcon } from '../icons';
-import { ErrorMessage } from '../panel/components';
+import { describeError } from '../shared/errors';
+import { ErrorMessage } from '../shared/ErrorMessage';
+import { formatBytes, formatTime, relativeTime } from '../shared/format';
+import { datasetIcon } from '../shared/icons';
+import { createMainAreaTab } from '../shared/mainArea';
 import { IRunlabConnection } from '../tokens';
-import { formatBytes, relativeTime } from './format';
-import { describeError } from './model';
 
 /** Files listed per category; the summary counts them all. */
 export const DIFF_FILE_LIMIT = 1000;
@@ -49,12 +49,12 @@ export class DatasetDiffModel {
     this._error = null;
     this._changed.emit();
     try {
-      const query = `from=${encodeURIComponent(this.from)}&to=${encodeURIComponent(this.to)}&limit=${DIFF_FILE_LIMIT}`;
-      this._diff = await this._connection.request<DatasetDiffResponse>(
-        `/api/projects/${encodeURIComponent(this.project)}/datasets/${encodeURIComponent(this.name)}/diff?${query}`
-      );
+      this._diff = await this._connection.api.datasets.diffDatasetVersions({
+        params: { project: this.project, name: this.name },
+        query: { from: this.from, to: this.to, limit: DIFF_FILE_LIMIT }
+      });
     } catch (error) {
-      this._error = describeError(`Could not compare ${this.name}@${this.from} with @${this.to}`, error);
+      this._error = describeError(`Could not compare ${this.name}@${this.from} with @${this.to}`, error, 'datasets');
     }
     this._changed.emit();
   }
@@ -74,7 +74,7 @@ function VersionCard({ version, side }: { version: DatasetVersion; side: 'from' 
       <div>
         {formatBytes(version.size)} · {version.fileCount.toLocaleString('en-US')} file{version.fileCount === 1 ? '' : 's'}
       </div>
-      <div className="jp-runlab-Muted" title={new Date(version.createdAt).toLocaleString()}>
+      <div className="jp-runlab-Muted" title={formatTime(version.createdAt)}>
         by {version.author}, {relativeTime(version.createdAt)}
       </div>
       {version.message && <div className="jp-runlab-DiffVersion-message">{version.message}</div>}
@@ -189,7 +189,11 @@ export function DatasetDiffBody({ model }: { model: DatasetDiffModel }): JSX.Ele
                     <strong>+{summary.added.toLocaleString('en-US')}</strong> added ({formatBytes(summary.bytesAdded)})
                   </li>
                   <li className="jp-runlab-mod-removed">
-                    <strong>{'\u2212'}{summary.removed.toLocaleString('en-US')}</strong> removed ({formatBytes(summary.bytesRemoved)})
+                    <strong>
+                      {'\u2212'}
+                      {summary.removed.toLocaleString('en-US')}
+                    </strong>{' '}
+                    removed ({formatBytes(summary.bytesRemoved)})
                   </li>
                   <li className="jp-runlab-mod-changed">
                     <strong>~{summary.changed.toLocaleString('en-US')}</strong> changed ({formatBytes(summary.bytesChanged)})

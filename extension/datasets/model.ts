@@ -3,35 +3,17 @@
  * (`dataset:committed`), and each dataset's versions, loaded when first asked for.
  */
 import { IDisposable } from '@lumino/disposable';
-import { ProjectRoom } from '../projects/projectRoom';
 import { ISignal, Signal } from '@lumino/signaling';
 import type {
   Dataset,
   DatasetCommittedEvent,
   DatasetDeletedEvent,
-  DatasetListResponse,
-  DatasetVersion,
-  DatasetVersionListResponse
+  DatasetVersion
 } from '../../server/src/contract';
-import { RunlabRequestError } from '../request';
+import { describeError } from '../shared/errors';
+import { ProjectRoom } from '../shared/projectRoom';
 import { ICurrentProject, IRunlabConnection } from '../tokens';
 import { IDatasetsModel, IVersionList } from './tokens';
-
-/** A sentence saying what went wrong and what to do about it. */
-export function describeError(action: string, error: unknown): string {
-  if (error instanceof RunlabRequestError) {
-    if (error.status === 0) {
-      return `${action}: ${error.message} Check that the Runlab server is running (\`npm start\`).`;
-    }
-    if (error.status === 404 && error.message.startsWith('No route')) {
-      return `${action}: this Runlab server has no datasets API. Upgrade the server to the same version as the extension.`;
-    }
-    if (error.status === 401 || error.status === 403) {
-      return `${action}: the server rejected the token. Sign in again (Runlab → Sign In).`;
-    }
-  }
-  return `${action}: ${(error as Error).message}`;
-}
 
 export class DatasetsModel implements IDatasetsModel, IDisposable {
   constructor(
@@ -40,7 +22,8 @@ export class DatasetsModel implements IDatasetsModel, IDisposable {
   ) {
     this._projectRoom = new ProjectRoom(_connection);
     _project.changed.connect(this._onProjectChanged, this);
-    _connection.serverEvent.connect(this._onServerEvent, this);
+    _connection.on('dataset:committed', this._onCommitted, this);
+    _connection.on('dataset:deleted', this._onDeleted, this);
     this._onProjectChanged();
   }
 
@@ -104,15 +87,13 @@ export class DatasetsModel implements IDatasetsModel, IDisposable {
     this._versions.set(name, { versions: known?.versions ?? [], loading: true, error: null });
     this._changed.emit();
     try {
-      const { versions } = await this._connection.request<DatasetVersionListResponse>(
-        `/api/projects/${encodeURIComponent(project)}/datasets/${encodeURIComponent(name)}/versions`
-      );
+      const { versions } = await this._connection.api.datasets.listDatasetVersions({ params: { project, name } });
       this._versions.set(name, { versions, loading: false, error: null });
     } catch (error) {
       this._versions.set(name, {
         versions: known?.versions ?? [],
         loading: false,
-        error: describeError(`Could not load the versions of ${name}`, error)
+        error: describeError(`Could not load the versions of ${name}`, error, 'datasets')
       });
     }
     this._changed.emit();
@@ -130,9 +111,7 @@ export class DatasetsModel implements IDatasetsModel, IDisposable {
     this._loading = true;
     this._changed.emit();
     try {
-      const { datasets } = await this._connection.request<DatasetListResponse>(
-        `/api/projects/${encodeURIComponent(project)}/datasets`
-      );
+      const { datasets } = await this._connection.api.datasets.listDatasets({ params: { project } });
       this._datasets = [...datasets].sort((a, b) => a.name.localeCompare(b.name));
       this._error = null;
       // Lists already shown are re-read: versions may have been committed while we were away.
@@ -140,7 +119,7 @@ export class DatasetsModel implements IDatasetsModel, IDisposable {
         void this.loadVersions(name, true);
       }
     } catch (error) {
-      this._error = describeError('Could not load datasets', error);
+      this._error = describeError('Could not load datasets', error, 'datasets');
     } finally {
       this._loading = false;
       this._changed.emit();
@@ -152,8 +131,11 @@ export class DatasetsModel implements IDatasetsModel, IDisposable {
     if (!project) {
       return;
     }
-    const base = `/api/projects/${encodeURIComponent(project)}/datasets/${encodeURIComponent(name)}`;
-    await this._connection.request(version ? `${base}/versions/${encodeURIComponent(version)}` : base, { method: 'DELETE' });
+    if (version) {
+      await this._connection.api.datasets.deleteDatasetVersion({ params: { project, name, version } });
+    } else {
+      await this._connection.api.datasets.deleteDataset({ params: { project, name } });
+    }
     if (!version) {
       this._versions.delete(name);
       this._expanded.delete(name);
@@ -178,26 +160,21 @@ export class DatasetsModel implements IDatasetsModel, IDisposable {
     void this.refresh();
   }
 
-  private _onServerEvent(_: IRunlabConnection, event: { name: string; payload: unknown }): void {
-    if (event.name === 'dataset:deleted') {
-      // Deleted elsewhere (another window, the CLI): read the list again.
-      if ((event.payload as DatasetDeletedEvent).projectId === this._projectRoom.projectId) {
-        void this.refresh();
-      }
-      return;
+  /** Deleted elsewhere (another window, the CLI): read the list again. */
+  private _onDeleted(event: DatasetDeletedEvent): void {
+    if (event.projectId === this._projectRoom.projectId) {
+      void this.refresh();
     }
-    if (event.name !== 'dataset:committed') {
-      return;
+  }
+
+  private _onCommitted({ version }: DatasetCommittedEvent): void {
+    if (version.projectId === this._projectRoom.projectId) {
+      this._applyCommitted(version);
     }
-    const { version } = event.payload as DatasetCommittedEvent;
-    if (version.projectId !== this._projectRoom.projectId) {
-      return;
-    }
-    this._applyCommitted(version);
   }
 
   private _applyCommitted(version: DatasetVersion): void {
-    const index = this._datasets.findIndex(dataset => dataset.name === version.datasetName);
+    const index = this._datasets.findIndex((dataset) => dataset.name === version.datasetName);
     if (index < 0) {
       this._datasets = [
         ...this._datasets,
@@ -226,7 +203,7 @@ export class DatasetsModel implements IDatasetsModel, IDisposable {
       ];
     }
     const list = this._versions.get(version.datasetName);
-    if (list && !list.versions.some(known => known.id === version.id)) {
+    if (list && !list.versions.some((known) => known.id === version.id)) {
       const versions = [...list.versions, version].sort((a, b) => b.number - a.number);
       this._versions.set(version.datasetName, { ...list, versions });
     }

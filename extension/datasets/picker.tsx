@@ -9,9 +9,9 @@ import { UseSignal } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 import React, { useEffect, useRef, useState } from 'react';
 import type { DatasetVersion } from '../../server/src/contract';
-import { datasetIcon } from '../icons';
+import { formatBytes, relativeTime } from '../shared/format';
+import { datasetIcon } from '../shared/icons';
 import { DamagedBadge, DatasetsEmptyState, VersionSummary } from './DatasetsPanel';
-import { formatBytes, relativeTime } from './format';
 import { insertLoadingCell, notebookPins, setNotebookPin } from './notebook';
 import { pinsLabel } from './pins';
 import { IDatasetsModel } from './tokens';
@@ -92,8 +92,8 @@ function Picker({ model, panel, initial, onChoice }: IPickerProps): JSX.Element 
   const versions = list?.versions ?? [];
   // Default: the pinned version, else the newest.
   useEffect(() => {
-    if (versions.length && !versions.some(v => v.label === version)) {
-      setVersion(pins[name] && versions.some(v => v.label === pins[name]) ? pins[name] : versions[0].label);
+    if (versions.length && !versions.some((v) => v.label === version)) {
+      setVersion(pins[name] && versions.some((v) => v.label === pins[name]) ? pins[name] : versions[0].label);
     }
   }, [name, versions.length]);
   useEffect(() => {
@@ -101,14 +101,14 @@ function Picker({ model, panel, initial, onChoice }: IPickerProps): JSX.Element 
   }, [name, version, alsoInsert]);
 
   const move = (delta: number) => {
-    const index = versions.findIndex(v => v.label === version);
+    const index = versions.findIndex((v) => v.label === version);
     const next = versions[Math.min(versions.length - 1, Math.max(0, index + delta))];
     if (next) {
       setVersion(next.label);
       document.getElementById(`jp-runlab-PickerVersion-${next.id}`)?.scrollIntoView({ block: 'nearest' });
     }
   };
-  const selected = versions.find(v => v.label === version);
+  const selected = versions.find((v) => v.label === version);
 
   if (!model.projectName) {
     return <p className="jp-runlab-Message">{model.error ?? 'Not connected to a Runlab project.'}</p>;
@@ -146,12 +146,12 @@ function Picker({ model, panel, initial, onChoice }: IPickerProps): JSX.Element 
           className="jp-mod-styled"
           aria-label="Dataset"
           value={name}
-          onChange={event => {
+          onChange={(event) => {
             setName(event.target.value);
             setVersion('');
           }}
         >
-          {model.datasets.map(dataset => (
+          {model.datasets.map((dataset) => (
             <option key={dataset.id} value={dataset.name}>
               {dataset.name} ({dataset.versionCount} version{dataset.versionCount === 1 ? '' : 's'})
             </option>
@@ -171,7 +171,7 @@ function Picker({ model, panel, initial, onChoice }: IPickerProps): JSX.Element 
             tabIndex={0}
             aria-labelledby="jp-runlab-PickerVersionsLabel"
             aria-activedescendant={selected ? `jp-runlab-PickerVersion-${selected.id}` : undefined}
-            onKeyDown={event => {
+            onKeyDown={(event) => {
               if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
                 event.preventDefault();
                 event.stopPropagation();
@@ -179,7 +179,7 @@ function Picker({ model, panel, initial, onChoice }: IPickerProps): JSX.Element 
               }
             }}
           >
-            {versions.map(v => (
+            {versions.map((v) => (
               <VersionOption
                 key={v.id}
                 version={v}
@@ -192,8 +192,8 @@ function Picker({ model, panel, initial, onChoice }: IPickerProps): JSX.Element 
         )}
       </div>
       <label className="jp-runlab-PickerCheck">
-        <input type="checkbox" checked={alsoInsert} onChange={event => setAlsoInsert(event.target.checked)} /> When pinning, also
-        insert a cell that loads it
+        <input type="checkbox" checked={alsoInsert} onChange={(event) => setAlsoInsert(event.target.checked)} /> When pinning, also insert a
+        cell that loads it
       </label>
     </div>
   );
@@ -212,7 +212,7 @@ class PickerBody extends ReactWidget implements Dialog.IBodyWidget<IPickerChoice
   protected render(): JSX.Element {
     return (
       <UseSignal signal={this._props.model.changed}>
-        {() => <Picker {...this._props} onChoice={choice => (this._choice = choice)} />}
+        {() => <Picker {...this._props} onChoice={(choice) => (this._choice = choice)} />}
       </UseSignal>
     );
   }
@@ -233,7 +233,11 @@ export async function openDatasetPicker(
   const result = await showDialog<IPickerChoice | null>({
     title: `Datasets for ${panel.context.localPath}`,
     body: new PickerBody({ model, panel, initial }),
-    buttons: [Dialog.cancelButton(), Dialog.okButton({ label: INSERT_LABEL, displayType: 'default' }), Dialog.okButton({ label: PIN_LABEL })],
+    buttons: [
+      Dialog.cancelButton(),
+      Dialog.okButton({ label: INSERT_LABEL, displayType: 'default' }),
+      Dialog.okButton({ label: PIN_LABEL })
+    ],
     hasClose: true
   });
   const choice = result.value;

@@ -2,7 +2,7 @@
  * Dataset pins of a notebook: `metadata.runlab.datasets = {"<name>": "v3"}`. Kept in the
  * notebook file, so re-opening it, re-running it and runner jobs all load the same versions.
  */
-import { pythonString } from '../kernel/attach';
+import { pythonString } from '../shared/python';
 
 /** name → version label (`v3`). */
 export type DatasetPins = Record<string, string>;

@@ -1,6 +1,7 @@
 /**
  * runlab:datasets — the Datasets sidebar, the dataset diff view, and the dataset version
- * picker in every notebook's toolbar (pins kept in the notebook's metadata).
+ * picker in every notebook's toolbar (pins kept in the notebook's metadata, and handed to each
+ * notebook's kernel through the kernel feature's contributions).
  */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import {
@@ -16,16 +17,18 @@ import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { Signal } from '@lumino/signaling';
 import React from 'react';
 import { measureActivation } from '../activation';
-import { datasetIcon } from '../icons';
-import { ProvenanceCommandIDs } from '../provenance/tokens';
-import { addSidePanel } from '../sidePanel';
-import { CommandIDs, ICurrentProject, IRunlabConnection } from '../tokens';
+import { CommandIDs as ProvenanceCommandIDs } from '../provenance/tokens';
+import { CommandIDs as RunsCommandIDs } from '../runs/tokens';
+import { datasetIcon } from '../shared/icons';
+import { addSidePanel } from '../shared/sidePanel';
+import { ICurrentProject, IKernelClients, IRunlabConnection } from '../tokens';
 import { DatasetsPanelView } from './DatasetsPanel';
 import { createDatasetDiffView } from './DiffView';
+import { DatasetPinsContribution } from './kernelPins';
 import { DatasetsModel } from './model';
 import { insertLoadingCell, setNotebookPin } from './notebook';
 import { createPinsToolbarItem, openDatasetPicker } from './picker';
-import { DATASETS_PLUGIN_ID, DatasetCommandIDs, IDatasetsModel } from './tokens';
+import { CommandIDs, IDatasetsModel, PLUGIN_ID } from './tokens';
 
 /** Below the Runs panel in the left sidebar. */
 const DATASETS_PANEL_RANK = 602;
@@ -35,14 +38,14 @@ const TOOLBAR_ITEM = 'runlab-datasets';
 const str = (value: unknown) => (typeof value === 'string' ? value : '');
 
 export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
-  id: DATASETS_PLUGIN_ID,
+  id: PLUGIN_ID,
   description: 'Datasets: the sidebar of versions, the diff view and the notebook version picker.',
   autoStart: true,
   requires: [IRunlabConnection, ICurrentProject],
-  optional: [INotebookTracker, ILayoutRestorer, ICommandPalette, IToolbarWidgetRegistry],
+  optional: [INotebookTracker, ILayoutRestorer, ICommandPalette, IToolbarWidgetRegistry, IKernelClients],
   provides: IDatasetsModel,
   activate: measureActivation(
-    DATASETS_PLUGIN_ID,
+    PLUGIN_ID,
     (
       app: JupyterFrontEnd,
       connection: IRunlabConnection,
@@ -50,14 +53,17 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
       notebooks: INotebookTracker | null,
       restorer: ILayoutRestorer | null,
       palette: ICommandPalette | null,
-      toolbars: IToolbarWidgetRegistry | null
+      toolbars: IToolbarWidgetRegistry | null,
+      kernels: IKernelClients | null
     ) => {
       const model = new DatasetsModel(connection, project);
+      // Each notebook's kernel holds its pins, so `runlab.dataset("iris")` loads the pinned version.
+      kernels?.addContribution(new DatasetPinsContribution());
       const views = new WidgetTracker<MainAreaWidget>({ namespace: 'runlab-datasets' });
       const current = () => notebooks?.currentWidget ?? null;
       // The panel's Pin buttons follow the notebook in focus.
       const notebookChanged = new Signal<object, void>(model);
-      notebooks?.currentChanged.connect(() => notebookChanged.emit());
+      notebooks?.currentChanged.connect(() => notebookChanged.emit(), model);
 
       const panel = addSidePanel(app, restorer, {
         id: 'jp-runlab-datasets',
@@ -72,33 +78,33 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
             notebookChanged={notebookChanged}
             actions={{
               canPin: () => current() !== null,
-              pin: (name, version) => void app.commands.execute(DatasetCommandIDs.pinVersion, { name, version }),
-              insertSnippet: (name, version) => void app.commands.execute(DatasetCommandIDs.insertSnippet, { name, version }),
-              compare: (name, from, to) => void app.commands.execute(DatasetCommandIDs.compareVersions, { name, from, to }),
-              showProvenance: version =>
+              pin: (name, version) => void app.commands.execute(CommandIDs.pinVersion, { name, version }),
+              insertSnippet: (name, version) => void app.commands.execute(CommandIDs.insertSnippet, { name, version }),
+              compare: (name, from, to) => void app.commands.execute(CommandIDs.compareVersions, { name, from, to }),
+              showProvenance: (version) =>
                 void app.commands.execute(ProvenanceCommandIDs.showProvenance, { node: `dataset_version:${version.id}` }),
-              openRun: runId => void app.commands.execute(CommandIDs.openRun, { runId }),
-              delete: (name, version) => void app.commands.execute(DatasetCommandIDs.deleteDataset, { name, version })
+              openRun: (runId) => void app.commands.execute(RunsCommandIDs.openRun, { runId }),
+              delete: (name, version) => void app.commands.execute(CommandIDs.deleteDataset, { name, version })
             }}
           />
         )
       });
 
-      app.commands.addCommand(DatasetCommandIDs.openDatasets, {
+      app.commands.addCommand(CommandIDs.openDatasets, {
         label: 'Runlab: Show Datasets',
         caption: 'Show the datasets of the current project',
         icon: datasetIcon,
         execute: () => app.shell.activateById(panel.id)
       });
-      app.commands.addCommand(DatasetCommandIDs.deleteDataset, {
-        label: args => (str(args.version) ? `Delete ${str(args.name)}@${str(args.version)}…` : `Delete Dataset ${str(args.name)}…`),
-        execute: async args => {
+      app.commands.addCommand(CommandIDs.deleteDataset, {
+        label: (args) => (str(args.version) ? `Delete ${str(args.name)}@${str(args.version)}…` : `Delete Dataset ${str(args.name)}…`),
+        execute: async (args) => {
           const name = str(args.name);
           const version = str(args.version) || null;
           if (!name || !model.projectName) {
             return;
           }
-          const count = model.datasets.find(dataset => dataset.name === name)?.versionCount ?? 0;
+          const count = model.datasets.find((dataset) => dataset.name === name)?.versionCount ?? 0;
           const what = version ? `${name}@${version}` : `the dataset ${name} and its ${count} version${count === 1 ? '' : 's'}`;
           const answer = await showDialog({
             title: version ? `Delete ${name}@${version}?` : `Delete dataset ${name}?`,
@@ -117,9 +123,9 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
           }
         }
       });
-      app.commands.addCommand(DatasetCommandIDs.revealVersion, {
+      app.commands.addCommand(CommandIDs.revealVersion, {
         label: 'Runlab: Reveal Dataset Version',
-        execute: args => {
+        execute: (args) => {
           const name = str(args.name);
           if (name) {
             model.reveal(name, str(args.version));
@@ -127,16 +133,16 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
           }
         }
       });
-      app.commands.addCommand(DatasetCommandIDs.compareVersions, {
+      app.commands.addCommand(CommandIDs.compareVersions, {
         label: 'Runlab: Compare Dataset Versions',
-        execute: args => {
+        execute: (args) => {
           const [name, from, to] = [str(args.name), str(args.from), str(args.to)];
           const projectName = model.projectName;
           if (!name || !from || !to || !projectName) {
             return;
           }
           const id = `runlab-dataset-diff-${projectName}-${name}-${from}-${to}`;
-          const existing = views.find(widget => widget.id === id);
+          const existing = views.find((widget) => widget.id === id);
           if (existing) {
             app.shell.activateById(existing.id);
             return;
@@ -146,30 +152,30 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
           app.shell.add(widget, 'main');
         }
       });
-      app.commands.addCommand(DatasetCommandIDs.pickForNotebook, {
+      app.commands.addCommand(CommandIDs.pickForNotebook, {
         label: 'Runlab: Pin Dataset Versions for This Notebook…',
         caption: 'Choose the dataset versions this notebook loads',
         icon: datasetIcon,
         isEnabled: () => current() !== null,
-        execute: args => {
+        execute: (args) => {
           const notebook = current();
           return notebook ? openDatasetPicker(model, notebook, { name: str(args.name) || undefined }) : undefined;
         }
       });
-      app.commands.addCommand(DatasetCommandIDs.pinVersion, {
-        label: args => (args.name ? `Pin ${str(args.name)}@${str(args.version)} in This Notebook` : 'Runlab: Pin Dataset Version'),
+      app.commands.addCommand(CommandIDs.pinVersion, {
+        label: (args) => (args.name ? `Pin ${str(args.name)}@${str(args.version)} in This Notebook` : 'Runlab: Pin Dataset Version'),
         isEnabled: () => current() !== null,
-        execute: args => {
+        execute: (args) => {
           const notebook = current();
           if (notebook && args.name && args.version) {
             setNotebookPin(notebook, str(args.name), str(args.version));
           }
         }
       });
-      app.commands.addCommand(DatasetCommandIDs.insertSnippet, {
-        label: args => (args.name ? `Insert Cell Loading ${str(args.name)}@${str(args.version)}` : 'Runlab: Insert Dataset Snippet'),
+      app.commands.addCommand(CommandIDs.insertSnippet, {
+        label: (args) => (args.name ? `Insert Cell Loading ${str(args.name)}@${str(args.version)}` : 'Runlab: Insert Dataset Snippet'),
         isEnabled: () => current() !== null,
-        execute: args => {
+        execute: (args) => {
           const notebook = current();
           if (notebook && args.name && args.version) {
             insertLoadingCell(notebook, str(args.name), str(args.version));
@@ -178,12 +184,12 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
         }
       });
 
-      toolbars?.addFactory<NotebookPanel>('Notebook', TOOLBAR_ITEM, notebook =>
+      toolbars?.addFactory<NotebookPanel>('Notebook', TOOLBAR_ITEM, (notebook) =>
         createPinsToolbarItem(notebook, () => void openDatasetPicker(model, notebook))
       );
 
-      palette?.addItem({ command: DatasetCommandIDs.openDatasets, category: 'Runlab' });
-      palette?.addItem({ command: DatasetCommandIDs.pickForNotebook, category: 'Runlab' });
+      palette?.addItem({ command: CommandIDs.openDatasets, category: 'Runlab' });
+      palette?.addItem({ command: CommandIDs.pickForNotebook, category: 'Runlab' });
       return model;
     }
   )

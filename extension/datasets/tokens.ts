@@ -3,7 +3,7 @@ import { Token } from '@lumino/coreutils';
 import { ISignal } from '@lumino/signaling';
 import type { Dataset, DatasetVersion } from '../../server/src/contract';
 
-export namespace DatasetCommandIDs {
+export namespace CommandIDs {
   export const openDatasets = 'runlab:open-datasets';
   /** args: `name`, `version` (`v3`): show that version in the Datasets panel. */
   export const revealVersion = 'runlab:reveal-dataset-version';
@@ -19,7 +19,8 @@ export namespace DatasetCommandIDs {
   export const deleteDataset = 'runlab:delete-dataset';
 }
 
-export const DATASETS_PLUGIN_ID = 'runlab:datasets';
+/** Also the settings id: `schema/datasets.json`. */
+export const PLUGIN_ID = 'runlab:datasets';
 
 export interface IVersionList {
   versions: readonly DatasetVersion[];

@@ -4,12 +4,8 @@
  * path — nothing appears in the notebook, nothing enters the kernel's history.
  */
 import { Kernel, KernelMessage } from '@jupyterlab/services';
+import { pythonString } from '../shared/python';
 import { IConnectionSettings, IKernelClientState } from '../tokens';
-
-/** A JavaScript string as a Python string literal (JSON's escapes are valid Python). */
-export function pythonString(value: string): string {
-  return JSON.stringify(value);
-}
 
 export function attachExpression(settings: IConnectionSettings, notebookPath: string, frontendId: string): string {
   return (
@@ -20,15 +16,10 @@ export function attachExpression(settings: IConnectionSettings, notebookPath: st
   );
 }
 
-type ExpressionResult =
-  | { status: 'ok'; data: Record<string, unknown> }
-  | { status: 'error'; ename: string; evalue: string };
+type ExpressionResult = { status: 'ok'; data: Record<string, unknown> } | { status: 'error'; ename: string; evalue: string };
 
 export async function evaluate(kernel: Kernel.IKernelConnection, expression: string): Promise<ExpressionResult> {
-  const future = kernel.requestExecute(
-    { code: '', silent: true, store_history: false, user_expressions: { value: expression } },
-    true
-  );
+  const future = kernel.requestExecute({ code: '', silent: true, store_history: false, user_expressions: { value: expression } }, true);
   const reply = (await future.done) as KernelMessage.IExecuteReplyMsg;
   const content = reply.content as KernelMessage.IExecuteReply & {
     user_expressions?: Record<string, ExpressionResult>;
@@ -80,8 +71,7 @@ export async function attachKernel(
   }
   if (result.ename === 'ModuleNotFoundError' || result.ename === 'ImportError') {
     const executable = await evaluate(kernel, "__import__('sys').executable");
-    const python =
-      executable.status === 'ok' ? String(executable.data['text/plain']).replace(/^'|'$/g, '') : 'python';
+    const python = executable.status === 'ok' ? String(executable.data['text/plain']).replace(/^'|'$/g, '') : 'python';
     return {
       notebookPath,
       status: 'missing-package',
@@ -100,11 +90,10 @@ export async function attachKernel(
 }
 
 /**
- * Hand the notebook's dataset pins to the client in the kernel (`runlab._kernel_pins`), so
- * `runlab.dataset("iris")` loads the pinned version. Silent; a kernel whose runlab package
- * predates pins ignores them. Resolves to whether the kernel took them.
+ * Hand the kernel what a feature knows (a contribution's expression, such as the notebook's
+ * dataset pins). Silent; resolves to whether the kernel took it.
  */
-export async function sendPins(kernel: Kernel.IKernelConnection, expression: string): Promise<boolean> {
+export async function tellKernel(kernel: Kernel.IKernelConnection, expression: string): Promise<boolean> {
   try {
     const result = await evaluate(kernel, expression);
     return result.status === 'ok';

@@ -3,24 +3,20 @@ import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application'
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { measureActivation } from '../activation';
-import { CommandIDs, IKernelClients, IRunlabConnection, PluginIDs } from '../tokens';
+import { IKernelClients, IRunlabConnection } from '../tokens';
 import { KernelClientsModel } from './model';
+import { CommandIDs, PLUGIN_ID } from './tokens';
 
 export const kernelPlugin: JupyterFrontEndPlugin<IKernelClients> = {
-  id: PluginIDs.kernel,
+  id: PLUGIN_ID,
   description: 'Loads the Runlab client into notebook kernels, with the server URL and token.',
   autoStart: true,
   requires: [INotebookTracker, IRunlabConnection],
   optional: [ICommandPalette],
   provides: IKernelClients,
   activate: measureActivation(
-    PluginIDs.kernel,
-    (
-      app: JupyterFrontEnd,
-      tracker: INotebookTracker,
-      connection: IRunlabConnection,
-      palette: ICommandPalette | null
-    ) => {
+    PLUGIN_ID,
+    (app: JupyterFrontEnd, tracker: INotebookTracker, connection: IRunlabConnection, palette: ICommandPalette | null) => {
       const model = new KernelClientsModel(tracker, connection);
       app.commands.addCommand(CommandIDs.reattachKernel, {
         label: 'Runlab: Load Client into Kernel',

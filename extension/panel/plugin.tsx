@@ -4,22 +4,24 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import React from 'react';
 import { measureActivation } from '../activation';
-import { runlabIcon } from '../icons';
-import { addSidePanel } from '../sidePanel';
-import { CommandIDs, ICurrentProject, IKernelClients, IRunlabConnection, PluginIDs } from '../tokens';
-import { RunlabPanelView } from './components';
+import { CommandIDs as ConnectionCommandIDs } from '../connection/tokens';
+import { runlabIcon } from '../shared/icons';
+import { addSidePanel } from '../shared/sidePanel';
+import { ICurrentProject, IKernelClients, IRunlabConnection } from '../tokens';
+import { RunlabPanelView } from './PanelView';
+import { CommandIDs, PLUGIN_ID } from './tokens';
 
 /** Between 501 and 899: the range JupyterLab leaves for third-party side panels. */
 const PANEL_RANK = 600;
 
 export const panelPlugin: JupyterFrontEndPlugin<void> = {
-  id: PluginIDs.panel,
+  id: PLUGIN_ID,
   description: 'The Runlab sidebar panel.',
   autoStart: true,
   requires: [IRunlabConnection, ICurrentProject],
   optional: [IKernelClients, ILayoutRestorer, ICommandPalette, ISettingRegistry],
   activate: measureActivation(
-    PluginIDs.panel,
+    PLUGIN_ID,
     (
       app: JupyterFrontEnd,
       connection: IRunlabConnection,
@@ -30,9 +32,9 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
       registry: ISettingRegistry | null
     ) => {
       const actions = {
-        reconnect: () => void app.commands.execute(CommandIDs.reconnect),
-        signIn: () => void app.commands.execute(CommandIDs.signIn),
-        openSettings: () => void app.commands.execute(CommandIDs.openSettings)
+        reconnect: () => void app.commands.execute(ConnectionCommandIDs.reconnect),
+        signIn: () => void app.commands.execute(ConnectionCommandIDs.signIn),
+        openSettings: () => void app.commands.execute(ConnectionCommandIDs.openSettings)
       };
       const panel = addSidePanel(app, restorer, {
         id: 'jp-runlab-panel',
@@ -51,13 +53,13 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
       palette?.addItem({ command: CommandIDs.openPanel, category: 'Runlab' });
 
       if (registry) {
-        void Promise.all([app.restored, registry.load(PluginIDs.panel)])
+        void Promise.all([app.restored, registry.load(PLUGIN_ID)])
           .then(([, settings]) => {
             if (settings.composite.showOnStart === true) {
               app.shell.activateById(panel.id);
             }
           })
-          .catch(reason => console.error('Runlab: could not load panel settings', reason));
+          .catch((reason) => console.error('Runlab: could not load panel settings', reason));
       }
     }
   )

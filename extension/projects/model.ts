@@ -2,18 +2,17 @@
  * CurrentProjectModel: the project named in settings, as the server knows it. Refreshed on
  * every (re)connect and on project events from the server.
  */
+import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
-import type { Project, ProjectListResponse } from '../../server/src/contract';
+import type { Project } from '../../server/src/contract';
 import { ICurrentProject, IRunlabConnection } from '../tokens';
 
-export class CurrentProjectModel implements ICurrentProject {
+export class CurrentProjectModel implements ICurrentProject, IDisposable {
   constructor(private readonly _connection: IRunlabConnection) {
-    _connection.stateChanged.connect(() => void this.refresh());
-    _connection.serverEvent.connect((_, event) => {
-      if (event.name.startsWith('project:')) {
-        void this.refresh();
-      }
-    });
+    _connection.stateChanged.connect(this._onChange, this);
+    _connection.on('project:created', this._onChange, this);
+    _connection.on('project:updated', this._onChange, this);
+    _connection.on('project:deleted', this._onChange, this);
     void this.refresh();
   }
 
@@ -33,6 +32,10 @@ export class CurrentProjectModel implements ICurrentProject {
     return this._changed;
   }
 
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
   async refresh(): Promise<void> {
     if (this._connection.state.status !== 'connected') {
       this._set(null, null);
@@ -40,9 +43,7 @@ export class CurrentProjectModel implements ICurrentProject {
     }
     const name = this.name;
     try {
-      const { projects } = await this._connection.request<ProjectListResponse>(
-        `/api/projects?name=${encodeURIComponent(name)}`
-      );
+      const { projects } = await this._connection.api.projects.listProjects({ query: { name } });
       this._set(
         projects[0] ?? null,
         projects[0] ? null : `No project named "${name}" on this server yet. Create it here, or pick another project in Settings → Runlab.`
@@ -54,11 +55,21 @@ export class CurrentProjectModel implements ICurrentProject {
 
   /** Create the project named in settings on the server. */
   async create(): Promise<void> {
-    await this._connection.request<Project>('/api/projects', {
-      method: 'POST',
-      body: JSON.stringify({ name: this.name })
-    });
+    await this._connection.api.projects.createProject({ body: { name: this.name } });
     await this.refresh();
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    Signal.clearData(this);
+  }
+
+  /** A (re)connect, or a project created, renamed or deleted: read the project again. */
+  private _onChange(): void {
+    void this.refresh();
   }
 
   private _set(project: Project | null, problem: string | null): void {
@@ -69,5 +80,6 @@ export class CurrentProjectModel implements ICurrentProject {
 
   private _project: Project | null = null;
   private _problem: string | null = null;
+  private _isDisposed = false;
   private _changed = new Signal<ICurrentProject, void>(this);
 }

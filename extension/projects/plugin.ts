@@ -1,16 +1,17 @@
 /** runlab:projects — provides the current project to the other plugins. */
 import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { measureActivation } from '../activation';
-import { ICurrentProject, IRunlabConnection, PluginIDs } from '../tokens';
+import { ICurrentProject, IRunlabConnection } from '../tokens';
 import { CurrentProjectModel } from './model';
+import { PLUGIN_ID } from './tokens';
 
 export const projectsPlugin: JupyterFrontEndPlugin<ICurrentProject> = {
-  id: PluginIDs.projects,
+  id: PLUGIN_ID,
   description: 'Tracks the Runlab project of the open notebooks.',
   autoStart: true,
   requires: [IRunlabConnection],
   provides: ICurrentProject,
-  activate: measureActivation(PluginIDs.projects, (_app, connection: IRunlabConnection) => {
+  activate: measureActivation(PLUGIN_ID, (_app, connection: IRunlabConnection) => {
     return new CurrentProjectModel(connection);
   })
 };

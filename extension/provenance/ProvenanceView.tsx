@@ -5,11 +5,13 @@
  */
 import { MainAreaWidget, ReactWidget } from '@jupyterlab/apputils';
 import { UseSignal } from '@jupyterlab/ui-components';
-import { createMainAreaTab } from '../mainArea';
 import React, { useLayoutEffect, useRef, useState } from 'react';
 import type { ProvenanceNode, ProvenanceNodeKind } from '../../server/src/contract';
-import { provenanceIcon } from '../icons';
-import { ErrorMessage } from '../panel/components';
+import { ErrorMessage } from '../shared/ErrorMessage';
+import { formatTime } from '../shared/format';
+import { provenanceIcon } from '../shared/icons';
+import { KeyValueTable } from '../shared/KeyValueTable';
+import { createMainAreaTab } from '../shared/mainArea';
 import { IRunlabConnection } from '../tokens';
 import { edgePath, fitText, IGraphLayout, ILaidOutNode } from './layout';
 import { ProvenanceModel } from './model';
@@ -83,7 +85,7 @@ function GraphNode({
       aria-label={`${KIND_NAMES[node.kind]} ${node.label}${node.detail ? `, ${node.detail}` : ''}${isRoot ? ' (centre of the graph)' : ''}`}
       aria-pressed={isSelected}
       onClick={() => onActivate(node)}
-      onKeyDown={event => {
+      onKeyDown={(event) => {
         if (event.key === 'Enter' || event.key === ' ') {
           event.preventDefault();
           onActivate(node);
@@ -153,7 +155,7 @@ function GraphCanvas({
   }, [layout]);
   useLayoutEffect(() => {
     const element = scroller.current;
-    const item = layout.nodes.find(candidate => candidate.node.ref === root);
+    const item = layout.nodes.find((candidate) => candidate.node.ref === root);
     if (element && item) {
       element.scrollLeft = (item.x + item.width / 2) * scale - element.clientWidth / 2;
       element.scrollTop = (item.y + item.height / 2) * scale - element.clientHeight / 2;
@@ -163,13 +165,21 @@ function GraphCanvas({
   return (
     <div className="jp-runlab-ProvCanvasFrame">
       <div className="jp-runlab-ProvZoom" role="group" aria-label="Zoom">
-        <button className="jp-Button jp-mod-styled jp-runlab-Small" aria-label="Zoom out" onClick={() => setScale(value => Math.max(0.2, value / ZOOM_STEP))}>
+        <button
+          className="jp-Button jp-mod-styled jp-runlab-Small"
+          aria-label="Zoom out"
+          onClick={() => setScale((value) => Math.max(0.2, value / ZOOM_STEP))}
+        >
           −
         </button>
         <span className="jp-runlab-Muted" aria-live="polite">
           {Math.round(scale * 100)}%
         </span>
-        <button className="jp-Button jp-mod-styled jp-runlab-Small" aria-label="Zoom in" onClick={() => setScale(value => Math.min(2, value * ZOOM_STEP))}>
+        <button
+          className="jp-Button jp-mod-styled jp-runlab-Small"
+          aria-label="Zoom in"
+          onClick={() => setScale((value) => Math.min(2, value * ZOOM_STEP))}
+        >
           +
         </button>
         <button className="jp-Button jp-mod-styled jp-runlab-Small" onClick={() => setScale(fitScale())}>
@@ -179,7 +189,7 @@ function GraphCanvas({
       <div
         ref={scroller}
         className="jp-runlab-ProvCanvas"
-        onPointerDown={event => {
+        onPointerDown={(event) => {
           if ((event.target as Element).closest('.jp-runlab-ProvNode') || event.button !== 0) {
             return;
           }
@@ -188,14 +198,14 @@ function GraphCanvas({
           element.setPointerCapture(event.pointerId);
           element.classList.add('jp-mod-panning');
         }}
-        onPointerMove={event => {
+        onPointerMove={(event) => {
           const start = drag.current;
           if (start) {
             scroller.current!.scrollLeft = start.left - (event.clientX - start.x);
             scroller.current!.scrollTop = start.top - (event.clientY - start.y);
           }
         }}
-        onPointerUp={event => {
+        onPointerUp={(event) => {
           drag.current = null;
           scroller.current?.releasePointerCapture(event.pointerId);
           scroller.current?.classList.remove('jp-mod-panning');
@@ -211,12 +221,20 @@ function GraphCanvas({
           data-root={root}
         >
           <defs>
-            <marker id="jp-runlab-ProvArrow" viewBox="0 0 10 10" refX={9} refY={5} markerWidth={8} markerHeight={8} orient="auto-start-reverse">
+            <marker
+              id="jp-runlab-ProvArrow"
+              viewBox="0 0 10 10"
+              refX={9}
+              refY={5}
+              markerWidth={8}
+              markerHeight={8}
+              orient="auto-start-reverse"
+            >
               <path d="M0,0 L10,5 L0,10 z" className="jp-runlab-ProvArrowHead" />
             </marker>
           </defs>
           <g>
-            {layout.edges.map(edge => (
+            {layout.edges.map((edge) => (
               <path
                 key={`${edge.from}→${edge.to}`}
                 className={`jp-runlab-ProvEdge${model.selected && (edge.from === model.selected.ref || edge.to === model.selected.ref) ? ' jp-mod-selected' : ''}`}
@@ -228,7 +246,7 @@ function GraphCanvas({
             ))}
           </g>
           <g>
-            {layout.nodes.map(item => (
+            {layout.nodes.map((item) => (
               <GraphNode
                 key={item.node.ref}
                 item={item}
@@ -244,37 +262,20 @@ function GraphCanvas({
   );
 }
 
-function Details({
-  node,
-  model,
-  actions
-}: {
-  node: ProvenanceNode;
-  model: ProvenanceModel;
-  actions: IProvenanceActions;
-}): JSX.Element {
+function Details({ node, model, actions }: { node: ProvenanceNode; model: ProvenanceModel; actions: IProvenanceActions }): JSX.Element {
   const rows: [string, string][] = [
     ['Kind', KIND_NAMES[node.kind]],
     ['Name', node.label],
     ['Detail', node.detail],
     ['Project', node.projectName],
-    ...(node.createdAt ? ([['Created', new Date(node.createdAt).toLocaleString()]] as [string, string][]) : []),
+    ...(node.createdAt ? ([['Created', formatTime(node.createdAt)]] as [string, string][]) : []),
     ...(node.runId ? ([[node.kind === 'run' ? 'Run id' : 'Made by run', node.runId]] as [string, string][]) : []),
     ...(node.artifactPath ? ([['Path', node.artifactPath]] as [string, string][]) : [])
   ];
   return (
     <aside className="jp-runlab-ProvDetails" aria-label="Selected node" data-ref={node.ref}>
       <h2>{node.label}</h2>
-      <table className="jp-runlab-Table">
-        <tbody>
-          {rows.map(([key, value]) => (
-            <tr key={key}>
-              <th scope="row">{key}</th>
-              <td>{value}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <KeyValueTable entries={rows} />
       <div className="jp-runlab-Actions">
         {node.kind === 'run' && node.runId && (
           <button className="jp-Button jp-mod-styled jp-mod-accept" onClick={() => actions.openRun(node.runId!)}>
@@ -290,7 +291,10 @@ function Details({
           </button>
         )}
         {node.kind === 'artifact' && node.runId && node.artifactPath && (
-          <button className="jp-Button jp-mod-styled jp-mod-accept" onClick={() => actions.downloadArtifact(node.runId!, node.artifactPath!)}>
+          <button
+            className="jp-Button jp-mod-styled jp-mod-accept"
+            onClick={() => actions.downloadArtifact(node.runId!, node.artifactPath!)}
+          >
             Download
           </button>
         )}
@@ -350,9 +354,8 @@ export function ProvenanceBody({ model, actions }: { model: ProvenanceModel; act
               <>
                 {graph.edges.length === 0 && (
                   <p className="jp-runlab-ProvMessage jp-runlab-Muted">
-                    Nothing is recorded as made from or used by {rootNode?.label ?? 'this'} yet. Runs record their inputs when they
-                    load a dataset with <code>runlab.dataset("name@v1")</code>, and their outputs when they commit one or log an
-                    artifact.
+                    Nothing is recorded as made from or used by {rootNode?.label ?? 'this'} yet. Runs record their inputs when they load a
+                    dataset with <code>{'runlab.dataset("name@v1")'}</code>, and their outputs when they commit one or log an artifact.
                   </p>
                 )}
                 {graph.truncated && (
@@ -384,7 +387,7 @@ export function createProvenanceView(connection: IRunlabConnection, node: string
       widget.title.label = `Provenance: ${root.label}`;
       widget.title.caption = `What ${root.label} was made from and what was made from it`;
     }
-  });
+  }, widget);
   widget.disposed.connect(() => model.dispose());
   return widget;
 }

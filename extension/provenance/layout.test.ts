@@ -3,7 +3,18 @@ import type { ProvenanceNode } from '../../server/src/contract';
 import { edgePath, fitText, layoutGraph, NODE_WIDTH } from './layout';
 
 function node(ref: string, kind: ProvenanceNode['kind'], label: string): ProvenanceNode {
-  return { ref, kind, label, detail: '', projectName: 'demo', createdAt: null, runId: null, datasetName: null, versionNumber: null, artifactPath: null };
+  return {
+    ref,
+    kind,
+    label,
+    detail: '',
+    projectName: 'demo',
+    createdAt: null,
+    runId: null,
+    datasetName: null,
+    versionNumber: null,
+    artifactPath: null
+  };
 }
 
 const chain = [
@@ -19,20 +30,20 @@ describe('layoutGraph', () => {
   it('puts upstream on the left and downstream on the right, without overlaps', () => {
     // Shuffled input must not change the order on screen.
     const layout = layoutGraph([...chain].reverse(), [...edges].reverse());
-    const x = (ref: string) => layout.nodes.find(item => item.node.ref === ref)!.x;
+    const x = (ref: string) => layout.nodes.find((item) => item.node.ref === ref)!.x;
     for (let index = 1; index < chain.length; index++) {
       expect(x(chain[index].ref)).toBeGreaterThanOrEqual(x(chain[index - 1].ref) + NODE_WIDTH);
     }
     expect(layout.width).toBeGreaterThanOrEqual(x(chain[4].ref) + NODE_WIDTH);
-    expect(layout.nodes.every(item => item.x >= 0 && item.y >= 0)).toBe(true);
+    expect(layout.nodes.every((item) => item.x >= 0 && item.y >= 0)).toBe(true);
   });
 
   it('routes each edge from its source box to its target box', () => {
     const layout = layoutGraph(chain, edges);
     expect(layout.edges).toHaveLength(4);
     for (const edge of layout.edges) {
-      const from = layout.nodes.find(item => item.node.ref === edge.from)!;
-      const to = layout.nodes.find(item => item.node.ref === edge.to)!;
+      const from = layout.nodes.find((item) => item.node.ref === edge.from)!;
+      const to = layout.nodes.find((item) => item.node.ref === edge.to)!;
       const first = edge.points[0];
       const last = edge.points[edge.points.length - 1];
       expect(first.x).toBeCloseTo(from.x + from.width, 0);
@@ -46,22 +57,31 @@ describe('layoutGraph', () => {
       { from: chain[0].ref, to: 'run:a' },
       { from: chain[0].ref, to: 'run:b' }
     ]);
-    const [a, b] = ['run:a', 'run:b'].map(ref => layout.nodes.find(item => item.node.ref === ref)!);
+    const [a, b] = ['run:a', 'run:b'].map((ref) => layout.nodes.find((item) => item.node.ref === ref)!);
     expect(a.x).toBe(b.x);
     expect(Math.abs(a.y - b.y)).toBeGreaterThanOrEqual(a.height);
   });
 
   it('drops edges to nodes the server cut off', () => {
     const layout = layoutGraph(chain.slice(0, 2), edges);
-    expect(layout.edges.map(edge => [edge.from, edge.to])).toEqual([[chain[0].ref, chain[1].ref]]);
+    expect(layout.edges.map((edge) => [edge.from, edge.to])).toEqual([[chain[0].ref, chain[1].ref]]);
   });
 });
 
 describe('drawing helpers', () => {
   it('draws a path that starts and ends at the edge points', () => {
     expect(edgePath([])).toBe('');
-    expect(edgePath([{ x: 0, y: 0 }, { x: 10, y: 5 }])).toBe('M0,0 L10,5');
-    const curved = edgePath([{ x: 0, y: 0 }, { x: 5, y: 5 }, { x: 10, y: 0 }]);
+    expect(
+      edgePath([
+        { x: 0, y: 0 },
+        { x: 10, y: 5 }
+      ])
+    ).toBe('M0,0 L10,5');
+    const curved = edgePath([
+      { x: 0, y: 0 },
+      { x: 5, y: 5 },
+      { x: 10, y: 0 }
+    ]);
     expect(curved.startsWith('M0,0')).toBe(true);
     expect(curved.endsWith('10,0')).toBe(true);
   });

@@ -41,7 +41,11 @@ export interface IGraphLayout {
  * limit) are left out rather than drawn to nowhere.
  */
 export function layoutGraph(nodes: readonly ProvenanceNode[], edges: readonly ProvenanceEdge[]): IGraphLayout {
-  const graph = new graphlib.Graph<Record<string, unknown>, { width: number; height: number; x?: number; y?: number }, { points?: IPoint[] }>({
+  const graph = new graphlib.Graph<
+    Record<string, unknown>,
+    { width: number; height: number; x?: number; y?: number },
+    { points?: IPoint[] }
+  >({
     multigraph: false
   });
   graph.setGraph({ rankdir: 'LR', nodesep: 28, ranksep: 40, edgesep: 12, marginx: MARGIN, marginy: MARGIN });
@@ -51,19 +55,19 @@ export function layoutGraph(nodes: readonly ProvenanceNode[], edges: readonly Pr
   for (const node of sorted) {
     graph.setNode(node.ref, { width: NODE_WIDTH, height: NODE_HEIGHT });
   }
-  const known = new Set(sorted.map(node => node.ref));
+  const known = new Set(sorted.map((node) => node.ref));
   const kept = edges
-    .filter(edge => known.has(edge.from) && known.has(edge.to) && edge.from !== edge.to)
+    .filter((edge) => known.has(edge.from) && known.has(edge.to) && edge.from !== edge.to)
     .sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
   for (const edge of kept) {
     graph.setEdge(edge.from, edge.to);
   }
   layout(graph);
-  const laidOut = sorted.map(node => {
+  const laidOut = sorted.map((node) => {
     const box = graph.node(node.ref);
     return { node, x: (box.x ?? 0) - box.width / 2, y: (box.y ?? 0) - box.height / 2, width: box.width, height: box.height };
   });
-  const laidOutEdges = kept.map(edge => ({ from: edge.from, to: edge.to, points: graph.edge(edge.from, edge.to)?.points ?? [] }));
+  const laidOutEdges = kept.map((edge) => ({ from: edge.from, to: edge.to, points: graph.edge(edge.from, edge.to)?.points ?? [] }));
   const label = graph.graph() as { width?: number; height?: number };
   return {
     nodes: laidOut,
@@ -80,7 +84,7 @@ export function edgePath(points: readonly IPoint[]): string {
   }
   const [first, ...rest] = points;
   if (rest.length < 2) {
-    return `M${first.x},${first.y}` + rest.map(point => ` L${point.x},${point.y}`).join('');
+    return `M${first.x},${first.y}` + rest.map((point) => ` L${point.x},${point.y}`).join('');
   }
   // Quadratic curves through the midpoints: smooth, and still ends exactly at the last point.
   let path = `M${first.x},${first.y}`;

@@ -4,7 +4,7 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 import type { ProvenanceGraph, ProvenanceNode } from '../../server/src/contract';
-import { describeError } from '../datasets/model';
+import { describeError } from '../shared/errors';
 import { IRunlabConnection } from '../tokens';
 import type { IGraphLayout } from './layout';
 
@@ -46,11 +46,11 @@ export class ProvenanceModel {
   }
 
   get selected(): ProvenanceNode | null {
-    return this._graph?.nodes.find(node => node.ref === this._selected) ?? null;
+    return this._graph?.nodes.find((node) => node.ref === this._selected) ?? null;
   }
 
   get rootNode(): ProvenanceNode | null {
-    return this._graph?.nodes.find(node => node.ref === this._graph?.root) ?? null;
+    return this._graph?.nodes.find((node) => node.ref === this._graph?.root) ?? null;
   }
 
   get changed(): ISignal<this, void> {
@@ -89,9 +89,9 @@ export class ProvenanceModel {
     this._loading = true;
     this._changed.emit();
     try {
-      const graph = await this._connection.request<ProvenanceGraph>(
-        `/api/provenance?node=${encodeURIComponent(root)}&direction=both&depth=${PROVENANCE_DEPTH}`
-      );
+      const graph = await this._connection.api.provenance.getProvenance({
+        query: { node: root, direction: 'both', depth: PROVENANCE_DEPTH }
+      });
       // dagre is loaded with the first graph, not with JupyterLab.
       const { layoutGraph } = await import('./layout');
       if (root !== this._root) {
@@ -104,7 +104,7 @@ export class ProvenanceModel {
       if (root !== this._root) {
         return;
       }
-      this._error = describeError('Could not load the provenance graph', error);
+      this._error = describeError('Could not load the provenance graph', error, 'provenance');
     } finally {
       if (root === this._root) {
         this._loading = false;

@@ -2,39 +2,39 @@
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, MainAreaWidget, Notification, WidgetTracker } from '@jupyterlab/apputils';
 import { measureActivation } from '../activation';
-import { DatasetCommandIDs } from '../datasets/tokens';
-import { provenanceIcon } from '../icons';
-import { CommandIDs, IRunlabConnection } from '../tokens';
-import { downloadArtifact } from '../runs/download';
+import { CommandIDs as DatasetsCommandIDs } from '../datasets/tokens';
+import { CommandIDs as RunsCommandIDs } from '../runs/tokens';
+import { provenanceIcon } from '../shared/icons';
+import { IRunlabConnection } from '../tokens';
 import { createProvenanceView } from './ProvenanceView';
-import { PROVENANCE_PLUGIN_ID, ProvenanceCommandIDs } from './tokens';
+import { CommandIDs, PLUGIN_ID } from './tokens';
 
 const NODE_REF = /^(dataset_version|run|artifact):.+$/;
 
 export const provenancePlugin: JupyterFrontEndPlugin<void> = {
-  id: PROVENANCE_PLUGIN_ID,
+  id: PLUGIN_ID,
   description: 'Provenance: the graph of what each run, dataset version and artifact was made from.',
   autoStart: true,
   requires: [IRunlabConnection],
   optional: [ICommandPalette],
-  activate: measureActivation(PROVENANCE_PLUGIN_ID, (app: JupyterFrontEnd, connection: IRunlabConnection, palette: ICommandPalette | null) => {
+  activate: measureActivation(PLUGIN_ID, (app: JupyterFrontEnd, connection: IRunlabConnection, palette: ICommandPalette | null) => {
     const views = new WidgetTracker<MainAreaWidget>({ namespace: 'runlab-provenance' });
     const actions = {
-      openRun: (runId: string) => void app.commands.execute(CommandIDs.openRun, { runId }),
+      openRun: (runId: string) => void app.commands.execute(RunsCommandIDs.openRun, { runId }),
       revealDatasetVersion: (name: string, version: string) =>
-        void app.commands.execute(DatasetCommandIDs.revealVersion, { name, version }),
+        void app.commands.execute(DatasetsCommandIDs.revealVersion, { name, version }),
       downloadArtifact: (runId: string, path: string) =>
-        void downloadArtifact(connection, runId, path).catch(error =>
-          Notification.error(`Could not download ${path}: ${(error as Error).message}`, { autoClose: 8000 })
-        )
+        void app.commands
+          .execute(RunsCommandIDs.downloadArtifact, { runId, path })
+          .catch((error) => Notification.error(`Could not download ${path}: ${(error as Error).message}`, { autoClose: 8000 }))
     };
 
-    app.commands.addCommand(ProvenanceCommandIDs.showProvenance, {
+    app.commands.addCommand(CommandIDs.showProvenance, {
       label: 'Runlab: Show Provenance',
       caption: 'What this was made from, and what was made from it',
       icon: provenanceIcon,
-      isEnabled: args => typeof args.node === 'string' || (app.shell.currentWidget?.id ?? '').startsWith('runlab-run-'),
-      execute: args => {
+      isEnabled: (args) => typeof args.node === 'string' || (app.shell.currentWidget?.id ?? '').startsWith('runlab-run-'),
+      execute: (args) => {
         let node = typeof args.node === 'string' ? args.node : '';
         // From the palette there is no node: use the run view in focus, if that is one.
         const currentId = app.shell.currentWidget?.id ?? '';
@@ -48,7 +48,7 @@ export const provenancePlugin: JupyterFrontEndPlugin<void> = {
           );
           return;
         }
-        const existing = views.find(widget => widget.id === `runlab-provenance-${node}`);
+        const existing = views.find((widget) => widget.id === `runlab-provenance-${node}`);
         if (existing) {
           app.shell.activateById(existing.id);
           return;
@@ -58,6 +58,6 @@ export const provenancePlugin: JupyterFrontEndPlugin<void> = {
         app.shell.add(widget, 'main');
       }
     });
-    palette?.addItem({ command: ProvenanceCommandIDs.showProvenance, category: 'Runlab' });
+    palette?.addItem({ command: CommandIDs.showProvenance, category: 'Runlab' });
   })
 };

@@ -4,26 +4,26 @@
  */
 import { MainAreaWidget, ReactWidget } from '@jupyterlab/apputils';
 import { UseSignal } from '@jupyterlab/ui-components';
-import { createMainAreaTab } from '../mainArea';
 import React, { Suspense, useEffect, useState } from 'react';
 import type { Run } from '../../server/src/contract';
-import { runlabIcon } from '../icons';
+import { formatValue } from '../shared/format';
+import { runlabIcon } from '../shared/icons';
+import { CompareChart } from '../shared/lazyCharts';
+import { createMainAreaTab } from '../shared/mainArea';
 import { IRunlabConnection } from '../tokens';
 import { chartPoints, CompareModel, compareRows } from './compareModel';
-import { formatValue, metricKeys } from './format';
+import { metricKeys } from './metrics';
 import { diffNotebooks, ICellDiff } from './notebookDiff';
-
-const CompareChart = React.lazy(() => import('./charts').then(module => ({ default: module.CompareChart })));
 
 function CompareTable({ runs }: { runs: Run[] }): JSX.Element {
   const [onlyDifferences, setOnlyDifferences] = useState(false);
-  const rows = compareRows(runs, formatValue).filter(row => !onlyDifferences || row.differs || row.group === 'run');
+  const rows = compareRows(runs, formatValue).filter((row) => !onlyDifferences || row.differs || row.group === 'run');
   return (
     <section className="jp-runlab-RunSection">
       <div className="jp-runlab-SectionHeader">
         <h2>Side by side</h2>
         <label className="jp-runlab-Toggle">
-          <input type="checkbox" checked={onlyDifferences} onChange={event => setOnlyDifferences(event.target.checked)} />
+          <input type="checkbox" checked={onlyDifferences} onChange={(event) => setOnlyDifferences(event.target.checked)} />
           Only differences
         </label>
       </div>
@@ -40,8 +40,12 @@ function CompareTable({ runs }: { runs: Run[] }): JSX.Element {
             </tr>
           </thead>
           <tbody>
-            {rows.map(row => (
-              <tr key={`${row.group}.${row.label}`} className={row.differs ? 'jp-runlab-mod-differs' : ''} data-row={`${row.group}.${row.label}`}>
+            {rows.map((row) => (
+              <tr
+                key={`${row.group}.${row.label}`}
+                className={row.differs ? 'jp-runlab-mod-differs' : ''}
+                data-row={`${row.group}.${row.label}`}
+              >
                 <th scope="row">
                   {row.group !== 'run' && <span className="jp-runlab-Muted">{row.group}.</span>}
                   {row.label}
@@ -59,7 +63,7 @@ function CompareTable({ runs }: { runs: Run[] }): JSX.Element {
 }
 
 function CellDiffView({ diff }: { diff: ICellDiff[] }): JSX.Element {
-  const changes = diff.filter(cell => cell.kind !== 'same').length;
+  const changes = diff.filter((cell) => cell.kind !== 'same').length;
   return (
     <div className="jp-runlab-NotebookDiff">
       <p className="jp-runlab-Muted">{changes === 0 ? 'The notebooks are identical.' : `${changes} cell(s) differ.`}</p>
@@ -87,7 +91,7 @@ function CellDiffView({ diff }: { diff: ICellDiff[] }): JSX.Element {
 
 function NotebookDiffSection({ model, runs }: { model: CompareModel; runs: Run[] }): JSX.Element {
   // Oldest first, so the default diff reads forward in time: from the earlier run to the later.
-  const withSnapshot = runs.filter(run => run.snapshot).sort((x, y) => x.startedAt.localeCompare(y.startedAt));
+  const withSnapshot = runs.filter((run) => run.snapshot).sort((x, y) => x.startedAt.localeCompare(y.startedAt));
   const [a, setA] = useState(withSnapshot[0]?.id ?? '');
   const [b, setB] = useState(withSnapshot[1]?.id ?? withSnapshot[0]?.id ?? '');
   const [diff, setDiff] = useState<ICellDiff[] | null>(null);
@@ -99,19 +103,19 @@ function NotebookDiffSection({ model, runs }: { model: CompareModel; runs: Run[]
     let cancelled = false;
     Promise.all([model.notebook(a), model.notebook(b)])
       .then(([before, after]) => !cancelled && setDiff(diffNotebooks(before.notebook, after.notebook)))
-      .catch(reason => !cancelled && setError(`Could not load the notebooks: ${(reason as Error).message}`));
+      .catch((reason) => !cancelled && setError(`Could not load the notebooks: ${(reason as Error).message}`));
     return () => {
       cancelled = true;
     };
   }, [a, b]);
   if (withSnapshot.length < 2) {
-    return <p className="jp-runlab-Muted">Pick two runs with notebook snapshots to see their notebooks' differences.</p>;
+    return <p className="jp-runlab-Muted">Pick two runs with notebook snapshots to see their notebooks&apos; differences.</p>;
   }
   const picker = (value: string, set: (id: string) => void, label: string) => (
     <label>
       {label}{' '}
-      <select className="jp-mod-styled" value={value} onChange={event => set(event.target.value)} aria-label={label}>
-        {withSnapshot.map(run => (
+      <select className="jp-mod-styled" value={value} onChange={(event) => set(event.target.value)} aria-label={label}>
+        {withSnapshot.map((run) => (
           <option key={run.id} value={run.id}>
             {run.name}
           </option>
@@ -149,14 +153,18 @@ export function CompareBody({ model }: { model: CompareModel }): JSX.Element {
               <h2>Metrics</h2>
               {keys.length === 0 && <p className="jp-runlab-Muted">These runs have no metrics.</p>}
               <div className="jp-runlab-Charts">
-                {keys.map(key => (
+                {keys.map((key) => (
                   <figure key={key} className="jp-runlab-Chart" data-metric={key}>
                     <figcaption>
                       <strong>{key}</strong>
                     </figcaption>
                     <Suspense fallback={<div className="jp-runlab-ChartPlaceholder">Loading chart…</div>}>
                       <CompareChart
-                        series={data.runs.map(run => ({ runId: run.id, label: run.name, points: chartPoints(data.series[key]?.[run.id]) }))}
+                        series={data.runs.map((run) => ({
+                          runId: run.id,
+                          label: run.name,
+                          points: chartPoints(data.series[key]?.[run.id])
+                        }))}
                       />
                     </Suspense>
                   </figure>

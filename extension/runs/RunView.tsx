@@ -4,15 +4,16 @@
  */
 import { MainAreaWidget, ReactWidget } from '@jupyterlab/apputils';
 import { UseSignal } from '@jupyterlab/ui-components';
-import { createMainAreaTab } from '../mainArea';
 import React, { Suspense, useState } from 'react';
 import type { Run, RunIO } from '../../server/src/contract';
-import { runlabIcon } from '../icons';
+import { formatBytes, formatDuration, formatTime, formatValue } from '../shared/format';
+import { runlabIcon } from '../shared/icons';
+import { KeyValueTable } from '../shared/KeyValueTable';
+import { MetricChart } from '../shared/lazyCharts';
+import { createMainAreaTab } from '../shared/mainArea';
 import { IRunlabConnection } from '../tokens';
-import { formatDuration, formatTime, formatValue, latest } from './format';
+import { latest } from './metrics';
 import { RunViewModel } from './runModel';
-
-const Charts = React.lazy(() => import('./charts').then(module => ({ default: module.MetricChart })));
 
 export interface IRunActions {
   openSnapshot(runId: string): void;
@@ -22,31 +23,13 @@ export interface IRunActions {
   showProvenance(node: string): void;
 }
 
-function KeyValueTable({ entries, empty }: { entries: [string, string][]; empty: string }): JSX.Element {
-  if (!entries.length) {
-    return <p className="jp-runlab-Muted">{empty}</p>;
-  }
-  return (
-    <table className="jp-runlab-Table">
-      <tbody>
-        {entries.map(([key, value]) => (
-          <tr key={key}>
-            <th scope="row">{key}</th>
-            <td>{value}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
 function IOList({ items, empty }: { items: RunIO[]; empty: string }): JSX.Element {
   if (!items.length) {
     return <p className="jp-runlab-Muted">{empty}</p>;
   }
   return (
     <ul className="jp-runlab-IOList">
-      {items.map(item => (
+      {items.map((item) => (
         <li key={`${item.kind}:${item.name}`}>
           <span className="jp-runlab-Badge">{item.kind}</span> {item.name}
           {item.digest && <code className="jp-runlab-Digest"> {item.digest.slice(0, 12)}</code>}
@@ -77,7 +60,7 @@ function MetricPanel({ model, metricKey }: { model: RunViewModel; metricKey: str
       </figcaption>
       {series ? (
         <Suspense fallback={<div className="jp-runlab-ChartPlaceholder">Loading chart…</div>}>
-          <Charts points={series.points} onZoom={(from, to) => void model.zoom(metricKey, from, to)} />
+          <MetricChart points={series.points} onZoom={(from, to) => void model.zoom(metricKey, from, to)} />
           <div className="jp-runlab-Muted jp-runlab-ChartNote">
             {series.downsampled
               ? `${series.points.length.toLocaleString()} of ${series.total.toLocaleString()} points shown; drag across the chart to zoom to full resolution.`
@@ -100,7 +83,13 @@ function EnvironmentSection({ run }: { run: Run }): JSX.Element {
   const packages = Object.entries(env.packages).sort(([a], [b]) => a.localeCompare(b));
   return (
     <>
-      <KeyValueTable entries={[['Python', env.python], ['Platform', env.platform], ['Host', env.hostname]]} empty="" />
+      <KeyValueTable
+        entries={[
+          ['Python', env.python],
+          ['Platform', env.platform],
+          ['Host', env.hostname]
+        ]}
+      />
       <button className="jp-runlab-Link" onClick={() => setShowPackages(!showPackages)} aria-expanded={showPackages}>
         {showPackages ? 'Hide' : 'Show'} {packages.length} installed packages
       </button>
@@ -125,11 +114,15 @@ export function RunViewBody({ model, actions }: { model: RunViewModel; actions: 
                 <span className={`jp-runlab-RunStatus jp-runlab-mod-${run.status}`} /> {run.name}
               </h1>
               <div className="jp-runlab-RunHeader-facts">
-                <span className="jp-runlab-Badge" data-status={run.status}>{run.status}</span>
+                <span className="jp-runlab-Badge" data-status={run.status}>
+                  {run.status}
+                </span>
                 <span>started {formatTime(run.startedAt)}</span>
                 <span>duration {formatDuration(run)}</span>
                 {run.notebookPath && <span>notebook {run.notebookPath}</span>}
-                <span className="jp-runlab-Muted">{run.projectName} · {run.id}</span>
+                <span className="jp-runlab-Muted">
+                  {run.projectName} · {run.id}
+                </span>
                 <button
                   className="jp-Button jp-mod-styled jp-runlab-Small jp-runlab-ProvenanceButton"
                   title="What this run was made from, and what was made from it"
@@ -154,7 +147,7 @@ export function RunViewBody({ model, actions }: { model: RunViewModel; actions: 
               <h2>Metrics</h2>
               {metricKeys.length ? (
                 <div className="jp-runlab-Charts">
-                  {metricKeys.map(key => (
+                  {metricKeys.map((key) => (
                     <MetricPanel key={key} model={model} metricKey={key} />
                   ))}
                 </div>
@@ -176,12 +169,12 @@ export function RunViewBody({ model, actions }: { model: RunViewModel; actions: 
               <h2>Artifacts</h2>
               {run.artifacts.length ? (
                 <ul className="jp-runlab-IOList">
-                  {run.artifacts.map(artifact => (
+                  {run.artifacts.map((artifact) => (
                     <li key={artifact.path}>
                       <button className="jp-runlab-Link" onClick={() => actions.downloadArtifact(run.id, artifact.path)}>
                         {artifact.path}
                       </button>{' '}
-                      <span className="jp-runlab-Muted">{artifact.size.toLocaleString()} bytes</span>{' '}
+                      <span className="jp-runlab-Muted">{formatBytes(artifact.size)}</span>{' '}
                       <button
                         className="jp-runlab-Link jp-runlab-Muted"
                         aria-label={`Provenance of ${artifact.path}`}
@@ -202,7 +195,9 @@ export function RunViewBody({ model, actions }: { model: RunViewModel; actions: 
                 <div className="jp-runlab-Snapshot">
                   <p>
                     <code>{run.snapshot.commit.slice(0, 10)}</code> · {run.snapshot.notebookPath}
-                    {run.snapshot.files.length > 1 && <span className="jp-runlab-Muted"> · with {run.snapshot.files.length - 1} local module(s)</span>}
+                    {run.snapshot.files.length > 1 && (
+                      <span className="jp-runlab-Muted"> · with {run.snapshot.files.length - 1} local module(s)</span>
+                    )}
                     {run.snapshot.reused && <span className="jp-runlab-Muted"> · unchanged since an earlier run</span>}
                   </p>
                   <div className="jp-runlab-Actions">
@@ -215,7 +210,9 @@ export function RunViewBody({ model, actions }: { model: RunViewModel; actions: 
                   </div>
                 </div>
               ) : (
-                <p className="jp-runlab-Muted">{run.status === 'running' ? 'Taking the snapshot…' : 'No snapshot was taken for this run.'}</p>
+                <p className="jp-runlab-Muted">
+                  {run.status === 'running' ? 'Taking the snapshot…' : 'No snapshot was taken for this run.'}
+                </p>
               )}
             </section>
             {run.source.cell && (
@@ -250,7 +247,7 @@ export function createRunView(connection: IRunlabConnection, runId: string, acti
       widget.title.label = `Run: ${model.run.name}`;
       widget.title.caption = `${model.run.name} (${model.run.status})`;
     }
-  });
+  }, widget);
   widget.disposed.connect(() => model.dispose());
   return widget;
 }

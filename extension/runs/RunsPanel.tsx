@@ -7,9 +7,10 @@ import { UseSignal } from '@jupyterlab/ui-components';
 import React, { useEffect, useMemo, useState } from 'react';
 import { FixedSizeList, ListChildComponentProps } from 'react-window';
 import type { Run } from '../../server/src/contract';
-import { IRunsModel } from '../tokens';
-import { formatDuration, latest, metricKeys } from './format';
-import { Sparkline } from './Sparkline';
+import { formatDuration } from '../shared/format';
+import { Sparkline } from '../shared/Sparkline';
+import { latest, metricKeys } from './metrics';
+import { IRunsModel } from './tokens';
 
 const ROW_HEIGHT = 54;
 /** Metrics shown per row; the run view shows them all. */
@@ -35,9 +36,9 @@ interface IRowData {
 
 function RunRow({ index, style, data }: ListChildComponentProps<IRowData>): JSX.Element {
   const run = data.runs[index];
-  const keys = data.keys.filter(key => key in run.metrics).slice(0, ROW_METRICS);
+  const keys = data.keys.filter((key) => key in run.metrics).slice(0, ROW_METRICS);
   useEffect(() => {
-    keys.forEach(key => void data.model.loadSparkline(run.id, key));
+    keys.forEach((key) => void data.model.loadSparkline(run.id, key));
   }, [run.id, keys.join('\n')]);
   return (
     <div style={style} className="jp-runlab-RunRow" data-run-id={run.id} data-status={run.status}>
@@ -54,14 +55,16 @@ function RunRow({ index, style, data }: ListChildComponentProps<IRowData>): JSX.
           <span className="jp-runlab-RunRow-time">{formatDuration(run)}</span>
         </div>
         <div className="jp-runlab-RunRow-metrics">
-          {keys.map(key => (
+          {keys.map((key) => (
             <span key={key} className="jp-runlab-RunRow-metric" data-metric={key}>
               <span className="jp-runlab-RunRow-metricKey">{key}</span>
               <span className="jp-runlab-RunRow-metricValue">{latest(run.metrics[key])}</span>
               <Sparkline values={data.model.sparkline(run.id, key)} />
             </span>
           ))}
-          {keys.length === 0 && <span className="jp-runlab-RunRow-empty">{run.status === 'running' ? 'waiting for metrics…' : 'no metrics'}</span>}
+          {keys.length === 0 && (
+            <span className="jp-runlab-RunRow-empty">{run.status === 'running' ? 'waiting for metrics…' : 'no metrics'}</span>
+          )}
         </div>
       </button>
     </div>
@@ -75,7 +78,7 @@ function useElementHeight(): [React.RefObject<HTMLDivElement>, number] {
     if (!ref.current) {
       return;
     }
-    const observer = new ResizeObserver(entries => setHeight(Math.max(100, entries[0].contentRect.height)));
+    const observer = new ResizeObserver((entries) => setHeight(Math.max(100, entries[0].contentRect.height)));
     observer.observe(ref.current);
     return () => observer.disconnect();
   }, []);
@@ -88,27 +91,31 @@ function RunsList(props: IRunsPanelProps & { scope: 'notebook' | 'project' }): J
   const [listRef, height] = useElementHeight();
   const notebook = props.currentNotebook();
   const runs = useMemo(
-    () => (props.scope === 'notebook' ? model.runs.filter(run => run.notebookPath === notebook) : model.runs),
+    () => (props.scope === 'notebook' ? model.runs.filter((run) => run.notebookPath === notebook) : model.runs),
     [model.runs, props.scope, notebook]
   );
   const keys = useMemo(() => metricKeys(runs.slice(0, 200)), [runs]);
   // Running runs show a growing duration: redraw once a second while any is running.
-  const anyRunning = runs.some(run => run.status === 'running');
+  const anyRunning = runs.some((run) => run.status === 'running');
   const [, setTick] = useState(0);
   useEffect(() => {
     if (!anyRunning) {
       return;
     }
-    const timer = window.setInterval(() => setTick(tick => tick + 1), 1000);
+    const timer = window.setInterval(() => setTick((tick) => tick + 1), 1000);
     return () => window.clearInterval(timer);
   }, [anyRunning]);
   const toggle = (id: string) =>
-    setSelected(previous => {
+    setSelected((previous) => {
       const next = new Set(previous);
-      next.has(id) ? next.delete(id) : next.add(id);
+      if (next.has(id)) {
+        next.delete(id);
+      } else {
+        next.add(id);
+      }
       return next;
     });
-  const chosen = runs.filter(run => selected.has(run.id)).map(run => run.id);
+  const chosen = runs.filter((run) => selected.has(run.id)).map((run) => run.id);
   return (
     <>
       <div className="jp-runlab-RunsToolbar">
@@ -157,7 +164,7 @@ export function RunsPanelView(props: IRunsPanelProps): JSX.Element {
   return (
     <div className="jp-runlab-RunsPanelBody">
       <div className="jp-runlab-Segmented" role="radiogroup" aria-label="Which runs">
-        {(['project', 'notebook'] as const).map(value => (
+        {(['project', 'notebook'] as const).map((value) => (
           <button
             key={value}
             role="radio"
@@ -170,9 +177,7 @@ export function RunsPanelView(props: IRunsPanelProps): JSX.Element {
         ))}
       </div>
       <UseSignal signal={props.notebookChanged}>
-        {() => (
-          <UseSignal signal={props.model.changed}>{() => <RunsList {...props} scope={scope} />}</UseSignal>
-        )}
+        {() => <UseSignal signal={props.model.changed}>{() => <RunsList {...props} scope={scope} />}</UseSignal>}
       </UseSignal>
     </div>
   );

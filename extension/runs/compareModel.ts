@@ -15,18 +15,42 @@ export function compareRows(runs: readonly Run[], format: (value: MetricValue) =
   const rows: ICompareRow[] = [];
   const add = (group: ICompareRow['group'], label: string, values: string[]) =>
     rows.push({ group, label, values, differs: new Set(values).size > 1 });
-  add('run', 'status', runs.map(run => run.status));
-  add('run', 'notebook', runs.map(run => run.notebookPath ?? '—'));
-  add('run', 'snapshot', runs.map(run => run.snapshot?.commit.slice(0, 10) ?? '—'));
-  const keys = (pick: (run: Run) => Record<string, unknown>) => [...new Set(runs.flatMap(run => Object.keys(pick(run))))].sort();
-  for (const key of keys(run => run.params)) {
-    add('params', key, runs.map(run => run.params[key] ?? '—'));
+  add(
+    'run',
+    'status',
+    runs.map((run) => run.status)
+  );
+  add(
+    'run',
+    'notebook',
+    runs.map((run) => run.notebookPath ?? '—')
+  );
+  add(
+    'run',
+    'snapshot',
+    runs.map((run) => run.snapshot?.commit.slice(0, 10) ?? '—')
+  );
+  const keys = (pick: (run: Run) => Record<string, unknown>) => [...new Set(runs.flatMap((run) => Object.keys(pick(run))))].sort();
+  for (const key of keys((run) => run.params)) {
+    add(
+      'params',
+      key,
+      runs.map((run) => run.params[key] ?? '—')
+    );
   }
-  for (const key of keys(run => run.metrics)) {
-    add('metrics', key, runs.map(run => (run.metrics[key] ? format(run.metrics[key].latest) : '—')));
+  for (const key of keys((run) => run.metrics)) {
+    add(
+      'metrics',
+      key,
+      runs.map((run) => (run.metrics[key] ? format(run.metrics[key].latest) : '—'))
+    );
   }
-  for (const key of keys(run => run.tags)) {
-    add('tags', key, runs.map(run => run.tags[key] ?? '—'));
+  for (const key of keys((run) => run.tags)) {
+    add(
+      'tags',
+      key,
+      runs.map((run) => run.tags[key] ?? '—')
+    );
   }
   return rows;
 }
@@ -66,9 +90,9 @@ export class CompareModel {
 
   async load(): Promise<void> {
     try {
-      this._data = await this._connection.request<CompareResponse>(
-        `/api/runs/compare?ids=${this.runIds.map(encodeURIComponent).join(',')}&maxPoints=${MAX_CHART_POINTS}`
-      );
+      this._data = await this._connection.api.runs.compareRuns({
+        query: { ids: this.runIds.join(','), maxPoints: MAX_CHART_POINTS }
+      });
       this._error = null;
     } catch (error) {
       this._error = `Could not compare runs: ${(error as Error).message}`;
@@ -78,7 +102,7 @@ export class CompareModel {
 
   /** A run's notebook as it was snapshotted, for the cell diff. */
   notebook(runId: string): Promise<SnapshotNotebookResponse> {
-    return this._connection.request<SnapshotNotebookResponse>(`/api/runs/${encodeURIComponent(runId)}/snapshot/notebook`);
+    return this._connection.api.snapshots.getSnapshotNotebook({ params: { id: runId } });
   }
 
   private _data: CompareResponse | null = null;

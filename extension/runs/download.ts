@@ -1,16 +1,10 @@
-import { apiUrl } from '../request';
 import type { IRunlabConnection } from '../tokens';
 
 /** Download a run's artifact with the bearer token (a plain link could not send it). */
 export async function downloadArtifact(connection: IRunlabConnection, runId: string, path: string): Promise<void> {
-  const response = await fetch(
-    apiUrl(connection.settings.serverUrl, `/api/runs/${encodeURIComponent(runId)}/artifacts?path=${encodeURIComponent(path)}`),
-    { headers: { Authorization: `Bearer ${connection.settings.token}` } }
-  );
-  if (!response.ok) {
-    throw new Error(`HTTP ${response.status}`);
-  }
-  const url = URL.createObjectURL(await response.blob());
+  // A large artifact may take a while to start streaming; the body itself is not timed.
+  const content = await connection.api.runs.downloadArtifact({ params: { id: runId }, query: { path } }, { timeoutMs: 60000 });
+  const url = URL.createObjectURL(content);
   const link = document.createElement('a');
   link.href = url;
   link.download = path.split('/').pop() ?? 'artifact';

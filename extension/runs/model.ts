@@ -3,11 +3,12 @@
  * Metric points arriving live are kept (a short tail per key) for sparklines.
  */
 import { IDisposable } from '@lumino/disposable';
-import { ProjectRoom } from '../projects/projectRoom';
 import { ISignal, Signal } from '@lumino/signaling';
-import type { MetricHistoryResponse, Run, RunListResponse, RunMetricsEvent } from '../../server/src/contract';
-import { ICurrentProject, IRunlabConnection, IRunsModel } from '../tokens';
-import { plottable } from './format';
+import type { Run, RunMetricsEvent } from '../../server/src/contract';
+import { plottable } from '../shared/format';
+import { ProjectRoom } from '../shared/projectRoom';
+import { ICurrentProject, IRunlabConnection, ServerEventPayload } from '../tokens';
+import { IRunsModel } from './tokens';
 
 /** How many runs the panel lists; the list is virtualized, so this can be large. */
 export const RUN_LIST_LIMIT = 10000;
@@ -21,7 +22,10 @@ export class RunsModel implements IRunsModel, IDisposable {
   ) {
     this._projectRoom = new ProjectRoom(_connection);
     _project.changed.connect(this._onProjectChanged, this);
-    _connection.serverEvent.connect((_, event) => this._onServerEvent(event.name, event.payload));
+    _connection.on('run:created', this._onRunCreated, this);
+    _connection.on('run:updated', this._onRunUpdated, this);
+    _connection.on('run:deleted', this._onRunDeleted, this);
+    _connection.on('run:metrics', this._onRunMetrics, this);
     this._onProjectChanged();
   }
 
@@ -61,12 +65,16 @@ export class RunsModel implements IRunsModel, IDisposable {
     }
     this._sparklineRequested.add(cacheKey);
     try {
-      const history = await this._connection.request<MetricHistoryResponse>(
-        `/api/runs/${encodeURIComponent(runId)}/metrics/${encodeURIComponent(key)}?maxPoints=${SPARKLINE_POINTS}`
-      );
+      const history = await this._connection.api.runs.getMetricHistory({
+        params: { id: runId, key },
+        query: { maxPoints: SPARKLINE_POINTS }
+      });
       const perKey = this._sparklines.get(runId) ?? new Map<string, number[]>();
       if (!perKey.has(key)) {
-        perKey.set(key, history.points.map(point => plottable(point.value) ?? NaN));
+        perKey.set(
+          key,
+          history.points.map((point) => plottable(point.value) ?? NaN)
+        );
         this._sparklines.set(runId, perKey);
         this._changed.emit();
       }
@@ -86,9 +94,7 @@ export class RunsModel implements IRunsModel, IDisposable {
     this._loading = true;
     this._changed.emit();
     try {
-      const response = await this._connection.request<RunListResponse>(
-        `/api/runs?project=${encodeURIComponent(project.name)}&limit=${RUN_LIST_LIMIT}`
-      );
+      const response = await this._connection.api.runs.listRuns({ query: { project: project.name, limit: RUN_LIST_LIMIT } });
       this._runs = response.runs;
       this._total = response.total;
       this._error = null;
@@ -116,60 +122,47 @@ export class RunsModel implements IRunsModel, IDisposable {
     void this.refresh();
   }
 
-  private _onServerEvent(name: string, payload: unknown): void {
-    switch (name) {
-      case 'run:created': {
-        const run = payload as Run;
-        if (run.projectId === this._projectRoom.projectId && !this._runs.some(r => r.id === run.id)) {
-          this._runs = [run, ...this._runs];
-          this._total += 1;
-          this._changed.emit();
-        }
-        break;
-      }
-      case 'run:updated': {
-        const run = payload as Run;
-        const index = this._runs.findIndex(r => r.id === run.id);
-        if (index >= 0) {
-          // List items leave environment/artifacts out; keep whatever the update brings.
-          this._runs = [...this._runs.slice(0, index), run, ...this._runs.slice(index + 1)];
-          this._changed.emit();
-        }
-        break;
-      }
-      case 'run:deleted': {
-        const { id } = payload as { id: string };
-        if (this._runs.some(r => r.id === id)) {
-          this._runs = this._runs.filter(r => r.id !== id);
-          this._total -= 1;
-          this._sparklines.delete(id);
-          this._changed.emit();
-        }
-        break;
-      }
-      case 'run:metrics': {
-        const event = payload as RunMetricsEvent;
-        const index = this._runs.findIndex(r => r.id === event.runId);
-        if (index < 0) {
-          return;
-        }
-        const run = this._runs[index];
-        this._runs = [
-          ...this._runs.slice(0, index),
-          { ...run, metrics: { ...run.metrics, ...event.metrics } },
-          ...this._runs.slice(index + 1)
-        ];
-        const perKey = this._sparklines.get(event.runId) ?? new Map<string, number[]>();
-        for (const point of event.points) {
-          const values = perKey.get(point.key) ?? [];
-          values.push(plottable(point.value) ?? NaN);
-          perKey.set(point.key, values.length > SPARKLINE_POINTS ? values.slice(-SPARKLINE_POINTS) : values);
-        }
-        this._sparklines.set(event.runId, perKey);
-        this._changed.emit();
-        break;
-      }
+  private _onRunCreated(run: Run): void {
+    if (run.projectId === this._projectRoom.projectId && !this._runs.some((r) => r.id === run.id)) {
+      this._runs = [run, ...this._runs];
+      this._total += 1;
+      this._changed.emit();
     }
+  }
+
+  private _onRunUpdated(run: Run): void {
+    const index = this._runs.findIndex((r) => r.id === run.id);
+    if (index >= 0) {
+      // List items leave environment/artifacts out; keep whatever the update brings.
+      this._runs = [...this._runs.slice(0, index), run, ...this._runs.slice(index + 1)];
+      this._changed.emit();
+    }
+  }
+
+  private _onRunDeleted({ id }: ServerEventPayload<'run:deleted'>): void {
+    if (this._runs.some((r) => r.id === id)) {
+      this._runs = this._runs.filter((r) => r.id !== id);
+      this._total -= 1;
+      this._sparklines.delete(id);
+      this._changed.emit();
+    }
+  }
+
+  private _onRunMetrics(event: RunMetricsEvent): void {
+    const index = this._runs.findIndex((r) => r.id === event.runId);
+    if (index < 0) {
+      return;
+    }
+    const run = this._runs[index];
+    this._runs = [...this._runs.slice(0, index), { ...run, metrics: { ...run.metrics, ...event.metrics } }, ...this._runs.slice(index + 1)];
+    const perKey = this._sparklines.get(event.runId) ?? new Map<string, number[]>();
+    for (const point of event.points) {
+      const values = perKey.get(point.key) ?? [];
+      values.push(plottable(point.value) ?? NaN);
+      perKey.set(point.key, values.length > SPARKLINE_POINTS ? values.slice(-SPARKLINE_POINTS) : values);
+    }
+    this._sparklines.set(event.runId, perKey);
+    this._changed.emit();
   }
 
   private _runs: Run[] = [];

@@ -23,9 +23,9 @@ interface ICell {
 }
 
 function cellsOf(notebook: INotebookLike): ICell[] {
-  return (notebook.cells ?? []).map(cell => ({
+  return (notebook.cells ?? []).map((cell) => ({
     type: cell.cell_type ?? 'code',
-    source: Array.isArray(cell.source) ? cell.source.join('') : cell.source ?? ''
+    source: Array.isArray(cell.source) ? cell.source.join('') : (cell.source ?? '')
   }));
 }
 
@@ -44,8 +44,10 @@ export function diffNotebooks(before: INotebookLike, after: INotebookLike): ICel
         const [a, b] = [chunk.value[j], next.value[j]];
         result.push({ kind: 'changed', cellType: b.type, before: a.source, after: b.source, lines: diffLines(a.source, b.source) });
       }
-      chunk.value.slice(pairs).forEach(a => result.push({ kind: 'removed', cellType: a.type, before: a.source, after: null, lines: null }));
-      next.value.slice(pairs).forEach(b => result.push({ kind: 'added', cellType: b.type, before: null, after: b.source, lines: null }));
+      chunk.value
+        .slice(pairs)
+        .forEach((a) => result.push({ kind: 'removed', cellType: a.type, before: a.source, after: null, lines: null }));
+      next.value.slice(pairs).forEach((b) => result.push({ kind: 'added', cellType: b.type, before: null, after: b.source, lines: null }));
       i++;
     } else {
       for (const cell of chunk.value) {

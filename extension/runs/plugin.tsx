@@ -4,28 +4,30 @@ import { ICommandPalette, MainAreaWidget, WidgetTracker } from '@jupyterlab/appu
 import { INotebookTracker } from '@jupyterlab/notebook';
 import React from 'react';
 import { measureActivation } from '../activation';
-import { runsIcon } from '../icons';
-import { addSidePanel } from '../sidePanel';
-import { CommandIDs, ICurrentProject, IRunlabConnection, IRunsModel, PluginIDs } from '../tokens';
-import { ProvenanceCommandIDs } from '../provenance/tokens';
+import { CommandIDs as ProvenanceCommandIDs } from '../provenance/tokens';
+import { runsIcon } from '../shared/icons';
+import { addSidePanel } from '../shared/sidePanel';
+import { CommandIDs as SnapshotsCommandIDs } from '../snapshots/tokens';
+import { ICurrentProject, IRunlabConnection } from '../tokens';
 import { createCompareView } from './CompareView';
 import { downloadArtifact } from './download';
 import { RunsModel } from './model';
 import { RunsPanelView } from './RunsPanel';
 import { createRunView } from './RunView';
+import { CommandIDs, IRunsModel, PLUGIN_ID } from './tokens';
 
 /** Right below the Runlab panel in the left sidebar. */
 const RUNS_PANEL_RANK = 601;
 
 export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
-  id: PluginIDs.runs,
+  id: PLUGIN_ID,
   description: 'Runs: a live sidebar list, the run view and the compare view.',
   autoStart: true,
   requires: [IRunlabConnection, ICurrentProject],
   optional: [INotebookTracker, ILayoutRestorer, ICommandPalette],
   provides: IRunsModel,
   activate: measureActivation(
-    PluginIDs.runs,
+    PLUGIN_ID,
     (
       app: JupyterFrontEnd,
       connection: IRunlabConnection,
@@ -49,8 +51,8 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
             model={model}
             currentNotebook={() => notebooks?.currentWidget?.context.path ?? null}
             notebookChanged={(notebooks?.currentChanged ?? model.changed) as never}
-            openRun={runId => void app.commands.execute(CommandIDs.openRun, { runId })}
-            compare={runIds => void app.commands.execute(CommandIDs.compareRuns, { runIds })}
+            openRun={(runId) => void app.commands.execute(CommandIDs.openRun, { runId })}
+            compare={(runIds) => void app.commands.execute(CommandIDs.compareRuns, { runIds })}
           />
         )
       });
@@ -61,22 +63,22 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
         execute: () => app.shell.activateById(panel.id)
       });
       app.commands.addCommand(CommandIDs.openRun, {
-        label: args => (args.runId ? `Open Run ${args.runId}` : 'Runlab: Open Run'),
-        execute: args => {
+        label: (args) => (args.runId ? `Open Run ${args.runId}` : 'Runlab: Open Run'),
+        execute: (args) => {
           const runId = String(args.runId ?? '');
           if (!runId) {
             return;
           }
-          const existing = views.find(widget => widget.id === `runlab-run-${runId}`);
+          const existing = views.find((widget) => widget.id === `runlab-run-${runId}`);
           if (existing) {
             app.shell.activateById(existing.id);
             return;
           }
           const widget = createRunView(connection, runId, {
-            openSnapshot: id => void app.commands.execute(CommandIDs.openSnapshot, { runId: id }),
-            restoreSnapshot: id => void app.commands.execute(CommandIDs.restoreSnapshot, { runId: id }),
+            openSnapshot: (id) => void app.commands.execute(SnapshotsCommandIDs.openSnapshot, { runId: id }),
+            restoreSnapshot: (id) => void app.commands.execute(SnapshotsCommandIDs.restoreSnapshot, { runId: id }),
             downloadArtifact: (id, path) => void downloadArtifact(connection, id, path),
-            showProvenance: node => void app.commands.execute(ProvenanceCommandIDs.showProvenance, { node })
+            showProvenance: (node) => void app.commands.execute(ProvenanceCommandIDs.showProvenance, { node })
           });
           void views.add(widget);
           app.shell.add(widget, 'main');
@@ -84,7 +86,7 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
       });
       app.commands.addCommand(CommandIDs.compareRuns, {
         label: 'Runlab: Compare Runs',
-        execute: args => {
+        execute: (args) => {
           const runIds = (args.runIds as string[] | undefined) ?? [];
           if (runIds.length < 2) {
             return;
@@ -92,6 +94,14 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
           const widget = createCompareView(connection, runIds);
           void views.add(widget);
           app.shell.add(widget, 'main');
+        }
+      });
+      app.commands.addCommand(CommandIDs.downloadArtifact, {
+        label: (args) => (args.path ? `Download ${String(args.path)}` : 'Runlab: Download Run Artifact'),
+        execute: (args) => {
+          const runId = String(args.runId ?? '');
+          const path = String(args.path ?? '');
+          return runId && path ? downloadArtifact(connection, runId, path) : undefined;
         }
       });
       palette?.addItem({ command: CommandIDs.openRuns, category: 'Runlab' });

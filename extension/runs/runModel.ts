@@ -5,7 +5,7 @@
  */
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
-import type { MetricHistoryResponse, MetricPoint, Run, RunMetricsEvent } from '../../server/src/contract';
+import type { MetricPoint, Run, RunMetricsEvent } from '../../server/src/contract';
 import { IRunlabConnection } from '../tokens';
 
 export const MAX_CHART_POINTS = 2000;
@@ -28,7 +28,8 @@ export class RunViewModel implements IDisposable {
     readonly runId: string
   ) {
     this._room = _connection.join({ runId });
-    _connection.serverEvent.connect(this._onServerEvent, this);
+    _connection.on('run:updated', this._onRunUpdated, this);
+    _connection.on('run:metrics', this._onRunMetrics, this);
     void this.load();
   }
 
@@ -54,7 +55,7 @@ export class RunViewModel implements IDisposable {
 
   async load(): Promise<void> {
     try {
-      const run = await this._connection.request<Run>(`/api/runs/${encodeURIComponent(this.runId)}`);
+      const run = await this._connection.api.runs.getRun({ params: { id: this.runId } });
       // Live messages can overtake the run's own HTTP answer; those that did are replayed now.
       const early = this._early ?? [];
       this._early = null;
@@ -72,7 +73,7 @@ export class RunViewModel implements IDisposable {
       this._run = run;
       this._error = null;
       this._changed.emit();
-      await Promise.all(Object.keys(run.metrics).map(key => this._fetch(key, null, heldByKey.get(key))));
+      await Promise.all(Object.keys(run.metrics).map((key) => this._fetch(key, null, heldByKey.get(key))));
     } catch (error) {
       this._early = null;
       this._error = `Could not load run ${this.runId}: ${(error as Error).message}`;
@@ -99,7 +100,6 @@ export class RunViewModel implements IDisposable {
   }
 
   private async _fetch(key: string, zoom: [number, number] | null, alreadyHeld: MetricPoint[] = []): Promise<void> {
-    const range = zoom ? `&minStep=${zoom[0]}&maxStep=${zoom[1]}` : '';
     // Live points arriving while the history is on its way are held, then merged: the history
     // may or may not contain them, and none may be lost or counted twice.
     const held: MetricPoint[] = [...alreadyHeld];
@@ -107,11 +107,12 @@ export class RunViewModel implements IDisposable {
       this._held.set(key, held);
     }
     try {
-      const history = await this._connection.request<MetricHistoryResponse>(
-        `/api/runs/${encodeURIComponent(this.runId)}/metrics/${encodeURIComponent(key)}?maxPoints=${MAX_CHART_POINTS}${range}`
-      );
+      const history = await this._connection.api.runs.getMetricHistory({
+        params: { id: this.runId, key },
+        query: { maxPoints: MAX_CHART_POINTS, ...(zoom ? { minStep: zoom[0], maxStep: zoom[1] } : {}) }
+      });
       const seen = new Set(history.points.map(pointId));
-      const missing = history.downsampled ? [] : held.filter(point => !seen.has(pointId(point)));
+      const missing = history.downsampled ? [] : held.filter((point) => !seen.has(pointId(point)));
       this._series.set(key, {
         points: missing.length ? sortPoints([...history.points, ...missing]) : history.points,
         total: history.total + missing.length,
@@ -126,18 +127,22 @@ export class RunViewModel implements IDisposable {
     }
   }
 
-  private _onServerEvent(_: unknown, event: { name: string; payload: unknown }): void {
-    if (event.name === 'run:updated' && (event.payload as Run).id === this.runId) {
-      const update = event.payload as Run;
-      // Updates in the project room leave environment and artifacts out; keep what we have.
-      this._run = {
-        ...update,
-        environment: update.environment ?? this._run?.environment ?? null,
-        artifacts: update.artifacts.length ? update.artifacts : this._run?.artifacts ?? []
-      };
-      this._changed.emit();
-    } else if (event.name === 'run:metrics' && (event.payload as RunMetricsEvent).runId === this.runId) {
-      this._appendLive(event.payload as RunMetricsEvent);
+  private _onRunUpdated(update: Run): void {
+    if (update.id !== this.runId) {
+      return;
+    }
+    // Updates in the project room leave environment and artifacts out; keep what we have.
+    this._run = {
+      ...update,
+      environment: update.environment ?? this._run?.environment ?? null,
+      artifacts: update.artifacts.length ? update.artifacts : (this._run?.artifacts ?? [])
+    };
+    this._changed.emit();
+  }
+
+  private _onRunMetrics(event: RunMetricsEvent): void {
+    if (event.runId === this.runId) {
+      this._appendLive(event);
     }
   }
 
@@ -165,9 +170,9 @@ export class RunViewModel implements IDisposable {
         continue; // a zoomed chart stays where the user put it
       }
       // A point can reach us twice: in a history fetched just after it was stored, and live.
-      const firstStep = Math.min(...points.map(point => point.step));
-      const known = new Set(series.points.filter(point => point.step >= firstStep).map(pointId));
-      const fresh = points.filter(point => !known.has(pointId(point)));
+      const firstStep = Math.min(...points.map((point) => point.step));
+      const known = new Set(series.points.filter((point) => point.step >= firstStep).map(pointId));
+      const fresh = points.filter((point) => !known.has(pointId(point)));
       const merged = sortPoints([...series.points, ...fresh]);
       this._series.set(key, { ...series, points: merged, total: series.total + fresh.length });
       if (merged.length > 2 * MAX_CHART_POINTS) {

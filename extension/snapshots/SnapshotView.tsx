@@ -3,11 +3,15 @@
  */
 import { MainAreaWidget, ReactWidget } from '@jupyterlab/apputils';
 import { IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
-import { createMainAreaTab } from '../mainArea';
 import React, { useEffect, useRef, useState } from 'react';
 import type { SnapshotNotebookResponse } from '../../server/src/contract';
-import { runlabIcon } from '../icons';
-import type { INotebookLike } from '../runs/notebookDiff';
+import { runlabIcon } from '../shared/icons';
+import { createMainAreaTab } from '../shared/mainArea';
+
+/** The parts of an nbformat notebook this view shows. */
+interface ISnapshotNotebook {
+  cells?: ISnapshotCell[];
+}
 
 interface ISnapshotCell {
   cell_type?: string;
@@ -35,12 +39,12 @@ function SnapshotBody(props: {
   const [snapshot, setSnapshot] = useState<SnapshotNotebookResponse | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    props.load().then(setSnapshot, reason => setError(`Could not load this version: ${(reason as Error).message}`));
+    props.load().then(setSnapshot, (reason) => setError(`Could not load this version: ${(reason as Error).message}`));
   }, []);
   if (!snapshot) {
     return <div className="jp-runlab-RunView">{error ?? 'Loading…'}</div>;
   }
-  const cells = ((snapshot.notebook as INotebookLike).cells ?? []) as ISnapshotCell[];
+  const cells = (snapshot.notebook as ISnapshotNotebook).cells ?? [];
   return (
     <div className="jp-runlab-RunView jp-runlab-SnapshotView" data-commit={snapshot.commit}>
       <header className="jp-runlab-RunHeader">
@@ -56,7 +60,7 @@ function SnapshotBody(props: {
         </div>
       </header>
       {cells.map((cell, index) => {
-        const source = Array.isArray(cell.source) ? cell.source.join('') : cell.source ?? '';
+        const source = Array.isArray(cell.source) ? cell.source.join('') : (cell.source ?? '');
         return (
           <div key={index} className={`jp-runlab-SnapshotCell jp-runlab-mod-${cell.cell_type ?? 'code'}`}>
             <div className="jp-runlab-SnapshotCell-prompt">{cell.cell_type === 'code' ? '[ ]:' : ''}</div>

@@ -6,20 +6,20 @@ import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application'
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
-import type { Run, SnapshotNotebookResponse } from '../../server/src/contract';
 import { measureActivation } from '../activation';
-import { CommandIDs, ICurrentProject, IRunlabConnection, PluginIDs } from '../tokens';
+import { ICurrentProject, IRunlabConnection } from '../tokens';
 import { createSnapshotView } from './SnapshotView';
 import { SnapshotTaker } from './snapshotTaker';
+import { CommandIDs, PLUGIN_ID } from './tokens';
 
 export const snapshotsPlugin: JupyterFrontEndPlugin<void> = {
-  id: PluginIDs.snapshots,
+  id: PLUGIN_ID,
   description: 'Pins each run to the exact notebook that produced it; opens and restores those versions.',
   autoStart: true,
   requires: [IRunlabConnection, ICurrentProject, INotebookTracker],
   optional: [IRenderMimeRegistry],
   activate: measureActivation(
-    PluginIDs.snapshots,
+    PLUGIN_ID,
     (
       app: JupyterFrontEnd,
       connection: IRunlabConnection,
@@ -28,9 +28,8 @@ export const snapshotsPlugin: JupyterFrontEndPlugin<void> = {
       rendermime: IRenderMimeRegistry | null
     ) => {
       new SnapshotTaker(connection, project, notebooks);
-      const loadRun = (runId: string) => connection.request<Run>(`/api/runs/${encodeURIComponent(runId)}`);
-      const loadNotebook = (runId: string) =>
-        connection.request<SnapshotNotebookResponse>(`/api/runs/${encodeURIComponent(runId)}/snapshot/notebook`);
+      const loadRun = (runId: string) => connection.api.runs.getRun({ params: { id: runId } });
+      const loadNotebook = (runId: string) => connection.api.snapshots.getSnapshotNotebook({ params: { id: runId } });
 
       const restore = async (runId: string) => {
         const [run, snapshot] = await Promise.all([loadRun(runId), loadNotebook(runId)]);
@@ -43,7 +42,7 @@ export const snapshotsPlugin: JupyterFrontEndPlugin<void> = {
           return;
         }
         await app.serviceManager.contents.save(snapshot.notebookPath, { type: 'notebook', format: 'json', content: snapshot.notebook });
-        const open = notebooks.find(panel => panel.context.path === snapshot.notebookPath);
+        const open = notebooks.find((panel) => panel.context.path === snapshot.notebookPath);
         await open?.context.revert();
         if (!open) {
           await app.commands.execute('docmanager:open', { path: snapshot.notebookPath });
@@ -53,7 +52,7 @@ export const snapshotsPlugin: JupyterFrontEndPlugin<void> = {
 
       app.commands.addCommand(CommandIDs.openSnapshot, {
         label: 'Runlab: Open Notebook Version of Run',
-        execute: async args => {
+        execute: async (args) => {
           const runId = String(args.runId ?? '');
           const run = await loadRun(runId);
           const widget = createSnapshotView({
@@ -68,8 +67,8 @@ export const snapshotsPlugin: JupyterFrontEndPlugin<void> = {
       });
       app.commands.addCommand(CommandIDs.restoreSnapshot, {
         label: 'Runlab: Restore Notebook Version of Run',
-        execute: args =>
-          restore(String(args.runId ?? '')).catch(error =>
+        execute: (args) =>
+          restore(String(args.runId ?? '')).catch((error) =>
             Notification.error(`Could not restore: ${(error as Error).message}`, { autoClose: 8000 })
           )
       });

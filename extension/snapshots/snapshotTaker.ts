@@ -7,7 +7,9 @@
 import { Notification } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IDisposable } from '@lumino/disposable';
-import type { CreateSnapshotRequest, Run, RunSnapshot } from '../../server/src/contract';
+import { Signal } from '@lumino/signaling';
+import type { Run } from '../../server/src/contract';
+import { ProjectRoom } from '../shared/projectRoom';
 import { ICurrentProject, IRunlabConnection } from '../tokens';
 
 export class SnapshotTaker implements IDisposable {
@@ -16,12 +18,9 @@ export class SnapshotTaker implements IDisposable {
     private readonly _project: ICurrentProject,
     private readonly _tracker: INotebookTracker
   ) {
+    this._projectRoom = new ProjectRoom(_connection);
     _project.changed.connect(this._joinProject, this);
-    _connection.serverEvent.connect((_, event) => {
-      if (event.name === 'run:created') {
-        void this._onRunCreated(event.payload as Run);
-      }
-    });
+    _connection.on('run:created', (run) => void this._onRunCreated(run), this);
     this._joinProject();
   }
 
@@ -30,21 +29,20 @@ export class SnapshotTaker implements IDisposable {
   }
 
   dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
     this._isDisposed = true;
-    this._room?.dispose();
+    this._projectRoom.dispose();
+    Signal.clearData(this);
   }
 
   private _joinProject(): void {
-    const projectId = this._project.project?.id ?? null;
-    if (projectId !== this._projectId) {
-      this._room?.dispose();
-      this._room = projectId ? this._connection.join({ projectId }) : null;
-      this._projectId = projectId;
-    }
+    this._projectRoom.follow(this._project.project?.id ?? null);
   }
 
   private _findNotebook(path: string): NotebookPanel | null {
-    return this._tracker.find(panel => panel.context.path === path) ?? null;
+    return this._tracker.find((panel) => panel.context.path === path) ?? null;
   }
 
   private async _onRunCreated(run: Run): Promise<void> {
@@ -57,9 +55,9 @@ export class SnapshotTaker implements IDisposable {
     }
     const notebook = panel.context.model.toJSON() as Record<string, unknown>;
     try {
-      await this._connection.request<RunSnapshot>(`/api/runs/${encodeURIComponent(run.id)}/snapshot`, {
-        method: 'POST',
-        body: JSON.stringify({ notebookPath: run.notebookPath, notebook, files: [] } satisfies CreateSnapshotRequest)
+      await this._connection.api.snapshots.createSnapshot({
+        params: { id: run.id },
+        body: { notebookPath: run.notebookPath, notebook, files: [] }
       });
     } catch (error) {
       Notification.warning(`Runlab could not snapshot ${run.notebookPath} for run ${run.name}: ${(error as Error).message}`, {
@@ -68,7 +66,6 @@ export class SnapshotTaker implements IDisposable {
     }
   }
 
-  private _projectId: string | null = null;
-  private _room: IDisposable | null = null;
+  private _projectRoom: ProjectRoom;
   private _isDisposed = false;
 }

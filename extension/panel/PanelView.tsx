@@ -4,39 +4,8 @@
  */
 import { UseSignal } from '@jupyterlab/ui-components';
 import React from 'react';
-import {
-  ConnectionStatus,
-  ICurrentProject,
-  IKernelClients,
-  IRunlabConnection
-} from '../tokens';
-
-export const STATUS_LABELS: Record<ConnectionStatus, string> = {
-  connecting: 'Connecting',
-  connected: 'Connected',
-  unreachable: 'Server unreachable',
-  unauthorized: 'Not authorized',
-  'version-mismatch': 'Version mismatch',
-  'not-configured': 'Not configured'
-};
-
-/** A failure the user can retry: the message (announced), then "Try again". */
-export function ErrorMessage({ message, onRetry }: { message: string; onRetry: () => void }): JSX.Element {
-  return (
-    <>
-      <p className="jp-runlab-Message" role="alert">
-        {message}
-      </p>
-      <button className="jp-Button jp-mod-styled" onClick={onRetry}>
-        Try again
-      </button>
-    </>
-  );
-}
-
-export function StatusDot({ status }: { status: ConnectionStatus }): JSX.Element {
-  return <span className={`jp-runlab-StatusDot jp-runlab-mod-${status}`} aria-hidden="true" />;
-}
+import { STATUS_LABELS, StatusDot } from '../shared/StatusDot';
+import { ICurrentProject, IKernelClients, IRunlabConnection } from '../tokens';
 
 interface IActions {
   reconnect(): void;

@@ -1,19 +1,9 @@
 /**
  * Metric charts (recharts). This module is loaded lazily, on the first chart shown, so chart
- * code adds nothing to JupyterLab's start-up.
+ * code adds nothing to JupyterLab's start-up: views take these charts from `./lazyCharts`.
  */
 import React, { useState } from 'react';
-import {
-  CartesianGrid,
-  Legend,
-  Line,
-  LineChart,
-  ReferenceArea,
-  ResponsiveContainer,
-  Tooltip,
-  XAxis,
-  YAxis
-} from 'recharts';
+import { CartesianGrid, Legend, Line, LineChart, ReferenceArea, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { MetricPoint } from '../../server/src/contract';
 import { formatNumber, plottable } from './format';
 
@@ -26,7 +16,7 @@ interface IChartRow {
 
 /** Chart rows: NaN and ±Infinity as null, which recharts draws as a gap in the line. */
 function chartRows(points: readonly MetricPoint[]): IChartRow[] {
-  const values = points.map(point => plottable(point.value));
+  const values = points.map((point) => plottable(point.value));
   const gapAt = (index: number) => index < 0 || index >= values.length || values[index] === null;
   const hasGap = values.includes(null);
   return points.map((point, index) => ({
@@ -74,10 +64,14 @@ function useDragRange(onZoom?: (from: number, to: number) => void) {
   const [from, setFrom] = useState<number | null>(null);
   const [to, setTo] = useState<number | null>(null);
   return {
-    area: from !== null && to !== null ? <ReferenceArea x1={from} x2={to} strokeOpacity={0.3} fill="var(--jp-brand-color2)" fillOpacity={0.3} /> : null,
+    area:
+      from !== null && to !== null ? (
+        <ReferenceArea x1={from} x2={to} strokeOpacity={0.3} fill="var(--jp-brand-color2)" fillOpacity={0.3} />
+      ) : null,
     handlers: {
       onMouseDown: (e: { activeLabel?: string | number } | null) => e?.activeLabel !== undefined && setFrom(Number(e.activeLabel)),
-      onMouseMove: (e: { activeLabel?: string | number } | null) => from !== null && e?.activeLabel !== undefined && setTo(Number(e.activeLabel)),
+      onMouseMove: (e: { activeLabel?: string | number } | null) =>
+        from !== null && e?.activeLabel !== undefined && setTo(Number(e.activeLabel)),
       onMouseUp: () => {
         if (from !== null && to !== null && from !== to) {
           onZoom?.(from, to);

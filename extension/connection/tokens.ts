@@ -1,0 +1,10 @@
+/** Command ids and plugin id of the connection feature; its service, IRunlabConnection, is shared (../tokens). */
+
+export namespace CommandIDs {
+  export const reconnect = 'runlab:reconnect';
+  export const signIn = 'runlab:sign-in';
+  export const openSettings = 'runlab:open-settings';
+}
+
+/** Also the settings id: `schema/connection.json`. */
+export const PLUGIN_ID = 'runlab:connection';
