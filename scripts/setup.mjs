@@ -122,7 +122,7 @@ function buildIfChanged(name, sources, stampFile, build) {
   fs.writeFileSync(stampFile, newest);
 }
 
-function buildAll() {
+export function buildAll() {
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   buildIfChanged('the companion server', [path.join(ROOT, 'server', 'src'), path.join(ROOT, 'server', 'tsconfig.json')],
     path.join(ROOT, 'server', 'dist', '.runlab-build-stamp'),
@@ -148,12 +148,15 @@ function buildAll() {
   }
 }
 
-/** `tests: true` also installs what only the tests need (python/requirements-test.txt). */
-export function setup({ tests = false } = {}) {
+/**
+ * `tests: true` also installs what only the tests need (python/requirements-test.txt);
+ * `build: false` installs only (`npm test` lints first, then builds with buildAll()).
+ */
+export function setup({ tests = false, build = true } = {}) {
   checkPrerequisites();
   installNodeDependencies();
   installPythonEnvironment({ tests });
-  buildAll();
+  if (build) buildAll();
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

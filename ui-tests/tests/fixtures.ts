@@ -12,10 +12,22 @@ import {
   ensureProject,
   freePort,
   seedWorkspace,
-  startCompanionServer,
-  startJupyterLab
+  startCompanionServer as untypedStartCompanionServer,
+  startJupyterLab as untypedStartJupyterLab
 } from '../../scripts/launch.mjs';
 import { VENV } from '../../scripts/setup.mjs';
+
+/**
+ * scripts/launch.mjs is plain JavaScript, so TypeScript infers its option types from the defaults:
+ * `logFile = null` reads as "always null", `extraArgs = []` as `never[]`, and `defaultPath` (no
+ * default) as required. The same functions, typed with the options the tests pass.
+ */
+type WithOptions<F, O> = F extends (options: infer P) => infer R ? (options: Omit<P, keyof O> & O) => R : never;
+const startCompanionServer = untypedStartCompanionServer as WithOptions<typeof untypedStartCompanionServer, { logFile?: string | null }>;
+const startJupyterLab = untypedStartJupyterLab as WithOptions<
+  typeof untypedStartJupyterLab,
+  { defaultPath?: string; logFile?: string | null; extraArgs?: string[] }
+>;
 
 export interface RunlabFixture {
   labUrl: string;
@@ -60,6 +72,7 @@ function writeKernelWithoutRunlab(jupyterPath: string): void {
 
 export const test = base.extend<object, { runlab: RunlabFixture }>({
   runlab: [
+    // eslint-disable-next-line no-empty-pattern -- Playwright reads which fixtures this one needs from the pattern: none.
     async ({}, use) => {
       const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'runlab-ui-'));
       const dataDir = path.join(temp, 'data');
