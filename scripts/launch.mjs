@@ -80,7 +80,7 @@ function stopProcess(child, timeoutMs = 10000) {
 }
 
 /**
- * Start `runlab serve` on `dataDir` and wait until it has written server.json.
+ * Start `runlab-server serve` on `dataDir` and wait until it has written server.json.
  * Returns { url, token, pid, child, stop() }.
  */
 export async function startCompanionServer({ dataDir, port = 0, host = '127.0.0.1', logLevel = 'warn', stdio = 'inherit', logFile = null }) {
@@ -171,9 +171,10 @@ export async function startJupyterLab({ rootDir, port, defaultPath, env = {}, st
   args.push(...extraArgs);
   const child = spawn(path.join(VENV_BIN, 'jupyter'), args, {
     cwd: rootDir,
-    // The venv's bin first on PATH: JupyterLab terminals then find `runlab` (the data CLI) and
-    // the venv's python, as they would in an activated environment.
-    env: { ...process.env, PATH: `${VENV_BIN}${path.delimiter}${process.env.PATH ?? ''}`, ...env },
+    // The venv's bin first on PATH: JupyterLab terminals then find `runlab` (the Python program)
+    // and the venv's python, as they would in an activated environment; then the checkout's
+    // node_modules/.bin, for `runlab-server` (the companion server's admin commands).
+    env: { ...process.env, PATH: [VENV_BIN, path.join(ROOT, 'node_modules', '.bin'), process.env.PATH ?? ''].join(path.delimiter), ...env },
     stdio: outputOf(stdio, logFile)
   });
   let exited = null;

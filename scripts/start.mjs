@@ -89,6 +89,9 @@ async function main() {
     Admin token:       ${path.join(dataDir, 'admin-token')}
     Workspace:         ${workspace}
 
+  Commands: \`runlab\` (the venv's, on PATH in JupyterLab terminals) tracks runs and versions data;
+  \`npx runlab-server\` administers the companion server (token create, gc, fsck).
+
   Press Ctrl-C to stop.
 `);
 }
