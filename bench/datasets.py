@@ -22,6 +22,7 @@ A benchmark prints figures; it never asserts on time.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -161,7 +162,8 @@ def scattered_rows(total: int, fraction: float, seed: int) -> np.ndarray:
 def rewrite_small_files(data: Path, count: int, seed: int) -> None:
     files = sorted((data / "small").iterdir())
     step = max(1, len(files) // count)
-    for path, content in zip(files[::step][:count], small_contents(seed, count)):
+    # Fewer files than count: only those are rewritten.
+    for path, content in zip(files[::step][:count], small_contents(seed, count), strict=False):
         path.write_bytes(content)
 
 
@@ -183,10 +185,8 @@ def tree_bytes(path: Path) -> int:
     total = 0
     for root, _dirs, files in os.walk(path):
         for name in files:
-            try:
+            with contextlib.suppress(OSError):
                 total += os.lstat(os.path.join(root, name)).st_size
-            except OSError:
-                pass
     return total
 
 

@@ -11,7 +11,7 @@ Each client is used the way its documentation recommends for speed:
   request), then ``set_terminated``.
 
 MLflow is measured on a fraction of the runs when all 100 would take more than about three
-minutes; the rate is then extrapolated, and the output says so. Budget (DESIGN.md): ≥ 100,000
+minutes; the rate is then extrapolated, and the output says so. Budget (the table in bench/README.md): ≥ 100,000
 points/s, and ≥ 50× MLflow. A benchmark prints figures; it never asserts on time.
 
     .venv/bin/python bench/ingest.py [--runs 100] [--mlflow-runs N] [--skip-mlflow]
@@ -59,27 +59,26 @@ def runlab_server(data_dir: Path) -> Iterator[Server]:
     """`node server/dist/cli.js serve --port 0` with a fresh data directory."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNLAB_")}
     env["RUNLAB_LOG_LEVEL"] = "warn"
-    log = open(data_dir.parent / "runlab-server.log", "w")
-    process = subprocess.Popen(
-        ["node", str(REPO / "server" / "dist" / "cli.js"), "serve", "--port", "0", "--data-dir", str(data_dir)],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                info = json.loads((data_dir / "server.json").read_text())
-                token = (data_dir / "admin-token").read_text().strip()
-                break
-            except (OSError, ValueError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"the Runlab server did not start; see {log.name}") from None
-                time.sleep(0.05)
-        yield Server(info["url"].rstrip("/"), token)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
-        log.close()
+    with open(data_dir.parent / "runlab-server.log", "w") as log:
+        process = subprocess.Popen(
+            ["node", str(REPO / "server" / "dist" / "cli.js"), "serve", "--port", "0", "--data-dir", str(data_dir)],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    info = json.loads((data_dir / "server.json").read_text())
+                    token = (data_dir / "admin-token").read_text().strip()
+                    break
+                except (OSError, ValueError):
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise SystemExit(f"the Runlab server did not start; see {log.name}") from None
+                    time.sleep(0.05)
+            yield Server(info["url"].rstrip("/"), token)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=20)
 
 
 @contextmanager
@@ -91,38 +90,37 @@ def mlflow_server(data_dir: Path) -> Iterator[Server]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    log = open(data_dir.parent / "mlflow-server.log", "w")
-    process = subprocess.Popen(
-        [
-            mlflow, "server",
-            "--backend-store-uri", f"sqlite:///{data_dir / 'mlflow.db'}",
-            "--default-artifact-root", str(data_dir / "artifacts"),
-            "--host", "127.0.0.1", "--port", str(port),
-        ],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/health", timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the MLflow server did not start; see {log.name}")
-            time.sleep(0.2)
-        yield Server(url, None)
-    finally:
-        # mlflow server runs uvicorn/gunicorn workers: stop the whole process group it leads.
-        os.killpg(process.pid, signal.SIGTERM)
+    with open(data_dir.parent / "mlflow-server.log", "w") as log:
+        process = subprocess.Popen(
+            [
+                mlflow, "server",
+                "--backend-store-uri", f"sqlite:///{data_dir / 'mlflow.db'}",
+                "--default-artifact-root", str(data_dir / "artifacts"),
+                "--host", "127.0.0.1", "--port", str(port),
+            ],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    with urllib.request.urlopen(url + "/health", timeout=1) as answer:
+                        if answer.status == 200:
+                            break
+                except OSError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the MLflow server did not start; see {log.name}")
+                time.sleep(0.2)
+            yield Server(url, None)
+        finally:
+            # mlflow server runs uvicorn/gunicorn workers: stop the whole process group it leads.
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 def bench_runlab(server: Server, runs: int) -> tuple[int, float]:

@@ -1,7 +1,7 @@
 """What one metric call costs the user's code: p50/p95/p99 of ``runlab.metric`` (ns), with the
 background sender running against a live Runlab server, next to ``mlflow.log_metric`` (a
 synchronous HTTP request per call, its documented default) against an MLflow server with a
-SQLite backend. Budget (DESIGN.md): p50 ≤ 5 µs. Prints figures; never asserts on time.
+SQLite backend. Budget (the table in bench/README.md): p50 ≤ 5 µs. Prints figures; never asserts on time.
 
     .venv/bin/python bench/kernel_overhead.py [--calls 200000] [--mlflow-calls 300] [--skip-mlflow]
 """

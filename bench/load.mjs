@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
- * The API under concurrent load (DESIGN.md budget: p99 < 100 ms for reads at 50 clients while
+ * The API under concurrent load (budget: p99 < 100 ms for reads at 50 clients while
  * ingest continues), measured side by side with an earlier commit's server in the same run.
  *
- * Each server under test is a real `runlab serve` process (its own event loop, not this one's)
+ * Each server under test is a real `runlab-server serve` process (its own event loop, not this one's)
  * on a temporary data directory, at its default log level, logging to a file. It is seeded with
  * runs that have params, tags, metrics and an environment (~150 packages, as the Python client
  * records), then N clients (default 50), each with its own

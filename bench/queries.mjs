@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Run-tracking query budgets (DESIGN.md): runs list with summaries over 10k runs, compare of 50
+ * Run-tracking query budgets: runs list with summaries over 10k runs, compare of 50
  * runs, and a 1M-point metric history downsampled to 2,000 points. Builds an app in-process on a
  * temporary data directory, fills it through the runs service, then times real HTTP requests;
  * the figures are server-side (the request log's duration, from request to last byte).
@@ -103,7 +103,7 @@ const results = [
 console.log('\nserver-side time per request (ms), %d rounds each', ROUNDS);
 console.log(['query'.padEnd(58), 'p50'.padStart(7), 'p95'.padStart(7), 'budget'.padStart(8), 'answer'.padStart(10), ''].join('  '));
 for (const result of results) {
-  // The budgets (issue and DESIGN.md) are on the median; p95 is printed to show the spread.
+  // The budgets are on the median (what a user sees most often); p95 is printed to show the spread.
   const within = result.p50 <= result.budget ? 'ok (p50)' : 'OVER (p50)';
   console.log(
     [

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Notebook snapshot commits (DESIGN.md budget: < 50 ms for a 1 MB notebook). Each round starts
+ * Notebook snapshot commits (budget: < 50 ms for a 1 MB notebook). Each round starts
  * a run and snapshots a 1 MB notebook with one cell edited, as the browser does when a run
  * starts; then the same notebook again, unchanged, which reuses the commit. Side by side: what a
  * user would do by hand — `git add` + `git commit` of the same file with the real git.

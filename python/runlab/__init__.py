@@ -12,13 +12,11 @@ from typing import TYPE_CHECKING, Any
 # Defined before the submodule imports below: they read it from this module.
 __version__ = "0.1.0"
 
-from runlab.client import Client, RunlabError, ServerUnreachable  # noqa: E402
-from runlab.config import Settings, configure  # noqa: E402
-from runlab.config import resolve as settings  # noqa: E402
-from runlab.kernel import _kernel_attach, _kernel_pins, _local_module_files, load_ipython_extension  # noqa: E402
-from runlab.status import Status, check_status  # noqa: E402
-from runlab.batcher import RunlabWarning  # noqa: E402
-from runlab.runs import (  # noqa: E402
+from runlab.client import Client, RunlabError, ServerUnreachable
+from runlab.config import Settings, configure
+from runlab.config import resolve as settings
+from runlab.kernel import _kernel_attach, _kernel_pins, _local_module_files, load_ipython_extension
+from runlab.runs import (
     Run,
     active_run,
     artifact,
@@ -33,7 +31,9 @@ from runlab.runs import (  # noqa: E402
     start,
     tag,
 )
-from runlab.autolog import autolog  # noqa: E402
+from runlab.runs.autolog import autolog
+from runlab.status import Status, check_status
+from runlab.warning import RunlabWarning
 
 if TYPE_CHECKING:
     from runlab.datasets.api import Dataset, DatasetDiff, DatasetVersion

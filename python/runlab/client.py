@@ -24,14 +24,24 @@ TRANSFER_TIMEOUT: Timeout = (5.0, 300.0)
 
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
+# The server's code (the contract's ErrorCode) for an error answer that lacks the server's
+# envelope (a proxy's, say), by HTTP status.
 _CODE_BY_STATUS = {
     400: "invalid_request",
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
+    405: "method_not_allowed",
     409: "conflict",
     413: "payload_too_large",
+    507: "insufficient_storage",
 }
+
+# Codes for conditions only the client sees; every other code is the server's (its ErrorCode):
+# no answer at all, an answer that is not JSON, an error answer without the server's envelope and
+# of a status the server does not use, and a dataset version whose lost chunks (the server's
+# `damaged` versions) no cache here holds either.
+CLIENT_ERROR_CODES = frozenset({"unreachable", "invalid_response", "http_error", "data_damaged"})
 
 
 class RunlabError(Exception):
@@ -95,8 +105,8 @@ class Client:
         settings = settings if settings is not None else resolve()
         if settings.url is None:
             raise ServerUnreachable(
-                "No Runlab server configured: start one with `npm start` or `runlab serve`, "
-                "or set RUNLAB_URL."
+                "No Runlab server configured: start one with `npm start` or `npx runlab-server serve` "
+                "(in a Runlab checkout), or set RUNLAB_URL."
             )
         return cls(settings.url, settings.token, timeout=timeout)
 
@@ -353,9 +363,14 @@ def _dataset_base(project: str, name: str | None = None) -> str:
     return base if name is None else f"{base}/{_quote(name)}"
 
 
+def code_for_status(status: int) -> str:
+    """The error code for an error answer of ``status`` that does not name its own."""
+    return _CODE_BY_STATUS.get(status) or ("internal" if status >= 500 else "http_error")
+
+
 def _error_from_response(response: requests.Response) -> RunlabError:
     status = response.status_code
-    code = _CODE_BY_STATUS.get(status, "internal" if status >= 500 else "http_error")
+    code = code_for_status(status)
     message = f"HTTP {status} {response.reason or ''}".strip()
     details: list[dict[str, Any]] = []
     try:

@@ -10,6 +10,7 @@ Each setting is resolved on its own, first match wins:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -18,6 +19,9 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 Source = Literal["explicit", "environment", "local", "unset"]
+
+# Where runs and datasets go when no project is set anywhere, like MLflow's "Default" experiment.
+DEFAULT_PROJECT = "default"
 
 ENV_URL = "RUNLAB_URL"
 ENV_TOKEN = "RUNLAB_TOKEN"
@@ -71,10 +75,8 @@ def read_local_server(directory: Path | None = None) -> LocalServer | None:
             url = _clean_url(info["url"])
     except (OSError, ValueError):
         pass
-    try:
+    with contextlib.suppress(OSError):
         token = (directory / "admin-token").read_text(encoding="utf-8").strip() or None
-    except OSError:
-        pass
     if url is None and token is None:
         return None
     return LocalServer(url=url, token=token)
@@ -138,6 +140,15 @@ def resolve() -> Settings:
         notebook_path=values["notebook_path"],
         sources=sources,
     )
+
+
+def project_for(explicit: str | None = None, settings: Settings | None = None) -> str:
+    """The project a run or a dataset belongs to: ``explicit`` when given, else the configured one
+    (in JupyterLab, the notebook's), else ``default``. Runs and datasets both ask here."""
+    if explicit:
+        return explicit
+    settings = settings if settings is not None else resolve()
+    return settings.project or DEFAULT_PROJECT
 
 
 def _clean_url(url: str) -> str:

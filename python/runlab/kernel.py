@@ -44,7 +44,7 @@ def _kernel_attach(
     frontend_id: str | None = None,
 ) -> AttachResult:
     import runlab
-    from runlab import runs
+    from runlab.runs import api as runs
 
     result = AttachResult(version=runlab.__version__, magics=False)
     try:
@@ -77,7 +77,7 @@ def _local_module_files(root: str | None = None) -> JsonList:
     """The project-local modules this kernel imported, ``[{"path", "content"}]`` relative to
     ``root`` (default: the working directory, which is the notebook's folder). Never raises: a
     failure means an empty list, and the snapshot goes ahead with the notebook alone."""
-    from runlab.environment import local_module_files
+    from runlab.runs.environment import local_module_files
 
     try:
         return JsonList(local_module_files(root))
@@ -99,6 +99,6 @@ def _register_magics() -> bool:
 
 def load_ipython_extension(shell: Any) -> None:
     """``%load_ext runlab``."""
-    from runlab.magics import RunlabMagics
+    from runlab.runs.magics import RunlabMagics
 
     shell.register_magics(RunlabMagics)

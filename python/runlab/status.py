@@ -10,6 +10,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from runlab import config
 from runlab.client import Client, RunlabError, ServerUnreachable, Timeout
 from runlab.config import Settings, resolve
 
@@ -18,9 +19,12 @@ State = Literal["connected", "unreachable", "unauthorized", "version mismatch"]
 # Short: status is asked interactively, and a stopped server must not hold up the cell.
 STATUS_TIMEOUT: Timeout = (1.0, 2.0)
 
-HINT_UNREACHABLE = "Start it with `npm start` or `runlab serve`, or set RUNLAB_URL to a running server."
+HINT_UNREACHABLE = (
+    "Start it with `npm start` or `npx runlab-server serve` (in a Runlab checkout), or set RUNLAB_URL "
+    "to a running server."
+)
 HINT_UNAUTHORIZED = (
-    "Create a token with `runlab token create --name <name>` and set RUNLAB_TOKEN "
+    "Create a token with `npx runlab-server token create --name <name>` (in a Runlab checkout) and set RUNLAB_TOKEN "
     "(or `%runlab configure --token <secret>`)."
 )
 
@@ -56,7 +60,8 @@ class Status:
         lines = [f"Runlab {self.client_version}", f"  server:    {server_line}"]
         if self.hint:
             lines.append(f"             {self.hint}")
-        lines.append(f"  project:   {self.project or '(not set: set RUNLAB_PROJECT)'}")
+        unset = f"(not set: set RUNLAB_PROJECT) — runs and datasets go to {config.DEFAULT_PROJECT}"
+        lines.append(f"  project:   {self.project or unset}")
         lines.append(f"  notebook:  {self.notebook_path or '(not set)'}")
         return "\n".join(lines)
 

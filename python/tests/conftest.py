@@ -59,7 +59,7 @@ def _ensure_server_built() -> None:
 
 @pytest.fixture(scope="session")
 def runlab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """`runlab serve` on an ephemeral port with a fresh data directory."""
+    """`runlab-server serve` on an ephemeral port with a fresh data directory."""
     _ensure_server_built()
     data_dir = tmp_path_factory.mktemp("server-data")
     process, server = start_server(data_dir)
@@ -72,7 +72,7 @@ def runlab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
 def start_server(
     data_dir: Path, port: int = 0, *, max_file_bytes: int | None = None
 ) -> tuple[subprocess.Popen[bytes], RunningServer]:
-    """Start `runlab serve` on ``port`` (0: any free one) with ``data_dir``; wait until it serves.
+    """Start `runlab-server serve` on ``port`` (0: any free one) with ``data_dir``; wait until it serves.
     ``max_file_bytes``: no file the server writes may grow past it (RLIMIT_FSIZE; writes fail with
     EFBIG, as on a full disk). Raise it again with ``resource.prlimit(process.pid, ...)``."""
 

@@ -24,11 +24,11 @@ import os
 import shutil
 import struct
 import tempfile
-from urllib.parse import quote
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import requests

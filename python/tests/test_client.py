@@ -23,9 +23,8 @@ def test_projects_can_be_created_and_found_by_name(runlab_server: RunningServer)
 def test_a_refused_request_raises_runlab_error_with_the_servers_code_and_details(
     runlab_server: RunningServer,
 ) -> None:
-    with Client(runlab_server.url, runlab_server.token) as client:
-        with pytest.raises(RunlabError) as raised:
-            client.create_project("no spaces allowed!")
+    with Client(runlab_server.url, runlab_server.token) as client, pytest.raises(RunlabError) as raised:
+        client.create_project("no spaces allowed!")
     error = raised.value
     assert not isinstance(error, ServerUnreachable)
     assert error.code == "invalid_request"
@@ -45,9 +44,8 @@ def test_an_invalid_token_raises_unauthorized(runlab_server: RunningServer) -> N
 
 def test_an_unreachable_server_raises_a_connection_error_quickly(closed_port_url: str) -> None:
     started = time.monotonic()
-    with Client(closed_port_url, "rl_u_x") as client:
-        with pytest.raises(ConnectionError) as raised:
-            client.health()
+    with Client(closed_port_url, "rl_u_x") as client, pytest.raises(ConnectionError) as raised:
+        client.health()
     assert time.monotonic() - started < 3
     assert isinstance(raised.value, ServerUnreachable)
     assert raised.value.code == "unreachable"

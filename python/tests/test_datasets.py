@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import os
 import random
 import resource
@@ -227,11 +226,7 @@ def test_small_edit_in_a_large_file_uploads_a_few_percent(project: str, tmp_path
     assert sha256(folder / "table.csv") == sha256(data)
 
 
-def test_commit_without_project_says_what_to_set(runlab_server: RunningServer, tmp_path: Path) -> None:
-    runlab.configure(url=runlab_server.url, token=runlab_server.token)
-    (tmp_path / "f.txt").write_text("x")
-    with pytest.raises(runlab.RunlabError, match="RUNLAB_PROJECT"):
-        runlab.dataset("iris").commit(tmp_path / "f.txt", progress=False)
+def test_a_bad_dataset_name_or_version_says_what_is_wrong() -> None:
     with pytest.raises(runlab.RunlabError, match="not a dataset name"):
         runlab.dataset("bad/name")
     with pytest.raises(runlab.RunlabError, match="version must be"):
@@ -594,7 +589,7 @@ def test_delete_a_version_or_a_dataset_from_the_cli_and_the_api(
 
     deleted = run_cli(runlab_server, cache_dir, "data", "rm", "doomed@v2", "--yes", project=project)
     assert deleted.returncode == 0, deleted.stderr
-    assert "Deleted doomed@v2 (1 file)" in deleted.stdout and "runlab gc" in deleted.stdout
+    assert "Deleted doomed@v2 (1 file)" in deleted.stdout and "runlab-server gc" in deleted.stdout
     assert [v.number for v in runlab.dataset("doomed").versions()] == [1]
     assert (runlab.dataset("doomed").path(progress=False) / "table.csv").read_text() == "first\n"
 
@@ -657,10 +652,32 @@ def test_cli_add_ls_log_get_diff(runlab_server: RunningServer, project: str, tmp
     assert "Traceback" not in missing.stderr and "v9" in missing.stderr
     bad = run_cli(runlab_server, cache_dir, "data", "get", "cli set@vX", project=project)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr and "name" in bad.stderr
+    # No project set anywhere: the default project, as for runs (see the test below).
     no_project = run_cli(runlab_server, cache_dir, "data", "ls")
-    assert no_project.returncode == 1 and "--project" in no_project.stderr
+    assert no_project.returncode == 0, no_project.stderr
     server_side = run_cli(runlab_server, cache_dir, "fsck")
-    assert server_side.returncode == 2 and "npx runlab fsck" in server_side.stderr
+    assert server_side.returncode == 2 and "npx runlab-server fsck" in server_side.stderr
+
+
+def test_with_no_project_set_datasets_go_to_the_default_project_as_runs_do(
+    runlab_server: RunningServer, tmp_path: Path, cache_dir: Path
+) -> None:
+    runlab.configure(url=runlab_server.url, token=runlab_server.token)  # no project anywhere
+    name = f"defaulted-{uuid.uuid4().hex[:8]}"
+    source = tmp_path / "defaulted"
+    source.mkdir()
+    (source / "table.csv").write_text("a,b\n1,2\n")
+
+    version = runlab.dataset(name).commit(source, progress=False)
+    run = runlab.start(name="defaulted")
+    run.end()
+    assert runlab.flush(30) is True
+    with server_client(runlab_server) as api:
+        assert version.project == api.get_run(str(run.id))["projectName"] == "default"
+    assert (runlab.dataset(f"{name}@v1").path(progress=False) / "table.csv").read_text() == "a,b\n1,2\n"
+    listed = run_cli(runlab_server, cache_dir, "data", "ls")
+    assert listed.returncode == 0, listed.stderr
+    assert name in listed.stdout.split()
 
 
 def test_received_chunks_are_verified_before_use() -> None:

@@ -53,7 +53,7 @@ def test_unreachable_server_is_reported_quickly_without_traceback(
     status = execute(kernel, "%runlab status")
     assert time.monotonic() - started < 3
     assert f"  server:    {closed_port_url} — unreachable: connection refused" in status.stdout
-    assert "Start it with `npm start` or `runlab serve`, or set RUNLAB_URL" in status.stdout
+    assert "Start it with `npm start` or `npx runlab-server serve` (in a Runlab checkout), or set RUNLAB_URL" in status.stdout
     assert "  project:   demo" in status.stdout
 
 
@@ -61,7 +61,7 @@ def test_bad_token_is_unauthorized_with_how_to_fix(kernel: BlockingKernelClient,
     attach(kernel, runlab_server.url, "rl_u_not-a-real-token", "demo", "demo.ipynb")
     output = execute(kernel, "%runlab status").stdout
     assert f"{runlab_server.url} — unauthorized" in output
-    assert "runlab token create --name" in output
+    assert "npx runlab-server token create --name" in output
     assert "RUNLAB_TOKEN" in output
 
 

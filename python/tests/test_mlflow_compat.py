@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import uuid
 
+import mlflow  # the test requirements (python/requirements-test.txt) install it
 import pytest
 import requests
-
 from conftest import RunningServer
-
-import mlflow  # the test requirements (python/requirements-test.txt) install it
 from mlflow.tracking import MlflowClient
 
 

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, Phase, assume, given, note, settings
 from hypothesis import strategies as st
 
 import runlab
-from runlab import batcher as batcher_module
+from runlab.runs import batcher as batcher_module
 
 MAX_STEP = 2**53 - 1
 # The server's key rule (the contract's LogKey): MLflow's key characters, JavaScript's `\w` being
@@ -189,7 +189,7 @@ def same_number(a: float, b: float) -> bool:
 
 
 def same_points(got: list[tuple[int, float]], want: list[tuple[int, float]]) -> bool:
-    return len(got) == len(want) and all(gs == ws and same_number(gv, wv) for (gs, gv), (ws, wv) in zip(got, want))
+    return len(got) == len(want) and all(gs == ws and same_number(gv, wv) for (gs, gv), (ws, wv) in zip(got, want, strict=True))
 
 
 # -- reading back ----------------------------------------------------------------------------------

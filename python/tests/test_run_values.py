@@ -1,5 +1,5 @@
 """Values that once lost data through the Python client, against a real server: steps past 2^53,
-NaN and ±Infinity, long non-ASCII tracebacks, requests the server refuses, runs filed in another
+batches wider than one request, NaN and ±Infinity, long non-ASCII tracebacks, requests the server refuses, runs filed in another
 project, flush() timing out — and a client process killed with kill -9 in the middle of a run."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from conftest import RunningServer, script_env
 
 import runlab
-from runlab import batcher as batcher_module
+from runlab.runs import batcher as batcher_module
 
 
 def client(server: RunningServer) -> runlab.Client:
@@ -55,6 +55,30 @@ def test_a_step_past_2_53_is_refused_once_and_later_runs_keep_every_point(
     assert stored_second["status"] == "finished"
     assert [(p["step"], p["value"]) for p in points] == [(step, step * 0.25) for step in range(1000)]
     assert listing["total"] == 2
+
+
+def test_more_distinct_keys_and_inputs_than_one_request_carries_are_all_stored(
+    runlab_server: RunningServer, project: str
+) -> None:
+    """One burst with more distinct metric keys and inputs than the contract allows per request:
+    the whole batch used to be refused, and every point in it dropped."""
+    keys = [f"layer{i}/grad_norm" for i in range(batcher_module.MAX_BATCH_KEYS + 50)]
+    inputs = [f"shard-{i}@v1" for i in range(batcher_module.MAX_BATCH_IO + 100)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = runlab.start(name="wide")
+        for key in keys:
+            run.metric(key, 1.5, step=3)
+        for ref in inputs:
+            run.input(ref)
+        run.end()
+        assert runlab.flush(60) is True
+    assert runlab_warnings(caught) == []
+    with client(runlab_server) as api:
+        stored = api.get_run(str(run.id))
+    assert set(stored["metrics"]) == set(keys)
+    assert all(summary["latest"] == 1.5 and summary["step"] == 3 for summary in stored["metrics"].values())
+    assert sorted(entry["name"] for entry in stored["inputs"]) == sorted(inputs)
 
 
 def test_nan_and_infinity_are_stored_and_read_back(runlab_server: RunningServer, project: str) -> None:

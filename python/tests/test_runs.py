@@ -21,8 +21,8 @@ import requests
 from conftest import RunningServer, script_env
 
 import runlab
-from runlab import batcher as batcher_module
 from runlab import runs
+from runlab.runs import batcher as batcher_module
 
 
 def server_client(server: RunningServer) -> runlab.Client:
@@ -98,10 +98,9 @@ def test_a_context_manager_run_finishes_or_fails_with_its_traceback(
     with runlab.start(name="ok") as run:
         run.log({"loss": 0.5}, step=0)
         run.param("seed", 7)
-    with pytest.raises(ZeroDivisionError):
-        with runlab.start(name="broken") as broken:
-            broken.metric("loss", 1.0)
-            1 / 0  # noqa: B018
+    with pytest.raises(ZeroDivisionError), runlab.start(name="broken") as broken:
+        broken.metric("loss", 1.0)
+        1 / 0  # noqa: B018
     runlab.flush()  # leaving the block ends the run without waiting for delivery
 
     with server_client(runlab_server) as client:

@@ -109,14 +109,14 @@ def test_unreachable_server_is_reported_quickly_with_what_to_do(closed_port_url:
     assert status.reason == "connection refused"
     report = str(status)
     assert f"{closed_port_url} — unreachable" in report
-    assert "`npm start` or `runlab serve`, or set RUNLAB_URL" in report
+    assert "`npm start` or `npx runlab-server serve` (in a Runlab checkout), or set RUNLAB_URL" in report
 
 
 def test_bad_or_missing_token_is_unauthorized(runlab_server: RunningServer) -> None:
     runlab.configure(url=runlab_server.url, token="rl_u_not-a-real-token")
     status = runlab.status()
     assert status.state == "unauthorized"
-    assert "runlab token create --name" in status.hint and "RUNLAB_TOKEN" in status.hint
+    assert "npx runlab-server token create --name" in status.hint and "RUNLAB_TOKEN" in status.hint
 
     runlab.config.reset()
     runlab.configure(url=runlab_server.url)  # no token anywhere

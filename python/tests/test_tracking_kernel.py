@@ -209,7 +209,7 @@ def test_every_point_survives_a_server_killed_mid_logging_exactly_once(
         # The kill really happened mid-logging, and the user saw one warning, no traceback.
         assert stderr.count("RunlabWarning") == 1 and "cannot deliver logged values" in stderr, stderr
         assert "Traceback" not in stderr
-        ended = execute(kernel, "runlab.end()\nrunlab.flush()\nprint(run.id, runlab.batcher.batcher().pending())", timeout=60)
+        ended = execute(kernel, "runlab.end()\nrunlab.flush()\nprint(run.id, runlab.runs.batcher.batcher().pending())", timeout=60)
         run_id, pending = ended.stdout.split()
         assert pending == "0"
         with runlab.Client(server.url, server.token) as client:

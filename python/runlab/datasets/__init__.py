@@ -1,6 +1,6 @@
 """Versioned datasets: content-defined chunks, immutable versions, a local cache.
 
-See ``runlab.datasets.api`` for the Python API (``runlab.dataset(...)``) and ``runlab.cli`` for
+See ``runlab.datasets.api`` for the Python API (``runlab.dataset(...)``) and ``runlab.datasets.cli`` for
 ``runlab data ...``.
 """
 

@@ -37,9 +37,14 @@ from runlab.datasets.transfer import (
     entries_from_manifest,
     path_problem,
 )
+from runlab.format import format_bytes
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_VERSION = re.compile(r"^(?:latest|v?([1-9][0-9]{0,8}))$")
+# The contract's DatasetName and VersionRef, patterns exactly as the OpenAPI document states them.
+DATASET_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+DATASET_NAME_MAX_LENGTH = 64
+VERSION_REF_PATTERN = r"^(latest|v?[1-9][0-9]{0,8})$"
+_NAME = re.compile(DATASET_NAME_PATTERN)
+_VERSION = re.compile(VERSION_REF_PATTERN)
 
 # The notebook's pinned versions, {dataset name: "v3"}; set by the JupyterLab extension.
 _pins: dict[str, str] = {}
@@ -49,7 +54,7 @@ def parse_ref(ref: str) -> tuple[str, str | None]:
     """``"iris"`` → ("iris", None); ``"iris@v3"`` / ``"iris@3"`` → ("iris", "v3");
     ``"iris@latest"`` → ("iris", "latest")."""
     name, at, version = str(ref).partition("@")
-    if not _NAME.match(name):
+    if len(name) > DATASET_NAME_MAX_LENGTH or not _NAME.fullmatch(name):
         raise RunlabError(
             "invalid_request",
             f"{ref!r} is not a dataset name: start with a letter or digit; use letters, digits, . _ - "
@@ -61,13 +66,13 @@ def parse_ref(ref: str) -> tuple[str, str | None]:
 
 
 def normalize_version(version: str, ref: str | None = None) -> str:
-    match = _VERSION.match(version.strip())
-    if match is None:
+    text = version.strip()
+    if not _VERSION.fullmatch(text):
         raise RunlabError(
             "invalid_request",
             f"{(ref or version)!r}: the version must be v1, v2, … (or 1, 2, …) or latest",
         )
-    return f"v{match.group(1)}" if match.group(1) else "latest"
+    return text if text == "latest" else f"v{text.removeprefix('v')}"
 
 
 def set_pins(pins: Mapping[str, str] | None) -> dict[str, str]:
@@ -106,14 +111,6 @@ def _parse_time(text: str | None) -> datetime | None:
         return None
 
 
-def human_bytes(size: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(size) < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TiB"
-
-
 @dataclass(frozen=True)
 class DatasetVersion:
     """One immutable version of a dataset."""
@@ -131,7 +128,7 @@ class DatasetVersion:
     produced_by_run_id: str | None
     id: str
     summary: dict[str, Any] | None = None
-    # Some chunks were dropped as corrupt by `runlab fsck --repair`; committing the same files heals it.
+    # Some chunks were dropped as corrupt by `runlab-server fsck --repair`; committing the same files heals it.
     damaged: bool = False
     # From commit(): False when the content equalled the latest version, which is answered.
     is_new: bool | None = None
@@ -173,7 +170,7 @@ class DatasetVersion:
     def __repr__(self) -> str:
         when = self.created.strftime("%Y-%m-%d %H:%M UTC") if self.created else "?"
         files = "1 file" if self.file_count == 1 else f"{self.file_count:,} files"
-        text = f"<DatasetVersion {self.ref} · {files} · {human_bytes(self.size)} · {self.hash[:12]} · {when}"
+        text = f"<DatasetVersion {self.ref} · {files} · {format_bytes(self.size)} · {self.hash[:12]} · {when}"
         if self.message:
             text += f" · {self.message.splitlines()[0][:60]!r}"
         if self.is_new is False:
@@ -198,7 +195,7 @@ class DatasetDiff:
         return (
             f"<DatasetDiff {self.from_version.ref} → {self.to_version.label}: +{s['added']} added, "
             f"-{s['removed']} removed, ~{s['changed']} changed, {s['unchanged']} unchanged; "
-            f"{human_bytes(s['newChunkBytes'])} of new content>"
+            f"{format_bytes(s['newChunkBytes'])} of new content>"
         )
 
 
@@ -220,21 +217,14 @@ class Dataset:
 
     def __repr__(self) -> str:
         version = f"@{self.requested_version}" if self.requested_version else ""
-        return f"<Dataset {self.name}{version} project={self._project or config.resolve().project!r}>"
+        return f"<Dataset {self.name}{version} project={self.project!r}>"
 
     # -- where -------------------------------------------------------------------------------------
 
     @property
     def project(self) -> str:
-        project = self._project or config.resolve().project
-        if not project:
-            raise RunlabError(
-                "no_project",
-                "No project is set for datasets: pass project=... to runlab.dataset(), call "
-                "runlab.configure(project=...), or set RUNLAB_PROJECT (in JupyterLab the extension "
-                "sets it for each notebook).",
-            )
-        return project
+        """The project given, else the one runs go to (see ``runlab.config.project_for``)."""
+        return config.project_for(self._project)
 
     @property
     def client(self) -> Client:
@@ -265,7 +255,7 @@ class Dataset:
                 run.flush(timeout=30)  # the run is being created in the background
             run_id = run.id
             if run_id is None:
-                from runlab.batcher import warn
+                from runlab.warning import warn
 
                 warn("the current run has no id yet (the server is unreachable); committing without linking it.")
         version, created, stats = commit(
@@ -284,7 +274,7 @@ class Dataset:
     def delete(self) -> None:
         """Delete this version (``runlab.dataset("iris@v2").delete()``), or, for a handle without
         a version, the whole dataset with every version. Version numbers are never given again;
-        runs keep their record of what they read. `npx runlab gc` on the server frees the space."""
+        runs keep their record of what they read. `npx runlab-server gc` on the server frees the space."""
         if self.requested_version is not None:
             self.client.delete_dataset_version(self.project, self.name, normalize_version(self.requested_version))
         else:
@@ -401,7 +391,7 @@ def materialize(
         if error.status == 404 and data.get("damaged"):
             raise RunlabError(
                 "data_damaged",
-                f"{version.ref} is damaged: the server dropped some of its chunks as corrupt (`runlab fsck --repair`), "
+                f"{version.ref} is damaged: the server dropped some of its chunks as corrupt (`runlab-server fsck --repair`), "
                 f"and this machine's cache does not hold them. Commit the same files again to restore it "
                 f"(runlab.dataset({name!r}).commit(folder), or `runlab data add {name} <folder>`).",
                 status=404,
@@ -444,12 +434,12 @@ def place_files(cache: LocalCache, entries: list[ManifestEntry], target: Path, *
         destination = os.path.normpath(os.path.join(root, entry.path)) if problem is None else ""
         if not destination.startswith(root + os.sep):
             raise RunlabError(
-                "invalid_manifest",
+                "data_corrupt",
                 f"the manifest entry {entry.path!r} would be written outside {target}; refused",
             )
         destinations.append(destination)
     copies: list[tuple[str, str, int]] = []
-    for entry, destination in zip(entries, destinations):
+    for entry, destination in zip(entries, destinations, strict=True):
         parent = os.path.dirname(destination)
         if parent not in made:
             os.makedirs(parent, exist_ok=True)

@@ -14,7 +14,7 @@ import stat
 import time
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -265,7 +265,7 @@ def _hash_files(items: list[ScannedFile], on_bytes: Callable[[int], None] | None
     def settle_oldest() -> None:
         nonlocal waiting_bytes
         item, sizes, future, size = in_flight.popleft()
-        item.chunks.extend(zip(future.result(), sizes))
+        item.chunks.extend(zip(future.result(), sizes, strict=True))
         waiting_bytes -= size
         if on_bytes is not None:
             on_bytes(size)

@@ -1,4 +1,5 @@
-"""The chunk wire framing of ``POST /api/chunks`` and ``POST /api/chunks/fetch`` (see the contract):
+"""The chunk wire framing of ``POST /api/chunks`` and ``POST /api/chunks/fetch``, as the contract
+(server/src/contract/) states it:
 
     32 bytes  sha256 of the uncompressed bytes (binary digest)
      1 byte   codec: 0 = raw, 1 = zstd frame

@@ -138,7 +138,7 @@ def commit(
         latest = latest_future.result()
         # A folder whose every stat is as at its last commit has that commit's manifest hash:
         # nothing is read or even looked up per file.
-        # A damaged latest version (see `runlab fsck --repair`) is committed again: that heals it.
+        # A damaged latest version (see `runlab-server fsck --repair`) is committed again: that heals it.
         if latest is not None and latest.get("damaged"):
             snapshot = None
         if latest is not None and snapshot is not None and snapshot == (listing.key, latest.get("hash")):
@@ -393,7 +393,7 @@ def corrupt_chunk_error(digest: bytes, problem: str) -> RunlabError:
     return RunlabError(
         "data_corrupt",
         f"chunk {digest.hex()} from the server {problem}; nothing was written. The server's copy may "
-        "be damaged: run `runlab fsck` on the server (`npx runlab fsck` from the Runlab checkout).",
+        "be damaged: run `npx runlab-server fsck` on the server (in a Runlab checkout).",
     )
 
 
@@ -586,23 +586,31 @@ def entries_from_manifest(files: list[dict[str, Any]]) -> list[ManifestEntry]:
         problem = path_problem(path)
         if problem is not None:
             raise RunlabError(
-                "invalid_manifest",
+                "data_corrupt",
                 f"the manifest entry {path!r} would be written outside the version folder ({problem}); "
                 "nothing was written",
             )
         chunks = [(bytes.fromhex(digest), int(size)) for digest, size in item["chunks"]]
         size = int(item["size"])
         if sum(s for _, s in chunks) != size:
-            raise RunlabError("invalid_manifest", f"the manifest entry {path!r}: chunk sizes do not add up to {size}")
+            raise RunlabError("data_corrupt", f"the manifest entry {path!r}: chunk sizes do not add up to {size}")
         content_hash = file_hash(chunks)
         if "hash" in item and item["hash"] != content_hash.hex():
-            raise RunlabError("invalid_manifest", f"the manifest entry {path!r}: its hash does not match its chunks")
+            raise RunlabError("data_corrupt", f"the manifest entry {path!r}: its hash does not match its chunks")
         entries.append(ManifestEntry(path, size, int(item.get("mode", 0o644)), chunks, content_hash))
     return entries
 
 
+# The contract's RelativePath rule, its pattern exactly as the OpenAPI document states it:
+# "/"-separated segments, none empty, "." or "..", no drive letter, no backslash, no NUL.
+RELATIVE_PATH_PATTERN = r"^(?![A-Za-z]:)(?!\.\.?(?:/|$))[^/\\\x00]+(?:/(?!\.\.?(?:/|$))[^/\\\x00]+)*$"
+_RELATIVE_PATH = re.compile(RELATIVE_PATH_PATTERN)
+
+
 def path_problem(path: str) -> str | None:
-    """Why a manifest path is unsafe to write below a folder, or None (the server's rules)."""
+    """Why a manifest path is unsafe to write below a folder, or None (the server's rule)."""
+    if _RELATIVE_PATH.fullmatch(path):
+        return None
     if not path:
         return "empty path"
     if "\\" in path or "\0" in path:
@@ -612,7 +620,7 @@ def path_problem(path: str) -> str | None:
     for segment in path.split("/"):
         if segment in ("", ".", ".."):
             return f"segment {segment!r}"
-    return None
+    return "not a relative path"
 
 
 ProgressCallback = Callable[[int], None]

@@ -19,14 +19,16 @@ only the outermost one is, as users see it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from runlab import runs
-from runlab.batcher import warn
+from runlab.runs import api as runs
+from runlab.warning import warn
 
 # class → its own fit/score before patching, to restore them on autolog(disable=True).
 _originals: dict[tuple[type, str], Callable[..., Any]] = {}
@@ -136,10 +138,8 @@ def _around_score(estimator: Any, call: Callable[[], Any]) -> Any:
     value = call()
     run = _fitted_in.get(estimator)
     if run is not None and _depth == 0:  # a search scoring its candidates is not the user's call
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             run.metric("score", float(value))
-        except (TypeError, ValueError):
-            pass
     return value
 
 
@@ -160,7 +160,7 @@ def _estimator_params(estimator: Any) -> dict[str, str]:
             text = type(value).__name__ if hasattr(value, "get_params") else _step_names(value)
         else:
             text = str(value)
-        params[key] = text[:6000]
+        params[key] = text  # cut to the contract's length by Run.params
     return params
 
 

@@ -22,24 +22,33 @@ import re
 import threading
 import time
 import uuid
-import warnings
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import compress, count, islice, repeat
 from math import isfinite
 from operator import is_not, itemgetter
 from types import NoneType
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from runlab.client import Client, RunlabError, ServerUnreachable, Timeout
+from runlab.warning import warn
 
 T = TypeVar("T")
 
-# Sizes and intervals; see DESIGN.md "metric logging in the kernel" and "metric ingest".
+# Sizes and intervals: the user's thread only appends to the queue; the sender wakes once enough
+# values wait or a short interval has passed, and sends them as few large batches.
 FLUSH_POINTS = 5_000  # wake the sender once this many values are queued
 FLUSH_INTERVAL_S = 0.5  # ...or after this long
-MAX_BATCH_POINTS = 50_000  # values per request (the contract allows 100,000)
-MAX_BATCH_BYTES = 8_000_000  # log batches may be up to 64 MiB by default; a 413 halves them
+# Per request: half the points the contract allows, so a batch encodes well under the body limit;
+# the contract's own limits on distinct metric keys and on inputs and outputs.
+MAX_BATCH_POINTS = 50_000
+MAX_BATCH_KEYS = 10_000
+MAX_BATCH_IO = 1_000
+# What a batch of MAX_BATCH_POINTS encodes to, at most, well under the server's default body limit;
+# a server configured lower answers 413, and the batch is sent in halves.
+MAX_BATCH_BYTES = 8_000_000
 MAX_QUEUED = 5_000_000  # then the oldest values are dropped, with one warning
 END_WAIT_S = 10.0  # how long end(wait=True) and interpreter exit wait for delivery
 FLUSH_WAIT_S = 60.0  # how long flush() waits by default: longer than a server restart takes
@@ -55,14 +64,22 @@ _LOG_KINDS = {"param": "params", "tag": "tags", "input": "inputs", "output": "ou
 # Records that are requests of their own, sent in queue order.
 _CONTROL_KINDS = {"create", "update", "artifact", "snapshot", "barrier"}
 
-# The contract's LogKey: MLflow's key characters, as a normalized path (no "." or ".." segment,
-# no leading, trailing or doubled "/"). ASCII \w, as in JavaScript; used with fullmatch, so a
-# trailing newline is refused too.
-LOG_KEY = re.compile(r"(?!/)(?!.*//)(?!.*/$)(?!(?:.*/)?\.{1,2}(?:/|$))[\w\-. /:]{1,250}", re.ASCII)
+# The contract's LogKey, its pattern exactly as the OpenAPI document states it, and its length:
+# MLflow's key characters, as a normalized path (no "." or ".." segment, no leading, trailing or
+# doubled "/"). ASCII \w, as in JavaScript; used with fullmatch, so a trailing newline is refused
+# too. Check keys with ``is_log_key``.
+LOG_KEY_PATTERN = r"^(?!\/)(?!.*\/\/)(?!.*\/$)(?!(?:.*\/)?\.{1,2}(?:\/|$))[\w\-. /:]+$"
+LOG_KEY_MAX_LENGTH = 250
+LOG_KEY = re.compile(LOG_KEY_PATTERN, re.ASCII)
 # The largest step the server reads back exactly (2^53 - 1; the contract's MAX_WHOLE_NUMBER).
 MAX_STEP = 2**53 - 1
 # What JSON carries for the float64 values it has no number for, as the server's contract does.
 _NON_FINITE = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
+
+
+def is_log_key(key: object) -> bool:
+    """Whether the server accepts ``key`` as a param, tag or metric key."""
+    return isinstance(key, str) and len(key) <= LOG_KEY_MAX_LENGTH and LOG_KEY.fullmatch(key) is not None
 
 
 def fit(text: str, limit: int, *, tail: bool = False) -> str:
@@ -90,15 +107,6 @@ def _json_value(value: float) -> float | str:
     if value - value == 0.0:
         return value
     return "NaN" if value != value else _NON_FINITE[value]
-
-
-class RunlabWarning(UserWarning):
-    """Runlab could not deliver or accept something; user code keeps running."""
-
-
-def warn(message: str) -> None:
-    """Show one warning in the cell output (or on stderr), without a source line or traceback."""
-    warnings.warn_explicit(message, RunlabWarning, "runlab", 0, module="runlab")
 
 
 @dataclass(eq=False)
@@ -160,6 +168,37 @@ class _Batch:
                 "timestamps": self.timestamps,
             }
         return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+
+    def within_limits(self) -> list[_Batch]:
+        """This batch, or, when it holds more distinct keys, inputs or outputs than the contract
+        allows in one request, several that do not, the points in their order. Only for a batch
+        not yet sent: the parts get keys of their own."""
+        if len(self.keys) <= MAX_BATCH_KEYS and len(self.inputs) <= MAX_BATCH_IO and len(self.outputs) <= MAX_BATCH_IO:
+            return [self]
+        parts = [_Batch(params=self.params, tags=self.tags)]
+        for name in ("inputs", "outputs"):
+            entries = getattr(self, name)
+            for start in range(0, len(entries), MAX_BATCH_IO):
+                if start:
+                    parts.append(_Batch())
+                setattr(parts[-1], name, entries[start : start + MAX_BATCH_IO])
+        current = parts[-1]
+        positions: dict[str, int] = {}
+        for point, key_position in enumerate(self.key_index):
+            key = self.keys[key_position]
+            position = positions.get(key)
+            if position is None:
+                if len(current.keys) == MAX_BATCH_KEYS:
+                    current = _Batch()
+                    parts.append(current)
+                    positions = {}
+                position = positions[key] = len(current.keys)
+                current.keys.append(key)
+            current.key_index.append(position)
+            current.values.append(self.values[point])
+            current.steps.append(self.steps[point])
+            current.timestamps.append(self.timestamps[point])
+        return parts
 
     def halves(self) -> list[_Batch]:
         """Two batches with new keys (for a batch the server refused whole, so never applied)."""
@@ -352,7 +391,7 @@ class Batcher:
                 client = self._side_clients.get(key)
                 if client is None:
                     client = self._side_clients[key] = Client(handle.url, handle.token, timeout=LOG_TIMEOUT)
-                self._retrying(handle, lambda: client.create_snapshot(run_id, payload))
+                self._retrying(handle, partial(client.create_snapshot, run_id, payload))
             except RunlabError as error:
                 self._refused(handle, f"the server refused to store the snapshot: {error}")
             except _GiveUp:
@@ -397,7 +436,7 @@ class Batcher:
                 run_id, client, body = handle.id, self._client(handle), batch.encode()
                 try:
                     # The same body, so the same idempotency key, on every attempt.
-                    result = self._retrying(handle, lambda: client.post_log_batch(run_id, body))
+                    result = self._retrying(handle, partial(client.post_log_batch, run_id, body))
                     self.delivered_points += int(result.get("stored", 0)) if isinstance(result, dict) else 0
                 except RunlabError as error:
                     if error.code == "payload_too_large" and batch.points > 1:
@@ -409,8 +448,9 @@ class Batcher:
             self.in_flight = 0
 
     def _encode(self, records: list[tuple[Any, ...]]) -> list[_Batch]:
-        """LogBatchRequests for these records (one; the sender takes at most MAX_BATCH_POINTS
-        records, which encode well under MAX_BATCH_BYTES)."""
+        """LogBatchRequests for these records: usually one (the sender takes at most
+        MAX_BATCH_POINTS records, which encode well under MAX_BATCH_BYTES), more when they hold
+        more distinct metric keys, inputs or outputs than one request may carry."""
         batch = _Batch()
         points = [record for record in records if len(record) == 5]
         for record in records:
@@ -419,7 +459,7 @@ class Batcher:
                 if field_name in ("params", "tags"):
                     key, value = record[2]
                     # A bad key would make the server refuse the whole batch, points included.
-                    if not isinstance(key, str) or not LOG_KEY.fullmatch(key):
+                    if not is_log_key(key):
                         what = field_name[:-1]
                         self._invalid(f"{what}:{key!r}", f"{what} key {key!r} is not valid (use letters, digits, spaces and _ - . / :, with no \".\" or \"..\" segment and no leading, trailing or doubled /)")
                         continue
@@ -432,13 +472,13 @@ class Batcher:
                     getattr(batch, field_name).append(record[2])
         if points and not self._fast_columns(batch, points):
             self._checked_columns(batch, points)
-        return [batch]
+        return batch.within_limits()
 
     def _fast_columns(self, batch: _Batch, points: list[tuple[Any, ...]]) -> bool:
         """The sender's hot path: columns built with C-level transposes and maps. False (and
         nothing filled) when any point needs a look: a new or bad key, a non-finite value, a step
         that is not a whole number >= 0."""
-        _, keys, values, steps, times = zip(*points)
+        _, keys, values, steps, times = zip(*points, strict=True)
         distinct = dict.fromkeys(keys)
         valid_keys = self._valid_keys
         for key in distinct:
@@ -492,7 +532,7 @@ class Batcher:
         """Whether a metric key is valid (cached), with one warning for a bad one."""
         if key.__class__ is str and key in self._valid_keys:
             return True
-        if not isinstance(key, str) or not LOG_KEY.fullmatch(key):
+        if not is_log_key(key):
             self._invalid(f"key:{key!r}", f"metric key {key!r} is not valid (use letters, digits, spaces and _ - . / :, with no \".\" or \"..\" segment and no leading, trailing or doubled /)")
             return False
         self._valid_keys.add(key)
@@ -593,7 +633,7 @@ def batcher() -> Batcher:
     if _batcher is None:
         with _batcher_lock:
             if _batcher is None:
-                # Closed at exit by runlab.runs, after it has ended the active run.
+                # Closed at exit by runlab.runs.api, after it has ended the active run.
                 _batcher = Batcher()
     _batcher.ensure_started()
     return _batcher

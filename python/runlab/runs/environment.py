@@ -1,8 +1,6 @@
-"""Where a run comes from: notebook, script or plain Python; its environment; its local modules.
-
-A run records enough to be re-produced: the Python version and installed packages, and the
-project-local modules the code imported (the notebook itself is snapshotted by the browser; a
-script is snapshotted by this client).
+"""What a run records to be re-produced: where it comes from (a notebook, a cell, a script, the
+API), the Python version and installed packages, and the project-local modules the code imported
+(the notebook itself is snapshotted by the browser; a script is snapshotted by this client).
 """
 
 from __future__ import annotations
@@ -14,9 +12,10 @@ import platform
 import socket
 import sys
 import sysconfig
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from runlab.origin import detect_origin
 
 SourceKind = Literal["notebook", "cell", "script", "mlflow", "api"]
 
@@ -24,6 +23,10 @@ SourceKind = Literal["notebook", "cell", "script", "mlflow", "api"]
 MAX_MODULE_BYTES = 1_000_000
 # The snapshot contract accepts at most this many files.
 MAX_SNAPSHOT_FILES = 1000
+# The contract's lengths (in characters) of a run environment's texts.
+MAX_PLATFORM_LENGTH = 200
+MAX_HOSTNAME_LENGTH = 255
+MAX_PACKAGE_TEXT_LENGTH = 200  # a distribution's name or version
 
 # Folders that hold installed or generated code, never the user's own modules.
 _SKIPPED_FOLDERS = {
@@ -38,38 +41,6 @@ _SKIPPED_FOLDERS = {
 }
 
 
-@dataclass(frozen=True)
-class Origin:
-    """How the code that starts a run is being executed."""
-
-    kind: SourceKind
-    # The script file, for kind "script".
-    script: Path | None = None
-
-
-def detect_origin() -> Origin:
-    """A notebook kernel, a script run with ``python file.py``, or anything else ("api")."""
-    if _in_kernel():
-        return Origin("notebook")
-    main = sys.modules.get("__main__")
-    main_file = getattr(main, "__file__", None)
-    if isinstance(main_file, str) and main_file.endswith(".py"):
-        script = Path(main_file).resolve()
-        # `python -m pytest` or another installed tool is not the user's script.
-        if script.is_file() and not _is_installed_code(script):
-            return Origin("script", script)
-    return Origin("api")
-
-
-def _in_kernel() -> bool:
-    ipython = sys.modules.get("IPython")
-    if ipython is None:
-        return False
-    shell = ipython.get_ipython()
-    # A Jupyter kernel's shell has a `kernel`; the terminal IPython does not.
-    return shell is not None and getattr(shell, "kernel", None) is not None
-
-
 @functools.cache
 def environment() -> dict[str, Any]:
     """Python version, platform, host and installed distributions; computed once per process
@@ -78,11 +49,11 @@ def environment() -> dict[str, Any]:
     for distribution in importlib.metadata.distributions():
         name = distribution.metadata.get("Name")
         if name and distribution.version:
-            packages[str(name)[:200]] = str(distribution.version)[:200]
+            packages[str(name)[:MAX_PACKAGE_TEXT_LENGTH]] = str(distribution.version)[:MAX_PACKAGE_TEXT_LENGTH]
     return {
         "python": sys.version.split()[0],
-        "platform": platform.platform()[:200],
-        "hostname": socket.gethostname()[:255],
+        "platform": platform.platform()[:MAX_PLATFORM_LENGTH],
+        "hostname": socket.gethostname()[:MAX_HOSTNAME_LENGTH],
         "packages": dict(sorted(packages.items(), key=lambda item: item[0].lower())),
     }
 
@@ -168,7 +139,7 @@ def _is_skipped(relative: Path, path: Path, base: Path, excluded_trees: list[Pat
 @functools.cache
 def _installed_trees() -> list[Path]:
     """Folders of installed code: the interpreter's prefixes, library paths, and Runlab itself."""
-    trees = {Path(__file__).resolve().parent}
+    trees = {Path(__file__).resolve().parents[1]}
     for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix}:
         trees.add(Path(prefix).resolve())
     for name in ("stdlib", "platstdlib", "purelib", "platlib"):
@@ -176,10 +147,3 @@ def _installed_trees() -> list[Path]:
         if location:
             trees.add(Path(location).resolve())
     return sorted(trees)
-
-
-def _is_installed_code(path: Path) -> bool:
-    if any(part in ("site-packages", "dist-packages") for part in path.parts):
-        return True
-    stdlib = sysconfig.get_paths().get("stdlib")
-    return stdlib is not None and Path(stdlib).resolve() in path.parents

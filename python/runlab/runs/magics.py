@@ -16,9 +16,9 @@ from typing import Any, NoReturn
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 import runlab
-from runlab import runs
 from runlab.client import RunlabError
-from runlab.runs_table import RunsTable, list_runs
+from runlab.runs import api as runs
+from runlab.runs.table import RunsTable, list_runs
 
 
 class _UsageError(Exception):
@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="set the server, token, project or notebook for this kernel",
     )
     configure.add_argument("--url", metavar="URL", help="companion server URL, e.g. http://127.0.0.1:8765")
-    configure.add_argument("--token", help="API token secret (see `runlab token create`)")
+    configure.add_argument("--token", help="API token secret (`npx runlab-server token create` makes one)")
     configure.add_argument("--project", help="project name")
     configure.add_argument("--notebook", dest="notebook_path", metavar="PATH", help="notebook path")
 
@@ -155,7 +155,7 @@ def run_line(line: str) -> RunsTable | None:
 
 def track_cell(shell: Any, line: str, cell: str) -> Any:
     """Run ``cell`` as a run; return its last expression's value, as the cell would."""
-    __tracebackhide__ = True  # noqa: F841 - IPython leaves this frame out of tracebacks
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     args = _parse(build_track_parser(), line)
     if args is None:
         return None  # usage was printed; the cell does not run
@@ -174,7 +174,7 @@ def track_cell(shell: Any, line: str, cell: str) -> Any:
 
 def _execute(shell: Any, cell: str) -> Any:
     """Execute the cell in the user's namespace as IPython would (magics, last-expression value)."""
-    __tracebackhide__ = True  # noqa: F841
+    __tracebackhide__ = True
     source = shell.transform_cell(cell)
     tree = shell.transform_ast(shell.compile.ast_parse(source))
     last: ast.Expression | None = None
@@ -207,5 +207,5 @@ class RunlabMagics(Magics):
     @cell_magic
     def track(self, line: str, cell: str) -> Any:
         """Run the cell as a Runlab run; `%%track --help` for usage."""
-        __tracebackhide__ = True  # noqa: F841
+        __tracebackhide__ = True
         return track_cell(self.shell, line, cell)

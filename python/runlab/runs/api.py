@@ -12,7 +12,7 @@ Two styles, as in MLflow and W&B::
 
 Creating a run is the only call that waits on the server (briefly, so ``run.id`` is known at once);
 if the server does not answer, the run is created in the background instead. Everything else,
-``end()`` included, is queued and sent by ``runlab.batcher``; ``runlab.flush()`` waits for delivery.
+``end()`` included, is queued and sent by ``runlab.runs.batcher``; ``runlab.flush()`` waits for delivery.
 """
 
 from __future__ import annotations
@@ -31,17 +31,37 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from runlab import config, environment
-from runlab.batcher import FLUSH_POINTS, FLUSH_WAIT_S, END_WAIT_S, LOG_KEY, Batcher, RunHandle, batcher, fit, is_text, warn, well_formed
+from runlab import config
 from runlab.client import Client, RunlabError, ServerUnreachable, Timeout
-from runlab.environment import SourceKind
+from runlab.origin import detect_origin
+from runlab.runs import environment
+from runlab.runs.batcher import (
+    END_WAIT_S,
+    FLUSH_POINTS,
+    FLUSH_WAIT_S,
+    Batcher,
+    RunHandle,
+    batcher,
+    fit,
+    is_log_key,
+    is_text,
+    well_formed,
+)
+from runlab.runs.environment import SourceKind
+from runlab.warning import warn
 
 EndStatus = Literal["finished", "failed", "killed"]
+# What a run read or wrote: a file or folder, a dataset version (``name@v3``), a stored artifact.
+IOKind = Literal["path", "dataset", "artifact"]
+
+# The contract's lengths (in characters) of a param, a tag, and a failed run's message and traceback.
+MAX_PARAM_LENGTH = 6000
+MAX_TAG_LENGTH = 8000
+MAX_ERROR_MESSAGE_LENGTH = 10000
+MAX_TRACEBACK_LENGTH = 200000
 
 # Creating a run waits at most this long before falling back to creating it in the background.
 CREATE_TIMEOUT: Timeout = (1.0, 5.0)
-# Used when no project is configured, like MLflow's "Default" experiment.
-DEFAULT_PROJECT = "default"
 
 _time_ns = time.time_ns
 
@@ -129,7 +149,7 @@ class Run:
 
     def tag(self, key: str, value: Any) -> None:
         """Set a tag; unlike a param, a tag may be changed."""
-        self._batcher.append((self._handle, "tag", (key, fit(str(value), 8000))))
+        self._batcher.append((self._handle, "tag", (key, fit(str(value), MAX_TAG_LENGTH))))
 
     def tags(self, values: Mapping[str, Any]) -> None:
         for key, value in values.items():
@@ -164,7 +184,7 @@ class Run:
                 continue
             digest = hashlib.sha256(content).hexdigest()
             self._batcher.append((self._handle, "artifact", (artifact_path, content)))
-            self._batcher.append((self._handle, "output", {"kind": "artifact", "name": artifact_path, "digest": digest}))
+            self._batcher.append((self._handle, "output", _io("artifact", artifact_path, digest)))
 
     def flush(self, timeout: float = FLUSH_WAIT_S) -> bool:
         """Wait until everything logged so far has reached the server; False (with a warning that
@@ -206,10 +226,10 @@ class Run:
                 lines = (traceback_text or "").strip().splitlines()
                 message = lines[-1] if lines else "error"
             trace = traceback_text or _format_traceback(error)
-            # The contract's limits; a traceback keeps its end, which explains it.
+            # A traceback keeps its end, which explains it.
             update["error"] = {
-                "message": well_formed(fit(message, 10000)),
-                "traceback": well_formed(fit(trace, 200000, tail=True)) if trace else None,
+                "message": well_formed(fit(message, MAX_ERROR_MESSAGE_LENGTH)),
+                "traceback": well_formed(fit(trace, MAX_TRACEBACK_LENGTH, tail=True)) if trace else None,
             }
         self._batcher.append((self._handle, "update", update))
         self._batcher.wake.set()
@@ -271,7 +291,7 @@ def start(
         previous.end("finished")
 
     settings = config.resolve()
-    origin = environment.detect_origin()
+    origin = detect_origin()
     kind: SourceKind = source or origin.kind
     notebook_path = settings.notebook_path
     snapshot: dict[str, Any] | None = None
@@ -287,9 +307,9 @@ def start(
     # A key the server would refuse would cost the whole run: left out here, with a warning.
     param_texts = {key: _param_text(value) for key, value in _valid_keys(params, "param").items()}
     body: dict[str, Any] = {
-        "project": project or settings.project or DEFAULT_PROJECT,
+        "project": config.project_for(project, settings),
         "params": param_texts,
-        "tags": {key: fit(str(value), 8000) for key, value in _valid_keys(tags, "tag").items()},
+        "tags": {key: fit(str(value), MAX_TAG_LENGTH) for key, value in _valid_keys(tags, "tag").items()},
         "notebookPath": notebook_path,
         "source": {"kind": kind, "cell": cell},
         "environment": environment.environment(),
@@ -311,7 +331,7 @@ def start(
         handle.refused = True
         warn(
             "No Runlab server is configured, so this run is not recorded. Start one with `npm start` "
-            "or `runlab serve`, or set RUNLAB_URL."
+            "or `npx runlab-server serve` (in a Runlab checkout), or set RUNLAB_URL."
         )
     elif resume is not None:
         handle.id = str(resume)
@@ -340,7 +360,7 @@ def start(
 def record_dataset_input(ref: str, digest: str | None) -> None:
     """Record dataset version ``ref`` (``iris@v3``) as an input of the current run, or, with no
     run active, of the next run started in this process."""
-    entry = {"kind": "dataset", "name": ref, "digest": digest}
+    entry = _io("dataset", ref, digest)
     with _active_lock:
         run = _active
         if run is None or run.ended:
@@ -427,7 +447,7 @@ def tag(key: str, value: Any) -> None:
     _current().tag(key, value)
 
 
-def input(path_or_dataset: str | os.PathLike[str]) -> None:  # noqa: A001 - the domain's word
+def input(path_or_dataset: str | os.PathLike[str]) -> None:  # shadows the builtin: the domain's word
     _current().input(path_or_dataset)
 
 
@@ -459,7 +479,7 @@ def flush(timeout: float = FLUSH_WAIT_S) -> bool:
 def _valid_keys(values: Mapping[str, Any] | None, what: str) -> dict[str, Any]:
     valid = {}
     for key, value in (values or {}).items():
-        if not (isinstance(key, str) and LOG_KEY.fullmatch(key)):
+        if not is_log_key(key):
             warn(f"{what} key {key!r} is not valid (use letters, digits, spaces and _ - . / :); it was not logged.")
         elif not is_text(str(value)):
             warn(f"{what} {key!r} holds text that is not valid Unicode (a lone surrogate); it was not logged.")
@@ -470,7 +490,7 @@ def _valid_keys(values: Mapping[str, Any] | None, what: str) -> dict[str, Any]:
 
 def _param_text(value: Any) -> str:
     # Params are strings on the server (MLflow semantics); str() keeps 0.1 as "0.1", True as "True".
-    return fit(str(value), 6000)
+    return fit(str(value), MAX_PARAM_LENGTH)
 
 
 def _io_entry(value: str | os.PathLike[str], *, dataset_allowed: bool = True) -> dict[str, Any]:
@@ -478,10 +498,15 @@ def _io_entry(value: str | os.PathLike[str], *, dataset_allowed: bool = True) ->
     path = Path(text)
     if path.exists():
         digest = _file_digest(path) if path.is_file() else None
-        return {"kind": "path", "name": _display_path(path), "digest": digest}
+        return _io("path", _display_path(path), digest)
     if dataset_allowed and "@" in text and "/" not in text.split("@", 1)[1]:
-        return {"kind": "dataset", "name": text, "digest": None}
-    return {"kind": "path", "name": text, "digest": None}
+        return _io("dataset", text, None)
+    return _io("path", text, None)
+
+
+def _io(kind: IOKind, name: str, digest: str | None) -> dict[str, Any]:
+    """A RunIO entry."""
+    return {"kind": kind, "name": name, "digest": digest}
 
 
 def _display_path(path: Path) -> str:
@@ -520,7 +545,7 @@ def _format_traceback(error: BaseException | None) -> str | None:
 def _at_exit() -> None:
     """End a run left active when the interpreter (or kernel) exits, then give queued values one
     bounded wait (END_WAIT_S in all) to reach the server."""
-    from runlab import batcher as batcher_module
+    from runlab.runs import batcher as batcher_module
 
     sender = batcher_module._batcher
     deadline = time.monotonic() + END_WAIT_S
@@ -532,7 +557,7 @@ def _at_exit() -> None:
         # sets them for any cell error too, so in a kernel the run simply finishes.
         uncaught = getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
         status: EndStatus = "finished"
-        if uncaught is not None and environment.detect_origin().kind != "notebook":
+        if uncaught is not None and detect_origin().kind != "notebook":
             status = "failed"
         run.end(status, error=uncaught if status == "failed" else None)
     if sender is not None:
