@@ -44,7 +44,7 @@ describe('requestAPI', () => {
   });
 
   it('turns the error envelope into a typed error with field paths', async () => {
-    const error = await requestAPI({ serverUrl: url, token: 't' }, '/bad').catch((e) => e);
+    const error = await requestAPI<never>({ serverUrl: url, token: 't' }, '/bad').catch((e: unknown) => e as RunlabRequestError);
     expect(error).toBeInstanceOf(RunlabRequestError);
     expect(error).toMatchObject({ status: 400, code: 'invalid_request', message: 'name is wrong' });
     expect(error.details).toEqual([{ path: 'body.name', message: 'too long' }]);
@@ -59,7 +59,7 @@ describe('requestAPI', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const error = await requestAPI({ serverUrl: `http://127.0.0.1:${port}`, token: '' }, '/ok').catch((e) => e);
+    const error = await requestAPI<never>({ serverUrl: `http://127.0.0.1:${port}`, token: '' }, '/ok').catch((e: unknown) => e as RunlabRequestError);
     expect(error).toMatchObject({ status: 0, code: 'unreachable' });
     expect(error.message).toContain(`127.0.0.1:${port}`);
   });

@@ -77,6 +77,8 @@ export interface RunlabApp {
   readonly io: RealtimeServer;
   readonly routes: readonly Route[];
   readonly layout: DataDirLayout;
+  /** The open database, for the CLI's maintenance commands and for tests. */
+  readonly db: Database;
   readonly auth: AuthService;
   readonly projects: ProjectService;
   readonly runs: RunService;
@@ -112,7 +114,6 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
   const runStore = new RunStore(db, runDetails);
   const artifactStore = new ArtifactStore(db);
   const runs = new RunService({
-    db,
     store: runStore,
     searchStore: new RunSearchStore(db),
     metrics: new MetricSeries(new MetricStore(db, runDetails), live.maxPoints),
@@ -229,5 +230,5 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     return closing;
   };
 
-  return { express: app, httpServer, io, routes, layout, auth, projects, runs, snapshots, blobs, datasets, provenance, listen, close };
+  return { express: app, httpServer, io, routes, layout, db, auth, projects, runs, snapshots, blobs, datasets, provenance, listen, close };
 }

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { makeTempDir, removeDir } from './helpers';
+import { makeTempDir, packageVersion, removeDir } from './helpers';
 
 const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
 let root: string;
@@ -52,7 +52,7 @@ test('--help lists the commands; --version prints the package version', () => {
   expect(help.stdout).toMatch(/token/);
   const version = runlab(['--version']);
   expect(version.code).toBe(0);
-  expect(version.stdout.trim()).toBe(require('../package.json').version);
+  expect(version.stdout.trim()).toBe(packageVersion());
 });
 
 test.each([

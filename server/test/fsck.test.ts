@@ -41,8 +41,12 @@ async function twoVersions() {
 }
 
 function location(hash: string): { pack: string; offset: number; stored_size: number } {
-  const db = (server.app.runs as any).db;
-  return db.prepare('SELECT pack, offset, stored_size FROM chunks WHERE hash = unhex(?)').get(hash);
+  const db = server.app.db;
+  return db.prepare('SELECT pack, offset, stored_size FROM chunks WHERE hash = unhex(?)').get(hash) as {
+    pack: string;
+    offset: number;
+    stored_size: number;
+  };
 }
 
 const packPath = (pack: string): string => path.join(server.dataDir, 'chunks', 'packs', pack);
@@ -140,19 +144,19 @@ test('fsck reports versions whose manifest sizes disagree with the stored chunks
   await commit(server, 'fsck-test', 'table', [{ path: 'notes/a.txt', chunks: [thirteen] }, { path: 'b.bin', chunks: [b] }]);
   await commit(server, 'fsck-test', 'table', [{ path: 'c.bin', chunks: [other] }, { path: 'b.bin', chunks: [b] }]);
   const packs = new ChunkPacks(path.join(server.dataDir, 'chunks'));
-  const db = (server.app.runs as any).db;
+  const db = server.app.db;
   expect(checkDatasetStore(db, packs).wrongSizes).toEqual([]);
 
   // What a server without the commit-time check accepted: v1 says its 13-byte file has 3 bytes
   // (chunk, file and version sizes all agreeing with each other, not with the chunk).
-  const content = db.prepare('SELECT chunks FROM dataset_file_contents WHERE hash = unhex(?)').get(fileHash([thirteen]));
+  const content = db.prepare('SELECT chunks FROM dataset_file_contents WHERE hash = unhex(?)').get(fileHash([thirteen])) as { chunks: Buffer };
   const packed = Buffer.from(content.chunks);
   packed.writeUInt32BE(3, 32);
   db.prepare('UPDATE dataset_file_contents SET size = 3, chunks = ? WHERE hash = unhex(?)').run(packed, fileHash([thirteen]));
-  const v1 = db.prepare("SELECT id FROM dataset_versions WHERE number = 1").get().id;
+  const v1 = (db.prepare('SELECT id FROM dataset_versions WHERE number = 1').get() as { id: string }).id;
   db.prepare('UPDATE dataset_versions SET size = size - 10 WHERE id = ?').run(v1);
   // And v2 gives itself a total its files do not add up to.
-  const v2 = db.prepare("SELECT id, size FROM dataset_versions WHERE number = 2").get();
+  const v2 = db.prepare('SELECT id, size FROM dataset_versions WHERE number = 2').get() as { id: string; size: number };
   db.prepare('UPDATE dataset_versions SET size = ? WHERE id = ?').run(v2.size + 1, v2.id);
 
   const report = checkDatasetStore(db, packs);

@@ -3,7 +3,7 @@ import { CompareQuery, RELATIVE_PATH_PATTERN, relativePathProblem, SnapshotPath 
 import { jsonSchemaOf } from '../src/http/openapi';
 import { parseFilters, parseSort } from '../src/runs/filters';
 import { VERSION } from '../src/version';
-import { startServer, type TestServer } from './helpers';
+import { packageVersion, startServer, type TestServer } from './helpers';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -15,7 +15,7 @@ test('health answers without a token, with the package version', async () => {
   const response = await server.request('GET', '/api/health', { token: null });
   expect(response.status).toBe(200);
   expect(response.body).toEqual({ status: 'ok', version: VERSION });
-  expect(VERSION).toBe(require('../package.json').version);
+  expect(VERSION).toBe(packageVersion());
   expect(response.headers.get('x-request-id')).toBeTruthy();
 });
 
@@ -144,13 +144,13 @@ describe('the document states the rules the server checks in code', () => {
     const disagreements: string[] = [];
     let allowed = 0;
     for (const field of fields)
-      for (const key of keys)
-        for (const operator of operators)
-          for (const value of values) {
+      {for (const key of keys)
+        {for (const operator of operators)
+          {for (const value of values) {
             const text = `${field}${key}${operator}${value}`;
             if (pattern.test(text)) allowed++;
             if (pattern.test(text) === refuses(() => parseFilters(text))) disagreements.push(text);
-          }
+          }}}}
     expect(disagreements).toEqual([]);
     expect(allowed).toBeGreaterThan(1000);
   });
@@ -164,10 +164,10 @@ describe('the document states the rules the server checks in code', () => {
     const keys = ['acc', 'a:b', 'a:asc', ' ', 'a ', 'a/b', '/a', 'a/', 'a/ ', '..', 'a/./b', '...', 'k'.repeat(250), 'k'.repeat(251)];
     const disagreements: string[] = [];
     for (const field of [...fields, ...keys.flatMap((key) => [`metrics.${key}`, `params.${key}`])])
-      for (const suffix of ['', ':asc', ':desc', ':up', ' ', ':asc:desc', ' :asc']) {
+      {for (const suffix of ['', ':asc', ':desc', ':up', ' ', ':asc:desc', ' :asc']) {
         const text = `${field}${suffix}`;
         if (pattern.test(text) === refuses(() => parseSort(text))) disagreements.push(text);
-      }
+      }}
     expect(disagreements).toEqual([]);
   });
 

@@ -113,3 +113,8 @@ export function expectErrorBody(response: TestResponse, status: number, code: st
 export function removeDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
+
+/** The server package's version, as package.json states it (what the server and CLI must report). */
+export function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+}

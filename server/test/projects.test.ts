@@ -26,6 +26,7 @@ afterAll(async () => {
 });
 
 /** Waits until the socket has received an event matching the predicate. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- event payloads of any kind; each test checks the one it waits for
 function waitForEvent(event: string, matches: (payload: any) => boolean): Promise<any> {
   return new Promise((resolve) => {
     const check = (): boolean => {
@@ -33,9 +34,9 @@ function waitForEvent(event: string, matches: (payload: any) => boolean): Promis
       if (found) resolve(found.payload);
       return Boolean(found);
     };
-    if (!check()) socket.onAny(function listener() {
+    if (!check()) {socket.onAny(function listener() {
       if (check()) socket.offAny(listener);
-    });
+    });}
   });
 }
 
@@ -88,6 +89,7 @@ test('duplicate names are 409 on create and on rename, leaving nothing behind', 
 });
 
 test('when the database insert fails, the new repository is removed', async () => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- replaces a private store method to make the insert fail
   const store = (server.app.projects as any).store;
   const original = store.insert;
   store.insert = () => {

@@ -107,7 +107,7 @@ test('deleting a run removes its edges and those of its artifacts', async () => 
   expect((await server.request('DELETE', `/api/runs/${chain.train}`)).status).toBe(204);
   const fromClean = await graph(`dataset_version:${chain.clean.id}`, 'both');
   expect(labels(fromClean)).toEqual(['clean@v1', 'prepare', 'raw@v1']);
-  const db = (server.app.runs as any).db;
+  const db = server.app.db;
   const left = db
     .prepare('SELECT COUNT(*) AS n FROM provenance_edges WHERE from_ref LIKE ? OR to_ref LIKE ?')
     .get(`%${chain.train}%`, `%${chain.train}%`) as { n: number };
@@ -142,7 +142,7 @@ test('bad node refs are 400s; unknown nodes 404s', async () => {
 });
 
 /** The app's own connection, to look at rows and the schema directly. */
-const database = (): Database => (server.app.runs as unknown as { db: Database }).db;
+const database = (): Database => server.app.db;
 
 async function uploadArtifact(runId: string, artifactPath: string, content: string): Promise<Response> {
   return fetch(`${server.url}/api/runs/${runId}/artifacts?path=${encodeURIComponent(artifactPath)}`, {

@@ -21,6 +21,7 @@ function handshake(
   origin?: string,
   transport: Transport = 'websocket',
   url = server.url
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- socket.io's connect_error data is untyped
 ): Promise<{ message: string; data?: any; description?: unknown } | 'connected'> {
   const socket = connect(url, {
     auth,

@@ -89,9 +89,6 @@ interface FieldVerdict {
 const textVerdict = (text: string, max: number): Verdict =>
   codePoints(text) > max ? 'invalid' : hasLoneSurrogate(text) ? 'either' : 'valid';
 
-const worst = (verdicts: readonly Verdict[]): Verdict =>
-  verdicts.includes('invalid') ? 'invalid' : verdicts.includes('either') ? 'either' : 'valid';
-
 /** Whether a problem path reported by the server names this field (or a record/array holding it). */
 const names = (reported: string, field: string): boolean =>
   reported === field || field.startsWith(`${reported}.`) || reported.startsWith(`${field}.`);
@@ -191,6 +188,7 @@ function getRaw(path: string): Promise<TestResponse> {
 
 const keyInPath = (key: string): string => encodeURIComponent(key).replaceAll('.', '%2E');
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON answer; the properties that read it check its shape
 async function readOk(response: Promise<TestResponse>, what: string): Promise<any> {
   const answer = await response;
   if (answer.status !== 200) throw new Error(`${what}: ${answer.status} ${answer.text.slice(0, 600)}`);
@@ -535,7 +533,7 @@ test('POST /api/runs/:id/log (objects and columns): points, summaries, params an
             const [from, to] = windows[want.batch];
             const known = serverTimes.get(want.batch);
             if (got.timestamp < from || got.timestamp > to || (known !== undefined && known !== got.timestamp)) return false;
-          } else if (got.timestamp !== want.timestamp) return false;
+          } else if (got.timestamp !== want.timestamp) {return false;}
           return sameNumber(got.value, want.value);
         };
         let inOrder = true;

@@ -35,7 +35,7 @@ function blobFiles(): string[] {
 }
 
 function rowCounts(runId: string): Record<string, number> {
-  const db = (server.app.runs as any).db;
+  const db = server.app.db;
   const count = (sql: string): number => (db.prepare(sql).get(runId) as { n: number }).n;
   return {
     runs: count('SELECT COUNT(*) AS n FROM runs WHERE id = ?'),

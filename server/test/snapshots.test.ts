@@ -51,6 +51,7 @@ test('a snapshot commits the stripped notebook and modules; an unchanged noteboo
   const again = await server.request('POST', `/api/runs/${second.id}/snapshot`, {
     json: {
       notebookPath: 'demo.ipynb',
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- nbformat cells, edited as plain JSON
       notebook: { ...notebook('fit()'), cells: (notebook('fit()').cells as object[]).map((cell: any) => (cell.cell_type === 'code' ? { ...cell, execution_count: 99, outputs: [] } : cell)) },
       files: [{ path: 'lib/model.py', content: 'def fit():\n    pass\n' }]
     }

@@ -23,7 +23,6 @@ import type {
   RunSnapshot,
   UpdateRunRequest
 } from '../contract';
-import type { Database } from '../db/database';
 import { AppError, notFound } from '../http/errors';
 import type { ProjectService } from '../projects/service';
 import { projectRoom, type DomainEvents } from '../realtime/events';
@@ -47,8 +46,6 @@ const ENDED: ReadonlySet<string> = new Set(['finished', 'failed', 'killed']);
 export type IoHook = (run: RunRecord, direction: 'input' | 'output', io: RunIO) => void;
 
 export interface RunServiceDeps {
-  /** The database the stores use (tests read it directly). */
-  db: Database;
   store: RunStore;
   searchStore: RunSearchStore;
   metrics: MetricSeries;
@@ -60,7 +57,6 @@ export interface RunServiceDeps {
 }
 
 export class RunService {
-  private readonly db: Database;
   private readonly store: RunStore;
   private readonly searchStore: RunSearchStore;
   private readonly metrics: MetricSeries;
@@ -72,7 +68,6 @@ export class RunService {
   private readonly ioHooks: IoHook[] = [];
 
   constructor(deps: RunServiceDeps) {
-    this.db = deps.db;
     this.store = deps.store;
     this.searchStore = deps.searchStore;
     this.metrics = deps.metrics;
