@@ -171,7 +171,7 @@ export class ConnectionModel implements IRunlabConnection {
           message:
             status === 403
               ? 'This token may not be used here (it is a runner token). Sign in with a user token.'
-              : `The server rejected the token (${(error as Error).message}). Sign in with a valid token: create one with \`runlab token create --name <you>\`.`
+              : `The server rejected the token (${(error as Error).message}). Sign in with a valid token: create one with \`npx runlab-server token create --name <you>\`.`
         });
       } else {
         this._setUnreachable();
@@ -203,7 +203,7 @@ export class ConnectionModel implements IRunlabConnection {
       serverUrl: this._settings.serverUrl,
       serverVersion: null,
       identity: null,
-      message: `Cannot reach the Runlab server at ${this._settings.serverUrl}. Start it with \`npm start\` (or \`runlab serve\`), or check the server URL in Settings → Runlab. Retrying…`
+      message: `Cannot reach the Runlab server at ${this._settings.serverUrl}. Start it with \`npm start\` (or \`npx runlab-server serve\`), or check the server URL in Settings → Runlab. Retrying…`
     });
   }
 

@@ -33,14 +33,14 @@ export interface IDatasetsPanelProps {
   notebookChanged: ISignal<unknown, unknown>;
 }
 
-/** Shown on a version `runlab fsck --repair` found chunks of corrupt (until it is committed again). */
+/** Shown on a version `runlab-server fsck --repair` found chunks of corrupt (until it is committed again). */
 export function DamagedBadge({ version }: { version: DatasetVersion }): JSX.Element | null {
   if (!version.damaged) return null;
   return (
     <span
       className="jp-runlab-Badge"
       data-status="failed"
-      title="The server dropped corrupt chunks of this version (runlab fsck --repair). Commit the same files again to restore it."
+      title="The server dropped corrupt chunks of this version (runlab-server fsck --repair). Commit the same files again to restore it."
     >
       damaged
     </span>

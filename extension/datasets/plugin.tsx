@@ -110,7 +110,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
             title: version ? `Delete ${name}@${version}?` : `Delete dataset ${name}?`,
             body:
               `This deletes ${what} from project ${model.projectName}. It cannot be undone. ` +
-              'Runs that used it keep their record of it; `npx runlab gc` on the server frees the space only it used.',
+              'Runs that used it keep their record of it; `npx runlab-server gc` on the server frees the space only it used.',
             buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })]
           });
           if (!answer.button.accept) {

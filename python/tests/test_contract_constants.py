@@ -4,15 +4,14 @@ the words of its enums, and the error codes the client raises or branches on.
 
 Each check reads the value where the document states it and compares it with the package's own
 constant, so a change on either side alone fails here instead of as a refused request in use.
-Values the document does not state yet are looked for under the names listed in `NOT_YET_STATED`
-anywhere in the document: compared once present, reported as a warning until then.
+Values beyond the schemas (chunker parameters, chunk framing, error statuses, raw body limits)
+are the document's `x-runlab-*` extensions, listed in `EXTENSIONS`.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-import warnings
 from collections.abc import Iterator
 from typing import Any, get_args
 
@@ -29,18 +28,14 @@ from runlab.runs import batcher, environment
 
 MAX_WHOLE_NUMBER = 2**53 - 1  # the contract's MAX_WHOLE_NUMBER (Number.MAX_SAFE_INTEGER)
 
-# Values the package copies that the document does not state in a form a program can read yet:
-# the extension key looked for (anywhere in the document) and what it is to hold.
-NOT_YET_STATED = {
+# Values the package copies that the document states outside its schemas: the extension key
+# (looked for anywhere in the document, or the part given) and what it holds.
+EXTENSIONS = {
     "x-runlab-chunker": "the FastCDC parameters every client cuts with: {minBytes, averageBytes, maxBytes}",
     "x-runlab-chunk-frame": "the chunk framing of POST /api/chunks: {headerBytes, codecs: {raw, zstd}}",
     "x-runlab-error-status": "each ErrorCode's HTTP status: {code: status}",
     "uploadChunks x-runlab-max-bytes": "the largest POST /api/chunks body, as the JSON bodies state theirs",
 }
-
-
-class ContractNotYetStated(UserWarning):
-    """A value the package copies that the OpenAPI document does not state yet."""
 
 
 @pytest.fixture(scope="module")
@@ -111,12 +106,11 @@ def find_extension(value: Any, key: str) -> Any:
 
 
 def stated(where: dict[str, Any], key: str, name: str | None = None) -> Any:
-    """The value under ``key`` in ``where`` (the document, or a part of it); None, with a warning
-    naming what is missing, while the document does not state it."""
+    """The value under ``key`` in ``where`` (the document, or a part of it); fails naming what is
+    missing when the document does not state it."""
     found = find_extension(where, key)
-    if found is None:
-        name = name or key
-        warnings.warn(f"the OpenAPI document does not state {name} yet: {NOT_YET_STATED[name]}", ContractNotYetStated, stacklevel=2)
+    name = name or key
+    assert found is not None, f"the OpenAPI document does not state {name}: {EXTENSIONS[name]}"
     return found
 
 
@@ -268,19 +262,16 @@ def test_chunks_stay_within_the_contracts_limits(document: dict[str, Any]) -> No
     assert body(document, "findMissingChunks")["properties"]["hashes"]["maxItems"] >= transfer.MISSING_BATCH
 
     chunker = stated(document, "x-runlab-chunker")
-    if chunker is not None:
-        assert (chunker["minBytes"], chunker["averageBytes"], chunker["maxBytes"]) == (
-            chunking.MIN_CHUNK,
-            chunking.AVG_CHUNK,
-            chunking.MAX_CHUNK,
-        )
+    assert (chunker["minBytes"], chunker["averageBytes"], chunker["maxBytes"]) == (
+        chunking.MIN_CHUNK,
+        chunking.AVG_CHUNK,
+        chunking.MAX_CHUNK,
+    )
     frame = stated(document, "x-runlab-chunk-frame")
-    if frame is not None:
-        assert frame["headerBytes"] == framing.HEADER.size
-        assert frame["codecs"] == {"raw": framing.CODEC_RAW, "zstd": framing.CODEC_ZSTD}
+    assert frame["headerBytes"] == framing.HEADER.size
+    assert frame["codecs"] == {"raw": framing.CODEC_RAW, "zstd": framing.CODEC_ZSTD}
     upload_limit = stated(operation(document, "uploadChunks")["requestBody"], "x-runlab-max-bytes", "uploadChunks x-runlab-max-bytes")
-    if upload_limit is not None:
-        assert upload_limit > transfer.UPLOAD_BUNDLE_BYTES + framing.MAX_CHUNK_BYTES
+    assert upload_limit > transfer.UPLOAD_BUNDLE_BYTES + framing.MAX_CHUNK_BYTES
 
 
 # -- errors -------------------------------------------------------------------------------------
@@ -322,7 +313,6 @@ def test_every_error_code_the_client_names_is_the_contracts_or_its_own(document:
     assert client_module.code_for_status(418) in client_module.CLIENT_ERROR_CODES
 
     statuses = stated(document, "x-runlab-error-status")
-    if statuses is not None:
-        for status, code in client_module._CODE_BY_STATUS.items():
-            assert statuses[code] == status, code
+    for status, code in client_module._CODE_BY_STATUS.items():
+        assert statuses[code] == status, code
 

@@ -78,7 +78,7 @@ test('signing in with a wrong token says so; the right token connects again', as
 
   await signIn('rl_u_not-a-real-token');
   await expect(status).toHaveAttribute('data-status', 'unauthorized');
-  await expect(page.locator('#jp-runlab-panel')).toContainText('runlab token create');
+  await expect(page.locator('#jp-runlab-panel')).toContainText('npx runlab-server token create');
   await expect(page.locator('.jp-runlab-StatusItem')).toContainText('Not authorized');
   await screenshot(page, 'panel-unauthorized');
 

@@ -14,11 +14,14 @@ export const VersionRef = z
   .string()
   .regex(/^(latest|v?[1-9][0-9]{0,8})$/, 'a version: v1, v2, … (or 1, 2, …) or latest');
 
-/**
- * Largest uncompressed chunk the server accepts. The client's FastCDC parameters are 16 KiB
- * minimum, 64 KiB average, 256 KiB maximum; a file below the minimum is one chunk.
- */
+/** Largest uncompressed chunk the server accepts. */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * How every client cuts files into chunks (FastCDC): the same parameters everywhere, so the same
+ * content gives the same chunks and is stored once. A file below the minimum is one chunk.
+ */
+export const CHUNKER = { minBytes: 16 * 1024, averageBytes: 64 * 1024, maxBytes: 256 * 1024 } as const;
 
 /**
  * `POST /api/chunks` body (application/octet-stream): chunks back to back, each framed as
@@ -242,7 +245,8 @@ export const datasetsApi = {
     tag: 'datasets',
     scope: 'any',
     rawBody: {
-      description: `Chunks back to back, each: 32-byte sha256, 1-byte codec (0 raw, 1 zstd), uint32 BE uncompressed length, uint32 BE payload length, payload; at most ${MAX_CHUNK_UPLOAD_BYTES} bytes`
+      description: `Chunks back to back, each: 32-byte sha256, 1-byte codec (0 raw, 1 zstd), uint32 BE uncompressed length, uint32 BE payload length, payload; at most ${MAX_CHUNK_UPLOAD_BYTES} bytes`,
+      maxBytes: MAX_CHUNK_UPLOAD_BYTES
     },
     status: 200,
     response: UploadChunksResponse,

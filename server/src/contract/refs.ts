@@ -31,7 +31,7 @@ export const RelativePath = z
   .meta({
     pattern: RELATIVE_PATH_PATTERN,
     description:
-      'A relative path: segments separated by `/`, none empty, `.` or `..`; no leading `/`, no drive letter (`C:`), no backslash, no NUL; 1 to 1000 UTF-16 code units.'
+      'A relative path: segments separated by `/`, none empty, `.` or `..`; no leading `/`, no drive letter (`C:`), no backslash, no NUL; 1 to 1000 characters.'
   });
 
 /** Why a client-supplied relative path is unsafe, or null when it is fine. */

@@ -36,7 +36,7 @@ export interface RouteContract {
    * The request body is raw bytes (`application/octet-stream`), streamed by the handler instead
    * of going through the JSON parser; documented as such in OpenAPI.
    */
-  rawBody?: { description: string };
+  rawBody?: { description: string; /** Largest body accepted (413 past it). */ maxBytes?: number };
   /** The answer is bytes, not JSON. */
   rawResponse?: { description: string };
   /** Status of a successful answer; 204 answers have no response schema. */

@@ -6,7 +6,8 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { ErrorCode, ErrorResponse, FieldProblem } from '../contract';
 import type { Logger } from '../logger';
 
-const STATUS_BY_CODE: Record<ErrorCode, number> = {
+/** The one code → HTTP status table (the OpenAPI document states it as `x-runlab-error-status`). */
+export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   invalid_json: 400,
   invalid_request: 400,
   unauthorized: 401,

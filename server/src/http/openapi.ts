@@ -1,23 +1,10 @@
 /** Builds the OpenAPI 3.1 document from the route registry and the contract's zod schemas. */
 import { z } from 'zod';
-import { ErrorResponse, type ErrorCode } from '../contract';
+import { CHUNK_FRAME_HEADER_BYTES, CHUNKER, ChunkCodec, ErrorResponse, type ErrorCode } from '../contract';
+import { STATUS_BY_CODE } from './errors';
 import type { Route } from './registry';
 
 type JsonSchema = Record<string, unknown>;
-
-const ERROR_STATUS: Record<ErrorCode, string> = {
-  invalid_json: '400',
-  invalid_request: '400',
-  unauthorized: '401',
-  forbidden: '403',
-  not_found: '404',
-  method_not_allowed: '405',
-  conflict: '409',
-  payload_too_large: '413',
-  data_corrupt: '500',
-  internal: '500',
-  insufficient_storage: '507'
-};
 
 const ERROR_DESCRIPTION: Record<string, string> = {
   '400': 'Invalid request (malformed JSON or a field that fails validation)',
@@ -106,7 +93,7 @@ function errorCodesOf(route: Route): Set<string> {
   // Scopes, and on every route the Host check (http/hosts.ts).
   codes.add('forbidden');
   codes.add('internal');
-  return new Set([...codes].map((code) => ERROR_STATUS[code]));
+  return new Set([...codes].map((code) => String(STATUS_BY_CODE[code])));
 }
 
 export function buildOpenApiDocument(routes: readonly Route[], version: string, limits?: BodyLimits): JsonSchema {
@@ -150,6 +137,7 @@ export function buildOpenApiDocument(routes: readonly Route[], version: string, 
             requestBody: {
               required: true,
               description: route.rawBody.description,
+              ...(route.rawBody.maxBytes === undefined ? {} : { 'x-runlab-max-bytes': route.rawBody.maxBytes }),
               content: { 'application/octet-stream': { schema: BINARY } }
             }
           }
@@ -168,9 +156,13 @@ export function buildOpenApiDocument(routes: readonly Route[], version: string, 
         'REST API of the Runlab hub. Every route except /api/health needs `Authorization: Bearer <token>`. ' +
         'Every constraint the server checks is in these schemas (as patterns, bounds and descriptions); a request they ' +
         'allow is not refused for its form, only for what it refers to (404, 409). Unknown fields and query parameters are ' +
-        'refused (400). A method a path does not take is answered 405 with an `Allow` header. Lengths count UTF-16 code units. ' +
+        'refused (400). A method a path does not take is answered 405 with an `Allow` header. Lengths count characters (Unicode code points, so an emoji is one). ' +
         "A request whose Host is not one of the server's names is refused (403)."
     },
+    // What clients must agree on beyond the schemas; the Python client's copies are checked against these.
+    'x-runlab-error-status': STATUS_BY_CODE,
+    'x-runlab-chunker': CHUNKER,
+    'x-runlab-chunk-frame': { headerBytes: CHUNK_FRAME_HEADER_BYTES, codecs: ChunkCodec },
     components: {
       securitySchemes: {
         bearerToken: { type: 'http', scheme: 'bearer', description: 'A Runlab token: rl_a_… (admin), rl_u_… (user) or rl_r_… (runner)' }
