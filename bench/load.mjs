@@ -10,7 +10,7 @@
  * keep-alive connection, run a closed loop for D seconds (default 60) of:
  *   - list runs      GET  /api/runs?project=…   (the first page: 100 runs with params, tags, summaries)
  *   - get run        GET  /api/runs/:id
- *   - log 500 points POST /api/runs/:id/log     (metricColumns, as python/runlab/batcher.py sends them)
+ *   - log 500 points POST /api/runs/:id/log     (metricColumns, as python/runlab/runs/batcher.py sends them)
  * plus 10 simulated runners. Runners do not exist yet, so each stands in as a runner-scoped token
  * holding a socket.io connection and sending a heartbeat (GET /api/auth/whoami, a cheap
  * authenticated request) every second — replace this with the real runner heartbeat once

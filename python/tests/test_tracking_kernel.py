@@ -95,7 +95,7 @@ def test_a_failing_tracked_cell_fails_the_run_and_still_shows_the_exception(
     assert result.reply["content"]["status"] == "error"
     assert result.reply["content"]["ename"] == "ValueError"
     assert len(result.tracebacks) == 1 and "bad batch size" in result.tracebacks[0]
-    assert "runlab/magics.py" not in result.tracebacks[0]  # Runlab's frames are hidden
+    assert "runlab/runs/magics.py" not in result.tracebacks[0]  # Runlab's frames are hidden (the magic moved with runs/)
     [run] = runs_of(runlab_server, project)
     assert run["status"] == "failed"
     assert run["error"]["message"] == "ValueError: bad batch size"
