@@ -60,6 +60,7 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
       app.commands.addCommand(CommandIDs.openRuns, {
         label: 'Runlab: Show Runs',
         caption: 'Show the runs of the current project',
+        icon: runsIcon,
         execute: () => app.shell.activateById(panel.id)
       });
       app.commands.addCommand(CommandIDs.openRun, {
