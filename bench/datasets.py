@@ -50,7 +50,30 @@ SMALL_FILE_BYTES = 10_000
 CSV_BYTES = int(TOTAL_MB * MB) - SMALL_FILES * SMALL_FILE_BYTES
 ROWS_PER_BLOCK = 20_000
 
-COUNTRIES = np.array(["US", "DE", "FR", "GB", "IN", "BR", "JP", "CN", "ES", "IT", "NL", "SE", "PL", "CA", "AU", "MX", "KR", "ZA", "NG", "AR"])
+COUNTRIES = np.array(
+    [
+        "US",
+        "DE",
+        "FR",
+        "GB",
+        "IN",
+        "BR",
+        "JP",
+        "CN",
+        "ES",
+        "IT",
+        "NL",
+        "SE",
+        "PL",
+        "CA",
+        "AU",
+        "MX",
+        "KR",
+        "ZA",
+        "NG",
+        "AR",
+    ]
+)
 DEVICES = np.array(["mobile", "desktop", "tablet", "tv", "other"])
 HEADER = b"id,ts,user,country,device,amount,score,clicks,label\n"
 
@@ -70,7 +93,9 @@ def csv_rows(seed: int, count: int, first_id: int) -> bytes:
             "id": ids,
             "ts": 1_700_000_000 + ids * 3 + rng.integers(0, 3, count),
             "user": rng.integers(0, 2_000_000, count),
-            "country": pa.DictionaryArray.from_arrays(rng.integers(0, len(COUNTRIES), count).astype(np.int8), COUNTRIES),
+            "country": pa.DictionaryArray.from_arrays(
+                rng.integers(0, len(COUNTRIES), count).astype(np.int8), COUNTRIES
+            ),
             "device": pa.DictionaryArray.from_arrays(rng.integers(0, len(DEVICES), count).astype(np.int8), DEVICES),
             "amount": np.round(rng.gamma(2.0, 30.0, count), 2),
             "score": np.round(rng.random(count), 4),
@@ -218,7 +243,10 @@ def health_pinger(url: str) -> Iterator[list[float]]:
     """Milliseconds of each GET /api/health made from a separate process while the block runs."""
     latencies: list[float] = []
     pinger = subprocess.Popen(
-        [sys.executable, "-u", "-c", PINGER, url + "/api/health"], stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True
+        [sys.executable, "-u", "-c", PINGER, url + "/api/health"],
+        stdout=subprocess.PIPE,
+        stdin=subprocess.PIPE,
+        text=True,
     )
     try:
         yield latencies
@@ -248,9 +276,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def sha256sum_all(data: Path) -> None:
-    subprocess.run(
-        f"find {data} -type f -print0 | xargs -0 sha256sum > /dev/null", shell=True, check=True
-    )
+    subprocess.run(f"find {data} -type f -print0 | xargs -0 sha256sum > /dev/null", shell=True, check=True)
 
 
 def verdict(ok: bool) -> str:
@@ -274,7 +300,9 @@ def main() -> None:
     rows: list[tuple[str, str, str, str, str]] = []
     notes: list[str] = []
     try:
-        print(f"datasets: generating {TOTAL_MB:,.0f} MB (a CSV of ~{CSV_BYTES / MB:,.0f} MB + {SMALL_FILES:,} files of ~10 KB) in {work} …")
+        print(
+            f"datasets: generating {TOTAL_MB:,.0f} MB (a CSV of ~{CSV_BYTES / MB:,.0f} MB + {SMALL_FILES:,} files of ~10 KB) in {work} …"
+        )
         started = time.perf_counter()
         total_rows = generate(data)
         size = tree_bytes(data)
@@ -284,8 +312,15 @@ def main() -> None:
         scan_s = min(seconds(lambda: scan(data, None)) for _ in range(2))
         sha_s = min(seconds(lambda: sha256sum_all(data)) for _ in range(2))
         scan_rate, sha_rate = size / MB / scan_s, size / MB / sha_s
-        rows.append(("hashing throughput (chunk + sha256 scan)", f"{scan_rate:,.0f} MB/s", f"sha256sum {sha_rate:,.0f} MB/s",
-                     "≥ 70% of sha256sum", f"{verdict(scan_rate >= 0.7 * sha_rate)} ({scan_rate / sha_rate:.0%})"))
+        rows.append(
+            (
+                "hashing throughput (chunk + sha256 scan)",
+                f"{scan_rate:,.0f} MB/s",
+                f"sha256sum {sha_rate:,.0f} MB/s",
+                "≥ 70% of sha256sum",
+                f"{verdict(scan_rate >= 0.7 * sha_rate)} ({scan_rate / sha_rate:.0%})",
+            )
+        )
 
         (work / "server").mkdir()
         with runlab_server(work / "server") as server:
@@ -298,16 +333,25 @@ def main() -> None:
             # long the UI would wait on the server during a big commit.
             with health_pinger(server.url) as latencies:
                 runlab_v1 = seconds(lambda: handle.commit(data, message="v1", progress=False))
-            notes.append(f"While v1 was committed, GET /api/health from another process took p50 "
-                         f"{percentile(latencies, 0.5):.0f} ms, p99 {percentile(latencies, 0.99):.0f} ms, max "
-                         f"{max(latencies):.0f} ms ({len(latencies)} requests; idle: a few ms).")
+            notes.append(
+                f"While v1 was committed, GET /api/health from another process took p50 "
+                f"{percentile(latencies, 0.5):.0f} ms, p99 {percentile(latencies, 0.99):.0f} ms, max "
+                f"{max(latencies):.0f} ms ({len(latencies)} requests; idle: a few ms)."
+            )
             run_dvc(repo, "init", "--no-scm", "-q")
             run_dvc(repo, "config", "core.analytics", "false")
             dvc_cache = repo / ".dvc" / "cache"
             dvc_v1 = seconds(lambda: run_dvc(repo, "add", "data", "-q"))
             rows.append(("commit v1", f"{runlab_v1:.2f} s", f"dvc add {dvc_v1:.2f} s", "—", "—"))
-            rows.append(("  store size after v1 (% of data set)", f"{tree_bytes(chunk_store) / size:.1%}",
-                         f"dvc cache {tree_bytes(repo / '.dvc' / 'cache') / size:.1%}", "—", "—"))
+            rows.append(
+                (
+                    "  store size after v1 (% of data set)",
+                    f"{tree_bytes(chunk_store) / size:.1%}",
+                    f"dvc cache {tree_bytes(repo / '.dvc' / 'cache') / size:.1%}",
+                    "—",
+                    "—",
+                )
+            )
 
             # v2: 1% of the CSV's rows in 5 contiguous blocks, and 100 small files.
             store_before, dvc_before = tree_bytes(chunk_store), tree_bytes(dvc_cache)
@@ -316,42 +360,91 @@ def main() -> None:
             v2: list[object] = []
             runlab_v2 = seconds(lambda: v2.append(handle.commit(data, message="v2", progress=False)))
             dvc_v2 = seconds(lambda: run_dvc(repo, "add", "data", "-q"))
-            rows.append(("commit v2 (1% of rows in 5 blocks + 100 files)", f"{runlab_v2:.2f} s", f"dvc add {dvc_v2:.2f} s", "—", "—"))
+            rows.append(
+                (
+                    "commit v2 (1% of rows in 5 blocks + 100 files)",
+                    f"{runlab_v2:.2f} s",
+                    f"dvc add {dvc_v2:.2f} s",
+                    "—",
+                    "—",
+                )
+            )
             version2 = v2[0]
             runlab_growth = (tree_bytes(chunk_store) - store_before) / size
             dvc_growth = (tree_bytes(dvc_cache) - dvc_before) / size
             new_chunk_bytes = version2.summary["newChunkBytes"] if version2.summary else 0  # type: ignore[attr-defined]
-            rows.append(("storage growth v1→v2 (% of data set)", f"{runlab_growth:.2%}", f"dvc cache {dvc_growth:.2%}",
-                         "≤ 5%", verdict(runlab_growth <= 0.05)))
-            notes.append(f"v2 changes {int(total_rows * 0.01):,} CSV rows (1%) in 5 contiguous blocks of "
-                         f"{int(total_rows * 0.002):,} rows, plus 100 of the small files. Runlab's growth is the compressed "
-                         f"chunk store; uncompressed, the new chunks are {new_chunk_bytes / size:.2%} of the data set.")
+            rows.append(
+                (
+                    "storage growth v1→v2 (% of data set)",
+                    f"{runlab_growth:.2%}",
+                    f"dvc cache {dvc_growth:.2%}",
+                    "≤ 5%",
+                    verdict(runlab_growth <= 0.05),
+                )
+            )
+            notes.append(
+                f"v2 changes {int(total_rows * 0.01):,} CSV rows (1%) in 5 contiguous blocks of "
+                f"{int(total_rows * 0.002):,} rows, plus 100 of the small files. Runlab's growth is the compressed "
+                f"chunk store; uncompressed, the new chunks are {new_chunk_bytes / size:.2%} of the data set."
+            )
 
             # Unchanged re-commit (every file only stat()ed) vs dvc status.
             recommit = median_of(lambda: handle.commit(data, progress=False), runs=9)
             status = median_of(lambda: run_dvc(repo, "status", "-q"), runs=5)
-            rows.append((f"unchanged re-commit ({SMALL_FILES:,} small files + the CSV)", f"{recommit:.3f} s", f"dvc status {status:.3f} s",
-                         "≤ 0.5 s, ≥ 20× faster", f"{verdict(recommit <= 0.5 and status / recommit >= 20)} ({status / recommit:,.0f}×)"))
+            rows.append(
+                (
+                    f"unchanged re-commit ({SMALL_FILES:,} small files + the CSV)",
+                    f"{recommit:.3f} s",
+                    f"dvc status {status:.3f} s",
+                    "≤ 0.5 s, ≥ 20× faster",
+                    f"{verdict(recommit <= 0.5 and status / recommit >= 20)} ({status / recommit:,.0f}×)",
+                )
+            )
             # The same from a terminal: `runlab data add` pays for starting Python and importing
             # the client, as `dvc status` pays for starting DVC.
             cli_env = dict(os.environ, RUNLAB_URL=server.url, RUNLAB_TOKEN=server.token, RUNLAB_PROJECT="bench")
-            cli_command = [str(Path(sys.executable).with_name("runlab")), "data", "add", "events", str(data), "--no-progress"]
+            cli_command = [
+                str(Path(sys.executable).with_name("runlab")),
+                "data",
+                "add",
+                "events",
+                str(data),
+                "--no-progress",
+            ]
             cli_recommit = median_of(lambda: subprocess.run(cli_command, env=cli_env, check=True, capture_output=True))
-            rows.append(("  the same from the CLI (`runlab data add`, process start included)", f"{cli_recommit:.3f} s",
-                         f"dvc status {status:.3f} s", "(not a budget line)", f"({status / cli_recommit:,.0f}×)"))
+            rows.append(
+                (
+                    "  the same from the CLI (`runlab data add`, process start included)",
+                    f"{cli_recommit:.3f} s",
+                    f"dvc status {status:.3f} s",
+                    "(not a budget line)",
+                    f"({status / cli_recommit:,.0f}×)",
+                )
+            )
             # And both without process start: DVC's Python API in this process.
             dvc_api_status = median_of(lambda: dvc_status_in_process(repo), runs=5)
-            rows.append(("  the API call vs DVC's Python API (`Repo.status()`, no process start)", f"{recommit:.3f} s",
-                         f"Repo.status() {dvc_api_status:.3f} s", "(not a budget line)", f"({dvc_api_status / recommit:,.0f}×)"))
-            notes.append("`dvc status` is what DVC users run (a command, as in `!dvc status` in a notebook); Runlab's re-commit is "
-                         "`runlab.dataset(...).commit(path)` in the kernel. The two rows below it compare like with like: "
-                         "both as commands, and both as Python calls without process start.")
+            rows.append(
+                (
+                    "  the API call vs DVC's Python API (`Repo.status()`, no process start)",
+                    f"{recommit:.3f} s",
+                    f"Repo.status() {dvc_api_status:.3f} s",
+                    "(not a budget line)",
+                    f"({dvc_api_status / recommit:,.0f}×)",
+                )
+            )
+            notes.append(
+                "`dvc status` is what DVC users run (a command, as in `!dvc status` in a notebook); Runlab's re-commit is "
+                "`runlab.dataset(...).commit(path)` in the kernel. The two rows below it compare like with like: "
+                "both as commands, and both as Python calls without process start."
+            )
 
             # Materializing v2: first from the server, then from the local cache.
             cache = LocalCache()
             with runlab.Client(server.url, server.token) as client:
                 fetched = FetchStats()
-                download_s = seconds(lambda: materialize(client, cache, "bench", "events", "v2", progress=False, stats=fetched))
+                download_s = seconds(
+                    lambda: materialize(client, cache, "bench", "events", "v2", progress=False, stats=fetched)
+                )
                 _, folder = materialize(client, cache, "bench", "events", "v2", progress=False)
                 shutil.rmtree(folder)
                 # Earlier steps left gigabytes of dirty pages: flushed first, so each timing is of
@@ -367,13 +460,30 @@ def main() -> None:
             cp_s = seconds(lambda: subprocess.run(["cp", "-r", str(folder), str(cp_target)], check=True))
             shutil.rmtree(cp_target)
             link_rate, copy_rate, cp_rate = size / MB / link_s, size / MB / copy_s, size / MB / cp_s
-            rows.append(("materialize from the local cache, hardlinks", f"{link_rate:,.0f} MB/s", "—", "≥ 500 MB/s", verdict(link_rate >= 500)))
+            rows.append(
+                (
+                    "materialize from the local cache, hardlinks",
+                    f"{link_rate:,.0f} MB/s",
+                    "—",
+                    "≥ 500 MB/s",
+                    verdict(link_rate >= 500),
+                )
+            )
             # Writable copies (`runlab data get --copy`) are an export, not how versions are
             # materialized; they are measured against `cp -r` of the same files, the floor of the disk.
-            rows.append(("  writable copies instead (`runlab data get --copy`)", f"{copy_rate:,.0f} MB/s", f"cp -r {cp_rate:,.0f} MB/s",
-                         "(not a budget line)", f"({copy_rate / cp_rate:.0%} of cp)"))
-            notes.append(f"Downloading v2 from the server into an empty cache: {fetched.bytes_fetched / MB:,.0f} MB in "
-                         f"{download_s:.1f} s = {fetched.bytes_fetched / MB / download_s:,.0f} MB/s (fetch, verify, write).")
+            rows.append(
+                (
+                    "  writable copies instead (`runlab data get --copy`)",
+                    f"{copy_rate:,.0f} MB/s",
+                    f"cp -r {cp_rate:,.0f} MB/s",
+                    "(not a budget line)",
+                    f"({copy_rate / cp_rate:.0%} of cp)",
+                )
+            )
+            notes.append(
+                f"Downloading v2 from the server into an empty cache: {fetched.bytes_fetched / MB:,.0f} MB in "
+                f"{download_s:.1f} s = {fetched.bytes_fetched / MB / download_s:,.0f} MB/s (fetch, verify, write)."
+            )
             shutil.rmtree(copy_target)
 
             # The honest extra: 1% of rows changed, scattered uniformly (every chunk touched).
@@ -392,10 +502,12 @@ def main() -> None:
                 f"(commit {runlab_v3:.2f} s vs dvc add {dvc_v3:.2f} s). Content-defined chunking saves space when "
                 "changes are clustered, as appends and edited ranges are; not when they touch every part of a file."
             )
-            notes.append(f"Runlab commits include compressing (zstd level 1) and uploading to the server over HTTP, which "
-                         "verifies every chunk (decompress + sha256) before storing it; `dvc add` copies into a local cache "
-                         f"(no compression, no remote, no `dvc push`). On this machine ({os.cpu_count()} cores) a first commit "
-                         "is CPU-bound: compression, hashing and the server's verification share the cores.")
+            notes.append(
+                f"Runlab commits include compressing (zstd level 1) and uploading to the server over HTTP, which "
+                "verifies every chunk (decompress + sha256) before storing it; `dvc add` copies into a local cache "
+                f"(no compression, no remote, no `dvc push`). On this machine ({os.cpu_count()} cores) a first commit "
+                "is CPU-bound: compression, hashing and the server's verification share the cores."
+            )
 
         width = max(len(r[0]) for r in rows)
         print()

@@ -62,7 +62,10 @@ def runlab_server(data_dir: Path) -> Iterator[Server]:
     with open(data_dir.parent / "runlab-server.log", "w") as log:
         process = subprocess.Popen(
             ["node", str(REPO / "server" / "dist" / "cli.js"), "serve", "--port", "0", "--data-dir", str(data_dir)],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             deadline = time.monotonic() + 30
@@ -93,12 +96,20 @@ def mlflow_server(data_dir: Path) -> Iterator[Server]:
     with open(data_dir.parent / "mlflow-server.log", "w") as log:
         process = subprocess.Popen(
             [
-                mlflow, "server",
-                "--backend-store-uri", f"sqlite:///{data_dir / 'mlflow.db'}",
-                "--default-artifact-root", str(data_dir / "artifacts"),
-                "--host", "127.0.0.1", "--port", str(port),
+                mlflow,
+                "server",
+                "--backend-store-uri",
+                f"sqlite:///{data_dir / 'mlflow.db'}",
+                "--default-artifact-root",
+                str(data_dir / "artifacts"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
             ],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         url = f"http://127.0.0.1:{port}"
         try:

@@ -69,7 +69,9 @@ def bench_mlflow(url: str, calls: int) -> dict[str, float]:
 
 
 def show(label: str, figures: dict[str, float]) -> None:
-    print(f"  {label:<34} p50 {figures['p50']:>12,.0f} ns   p95 {figures['p95']:>12,.0f} ns   p99 {figures['p99']:>12,.0f} ns")
+    print(
+        f"  {label:<34} p50 {figures['p50']:>12,.0f} ns   p95 {figures['p95']:>12,.0f} ns   p99 {figures['p99']:>12,.0f} ns"
+    )
 
 
 def main() -> None:

@@ -84,18 +84,42 @@ function parseOptions(argv) {
       return parsed;
     };
     switch (flag) {
-      case '--clients': options.clients = number(); break;
-      case '--duration': options.duration = number(); break;
-      case '--reference-clients': options.referenceClients = number(); break;
-      case '--reference-duration': options.referenceDuration = number(); break;
-      case '--runs': options.runs = number(); break;
-      case '--live-runs': options.liveRuns = number(); break;
-      case '--runners': options.runners = number(); break;
-      case '--baseline': options.baseline = value(); break;
-      case '--no-baseline': options.baseline = null; break;
-      case '--cpu-prof': options.cpuProf = path.resolve(value()); break;
-      case '--only': options.only = value(); break;
-      case '--current': options.current = path.resolve(value()); break;
+      case '--clients':
+        options.clients = number();
+        break;
+      case '--duration':
+        options.duration = number();
+        break;
+      case '--reference-clients':
+        options.referenceClients = number();
+        break;
+      case '--reference-duration':
+        options.referenceDuration = number();
+        break;
+      case '--runs':
+        options.runs = number();
+        break;
+      case '--live-runs':
+        options.liveRuns = number();
+        break;
+      case '--runners':
+        options.runners = number();
+        break;
+      case '--baseline':
+        options.baseline = value();
+        break;
+      case '--no-baseline':
+        options.baseline = null;
+        break;
+      case '--cpu-prof':
+        options.cpuProf = path.resolve(value());
+        break;
+      case '--only':
+        options.only = value();
+        break;
+      case '--current':
+        options.current = path.resolve(value());
+        break;
       case '--mix':
         options.mix = { list: 0, get: 0, log: 0 };
         for (const part of value().split(',')) {
@@ -154,7 +178,9 @@ function baselineServer(ref) {
     fs.writeFileSync(stamp, `${commit}\n`);
   }
   const changed = git(['diff', '--name-only', commit, '--', 'package-lock.json', 'server/package.json']);
-  const note = changed ? `dependencies changed since ${commit.slice(0, 7)} (${changed.split('\n').join(', ')}); the baseline runs with this checkout's node_modules` : null;
+  const note = changed
+    ? `dependencies changed since ${commit.slice(0, 7)} (${changed.split('\n').join(', ')}); the baseline runs with this checkout's node_modules`
+    : null;
   return { label: `baseline ${commit.slice(0, 7)}`, cli, note };
 }
 
@@ -176,7 +202,9 @@ function currentServer(checkout) {
 function newestFile(folder) {
   let newest = 0;
   for (const entry of fs.readdirSync(folder, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && !entry.name.endsWith('.test.ts')) newest = Math.max(newest, fs.statSync(path.join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
+    if (entry.isFile() && !entry.name.endsWith('.test.ts')) {
+      newest = Math.max(newest, fs.statSync(path.join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
+    }
   }
   return newest;
 }
@@ -305,7 +333,16 @@ function jsonHeaders(token, body) {
 /** A request whose answer this bench needs (setup); throws on anything but the expected status. */
 async function api(server, agent, method, target, payload, expected = 200) {
   const body = payload === undefined ? undefined : JSON.stringify(payload);
-  const result = await send({ host: server.host, port: server.port, agent, method, path: target, headers: jsonHeaders(server.token, body), body, keepBody: true });
+  const result = await send({
+    host: server.host,
+    port: server.port,
+    agent,
+    method,
+    path: target,
+    headers: jsonHeaders(server.token, body),
+    body,
+    keepBody: true
+  });
   if (result.status !== expected) throw new Error(`${server.label}: ${method} ${target} answered ${result.status}: ${result.body}`);
   return JSON.parse(result.body);
 }
@@ -348,15 +385,22 @@ async function seed(server, options) {
       const params = {};
       for (let p = 0; p < 10; p++) params[`param_${p}`] = String((index * 7 + p) % 13);
       params.optimizer = index % 2 ? 'adam' : 'sgd';
-      const run = await api(server, agent, 'POST', '/api/runs', {
-        project: PROJECT,
-        name: `load-${index}`,
-        params,
-        tags: { team: index % 3 ? 'vision' : 'nlp', stage: 'bench', seed: String(index) },
-        notebookPath: 'train.ipynb',
-        environment: ENVIRONMENT,
-        idempotencyKey: `load-seed-${index}-${randomUUID()}`
-      }, 201);
+      const run = await api(
+        server,
+        agent,
+        'POST',
+        '/api/runs',
+        {
+          project: PROJECT,
+          name: `load-${index}`,
+          params,
+          tags: { team: index % 3 ? 'vision' : 'nlp', stage: 'bench', seed: String(index) },
+          notebookPath: 'train.ipynb',
+          environment: ENVIRONMENT,
+          idempotencyKey: `load-seed-${index}-${randomUUID()}`
+        },
+        201
+      );
       runIds[index] = run.id;
       await api(server, agent, 'POST', `/api/runs/${run.id}/log`, {
         idempotencyKey: randomUUID(),
@@ -406,14 +450,24 @@ async function startRunners(server, count) {
     const heartbeatAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const headers = { authorization: `Bearer ${runner.secret}` };
     const beat = async () => {
-      const result = await send({ host: server.host, port: server.port, agent: heartbeatAgent, method: 'GET', path: '/api/auth/whoami', headers });
+      const result = await send({
+        host: server.host,
+        port: server.port,
+        agent: heartbeatAgent,
+        method: 'GET',
+        path: '/api/auth/whoami',
+        headers
+      });
       state.recorder?.record('heartbeat', result);
     };
     // Spread over the second, as independent runners would be.
-    setTimeout(() => {
-      void beat();
-      runner.timer = setInterval(beat, 1000);
-    }, (1000 * index) / runners.length);
+    setTimeout(
+      () => {
+        void beat();
+        runner.timer = setInterval(beat, 1000);
+      },
+      (1000 * index) / runners.length
+    );
     runner.agent = heartbeatAgent;
   }
   return {
@@ -488,7 +542,14 @@ async function runPhase(server, runIds, options, clients, seconds, runners) {
       } else {
         const id = liveRuns[Math.floor(Math.random() * liveRuns.length)];
         const body = `{"idempotencyKey":"${randomUUID()}","metricColumns":${columns}}`;
-        result = await send({ ...base, agent, method: 'POST', path: `/api/runs/${id}/log`, headers: jsonHeaders(server.token, body), body });
+        result = await send({
+          ...base,
+          agent,
+          method: 'POST',
+          path: `/api/runs/${id}/log`,
+          headers: jsonHeaders(server.token, body),
+          body
+        });
         recorder.record('log 500 points', result);
       }
     }
@@ -518,7 +579,10 @@ async function measureServer(server, options) {
     const runners = await startRunners(started, options.runners);
     await sleep(1000);
     const rssBefore = rssMb(started.pid);
-    const reference = options.referenceClients > 0 && options.referenceDuration > 0 ? `${options.referenceClients} clients × ${options.referenceDuration} s, then ` : '';
+    const reference =
+      options.referenceClients > 0 && options.referenceDuration > 0
+        ? `${options.referenceClients} clients × ${options.referenceDuration} s, then `
+        : '';
     log(`${started.label}: warm-up ${WARMUP_SECONDS} s, then ${reference}${options.clients} clients × ${options.duration} s…`);
     await runPhase(started, seeded.runIds, options, options.clients, WARMUP_SECONDS, null);
     const referencePhase = reference
@@ -528,7 +592,16 @@ async function measureServer(server, options) {
     await sleep(2000);
     const rssAfter = rssMb(started.pid);
     runners.stop();
-    return { label: started.label, note: started.note, socketNote: runners.socketNote, seedSeconds: seeded.seconds, rssBefore, rssAfter, reference: referencePhase, main };
+    return {
+      label: started.label,
+      note: started.note,
+      socketNote: runners.socketNote,
+      seedSeconds: seeded.seconds,
+      rssBefore,
+      rssAfter,
+      reference: referencePhase,
+      main
+    };
   } finally {
     await started.stop();
   }
@@ -568,8 +641,21 @@ function summarize(phase) {
     all += entry.latencies.length;
     for (const [status, count] of entry.errors) errors.set(`${name} ${status}`, count);
   }
-  const reads = stats(READS.flatMap((name) => phase.routes.get(name)?.latencies ?? []), phase.elapsed);
-  return { clients: phase.clients, elapsed: phase.elapsed, rate: all / phase.elapsed, routes, reads, errors, rssMax: phase.rssMax, serverCores: phase.serverCores, clientCores: phase.clientCores };
+  const reads = stats(
+    READS.flatMap((name) => phase.routes.get(name)?.latencies ?? []),
+    phase.elapsed
+  );
+  return {
+    clients: phase.clients,
+    elapsed: phase.elapsed,
+    rate: all / phase.elapsed,
+    routes,
+    reads,
+    errors,
+    rssMax: phase.rssMax,
+    serverCores: phase.serverCores,
+    clientCores: phase.clientCores
+  };
 }
 
 const ms = (value) => (Number.isNaN(value) ? '-' : value >= 100 ? value.toFixed(0) : value.toFixed(1));
@@ -586,7 +672,12 @@ function table(rows) {
   const widths = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, String(cell).length)));
   return rows
-    .map((row) => row.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('   ').trimEnd())
+    .map((row) =>
+      row
+        .map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i])))
+        .join('   ')
+        .trimEnd()
+    )
     .join('\n');
 }
 
@@ -595,59 +686,127 @@ function phaseRows(phases, title) {
   const present = phases.filter(Boolean);
   if (present.length === 0) return rows;
   const two = phases.length === 2 && phases.every(Boolean);
-  rows.push([`${title} (${present[0].clients} clients, ${present[0].elapsed.toFixed(0)} s)`, ...phases.map(() => ''), ...(two ? [''] : [])]);
+  rows.push([
+    `${title} (${present[0].clients} clients, ${present[0].elapsed.toFixed(0)} s)`,
+    ...phases.map(() => ''),
+    ...(two ? [''] : [])
+  ]);
   const add = (label, pickValue, format, lowerIsBetter, suffix = () => '') => {
     const values = phases.map((phase) => (phase ? pickValue(phase) : NaN));
-    rows.push([`  ${label}`, ...values.map((value, i) => (Number.isNaN(value) ? '-' : format(value) + suffix(phases[i]))), ...(two ? [ratio(values[0], values[1], lowerIsBetter)] : [])]);
+    rows.push([
+      `  ${label}`,
+      ...values.map((value, i) => (Number.isNaN(value) ? '-' : format(value) + suffix(phases[i]))),
+      ...(two ? [ratio(values[0], values[1], lowerIsBetter)] : [])
+    ]);
   };
   add('requests/s, all routes', (phase) => phase.rate, perSecond, false);
   for (const name of ROUTES) {
-    add(`${name}: requests/s (count)`, (phase) => phase.routes[name].rate, perSecond, false, (phase) => ` (${phase.routes[name].count})`);
+    add(
+      `${name}: requests/s (count)`,
+      (phase) => phase.routes[name].rate,
+      perSecond,
+      false,
+      (phase) => ` (${phase.routes[name].count})`
+    );
     const cell = (phase) => ['p50', 'p90', 'p99', 'max'].map((q) => ms(phase.routes[name][q])).join(' / ');
-    rows.push([`  ${name}: p50 / p90 / p99 / max ms`, ...phases.map((phase) => (phase ? cell(phase) : '-')),
-      ...(two ? [`p99 ${ratio(phases[0].routes[name].p99, phases[1].routes[name].p99, true)}`] : [])]);
+    rows.push([
+      `  ${name}: p50 / p90 / p99 / max ms`,
+      ...phases.map((phase) => (phase ? cell(phase) : '-')),
+      ...(two ? [`p99 ${ratio(phases[0].routes[name].p99, phases[1].routes[name].p99, true)}`] : [])
+    ]);
   }
   add('reads (list + get): p99 ms', (phase) => phase.reads.p99, ms, true);
-  rows.push(['  errors', ...phases.map((phase) => (phase ? (phase.errors.size ? [...phase.errors].map(([what, count]) => `${what}: ${count}`).join(', ') : 'none') : '-')), ...(two ? [''] : [])]);
-  add('server CPU (cores busy)', (phase) => phase.serverCores, (value) => value.toFixed(2), false);
+  rows.push([
+    '  errors',
+    ...phases.map((phase) =>
+      phase ? (phase.errors.size ? [...phase.errors].map(([what, count]) => `${what}: ${count}`).join(', ') : 'none') : '-'
+    ),
+    ...(two ? [''] : [])
+  ]);
+  add(
+    'server CPU (cores busy)',
+    (phase) => phase.serverCores,
+    (value) => value.toFixed(2),
+    false
+  );
   // Less sensitive to other processes on the machine than requests/s: what each request cost.
-  add('server CPU ms per request', (phase) => (1000 * phase.serverCores) / phase.rate, (value) => value.toFixed(2), true);
-  add('load generator CPU (cores busy)', (phase) => phase.clientCores, (value) => value.toFixed(2), false);
+  add(
+    'server CPU ms per request',
+    (phase) => (1000 * phase.serverCores) / phase.rate,
+    (value) => value.toFixed(2),
+    true
+  );
+  add(
+    'load generator CPU (cores busy)',
+    (phase) => phase.clientCores,
+    (value) => value.toFixed(2),
+    false
+  );
   return rows;
 }
 
 function report(results, options) {
   const summaries = results.map((result) => ({ ...result, main: summarize(result.main), reference: summarize(result.reference) }));
-  const mix = Object.entries(options.mix).filter(([, weight]) => weight > 0).map(([name, weight]) => `${name} ${weight}`).join(' : ');
+  const mix = Object.entries(options.mix)
+    .filter(([, weight]) => weight > 0)
+    .map(([name, weight]) => `${name} ${weight}`)
+    .join(' : ');
   const lines = [];
   lines.push('');
-  lines.push(`API under load: closed loop, mix ${mix} (list = first ${Math.min(100, options.runs)} of ${options.runs} runs; log = ${BATCH_POINTS} points as metricColumns into the ${options.liveRuns} newest runs, which the list shows),`);
-  lines.push(`plus ${options.runners} simulated runners (runner token, socket.io connection, GET /api/auth/whoami every 1 s, standing in for runner heartbeats until runners land).`);
-  lines.push(`Latency measured by the client (request → last byte), so it includes queueing. Machine: ${os.cpus().length} cores, load average ${os.loadavg().map((value) => value.toFixed(1)).join(' ')}; node ${process.version}.`);
+  lines.push(
+    `API under load: closed loop, mix ${mix} (list = first ${Math.min(100, options.runs)} of ${options.runs} runs; log = ${BATCH_POINTS} points as metricColumns into the ${options.liveRuns} newest runs, which the list shows),`
+  );
+  lines.push(
+    `plus ${options.runners} simulated runners (runner token, socket.io connection, GET /api/auth/whoami every 1 s, standing in for runner heartbeats until runners land).`
+  );
+  lines.push(
+    `Latency measured by the client (request → last byte), so it includes queueing. Machine: ${os.cpus().length} cores, load average ${os
+      .loadavg()
+      .map((value) => value.toFixed(1))
+      .join(' ')}; node ${process.version}.`
+  );
   for (const result of summaries) {
     if (result.note) lines.push(`Note (${result.label}): ${result.note}.`);
     lines.push(`${result.label}: ${result.socketNote}; seeded in ${result.seedSeconds.toFixed(1)} s.`);
   }
   const header = ['', ...summaries.map((result) => result.label), ...(summaries.length === 2 ? ['current ÷ baseline'] : [])];
   const rows = [header];
-  rows.push(...phaseRows(summaries.map((result) => result.main), 'Main load'));
+  rows.push(
+    ...phaseRows(
+      summaries.map((result) => result.main),
+      'Main load'
+    )
+  );
   rows.push(['server RSS', ...summaries.map(() => ''), ...(summaries.length === 2 ? [''] : [])]);
   rows.push(['  before (seeded, idle)', ...summaries.map((result) => mb(result.rssBefore)), ...(summaries.length === 2 ? [''] : [])]);
-  rows.push([`  during ${options.clients} clients (max)`, ...summaries.map((result) => mb(result.main.rssMax)), ...(summaries.length === 2 ? [''] : [])]);
+  rows.push([
+    `  during ${options.clients} clients (max)`,
+    ...summaries.map((result) => mb(result.main.rssMax)),
+    ...(summaries.length === 2 ? [''] : [])
+  ]);
   rows.push(['  after (2 s idle)', ...summaries.map((result) => mb(result.rssAfter)), ...(summaries.length === 2 ? [''] : [])]);
-  rows.push(...phaseRows(summaries.map((result) => result.reference), 'Reference'));
+  rows.push(
+    ...phaseRows(
+      summaries.map((result) => result.reference),
+      'Reference'
+    )
+  );
   lines.push('');
   lines.push(table(rows));
   lines.push('');
   for (const result of summaries) {
     const p99 = result.main.reads.p99;
     const verdict = p99 <= READ_BUDGET_MS ? 'PASS' : 'MISS';
-    lines.push(`budget: p99 of reads at ${result.main.clients} clients ≤ ${READ_BUDGET_MS} ms — ${verdict} (${ms(p99)} ms, ${result.label})`);
+    lines.push(
+      `budget: p99 of reads at ${result.main.clients} clients ≤ ${READ_BUDGET_MS} ms — ${verdict} (${ms(p99)} ms, ${result.label})`
+    );
   }
   if (summaries.length === 2) {
     const [baseline, current] = summaries;
     const throughput = current.main.rate / baseline.main.rate;
-    lines.push(`target: ≥ 2× the baseline's throughput on the same mix — ${throughput >= 2 ? 'PASS' : 'MISS'} (${throughput.toFixed(2)}×: ${perSecond(baseline.main.rate)} → ${perSecond(current.main.rate)} requests/s)`);
+    lines.push(
+      `target: ≥ 2× the baseline's throughput on the same mix — ${throughput >= 2 ? 'PASS' : 'MISS'} (${throughput.toFixed(2)}×: ${perSecond(baseline.main.rate)} → ${perSecond(current.main.rate)} requests/s)`
+    );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -682,9 +841,12 @@ function summarizeCpuProfile(file, top = 25) {
   const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfUs = new Map();
-  for (let i = 0; i < profile.samples.length; i++) selfUs.set(profile.samples[i], (selfUs.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  for (let i = 0; i < profile.samples.length; i++) {
+    selfUs.set(profile.samples[i], (selfUs.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
   const totalUs = [...selfUs.values()].reduce((sum, value) => sum + value, 0);
-  const keyOf = ({ callFrame }) => `${callFrame.functionName || '(anonymous)'}  ${shortUrl(callFrame.url)}${callFrame.url ? `:${callFrame.lineNumber + 1}` : ''}`;
+  const keyOf = ({ callFrame }) =>
+    `${callFrame.functionName || '(anonymous)'}  ${shortUrl(callFrame.url)}${callFrame.url ? `:${callFrame.lineNumber + 1}` : ''}`;
   const bySelf = new Map();
   const byArea = new Map();
   for (const [id, us] of selfUs) {
@@ -711,7 +873,10 @@ function summarizeCpuProfile(file, top = 25) {
   };
   visit(profile.nodes[0].id);
   const rows = (map, count) =>
-    [...map].sort((a, b) => b[1] - a[1]).slice(0, count).map(([key, us]) => [`  ${key}`, `${(us / 1000).toFixed(0)} ms`, `${((100 * us) / totalUs).toFixed(1)}%`]);
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, count)
+      .map(([key, us]) => [`  ${key}`, `${(us / 1000).toFixed(0)} ms`, `${((100 * us) / totalUs).toFixed(1)}%`]);
   const idle = [...bySelf].filter(([key]) => key.startsWith('(idle)')).reduce((sum, [, us]) => sum + us, 0);
   return [
     `${file}: ${(totalUs / 1e6).toFixed(1)} s sampled, ${((100 * idle) / totalUs).toFixed(1)}% idle`,
@@ -758,7 +923,9 @@ if (options.cpuProf) {
   for (const result of results) {
     const folder = path.join(options.cpuProf, result.label.replace(/[^A-Za-z0-9.+-]+/g, '-'));
     for (const name of fs.readdirSync(folder).filter((entry) => entry.endsWith('.cpuprofile'))) {
-      process.stdout.write(`\nCPU profile of ${result.label} (the whole life of the server, seeding included):\n${summarizeCpuProfile(path.join(folder, name))}\n`);
+      process.stdout.write(
+        `\nCPU profile of ${result.label} (the whole life of the server, seeding included):\n${summarizeCpuProfile(path.join(folder, name))}\n`
+      );
     }
   }
 }

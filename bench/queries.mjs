@@ -46,7 +46,9 @@ const compared = runIds.slice(0, COMPARED);
 for (const runId of compared) {
   const metrics = [];
   for (let metric = 0; metric < METRICS; metric++) {
-    for (let step = 3; step < COMPARE_STEPS; step++) metrics.push({ key: `metric_${metric}`, value: Math.sin(step / 10) + Math.random(), step });
+    for (let step = 3; step < COMPARE_STEPS; step++) {
+      metrics.push({ key: `metric_${metric}`, value: Math.sin(step / 10) + Math.random(), step });
+    }
   }
   app.runs.log(runId, { idempotencyKey: `compare-${runId}`, params: {}, tags: {}, metrics, inputs: [], outputs: [] });
 }
@@ -56,11 +58,17 @@ const seriesRun = runIds[COMPARED];
 started = performance.now();
 const BATCH = 50_000;
 for (let offset = 0; offset < SERIES_POINTS; offset += BATCH) {
-  const metrics = Array.from({ length: BATCH }, (_, index) => ({ key: 'long', value: Math.sin((offset + index) / 5000) + Math.random() * 0.1, step: offset + index }));
+  const metrics = Array.from({ length: BATCH }, (_, index) => ({
+    key: 'long',
+    value: Math.sin((offset + index) / 5000) + Math.random() * 0.1,
+    step: offset + index
+  }));
   app.runs.log(seriesRun, { idempotencyKey: `long-${offset}`, params: {}, tags: {}, metrics, inputs: [], outputs: [] });
 }
 const ingestSeconds = seconds(started);
-console.log(`ingested a ${SERIES_POINTS.toLocaleString('en')}-point series in ${ingestSeconds.toFixed(2)} s (${Math.round(SERIES_POINTS / ingestSeconds).toLocaleString('en')} points/s, service level)`);
+console.log(
+  `ingested a ${SERIES_POINTS.toLocaleString('en')}-point series in ${ingestSeconds.toFixed(2)} s (${Math.round(SERIES_POINTS / ingestSeconds).toLocaleString('en')} points/s, service level)`
+);
 
 // Ingest over HTTP too: JSON parsing and validation included.
 started = performance.now();
@@ -93,11 +101,27 @@ async function measure(name, target, budget) {
 }
 
 const results = [
-  await measure(`list 100 of ${RUNS.toLocaleString('en')} runs, sorted by a metric`, '/api/runs?project=bench&sort=metrics.metric_7:desc&limit=100', 100),
-  await measure(`list with filters (metric ≥, param =)`, `/api/runs?project=bench&sort=metrics.metric_3:asc&limit=100&filter=${encodeURIComponent('metrics.metric_1>=0.5')}&filter=${encodeURIComponent('params.depth=3')}`, 100),
-  await measure(`compare ${COMPARED} runs (${METRICS} metrics × ${COMPARE_STEPS} steps)`, `/api/runs/compare?ids=${compared.join(',')}`, 200),
+  await measure(
+    `list 100 of ${RUNS.toLocaleString('en')} runs, sorted by a metric`,
+    '/api/runs?project=bench&sort=metrics.metric_7:desc&limit=100',
+    100
+  ),
+  await measure(
+    `list with filters (metric ≥, param =)`,
+    `/api/runs?project=bench&sort=metrics.metric_3:asc&limit=100&filter=${encodeURIComponent('metrics.metric_1>=0.5')}&filter=${encodeURIComponent('params.depth=3')}`,
+    100
+  ),
+  await measure(
+    `compare ${COMPARED} runs (${METRICS} metrics × ${COMPARE_STEPS} steps)`,
+    `/api/runs/compare?ids=${compared.join(',')}`,
+    200
+  ),
   await measure('1M-point history → 2,000 points', `/api/runs/${seriesRun}/metrics/long?maxPoints=2000`, 50),
-  await measure('1M-point history, zoom 10k steps (full resolution)', `/api/runs/${seriesRun}/metrics/long?maxPoints=10000&minStep=500000&maxStep=509999`, 50)
+  await measure(
+    '1M-point history, zoom 10k steps (full resolution)',
+    `/api/runs/${seriesRun}/metrics/long?maxPoints=10000&minStep=500000&maxStep=509999`,
+    50
+  )
 ];
 
 console.log('\nserver-side time per request (ms), %d rounds each', ROUNDS);

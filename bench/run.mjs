@@ -20,12 +20,12 @@ const benchmarks = {
 const NEEDS_MLFLOW_OR_DVC = new Set(['ingest', 'kernel', 'datasets']);
 
 const chosen = process.argv.slice(2);
-const unknown = chosen.filter(name => !(name in benchmarks));
+const unknown = chosen.filter((name) => !(name in benchmarks));
 if (unknown.length) fail(`Unknown benchmark(s): ${unknown.join(', ')}. Choose from: ${Object.keys(benchmarks).join(', ')}.`);
 
 const selected = chosen.length ? chosen : Object.keys(benchmarks);
 setup({ tests: true });
-if (selected.some(name => NEEDS_MLFLOW_OR_DVC.has(name))) {
+if (selected.some((name) => NEEDS_MLFLOW_OR_DVC.has(name))) {
   log('Installing MLflow and DVC for the side-by-side figures (first run only takes a while)…');
   run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', 'python/requirements-bench.txt']);
 }

@@ -52,6 +52,6 @@ export async function startBenchServer() {
 /** p50 and p95 of a list of numbers. */
 export function percentiles(values) {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = q => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
   return { p50: at(0.5), p95: at(0.95) };
 }

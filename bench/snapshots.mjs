@@ -27,7 +27,12 @@ function notebook(round) {
     // Cell 7 changes each round: the edit between two runs.
     source: `# cell ${index}${index === 7 ? ` round ${round}` : ''}\n` + filler.repeat(Math.floor(CELL_BYTES / filler.length))
   }));
-  return { cells, metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } }, nbformat: 4, nbformat_minor: 5 };
+  return {
+    cells,
+    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
+    nbformat: 4,
+    nbformat_minor: 5
+  };
 }
 
 const server = await startBenchServer();
@@ -35,16 +40,29 @@ const notebookBytes = JSON.stringify(notebook(0)).length;
 const changed = [];
 const unchanged = [];
 for (let round = 0; round < ROUNDS; round++) {
-  for (const [times, nb] of [[changed, notebook(round)], [unchanged, notebook(round)]]) {
+  for (const [times, nb] of [
+    [changed, notebook(round)],
+    [unchanged, notebook(round)]
+  ]) {
     const run = await server.app.runs.create({
-      project: 'bench', params: {}, tags: {}, notebookPath: 'train.ipynb', source: { kind: 'api', cell: null },
-      environment: null, frontendId: null, moduleFiles: []
+      project: 'bench',
+      params: {},
+      tags: {},
+      notebookPath: 'train.ipynb',
+      source: { kind: 'api', cell: null },
+      environment: null,
+      frontendId: null,
+      moduleFiles: []
     });
     const target = `/api/runs/${run.id}/snapshot`;
     const response = await fetch(server.url + target, {
       method: 'POST',
       headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ notebookPath: 'train.ipynb', notebook: nb, files: [{ path: 'features.py', content: 'def build():\n    return 1\n' }] })
+      body: JSON.stringify({
+        notebookPath: 'train.ipynb',
+        notebook: nb,
+        files: [{ path: 'features.py', content: 'def build():\n    return 1\n' }]
+      })
     });
     if (response.status !== 201) throw new Error(`snapshot failed: ${response.status} ${await response.text()}`);
     const body = await response.json();

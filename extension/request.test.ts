@@ -59,7 +59,9 @@ describe('requestAPI', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const error = await requestAPI<never>({ serverUrl: `http://127.0.0.1:${port}`, token: '' }, '/ok').catch((e: unknown) => e as RunlabRequestError);
+    const error = await requestAPI<never>({ serverUrl: `http://127.0.0.1:${port}`, token: '' }, '/ok').catch(
+      (e: unknown) => e as RunlabRequestError
+    );
     expect(error).toMatchObject({ status: 0, code: 'unreachable' });
     expect(error.message).toContain(`127.0.0.1:${port}`);
   });

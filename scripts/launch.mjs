@@ -18,14 +18,14 @@ export async function waitFor(predicate, timeoutMs, what) {
     const value = await predicate();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs / 1000} s waiting for ${what}.`);
-    await new Promise(resolve => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
 /** A TCP port on 127.0.0.1 that is free now, preferring `preferred`. */
 export async function freePort(preferred = 0) {
-  const tryListen = port =>
-    new Promise(resolve => {
+  const tryListen = (port) =>
+    new Promise((resolve) => {
       const probe = net.createServer();
       probe.once('error', () => resolve(null));
       probe.listen(port, '127.0.0.1', () => {
@@ -68,7 +68,7 @@ function lastLines(logFile, count = 30) {
 }
 
 function stopProcess(child, timeoutMs = 10000) {
-  return new Promise(resolve => {
+  return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('exit', () => {
@@ -83,21 +83,36 @@ function stopProcess(child, timeoutMs = 10000) {
  * Start `runlab-server serve` on `dataDir` and wait until it has written server.json.
  * Returns { url, token, pid, child, stop() }.
  */
-export async function startCompanionServer({ dataDir, port = 0, host = '127.0.0.1', logLevel = 'warn', stdio = 'inherit', logFile = null }) {
+export async function startCompanionServer({
+  dataDir,
+  port = 0,
+  host = '127.0.0.1',
+  logLevel = 'warn',
+  stdio = 'inherit',
+  logFile = null
+}) {
   fs.mkdirSync(dataDir, { recursive: true });
   const serverJson = path.join(dataDir, 'server.json');
   fs.rmSync(serverJson, { force: true });
-  const child = spawn(process.execPath, [SERVER_CLI, 'serve', '--port', String(port), '--host', host, '--data-dir', dataDir, '--log-level', logLevel], {
-    cwd: ROOT,
-    stdio: outputOf(stdio, logFile)
-  });
+  const child = spawn(
+    process.execPath,
+    [SERVER_CLI, 'serve', '--port', String(port), '--host', host, '--data-dir', dataDir, '--log-level', logLevel],
+    {
+      cwd: ROOT,
+      stdio: outputOf(stdio, logFile)
+    }
+  );
   let exited = null;
-  child.once('exit', code => (exited = code));
-  const info = await waitFor(() => {
-    if (exited !== null) throw new Error(`The companion server exited (code ${exited}) before it was ready; ${lastLines(logFile)}`);
-    const current = readJson(serverJson);
-    return current && current.pid === child.pid ? current : null;
-  }, 30000, 'the companion server');
+  child.once('exit', (code) => (exited = code));
+  const info = await waitFor(
+    () => {
+      if (exited !== null) throw new Error(`The companion server exited (code ${exited}) before it was ready; ${lastLines(logFile)}`);
+      const current = readJson(serverJson);
+      return current && current.pid === child.pid ? current : null;
+    },
+    30000,
+    'the companion server'
+  );
   const token = fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
   return { url: info.url, port: info.port, token, pid: child.pid, child, stop: () => stopProcess(child) };
 }
@@ -152,7 +167,16 @@ export function writeSettingsDefaults({ serverUrl, token, project }) {
  * Start JupyterLab from the venv. Returns { url, token, port, child, stop() } once it answers.
  * `env` adds environment variables (e.g. JUPYTERLAB_SETTINGS_DIR for tests).
  */
-export async function startJupyterLab({ rootDir, port, defaultPath, env = {}, stdio = 'inherit', logFile = null, openBrowser = false, extraArgs = [] }) {
+export async function startJupyterLab({
+  rootDir,
+  port,
+  defaultPath,
+  env = {},
+  stdio = 'inherit',
+  logFile = null,
+  openBrowser = false,
+  extraArgs = []
+}) {
   const token = randomBytes(16).toString('hex');
   const args = [
     'lab',
@@ -178,15 +202,19 @@ export async function startJupyterLab({ rootDir, port, defaultPath, env = {}, st
     stdio: outputOf(stdio, logFile)
   });
   let exited = null;
-  child.once('exit', code => (exited = code));
+  child.once('exit', (code) => (exited = code));
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    if (exited !== null) throw new Error(`JupyterLab exited (code ${exited}) before it was ready; ${lastLines(logFile)}`);
-    try {
-      return (await fetch(`${url}/api/status?token=${token}`)).ok;
-    } catch {
-      return false;
-    }
-  }, 60000, 'JupyterLab');
+  await waitFor(
+    async () => {
+      if (exited !== null) throw new Error(`JupyterLab exited (code ${exited}) before it was ready; ${lastLines(logFile)}`);
+      try {
+        return (await fetch(`${url}/api/status?token=${token}`)).ok;
+      } catch {
+        return false;
+      }
+    },
+    60000,
+    'JupyterLab'
+  );
   return { url, token, port, child, stop: () => stopProcess(child) };
 }

@@ -51,7 +51,7 @@ function hashFiles(files) {
 /** Newest modification time of any file below these folders (skips build output). */
 function newestMtime(paths) {
   let newest = 0;
-  const visit = entry => {
+  const visit = (entry) => {
     if (!fs.existsSync(entry)) return;
     const stat = fs.statSync(entry);
     if (stat.isDirectory()) {
@@ -100,7 +100,7 @@ function installNodeDependencies() {
 
 function installPythonEnvironment({ tests }) {
   const stamp = path.join(VENV, tests ? '.runlab-install-stamp-tests' : '.runlab-install-stamp');
-  const requirements = ['requirements-dev.txt', ...(tests ? ['requirements-test.txt'] : [])].map(name => path.join(ROOT, 'python', name));
+  const requirements = ['requirements-dev.txt', ...(tests ? ['requirements-test.txt'] : [])].map((name) => path.join(ROOT, 'python', name));
   const value = hashFiles([...requirements, path.join(ROOT, 'pyproject.toml')]);
   if (fs.existsSync(PYTHON) && stampMatches(stamp, value)) return;
   if (!fs.existsSync(PYTHON)) {
@@ -108,7 +108,7 @@ function installPythonEnvironment({ tests }) {
     run(findSystemPython(), ['-m', 'venv', VENV]);
   }
   log(`Installing JupyterLab, ipykernel, scikit-learn${tests ? ', the test tools' : ''} and Runlab (editable) into .venv …`);
-  run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...requirements.flatMap(file => ['-r', file])]);
+  run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...requirements.flatMap((file) => ['-r', file])]);
   run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-build-isolation', '--no-deps', '-e', '.']);
   fs.writeFileSync(stamp, value);
 }
@@ -124,24 +124,41 @@ function buildIfChanged(name, sources, stampFile, build) {
 
 export function buildAll() {
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  buildIfChanged('the companion server', [path.join(ROOT, 'server', 'src'), path.join(ROOT, 'server', 'tsconfig.json')],
+  buildIfChanged(
+    'the companion server',
+    [path.join(ROOT, 'server', 'src'), path.join(ROOT, 'server', 'tsconfig.json')],
     path.join(ROOT, 'server', 'dist', '.runlab-build-stamp'),
-    () => run('npm', ['run', 'build', '--silent', '-w', 'server'], { shell: process.platform === 'win32' }));
+    () => run('npm', ['run', 'build', '--silent', '-w', 'server'], { shell: process.platform === 'win32' })
+  );
   const labextension = path.join(ROOT, 'python', 'runlab', 'labextension');
-  buildIfChanged('the JupyterLab extension',
-    ['extension', 'schema', 'style', 'server/src/contract', 'package.json', 'tsconfig.json'].map(p => path.join(ROOT, p)),
+  buildIfChanged(
+    'the JupyterLab extension',
+    ['extension', 'schema', 'style', 'server/src/contract', 'package.json', 'tsconfig.json'].map((p) => path.join(ROOT, p)),
     path.join(labextension, '.runlab-build-stamp'),
     () => {
       run(process.execPath, [tsc, '-p', 'tsconfig.json']);
-      const staging = spawnSync(PYTHON, ['-c', 'import jupyterlab, os; print(os.path.join(os.path.dirname(jupyterlab.__file__), "staging"))'], { encoding: 'utf8' }).stdout.trim();
-      run(process.execPath, [path.join(ROOT, 'node_modules', '@jupyterlab', 'builder', 'lib', 'build-labextension.js'), '--core-path', staging, '.'], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const staging = spawnSync(
+        PYTHON,
+        ['-c', 'import jupyterlab, os; print(os.path.join(os.path.dirname(jupyterlab.__file__), "staging"))'],
+        { encoding: 'utf8' }
+      ).stdout.trim();
+      run(
+        process.execPath,
+        [path.join(ROOT, 'node_modules', '@jupyterlab', 'builder', 'lib', 'build-labextension.js'), '--core-path', staging, '.'],
+        { stdio: ['ignore', 'ignore', 'inherit'] }
+      );
       fs.copyFileSync(path.join(ROOT, 'install.json'), path.join(labextension, 'install.json'));
-    });
+    }
+  );
   // What `jupyter labextension develop` does: JupyterLab in .venv loads the build in place.
   const target = path.join(VENV, 'share', 'jupyter', 'labextensions', 'runlab');
   fs.mkdirSync(path.dirname(target), { recursive: true });
   let current = null;
-  try { current = fs.readlinkSync(target); } catch { /* absent or not a link */ }
+  try {
+    current = fs.readlinkSync(target);
+  } catch {
+    /* absent or not a link */
+  }
   if (current !== labextension) {
     fs.rmSync(target, { recursive: true, force: true });
     fs.symlinkSync(labextension, target, 'dir');

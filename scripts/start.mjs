@@ -37,11 +37,11 @@ async function main() {
 
   const children = [];
   let stopping = false;
-  const stopAll = async code => {
+  const stopAll = async (code) => {
     if (stopping) return;
     stopping = true;
     log('Stopping…');
-    await Promise.all(children.map(child => child.stop()));
+    await Promise.all(children.map((child) => child.stop()));
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
@@ -54,7 +54,7 @@ async function main() {
     const port = serverPort.explicit ? serverPort.port : await freePort(serverPort.port);
     server = await startCompanionServer({ dataDir, port, logLevel: process.env.RUNLAB_LOG_LEVEL || 'warn' });
     children.push(server);
-    server.child.once('exit', code => {
+    server.child.once('exit', (code) => {
       if (!stopping) {
         process.stderr.write(`[runlab] The companion server stopped unexpectedly (exit ${code}).\n`);
         void stopAll(1);
@@ -74,7 +74,7 @@ async function main() {
     env: { RUNLAB_URL: server.url, RUNLAB_TOKEN: server.token, RUNLAB_PROJECT: 'demo' }
   });
   children.push(lab);
-  lab.child.once('exit', code => {
+  lab.child.once('exit', (code) => {
     if (!stopping) {
       process.stderr.write(`[runlab] JupyterLab stopped unexpectedly (exit ${code}).\n`);
       void stopAll(1);
@@ -96,4 +96,4 @@ async function main() {
 `);
 }
 
-main().catch(error => fail(error.message));
+main().catch((error) => fail(error.message));

@@ -80,15 +80,15 @@ function runCheck(check) {
   }
   const [command, args] = check.command();
   const started = Date.now();
-  return new Promise(resolve => {
+  return new Promise((resolve) => {
     let output = '';
     // Output goes through a pipe: keep the colours a terminal would show (FORCE_COLOR), and none in logs.
     const env = process.stdout.isTTY ? { ...process.env, FORCE_COLOR: '1' } : process.env;
     const child = spawn(command, args, { cwd: ROOT, env });
-    child.stdout.on('data', chunk => (output += chunk));
-    child.stderr.on('data', chunk => (output += chunk));
-    child.on('error', error => (output += `Could not run ${command}: ${error.message}\n`));
-    child.on('close', status => resolve({ ok: status === 0, output, seconds: (Date.now() - started) / 1000 }));
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('error', (error) => (output += `Could not run ${command}: ${error.message}\n`));
+    child.on('close', (status) => resolve({ ok: status === 0, output, seconds: (Date.now() - started) / 1000 }));
   });
 }
 
@@ -97,7 +97,7 @@ async function runLint() {
   fs.mkdirSync(LINT_CACHE, { recursive: true });
   const done = lintChecks.map(() => {
     let resolve;
-    const promise = new Promise(r => (resolve = r));
+    const promise = new Promise((r) => (resolve = r));
     return { promise, resolve };
   });
   let next = 0;
@@ -129,14 +129,29 @@ async function runLint() {
 /** Whether every lint tool is installed at the version package.json pins, and Ruff is in .venv. */
 function lintToolsInstalled() {
   const { devDependencies } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-  const tools = ['eslint', '@eslint/js', 'typescript-eslint', 'eslint-config-prettier', 'eslint-plugin-react', 'eslint-plugin-react-hooks', 'globals', 'prettier', 'stylelint', 'stylelint-config-standard', 'typescript'];
-  return fs.existsSync(RUFF) && tools.every(name => {
-    try {
-      return JSON.parse(fs.readFileSync(nodeBin(name, 'package.json'), 'utf8')).version === devDependencies[name];
-    } catch {
-      return false;
-    }
-  });
+  const tools = [
+    'eslint',
+    '@eslint/js',
+    'typescript-eslint',
+    'eslint-config-prettier',
+    'eslint-plugin-react',
+    'eslint-plugin-react-hooks',
+    'globals',
+    'prettier',
+    'stylelint',
+    'stylelint-config-standard',
+    'typescript'
+  ];
+  return (
+    fs.existsSync(RUFF) &&
+    tools.every((name) => {
+      try {
+        return JSON.parse(fs.readFileSync(nodeBin(name, 'package.json'), 'utf8')).version === devDependencies[name];
+      } catch {
+        return false;
+      }
+    })
+  );
 }
 
 /**
@@ -151,7 +166,11 @@ const lintFixes = [
   { name: 'eslint --fix (again)', quiet: true, command: () => eslint('--fix') },
   { name: 'prettier --write (again)', command: () => prettier('--write', '--log-level', 'warn') },
   { name: 'stylelint --fix', command: () => [process.execPath, [nodeBin('stylelint', 'bin', 'stylelint.mjs'), 'style/**/*.css', '--fix']] },
-  { name: 'ruff check --fix', ruff: true, command: () => [RUFF, ['check', '--no-cache', '--fix', '--output-format', 'concise', 'python', 'bench']] },
+  {
+    name: 'ruff check --fix',
+    ruff: true,
+    command: () => [RUFF, ['check', '--no-cache', '--fix', '--output-format', 'concise', 'python', 'bench']]
+  },
   { name: 'ruff format', ruff: true, command: () => [RUFF, ['format', '--no-cache', 'python', 'bench']] }
 ];
 
@@ -172,7 +191,11 @@ function runLintFixes() {
 function findChromium() {
   const candidates = [process.env.CHROMIUM_PATH, 'chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'].filter(Boolean);
   for (const candidate of candidates) {
-    const found = candidate.includes('/') ? (fs.existsSync(candidate) ? candidate : null) : spawnSync('which', [candidate], { encoding: 'utf8' }).stdout.trim();
+    const found = candidate.includes('/')
+      ? fs.existsSync(candidate)
+        ? candidate
+        : null
+      : spawnSync('which', [candidate], { encoding: 'utf8' }).stdout.trim();
     if (found) return found;
   }
   return null;
@@ -184,7 +207,10 @@ function ensureChromium() {
   if (!chromium && process.getuid?.() === 0 && fs.existsSync('/usr/bin/apt-get')) {
     log('Chromium is missing: installing the Debian package `chromium` …');
     spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-    spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+    });
     chromium = findChromium();
   }
   if (!chromium) {
@@ -195,12 +221,17 @@ function ensureChromium() {
 
 function jestCounts(file) {
   const report = JSON.parse(fs.readFileSync(file, 'utf8'));
-  return { passed: report.numPassedTests, failed: report.numFailedTests + report.numRuntimeErrorTestSuites, skipped: report.numPendingTests + report.numTodoTests };
+  return {
+    passed: report.numPassedTests,
+    failed: report.numFailedTests + report.numRuntimeErrorTestSuites,
+    skipped: report.numPendingTests + report.numTodoTests
+  };
 }
 
 function pytestCounts(file) {
   const xml = fs.readFileSync(file, 'utf8');
-  const attr = name => [...xml.matchAll(new RegExp(`<testsuite [^>]*\\b${name}="(\\d+)"`, 'g'))].reduce((sum, m) => sum + Number(m[1]), 0);
+  const attr = (name) =>
+    [...xml.matchAll(new RegExp(`<testsuite [^>]*\\b${name}="(\\d+)"`, 'g'))].reduce((sum, m) => sum + Number(m[1]), 0);
   const total = attr('tests');
   const failed = attr('failures') + attr('errors');
   const skipped = attr('skipped');
@@ -220,47 +251,55 @@ const layers = [
   {
     name: 'server',
     report: 'server.json',
-    command: report => [process.execPath, [nodeBin('jest', 'bin', 'jest.js'), '-c', 'server/jest.config.js', '--json', `--outputFile=${report}`]],
+    command: (report) => [
+      process.execPath,
+      [nodeBin('jest', 'bin', 'jest.js'), '-c', 'server/jest.config.js', '--json', `--outputFile=${report}`]
+    ],
     counts: jestCounts
   },
   {
     name: 'extension',
     report: 'extension.json',
-    command: report => [process.execPath, [nodeBin('jest', 'bin', 'jest.js'), '-c', 'extension/jest.config.js', '--json', `--outputFile=${report}`]],
+    command: (report) => [
+      process.execPath,
+      [nodeBin('jest', 'bin', 'jest.js'), '-c', 'extension/jest.config.js', '--json', `--outputFile=${report}`]
+    ],
     counts: jestCounts
   },
   {
     name: 'python',
     report: 'python.xml',
-    command: report => [PYTHON, ['-m', 'pytest', 'python/tests', `--junitxml=${report}`]],
+    command: (report) => [PYTHON, ['-m', 'pytest', 'python/tests', `--junitxml=${report}`]],
     counts: pytestCounts
   },
   {
     name: 'ui',
     report: 'ui.json',
     before: () => ({ CHROMIUM_PATH: ensureChromium() }),
-    command: report => [process.execPath, [nodeBin('@playwright', 'test', 'cli.js'), 'test', '-c', 'ui-tests/playwright.config.ts']],
-    env: report => ({ RUNLAB_UI_REPORT: report }),
+    command: (report) => [process.execPath, [nodeBin('@playwright', 'test', 'cli.js'), 'test', '-c', 'ui-tests/playwright.config.ts']],
+    env: (report) => ({ RUNLAB_UI_REPORT: report }),
     counts: playwrightCounts
   }
 ];
 
 const fix = process.argv.includes('--fix');
-const only = process.argv.slice(2).filter(arg => arg !== '--fix');
-const unknown = only.filter(name => !layers.some(layer => layer.name === name));
-if (unknown.length) fail(`Unknown test layer(s): ${unknown.join(', ')}. Choose from: ${layers.map(l => l.name).join(', ')}.`);
-if (fix && only.some(name => name !== 'lint')) fail('`--fix` applies to the lint layer only: `npm run lint:fix` (or `npm test -- lint --fix`).');
+const only = process.argv.slice(2).filter((arg) => arg !== '--fix');
+const unknown = only.filter((name) => !layers.some((layer) => layer.name === name));
+if (unknown.length) fail(`Unknown test layer(s): ${unknown.join(', ')}. Choose from: ${layers.map((l) => l.name).join(', ')}.`);
+if (fix && only.some((name) => name !== 'lint')) {
+  fail('`--fix` applies to the lint layer only: `npm run lint:fix` (or `npm test -- lint --fix`).');
+}
 
 // `npm run lint` needs no build: it uses the installed tools when they are the versions that
 // package.json pins (and Ruff is in .venv), so it also runs while the tree does not build.
-const lintOnly = fix || (only.length > 0 && only.every(name => name === 'lint'));
+const lintOnly = fix || (only.length > 0 && only.every((name) => name === 'lint'));
 if (lintOnly && lintToolsInstalled()) log('Lint only: using the installed tools (`npm test` installs and builds).');
 // Lint first, on the sources as they are; the build follows, before the first layer that needs it.
 else setup({ tests: true, build: false });
 let built = lintOnly;
 if (fix) runLintFixes();
 const results = [];
-for (const layer of layers.filter(l => (fix ? l.name === 'lint' : !only.length || only.includes(l.name)))) {
+for (const layer of layers.filter((l) => (fix ? l.name === 'lint' : !only.length || only.includes(l.name)))) {
   if (!layer.run && !built) {
     buildAll();
     built = true;
@@ -285,10 +324,15 @@ for (const layer of layers.filter(l => (fix ? l.name === 'lint' : !only.length |
   results.push({ name: layer.name, ...counts, seconds: (Date.now() - started) / 1000 });
 }
 
-const total = results.reduce((sum, r) => ({ passed: sum.passed + r.passed, failed: sum.failed + r.failed, skipped: sum.skipped + r.skipped }), { passed: 0, failed: 0, skipped: 0 });
+const total = results.reduce(
+  (sum, r) => ({ passed: sum.passed + r.passed, failed: sum.failed + r.failed, skipped: sum.skipped + r.skipped }),
+  { passed: 0, failed: 0, skipped: 0 }
+);
 process.stdout.write('\nRunlab test summary\n');
 for (const r of results) {
-  process.stdout.write(`  ${r.name.padEnd(10)} ${String(r.passed).padStart(4)} passed  ${String(r.failed).padStart(3)} failed  ${String(r.skipped).padStart(3)} skipped  (${r.seconds.toFixed(0)} s)\n`);
+  process.stdout.write(
+    `  ${r.name.padEnd(10)} ${String(r.passed).padStart(4)} passed  ${String(r.failed).padStart(3)} failed  ${String(r.skipped).padStart(3)} skipped  (${r.seconds.toFixed(0)} s)\n`
+  );
 }
 process.stdout.write(`tests: ${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}\n`);
 process.exit(total.failed === 0 && total.skipped === 0 ? 0 : 1);

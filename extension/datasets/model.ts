@@ -4,12 +4,7 @@
  */
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
-import type {
-  Dataset,
-  DatasetCommittedEvent,
-  DatasetDeletedEvent,
-  DatasetVersion
-} from '../../server/src/contract';
+import type { Dataset, DatasetCommittedEvent, DatasetDeletedEvent, DatasetVersion } from '../../server/src/contract';
 import { describeError } from '../shared/errors';
 import { ProjectRoom } from '../shared/projectRoom';
 import { ICurrentProject, IRunlabConnection } from '../tokens';

@@ -27,7 +27,10 @@ test('calls name operations: bodies, queries and answers are the contract types'
   const project = await api.projects.createProject({ body: { name: 'client-test' } });
   expect(project.name).toBe('client-test');
   const run = await api.runs.createRun({ body: { project: 'client-test', name: 'first', params: { lr: '0.1' } } });
-  await api.runs.logToRun({ params: { id: run.id }, body: { idempotencyKey: 'client-test-1', metrics: [{ key: 'loss', value: 0.5, step: 1 }] } });
+  await api.runs.logToRun({
+    params: { id: run.id },
+    body: { idempotencyKey: 'client-test-1', metrics: [{ key: 'loss', value: 0.5, step: 1 }] }
+  });
   const listed = await api.runs.listRuns({ query: { project: 'client-test', limit: 10, filter: 'params.lr=0.1' } });
   expect(listed.runs.map((listedRun) => listedRun.id)).toEqual([run.id]);
   const history = await api.runs.getMetricHistory({ params: { id: run.id, key: 'loss' }, query: { maxPoints: 100 } });

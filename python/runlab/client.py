@@ -137,9 +137,7 @@ class Client:
         return projects
 
     def create_project(self, name: str, description: str = "") -> dict[str, Any]:
-        project: dict[str, Any] = self.request(
-            "POST", "/api/projects", json={"name": name, "description": description}
-        )
+        project: dict[str, Any] = self.request("POST", "/api/projects", json={"name": name, "description": description})
         return project
 
     # -- runs -----------------------------------------------------------------------------------
@@ -281,7 +279,9 @@ class Client:
         )
         return answer
 
-    def dataset_diff(self, project: str, name: str, from_version: str, to_version: str, limit: int | None = None) -> dict[str, Any]:
+    def dataset_diff(
+        self, project: str, name: str, from_version: str, to_version: str, limit: int | None = None
+    ) -> dict[str, Any]:
         params: dict[str, Any] = {"from": from_version, "to": to_version}
         if limit is not None:
             params["limit"] = limit
@@ -329,9 +329,7 @@ class Client:
                 url=self.url,
             ) from error
         except requests.ConnectionError as error:
-            raise ServerUnreachable(
-                f"Cannot connect to the Runlab server at {self.url}", url=self.url
-            ) from error
+            raise ServerUnreachable(f"Cannot connect to the Runlab server at {self.url}", url=self.url) from error
         except requests.RequestException as error:
             raise ServerUnreachable(
                 f"Request to the Runlab server at {self.url} failed: {error}", url=self.url

@@ -137,7 +137,9 @@ def is_compatible_version(server_version: str, client_version: str) -> bool:
 
 def _upgrade_hint(client_version: str, server_version: str) -> str:
     if _version_key(client_version) < _version_key(server_version):
-        return f"Upgrade the runlab Python package to {server_version} (pip install -U runlab), then restart the kernel."
+        return (
+            f"Upgrade the runlab Python package to {server_version} (pip install -U runlab), then restart the kernel."
+        )
     return f"Upgrade the Runlab server to {client_version}, then restart it."
 
 

@@ -50,9 +50,7 @@ def _ensure_server_built() -> None:
     newest_source = max((p.stat().st_mtime for p in sources), default=0.0)
     if SERVER_CLI.exists() and SERVER_CLI.stat().st_mtime >= newest_source:
         return
-    build = subprocess.run(
-        ["npm", "run", "build", "-w", "server"], cwd=REPO, capture_output=True, text=True
-    )
+    build = subprocess.run(["npm", "run", "build", "-w", "server"], cwd=REPO, capture_output=True, text=True)
     if build.returncode != 0 or not SERVER_CLI.exists():
         pytest.fail(f"`npm run build -w server` failed:\n{build.stdout}\n{build.stderr}")
 

@@ -117,22 +117,56 @@ def seed(api: Api) -> Seed:
 
     runs = [run("seed-a"), run("seed-b")]
     for index, run_id in enumerate(runs):
-        points = [{"key": key, "value": 1.0 / (step + 1 + index), "step": step} for key in (METRIC, PLAIN_METRIC)
-                  for step in range(20)]
-        api("POST", f"/api/runs/{run_id}/log", 200, json={"idempotencyKey": f"seed-{run_id}", "metrics": points, "tags": {"stage": "seed"}})
-    api("PUT", f"/api/runs/{runs[0]}/artifacts", 201, params={"path": ARTIFACT}, data=b"\x00weights",
-        headers={"Content-Type": "application/octet-stream"})
-    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-        {"cell_type": "code", "id": "c1", "metadata": {}, "source": "print(1)", "outputs": [], "execution_count": None}
-    ]}
+        points = [
+            {"key": key, "value": 1.0 / (step + 1 + index), "step": step}
+            for key in (METRIC, PLAIN_METRIC)
+            for step in range(20)
+        ]
+        api(
+            "POST",
+            f"/api/runs/{run_id}/log",
+            200,
+            json={"idempotencyKey": f"seed-{run_id}", "metrics": points, "tags": {"stage": "seed"}},
+        )
+    api(
+        "PUT",
+        f"/api/runs/{runs[0]}/artifacts",
+        201,
+        params={"path": ARTIFACT},
+        data=b"\x00weights",
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    notebook = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [
+            {
+                "cell_type": "code",
+                "id": "c1",
+                "metadata": {},
+                "source": "print(1)",
+                "outputs": [],
+                "execution_count": None,
+            }
+        ],
+    }
     api("POST", f"/api/runs/{runs[0]}/snapshot", 201, json={"notebookPath": "train.ipynb", "notebook": notebook})
 
     content = b"sepal_length,sepal_width\n5.1,3.5\n"
     api("POST", "/api/chunks", 200, data=frame_chunk(content), headers={"Content-Type": "application/octet-stream"})
     chunk_hash = hashlib.sha256(content).hexdigest()
-    manifest = {"files": [{"path": "data/iris.csv", "size": len(content), "mode": 0o644, "chunks": [[chunk_hash, len(content)]]}]}
-    version = api("POST", f"/api/projects/{PROJECT}/datasets/{DATASET}/versions", 201,
-                  json={**manifest, "message": "v1", "runId": runs[0]})["version"]
+    manifest = {
+        "files": [
+            {"path": "data/iris.csv", "size": len(content), "mode": 0o644, "chunks": [[chunk_hash, len(content)]]}
+        ]
+    }
+    version = api(
+        "POST",
+        f"/api/projects/{PROJECT}/datasets/{DATASET}/versions",
+        201,
+        json={**manifest, "message": "v1", "runId": runs[0]},
+    )["version"]
     api("POST", f"/api/projects/{PROJECT}/datasets/{DATASET}/versions", 201, json={"files": [], "message": "v2"})
     for dataset in (DOOMED_DATASET, TRIMMED_DATASET):
         api("POST", f"/api/projects/{PROJECT}/datasets/{dataset}/versions", 201, json=manifest)
@@ -170,17 +204,32 @@ def bindings(*groups: tuple[list[str], dict[str, str]]) -> list[dict[str, Any]]:
     return [
         {
             "include-operation-id": operation_id,
-            "parameters": {name: {"dictionary": dictionary, "probability": 0.5} for name, dictionary in parameters.items()},
+            "parameters": {
+                name: {"dictionary": dictionary, "probability": 0.5} for name, dictionary in parameters.items()
+            },
         }
         for operation_id, parameters in by_operation.items()
     ]
 
 
 def fuzz_config(server: RunningServer, token: str, data: Seed, revocable_token_ids: list[str]) -> Any:
-    run_operations = ["getRun", "logToRun", "getMetricHistory", "uploadArtifact", "downloadArtifact",
-                      "createSnapshot", "getSnapshotNotebook"]
-    dataset_operations = ["getDataset", "listDatasetVersions", "commitDatasetVersion", "getDatasetVersion",
-                          "getDatasetManifest", "diffDatasetVersions"]
+    run_operations = [
+        "getRun",
+        "logToRun",
+        "getMetricHistory",
+        "uploadArtifact",
+        "downloadArtifact",
+        "createSnapshot",
+        "getSnapshotNotebook",
+    ]
+    dataset_operations = [
+        "getDataset",
+        "listDatasetVersions",
+        "commitDatasetVersion",
+        "getDatasetVersion",
+        "getDatasetManifest",
+        "diffDatasetVersions",
+    ]
     return schemathesis.Config.from_dict(
         {
             "base-url": server.url,
@@ -204,8 +253,13 @@ def fuzz_config(server: RunningServer, token: str, data: Seed, revocable_token_i
                 "metric_keys": {"values": [PLAIN_METRIC]},
                 "artifact_paths": {"values": [ARTIFACT]},
                 "compare_ids": {"values": [",".join(data.run_ids)]},
-                "provenance_nodes": {"values": [f"run:{data.run_ids[0]}", f"dataset_version:{data.version_id}",
-                                                f"artifact:{data.run_ids[0]}/{ARTIFACT}"]},
+                "provenance_nodes": {
+                    "values": [
+                        f"run:{data.run_ids[0]}",
+                        f"dataset_version:{data.version_id}",
+                        f"artifact:{data.run_ids[0]}/{ARTIFACT}",
+                    ]
+                },
                 "chunk_hashes": {"values": [data.chunk_hash]},
             },
             "operations": bindings(
@@ -266,7 +320,9 @@ def _prefix_free(paths: list[str]) -> list[str]:
     """The paths in order, dropping repeats and any path that is a folder of, or inside, one kept."""
     kept: list[str] = []
     for path in paths:
-        if all(path != other and not path.startswith(other + "/") and not other.startswith(path + "/") for other in kept):
+        if all(
+            path != other and not path.startswith(other + "/") and not other.startswith(path + "/") for other in kept
+        ):
             kept.append(path)
     return kept
 
@@ -293,7 +349,9 @@ def _dataset_commit(body: dict[str, Any]) -> None:
 
 def _snapshot(body: dict[str, Any]) -> None:
     with_notebook = body.get("notebook") is not None
-    paths = _prefix_free(([body["notebookPath"]] if with_notebook else []) + [file["path"] for file in body.get("files", [])])
+    paths = _prefix_free(
+        ([body["notebookPath"]] if with_notebook else []) + [file["path"] for file in body.get("files", [])]
+    )
     files = []
     for file in body.get("files", []):
         if file["path"] in paths and not (with_notebook and file["path"] == body["notebookPath"]):

@@ -31,7 +31,10 @@ def test_python_m_runlab_answers_the_same() -> None:
     env["PYTHONPATH"] = str(PYTHON_DIR)
     done = subprocess.run(
         [sys.executable, "-m", "runlab", "token", "create", "--name", "ci"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2
     assert "npx runlab-server token" in done.stderr and "Traceback" not in done.stderr

@@ -270,7 +270,9 @@ def test_chunks_stay_within_the_contracts_limits(document: dict[str, Any]) -> No
     frame = stated(document, "x-runlab-chunk-frame")
     assert frame["headerBytes"] == framing.HEADER.size
     assert frame["codecs"] == {"raw": framing.CODEC_RAW, "zstd": framing.CODEC_ZSTD}
-    upload_limit = stated(operation(document, "uploadChunks")["requestBody"], "x-runlab-max-bytes", "uploadChunks x-runlab-max-bytes")
+    upload_limit = stated(
+        operation(document, "uploadChunks")["requestBody"], "x-runlab-max-bytes", "uploadChunks x-runlab-max-bytes"
+    )
     assert upload_limit > transfer.UPLOAD_BUNDLE_BYTES + framing.MAX_CHUNK_BYTES
 
 
@@ -303,7 +305,9 @@ def test_every_error_code_the_client_names_is_the_contracts_or_its_own(document:
     named = codes_named_in_the_package()
     # The scan finds what the client raises and branches on (a scan that found nothing proves nothing).
     assert {"unreachable", "payload_too_large", "internal", "data_corrupt", "not_found"} <= set(named)
-    unknown = {code: files for code, files in named.items() if code not in server_codes | client_module.CLIENT_ERROR_CODES}
+    unknown = {
+        code: files for code, files in named.items() if code not in server_codes | client_module.CLIENT_ERROR_CODES
+    }
     assert unknown == {}, "codes that are neither the server's (ErrorCode) nor listed in CLIENT_ERROR_CODES"
     # A client-only code the server also used would be one word for two conditions.
     assert client_module.CLIENT_ERROR_CODES.isdisjoint(server_codes)
@@ -315,4 +319,3 @@ def test_every_error_code_the_client_names_is_the_contracts_or_its_own(document:
     statuses = stated(document, "x-runlab-error-status")
     for status, code in client_module._CODE_BY_STATUS.items():
         assert statuses[code] == status, code
-

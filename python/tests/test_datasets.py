@@ -177,7 +177,9 @@ def test_unchanged_folder_shortcut_still_sees_renames_deletes_and_nested_edits(p
         return set(tree(version.path(progress=False)))
 
     # Renamed: same stat numbers, another path.
-    files = commit_after(lambda: os.rename(source / "nested" / "deeper" / "tiny.txt", source / "nested" / "deeper" / "small.txt"))
+    files = commit_after(
+        lambda: os.rename(source / "nested" / "deeper" / "tiny.txt", source / "nested" / "deeper" / "small.txt")
+    )
     assert "nested/deeper/small.txt" in files and "nested/deeper/tiny.txt" not in files
     # Deleted, deep down.
     files = commit_after(lambda: (source / "nested" / "deeper" / "empty.dat").unlink())
@@ -195,7 +197,10 @@ def test_small_edit_in_a_large_file_uploads_a_few_percent(project: str, tmp_path
     source = tmp_path / "big"
     source.mkdir()
     rng = random.Random(11)
-    rows = [f"{i},{rng.random():.8f},{rng.choice(['red', 'green', 'blue'])},{rng.randint(0, 10**6)}\n" for i in range(80_000)]
+    rows = [
+        f"{i},{rng.random():.8f},{rng.choice(['red', 'green', 'blue'])},{rng.randint(0, 10**6)}\n"
+        for i in range(80_000)
+    ]
     data = source / "table.csv"
     data.write_text("".join(rows))
     size = data.stat().st_size
@@ -390,7 +395,9 @@ def test_fsck_repair_then_the_same_commit_restores_a_damaged_version(
 
     repair = subprocess.run(
         ["node", str(SERVER_CLI), "fsck", "--repair", "--data-dir", str(runlab_server.data_dir)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert repair.returncode == 1, repair.stderr
     assert "Repaired the index" in repair.stdout
@@ -443,7 +450,16 @@ def test_copies_fall_back_where_the_kernel_cannot_copy(tmp_path: Path, monkeypat
     # arranged on one machine. The copy must then go through shutil, with the same result.
     cache = LocalCache(tmp_path / "cache")
     content = random.Random(3).randbytes(300_000)
-    entry = entries_from_manifest([{"path": "a/b.bin", "size": len(content), "mode": 0o640, "chunks": [[hashlib.sha256(content).hexdigest(), len(content)]]}])[0]
+    entry = entries_from_manifest(
+        [
+            {
+                "path": "a/b.bin",
+                "size": len(content),
+                "mode": 0o640,
+                "chunks": [[hashlib.sha256(content).hexdigest(), len(content)]],
+            }
+        ]
+    )[0]
     cache.file_path(entry.hash).parent.mkdir(parents=True, exist_ok=True)
     cache.file_path(entry.hash).write_bytes(content)
 
@@ -507,7 +523,11 @@ def test_notebook_pins_choose_the_version(project: str, tmp_path: Path) -> None:
 
 
 def test_pins_set_silently_in_a_real_kernel(
-    runlab_server: RunningServer, project: str, tmp_path: Path, kernel, cache_dir: Path  # type: ignore[no-untyped-def]
+    runlab_server: RunningServer,
+    project: str,
+    tmp_path: Path,
+    kernel,
+    cache_dir: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     source = tmp_path / "kernel-data"
     source.mkdir()
@@ -518,7 +538,10 @@ def test_pins_set_silently_in_a_real_kernel(
     attach(kernel, runlab_server.url, runlab_server.token, project, "analysis.ipynb")
     execute(kernel, f"import os; os.environ['RUNLAB_CACHE_DIR'] = {str(cache_dir / 'kernel')!r}")
     reply = execute(
-        kernel, "", silent=True, store_history=False,
+        kernel,
+        "",
+        silent=True,
+        store_history=False,
         user_expressions={"pins": "__import__('runlab')._kernel_pins({'kdata': 'v1'})"},
     ).reply
     result = reply["content"]["user_expressions"]["pins"]
@@ -547,14 +570,21 @@ def test_versions_and_diff(project: str, tmp_path: Path) -> None:
     assert [v.label for v in versions] == ["v2", "v1"]
     assert [v.message for v in versions] == ["two", "one"]
     diff = handle.diff("v1", "2")
-    assert (diff.summary["added"], diff.summary["removed"], diff.summary["changed"], diff.summary["unchanged"]) == (1, 1, 1, 1)
+    assert (diff.summary["added"], diff.summary["removed"], diff.summary["changed"], diff.summary["unchanged"]) == (
+        1,
+        1,
+        1,
+        1,
+    )
     assert [f["path"] for f in diff.added] == ["add.txt"]
     assert [f["path"] for f in diff.removed] == ["remove.txt"]
     assert [f["path"] for f in diff.changed] == ["change.txt"]
     assert "+1 added" in repr(diff)
 
 
-def run_cli(server: RunningServer, cache_dir: Path, *args: str, project: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    server: RunningServer, cache_dir: Path, *args: str, project: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in RUNLAB_ENV}
     env.update(
         PYTHONPATH=str(PYTHON_DIR),
@@ -603,7 +633,9 @@ def test_cli_add_ls_log_get_diff(runlab_server: RunningServer, project: str, tmp
     source = tmp_path / "cli-src"
     make_tree(source)
 
-    added = run_cli(runlab_server, cache_dir, "data", "add", "cli-set", str(source), "-m", "from the CLI", project=project)
+    added = run_cli(
+        runlab_server, cache_dir, "data", "add", "cli-set", str(source), "-m", "from the CLI", project=project
+    )
     assert added.returncode == 0, added.stderr
     assert "Committed cli-set@v1" in added.stdout
     (source / "nested" / "deeper" / "tiny.txt").write_text("changed\n")

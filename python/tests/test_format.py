@@ -69,7 +69,17 @@ def test_progress_bars_and_reprs_write_sizes_the_same_way() -> None:
     finally:
         bar.close()
     version = DatasetVersion(
-        dataset="iris", project="p", number=3, label="v3", hash="ab" * 32, size=150 * KiB, file_count=2,
-        message="", author="", created=None, produced_by_run_id=None, id="x",
+        dataset="iris",
+        project="p",
+        number=3,
+        label="v3",
+        hash="ab" * 32,
+        size=150 * KiB,
+        file_count=2,
+        message="",
+        author="",
+        created=None,
+        produced_by_run_id=None,
+        id="x",
     )
     assert "· 150.0 KiB ·" in repr(version)

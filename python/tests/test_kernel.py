@@ -10,7 +10,9 @@ from jupyter_client.blocking import BlockingKernelClient
 import runlab
 
 
-def test_attach_returns_version_and_registers_the_magic(kernel: BlockingKernelClient, runlab_server: RunningServer) -> None:
+def test_attach_returns_version_and_registers_the_magic(
+    kernel: BlockingKernelClient, runlab_server: RunningServer
+) -> None:
     data = attach(kernel, runlab_server.url, runlab_server.token, "demo", "demo.ipynb")
     assert data["application/json"] == {"version": runlab.__version__, "magics": True}
     assert data["text/plain"] == f"{{'version': '{runlab.__version__}', 'magics': True}}"
@@ -26,13 +28,17 @@ def test_attach_returns_version_and_registers_the_magic(kernel: BlockingKernelCl
     ]
 
 
-def test_import_runlab_needs_no_configuration_after_attach(kernel: BlockingKernelClient, runlab_server: RunningServer) -> None:
+def test_import_runlab_needs_no_configuration_after_attach(
+    kernel: BlockingKernelClient, runlab_server: RunningServer
+) -> None:
     attach(kernel, runlab_server.url, runlab_server.token, "demo", "demo.ipynb")
     output = execute(kernel, "import runlab\nprint(runlab.status().state, runlab.settings().project)").stdout
     assert output.strip() == "connected demo"
 
 
-def test_reattach_after_restart_or_rename_is_idempotent(kernel: BlockingKernelClient, runlab_server: RunningServer) -> None:
+def test_reattach_after_restart_or_rename_is_idempotent(
+    kernel: BlockingKernelClient, runlab_server: RunningServer
+) -> None:
     first = attach(kernel, runlab_server.url, runlab_server.token, "demo", "demo.ipynb")
     second = attach(kernel, runlab_server.url, runlab_server.token, "demo", "renamed/demo.ipynb")
     assert first == second
@@ -53,7 +59,10 @@ def test_unreachable_server_is_reported_quickly_without_traceback(
     status = execute(kernel, "%runlab status")
     assert time.monotonic() - started < 3
     assert f"  server:    {closed_port_url} — unreachable: connection refused" in status.stdout
-    assert "Start it with `npm start` or `npx runlab-server serve` (in a Runlab checkout), or set RUNLAB_URL" in status.stdout
+    assert (
+        "Start it with `npm start` or `npx runlab-server serve` (in a Runlab checkout), or set RUNLAB_URL"
+        in status.stdout
+    )
     assert "  project:   demo" in status.stdout
 
 

@@ -64,7 +64,9 @@ def test_an_mlflow_script_is_tracked_unchanged(tracking: RunningServer) -> None:
 
 def test_runlab_runs_are_visible_to_the_mlflow_client(tracking: RunningServer) -> None:
     project = f"shared-{uuid.uuid4().hex[:6]}"
-    created = _runlab(tracking, "POST", "/api/runs", json={"project": project, "name": "from-runlab", "params": {"depth": "3"}})
+    created = _runlab(
+        tracking, "POST", "/api/runs", json={"project": project, "name": "from-runlab", "params": {"depth": "3"}}
+    )
     _runlab(
         tracking,
         "POST",

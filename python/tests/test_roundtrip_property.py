@@ -75,8 +75,28 @@ def valid_key(key: object) -> bool:
 
 KEY_ALPHABET = string.ascii_letters + string.digits + "_-. /:"
 ADVERSARIAL_KEYS = [
-    "__proto__", "constructor", "toString", "hasOwnProperty", "valueOf", "prototype", "then", "length",
-    "NaN", "0", "...", ".a", "a.", ":", " ", "a b", "a/b", "a:b", "a.b", "train/loss", " padded ", "x" * 250,
+    "__proto__",
+    "constructor",
+    "toString",
+    "hasOwnProperty",
+    "valueOf",
+    "prototype",
+    "then",
+    "length",
+    "NaN",
+    "0",
+    "...",
+    ".a",
+    "a.",
+    ":",
+    " ",
+    "a b",
+    "a/b",
+    "a:b",
+    "a.b",
+    "train/loss",
+    " padded ",
+    "x" * 250,
 ]
 log_keys = st.one_of(
     st.sampled_from(ADVERSARIAL_KEYS),
@@ -85,17 +105,41 @@ log_keys = st.one_of(
 ).filter(valid_key)
 # Keys the server refuses, including ones Python's Unicode `\w` takes for word characters.
 bad_keys = st.one_of(
-    st.sampled_from([
-        "", "x" * 251, "é", "naïve", "١٢", "ß", "a\n", "tab\t", "nul\x00", "back\\slash", "q?", "😀", "a,b",
-        ".", "..", "/", "//", "/leading", "trailing/", "a//b", "a/./b", "a/../b",
-    ]),
+    st.sampled_from(
+        [
+            "",
+            "x" * 251,
+            "é",
+            "naïve",
+            "١٢",
+            "ß",
+            "a\n",
+            "tab\t",
+            "nul\x00",
+            "back\\slash",
+            "q?",
+            "😀",
+            "a,b",
+            ".",
+            "..",
+            "/",
+            "//",
+            "/leading",
+            "trailing/",
+            "a//b",
+            "a/./b",
+            "a/../b",
+        ]
+    ),
     st.text(min_size=1, max_size=4).filter(lambda key: not valid_key(key)),
 )
 
 
 def near(limit: int) -> st.SearchStrategy[str]:
     """Strings at and just below ``limit`` characters (code points, as the server counts them)."""
-    return st.builds(lambda char, length: char * length, st.sampled_from(["v", "é", "😀"]), st.integers(limit - 2, limit))
+    return st.builds(
+        lambda char, length: char * length, st.sampled_from(["v", "é", "😀"]), st.integers(limit - 2, limit)
+    )
 
 
 # Any text without lone surrogates: every other code point, NUL and astral ones included.
@@ -189,7 +233,9 @@ def same_number(a: float, b: float) -> bool:
 
 
 def same_points(got: list[tuple[int, float]], want: list[tuple[int, float]]) -> bool:
-    return len(got) == len(want) and all(gs == ws and same_number(gv, wv) for (gs, gv), (ws, wv) in zip(got, want, strict=True))
+    return len(got) == len(want) and all(
+        gs == ws and same_number(gv, wv) for (gs, gv), (ws, wv) in zip(got, want, strict=True)
+    )
 
 
 # -- reading back ----------------------------------------------------------------------------------
@@ -233,7 +279,9 @@ def assert_run_holds(
     assert sorted(listed["metrics"]) == sorted(series), "metric keys (list)"
     for key, want in series.items():
         history = read_json(
-            session, f"{server.url}/api/runs/{run_id}/metrics/{key_in_path(key)}?maxPoints=100000", f"history of {key!r}"
+            session,
+            f"{server.url}/api/runs/{run_id}/metrics/{key_in_path(key)}?maxPoints=100000",
+            f"history of {key!r}",
         )
         assert history["key"] == key and history["total"] == len(want) and history["downsampled"] is False, (
             f"history of {key!r}: key {history['key']!r}, total {history['total']}, sent {len(want)}"
@@ -248,7 +296,10 @@ def assert_run_holds(
             assert summary["step"] == want[-1][0], f"{key!r} step ({what})"
             assert same_number(as_float(summary["latest"], f"{key!r} latest"), want[-1][1]), f"{key!r} latest ({what})"
             # min/max are over finite values only; null while there is none.
-            for bound, want_bound in (("min", min(finite) if finite else None), ("max", max(finite) if finite else None)):
+            for bound, want_bound in (
+                ("min", min(finite) if finite else None),
+                ("max", max(finite) if finite else None),
+            ):
                 got_bound = summary[bound]
                 assert (got_bound is None and want_bound is None) or (
                     got_bound is not None and want_bound is not None and as_float(got_bound, bound) == want_bound
@@ -310,7 +361,9 @@ def test_what_the_client_accepts_reads_back_equal(
     later_params = [param for param in later_params if param.key not in {p.key for p in start_params}]
     assume(not steps_overflow(metrics))
     note(f"name={compact(name)}\nstart params={compact(start_params)}\nlater params={compact(later_params)}")
-    note(f"start tags={compact(start_tags)}\nlater tags={compact(later_tags)}\nmetrics={compact(metrics)} use_log={use_log}")
+    note(
+        f"start tags={compact(start_tags)}\nlater tags={compact(later_tags)}\nmetrics={compact(metrics)} use_log={use_log}"
+    )
     project = f"props-{uuid.uuid4().hex[:8]}"
     runlab.configure(url=runlab_server.url, token=runlab_server.token, project=project)
     fresh_sender()
@@ -383,7 +436,9 @@ bad_params = st.builds(Param, bad_keys, texts)
 bad_tags = st.builds(Tag, bad_keys, texts)
 # Strings with a lone surrogate (as os.fsdecode makes of a non-UTF-8 file name): kept exactly, or
 # warned about; never changed silently.
-lone_surrogate_texts = st.builds(lambda head, surrogate: head + surrogate, st.text(max_size=5), st.sampled_from(["\udcff", "\ud800", "\udfff"]))
+lone_surrogate_texts = st.builds(
+    lambda head, surrogate: head + surrogate, st.text(max_size=5), st.sampled_from(["\udcff", "\ud800", "\udfff"])
+)
 
 
 @PROPERTY_SETTINGS

@@ -107,7 +107,9 @@ def test_start_with_project_files_the_run_in_that_project(runlab_server: Running
         assert api.list_runs(project=project)["total"] == 0
 
 
-def test_a_long_non_ascii_traceback_fails_the_run_with_its_traceback(runlab_server: RunningServer, project: str) -> None:
+def test_a_long_non_ascii_traceback_fails_the_run_with_its_traceback(
+    runlab_server: RunningServer, project: str
+) -> None:
     """Over 200,000 characters outside the BMP (the contract's limit counts characters): 2.4 MB of
     JSON. The run used to stay "running" forever after a 413."""
     traceback_text = "Traceback (most recent call last):\n" + "😀" * 200_000 + "\nValueError: 💥 at the end"

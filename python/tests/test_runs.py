@@ -65,9 +65,7 @@ def test_params_metrics_tags_io_and_artifacts_land_on_the_server(
         stored = client.get_run(run.id)
     assert stored["status"] == "finished" and stored["endedAt"]
     assert stored["projectName"] == project
-    assert stored["params"] == {
-        "lr": "0.1", "layers": "3", "optimizer": "adam", "batch": "32", "shuffle": "True"
-    }
+    assert stored["params"] == {"lr": "0.1", "layers": "3", "optimizer": "adam", "batch": "32", "shuffle": "True"}
     assert stored["tags"]["team"] == "vision" and stored["tags"]["stage"] == "tuning"
     assert stored["metrics"]["loss"]["latest"] == pytest.approx(0.2)
     assert stored["metrics"]["loss"]["count"] == 5
@@ -92,9 +90,7 @@ def test_params_metrics_tags_io_and_artifacts_land_on_the_server(
     assert environment["packages"]["requests"] == requests.__version__
 
 
-def test_a_context_manager_run_finishes_or_fails_with_its_traceback(
-    runlab_server: RunningServer, project: str
-) -> None:
+def test_a_context_manager_run_finishes_or_fails_with_its_traceback(runlab_server: RunningServer, project: str) -> None:
     with runlab.start(name="ok") as run:
         run.log({"loss": 0.5}, step=0)
         run.param("seed", 7)
@@ -182,9 +178,7 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-        answer = requests.request(
-            self.command, self.server.target + self.path, data=body, headers=headers, timeout=30
-        )
+        answer = requests.request(self.command, self.server.target + self.path, data=body, headers=headers, timeout=30)
         if self.path.split("?")[0].endswith("/log") and self.server.dropped < self.server.drops:
             self.server.dropped += 1
             self.close_connection = True
@@ -336,7 +330,8 @@ def test_autolog_records_a_scikit_learn_fit(runlab_server: RunningServer, projec
     assert piped["metrics"]["fit_time_s"]["count"] == 1
     # eval_data's score, then the user's own score() call.
     assert [p["value"] for p in history(runlab_server, str(run.id), "score")] == [
-        pytest.approx(accuracy), pytest.approx(accuracy)
+        pytest.approx(accuracy),
+        pytest.approx(accuracy),
     ]
 
 
@@ -381,7 +376,6 @@ def test_local_module_files_lists_the_projects_own_imported_modules(
         {"path": "__init__.py", "content": ""},
         {"path": "scaling.py", "content": "FACTOR = 2\n"},
     ]
-
 
 
 def test_a_script_run_is_snapshotted_with_its_local_modules(runlab_server: RunningServer, tmp_path: Path) -> None:
@@ -454,5 +448,7 @@ def test_a_create_retried_after_a_lost_answer_starts_one_run(runlab_server: Runn
     headers = {"Authorization": f"Bearer {runlab_server.token}"}
     replay = http.post(f"{runlab_server.url}/api/runs", json=captured[0], headers=headers, timeout=10)
     assert replay.status_code == 201 and replay.json()["id"] == run.id
-    listed = http.get(f"{runlab_server.url}/api/runs", params={"project": "create-retry-py"}, headers=headers, timeout=10)
+    listed = http.get(
+        f"{runlab_server.url}/api/runs", params={"project": "create-retry-py"}, headers=headers, timeout=10
+    )
     assert listed.json()["total"] == 1

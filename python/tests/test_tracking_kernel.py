@@ -55,7 +55,10 @@ def test_local_module_files_is_readable_as_json_from_a_user_expression(
     kernel: BlockingKernelClient, runlab_server: RunningServer, project: str
 ) -> None:
     reply = execute(
-        kernel, "", silent=True, store_history=False,
+        kernel,
+        "",
+        silent=True,
+        store_history=False,
         user_expressions={"modules": "__import__('runlab')._local_module_files()"},
     ).reply
     result = reply["content"]["user_expressions"]["modules"]
@@ -95,7 +98,9 @@ def test_a_failing_tracked_cell_fails_the_run_and_still_shows_the_exception(
     assert result.reply["content"]["status"] == "error"
     assert result.reply["content"]["ename"] == "ValueError"
     assert len(result.tracebacks) == 1 and "bad batch size" in result.tracebacks[0]
-    assert "runlab/runs/magics.py" not in result.tracebacks[0]  # Runlab's frames are hidden (the magic moved with runs/)
+    assert (
+        "runlab/runs/magics.py" not in result.tracebacks[0]
+    )  # Runlab's frames are hidden (the magic moved with runs/)
     [run] = runs_of(runlab_server, project)
     assert run["status"] == "failed"
     assert run["error"]["message"] == "ValueError: bad batch size"
@@ -151,9 +156,7 @@ def test_bad_magic_arguments_print_usage_not_a_traceback(
     assert runs_of(runlab_server, project) == []
 
 
-def test_an_unreachable_server_never_blocks_the_kernel(
-    kernel: BlockingKernelClient, closed_port_url: str
-) -> None:
+def test_an_unreachable_server_never_blocks_the_kernel(kernel: BlockingKernelClient, closed_port_url: str) -> None:
     attach(kernel, closed_port_url, "rl_u_whatever", "offline", "offline.ipynb")
     result = execute(
         kernel,
@@ -202,14 +205,18 @@ def test_every_point_survives_a_server_killed_mid_logging_exactly_once(
             message = kernel.get_iopub_msg(timeout=10)
             if message["msg_type"] == "stream" and message["content"]["name"] == "stderr":
                 stderr += message["content"]["text"]
-            if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle" and (
-                message["parent_header"].get("msg_id") == message_id
+            if (
+                message["msg_type"] == "status"
+                and message["content"]["execution_state"] == "idle"
+                and (message["parent_header"].get("msg_id") == message_id)
             ):
                 break
         # The kill really happened mid-logging, and the user saw one warning, no traceback.
         assert stderr.count("RunlabWarning") == 1 and "cannot deliver logged values" in stderr, stderr
         assert "Traceback" not in stderr
-        ended = execute(kernel, "runlab.end()\nrunlab.flush()\nprint(run.id, runlab.runs.batcher.batcher().pending())", timeout=60)
+        ended = execute(
+            kernel, "runlab.end()\nrunlab.flush()\nprint(run.id, runlab.runs.batcher.batcher().pending())", timeout=60
+        )
         run_id, pending = ended.stdout.split()
         assert pending == "0"
         with runlab.Client(server.url, server.token) as client:

@@ -156,7 +156,10 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     ...datasetRoutes(datasets),
     ...provenanceRoutes(provenance)
   ];
-  const openApiDocument = buildOpenApiDocument(routes, VERSION, { maxBodyBytes: config.maxBodyBytes, maxLargeBodyBytes: config.maxLargeBodyBytes });
+  const openApiDocument = buildOpenApiDocument(routes, VERSION, {
+    maxBodyBytes: config.maxBodyBytes,
+    maxLargeBodyBytes: config.maxLargeBodyBytes
+  });
 
   const app = express();
   app.disable('x-powered-by');

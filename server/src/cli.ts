@@ -30,8 +30,7 @@ class CliError extends Error {
   }
 }
 
-const dataDirOption = (): Option =>
-  new Option('--data-dir <path>', 'data directory (env RUNLAB_DATA_DIR, default ~/.runlab)');
+const dataDirOption = (): Option => new Option('--data-dir <path>', 'data directory (env RUNLAB_DATA_DIR, default ~/.runlab)');
 
 function withTokens<T>(dataDir: string | undefined, action: (auth: AuthService) => T): T {
   return withDatabase(dataDir, (db) => action(new AuthService(new TokenStore(db))));
@@ -93,7 +92,12 @@ function formatTable(tokens: TokenInfo[]): string {
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
   return [header, ...rows]
-    .map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd())
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]))
+        .join('  ')
+        .trimEnd()
+    )
     .join('\n');
 }
 
@@ -179,7 +183,11 @@ export function buildProgram(): Command {
     .action(async (options: { dataDir?: string }) => {
       const [report, chunks, repack] = await withDatabaseAsync(options.dataDir, async (db, layout) => {
         const packs = new ChunkPacks(layout.chunksDir);
-        return [collectGarbage(db, new BlobStore(layout.blobsDir)), collectChunkGarbage(db, packs), await repackSparsePacks(db, packs)] as const;
+        return [
+          collectGarbage(db, new BlobStore(layout.blobsDir)),
+          collectChunkGarbage(db, packs),
+          await repackSparsePacks(db, packs)
+        ] as const;
       });
       for (const blob of report.removedBlobs) process.stdout.write(`removed blob ${blob.digest} (${blob.size} bytes)\n`);
       for (const file of report.removedTempFiles) process.stdout.write(`removed temp file ${file.name} (${file.size} bytes)\n`);
@@ -194,14 +202,19 @@ export function buildProgram(): Command {
           `rewrote ${repack.repacked.length} chunk pack(s); freed ${report.bytesFreed + chunks.bytesFreed + repack.bytesFreed} bytes.\n`
       );
       if (chunks.keptYoungChunks > 0) {
-        process.stdout.write(`Kept ${chunks.keptYoungChunks} unused chunk(s) uploaded within the last hour (a commit may still need them).\n`);
+        process.stdout.write(
+          `Kept ${chunks.keptYoungChunks} unused chunk(s) uploaded within the last hour (a commit may still need them).\n`
+        );
       }
     });
 
   program
     .command('fsck')
     .description('verify every stored dataset chunk (decompress + sha256) and that every dataset version is complete')
-    .option('--repair', 'drop corrupt chunks from the index and mark the versions using them damaged, so committing the same files again restores them')
+    .option(
+      '--repair',
+      'drop corrupt chunks from the index and mark the versions using them damaged, so committing the same files again restores them'
+    )
     .addOption(dataDirOption())
     .action((options: { dataDir?: string; repair?: boolean }) => {
       const started = Date.now();
@@ -230,7 +243,9 @@ export function buildProgram(): Command {
       for (const hash of report.missingChunks) process.stdout.write(`missing chunk ${hash}: named by a dataset file, not in the store\n`);
       for (const version of report.affectedVersions) process.stdout.write(`affected dataset version ${version}\n`);
       for (const wrong of report.wrongSizes) {
-        process.stdout.write(`wrong sizes in dataset version ${wrong.version}${wrong.path === null ? '' : ` file ${wrong.path}`}: ${wrong.problem}\n`);
+        process.stdout.write(
+          `wrong sizes in dataset version ${wrong.version}${wrong.path === null ? '' : ` file ${wrong.path}`}: ${wrong.problem}\n`
+        );
       }
       const problems = report.corrupt.length + report.missingChunks.length;
       if (problems === 0 && report.wrongSizes.length > 0) {

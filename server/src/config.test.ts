@@ -57,8 +57,16 @@ test.each([
   [{ RUNLAB_ALLOWED_ORIGINS: 'lab.example.org' }, {}, 'Invalid setting RUNLAB_ALLOWED_ORIGINS'],
   [{ RUNLAB_ALLOWED_ORIGINS: 'https://x.org/path' }, {}, 'Invalid setting RUNLAB_ALLOWED_ORIGINS'],
   [{ RUNLAB_HOST: 'bad host' }, {}, 'Invalid setting RUNLAB_HOST (--host)'],
-  [{ RUNLAB_ALLOWED_HOSTS: 'https://lab.example.org' }, {}, 'Invalid setting RUNLAB_ALLOWED_HOSTS: expected a comma-separated list of host names'],
-  [{ RUNLAB_ALLOWED_HOSTS: 'lab.example.org:8443' }, {}, 'Invalid setting RUNLAB_ALLOWED_HOSTS: expected a comma-separated list of host names such as lab.example.org (no scheme or port), or *, got "lab.example.org:8443"'],
+  [
+    { RUNLAB_ALLOWED_HOSTS: 'https://lab.example.org' },
+    {},
+    'Invalid setting RUNLAB_ALLOWED_HOSTS: expected a comma-separated list of host names'
+  ],
+  [
+    { RUNLAB_ALLOWED_HOSTS: 'lab.example.org:8443' },
+    {},
+    'Invalid setting RUNLAB_ALLOWED_HOSTS: expected a comma-separated list of host names such as lab.example.org (no scheme or port), or *, got "lab.example.org:8443"'
+  ],
   [{ RUNLAB_ALLOWED_HOSTS: 'ok.example, bad host' }, {}, 'Invalid setting RUNLAB_ALLOWED_HOSTS'],
   [{ RUNLAB_ALLOWED_HOSTS: 'lab.example.org/path' }, {}, 'Invalid setting RUNLAB_ALLOWED_HOSTS'],
   [{ RUNLAB_ALLOWED_HOSTS: '-lead.example' }, {}, 'Invalid setting RUNLAB_ALLOWED_HOSTS']

@@ -139,7 +139,12 @@ const SETTINGS = {
     expected: 'a comma-separated list of origins such as https://lab.example.org, or *',
     schema: z
       .string()
-      .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+      .transform((value) =>
+        value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)
+      )
       .pipe(z.array(originSchema))
   } satisfies Setting<string[]>,
   allowedHosts: {
@@ -148,7 +153,12 @@ const SETTINGS = {
     expected: 'a comma-separated list of host names such as lab.example.org (no scheme or port), or *',
     schema: z
       .string()
-      .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+      .transform((value) =>
+        value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)
+      )
       .pipe(z.array(hostNameSchema))
   } satisfies Setting<string[]>,
   maxBodyBytes: {
@@ -178,16 +188,12 @@ const SETTINGS = {
 };
 
 function expandPath(value: string): string {
-  const expanded =
-    value === '~' || value.startsWith('~/') ? path.join(os.homedir(), value.slice(1)) : value;
+  const expanded = value === '~' || value.startsWith('~/') ? path.join(os.homedir(), value.slice(1)) : value;
   return path.resolve(expanded);
 }
 
 /** Reads and validates every setting; throws one ConfigError listing every bad one. */
-export function loadConfig(
-  env: NodeJS.ProcessEnv = process.env,
-  flags: ConfigFlags = {}
-): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFlags = {}): Config {
   const problems: string[] = [];
   const read = <T>(setting: Setting<T>): T => {
     const fromFlag = setting.flag ? flags[setting.flag] : undefined;

@@ -6,9 +6,7 @@ import path from 'node:path';
  * published package. Both src/ (ts-jest) and dist/ (built) sit one level below server/.
  */
 function readVersion(): string {
-  const manifest = JSON.parse(
-    readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')
-  ) as { version?: unknown };
+  const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version?: unknown };
   if (typeof manifest.version !== 'string') {
     throw new Error('server/package.json has no "version"');
   }

@@ -164,7 +164,9 @@ describe('a user token manages only its own tokens', () => {
     const alice = await createToken('alice-3');
     const refused = await server.request('POST', '/api/tokens', { token: alice.secret, json: { name: 'sneaky', scope: 'admin' } });
     expectErrorBody(refused, 403, 'forbidden');
-    expect(refused.body.error.message).toMatch(/Only an admin token can create admin tokens.*runlab-server token create --name <name> --scope admin/);
+    expect(refused.body.error.message).toMatch(
+      /Only an admin token can create admin tokens.*runlab-server token create --name <name> --scope admin/
+    );
     expect((await server.request('GET', '/api/tokens')).body.tokens.map((token: { name: string }) => token.name)).not.toContain('sneaky');
 
     const second = await createToken('second-admin', undefined, 'admin');
@@ -203,7 +205,10 @@ test('a data directory from before the admin scope: its local admin token become
     const dataDir = path.join(root, 'data');
     const layout = ensureDataDir(dataDir);
     const db = new BetterSqlite3(layout.databaseFile);
-    migrate(db, MIGRATIONS.filter((migration) => migration.version < 9));
+    migrate(
+      db,
+      MIGRATIONS.filter((migration) => migration.version < 9)
+    );
     const insert = db.prepare(
       `INSERT INTO tokens (id, name, scope, secret_hash, prefix, created_at) VALUES (?, ?, 'user', ?, 'rl_u_xxxxx', ?)`
     );
@@ -217,7 +222,11 @@ test('a data directory from before the admin scope: its local admin token become
     const upgraded = await startServer({ dataDir });
     try {
       expect(upgraded.adminToken).toBe('rl_u_old-admin-secret');
-      expect((await upgraded.request('GET', '/api/auth/whoami')).body).toEqual({ tokenId: 'old-admin', name: 'local-admin', scope: 'admin' });
+      expect((await upgraded.request('GET', '/api/auth/whoami')).body).toEqual({
+        tokenId: 'old-admin',
+        name: 'local-admin',
+        scope: 'admin'
+      });
       expect((await upgraded.request('GET', '/api/auth/whoami', { token: 'rl_u_impostor-secret' })).body.scope).toBe('user');
       const everyone = (await upgraded.request('GET', '/api/tokens')).body.tokens;
       expect(everyone.map((token: { id: string; createdBy: string | null }) => [token.id, token.createdBy])).toEqual([

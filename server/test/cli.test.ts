@@ -97,7 +97,11 @@ test('token create / list / revoke work on the data directory without a server',
   const revoked = runlab(['token', 'revoke', id]);
   expect(revoked.code).toBe(0);
   expect(revoked.stdout).toMatch(/Revoked token "ci runner"/);
-  expect(runlab(['token', 'list']).stdout.split('\n').find((row) => row.includes('ci runner'))).toMatch(/revoked/);
+  expect(
+    runlab(['token', 'list'])
+      .stdout.split('\n')
+      .find((row) => row.includes('ci runner'))
+  ).toMatch(/revoked/);
 
   const unknown = runlab(['token', 'revoke', 'no-such-id']);
   expect(unknown.code).toBe(1);
@@ -110,7 +114,9 @@ test('the CLI can do everything with tokens, including revoking the last admin t
   expect(admin.code).toBe(0);
   expect(admin.stdout.trim()).toMatch(/^rl_a_[A-Za-z0-9_-]{40,}$/);
   expect(admin.stderr).toMatch(/Created admin token "ops"/);
-  const line = runlab(['token', 'list']).stdout.split('\n').find((row) => row.includes('ops'))!;
+  const line = runlab(['token', 'list'])
+    .stdout.split('\n')
+    .find((row) => row.includes('ops'))!;
   expect(line).toMatch(/\badmin\b/);
 
   const revoked = runlab(['token', 'revoke', line.split(/\s+/)[0]]);

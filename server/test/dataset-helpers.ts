@@ -65,7 +65,7 @@ export async function fetchChunks(server: TestServer, hashes: readonly string[])
   const bytes = Buffer.from(await response.arrayBuffer());
   if (response.status !== 200) return { status: response.status, body: JSON.parse(bytes.toString('utf8')), frames: [] };
   const frames: { hash: string; codec: number; rawSize: number; payload: Buffer }[] = [];
-  for (let offset = 0; offset < bytes.length; ) {
+  for (let offset = 0; offset < bytes.length;) {
     const payloadSize = bytes.readUInt32BE(offset + 37);
     frames.push({
       hash: bytes.toString('hex', offset, offset + 32),

@@ -89,7 +89,10 @@ test('upload, commit, manifest and fetch round-trip files exactly', async () => 
   ]);
 
   // Reassemble train/a.bin from fetched chunks: byte for byte the original.
-  const fetched = await fetchChunks(server, manifest.body.files[1].chunks.map(([hash]: [string]) => hash));
+  const fetched = await fetchChunks(
+    server,
+    manifest.body.files[1].chunks.map(([hash]: [string]) => hash)
+  );
   expect(fetched.status).toBe(200);
   const content = Buffer.concat(fetched.frames.map((item) => (item.codec === 1 ? decompress(item.payload) : item.payload)));
   expect(content.equals(Buffer.concat(a.map((chunk) => chunk.data)))).toBe(true);
@@ -152,7 +155,9 @@ test('a new version sharing most chunks uploads and stores only the new ones; su
   expect(diff.body.summary).toEqual(expectedSummary);
   expect(diff.body.added).toEqual([{ path: 'new.txt', fromSize: null, toSize: 3_000 }]);
   expect(diff.body.removed).toEqual([{ path: 'gone.txt', fromSize: 1_000, toSize: null }]);
-  expect(diff.body.changed).toEqual([{ path: 'big.bin', fromSize: shared.slice(0, 18).reduce((s, c) => s + c.data.length, 0), toSize: bigSize }]);
+  expect(diff.body.changed).toEqual([
+    { path: 'big.bin', fromSize: shared.slice(0, 18).reduce((s, c) => s + c.data.length, 0), toSize: bigSize }
+  ]);
   expect(diff.body.truncated).toBe(false);
   const limited = await server.request('GET', `/api/projects/${project}/datasets/logs/diff?from=1&to=2&limit=0`);
   expect(limited.body).toMatchObject({ added: [], removed: [], changed: [], truncated: true, summary: expectedSummary });
@@ -191,14 +196,34 @@ test('bad frames reject the whole upload and store nothing', async () => {
   const good = randomChunk();
   const other = textChunk('other');
   const cases: [string, Buffer, RegExp][] = [
-    ['hash mismatch', Buffer.concat([frame(good), frame(other, 1, { hash: Buffer.alloc(32, 7) })]), /chunk 1 \(0707.*does not match its sha256/],
+    [
+      'hash mismatch',
+      Buffer.concat([frame(good), frame(other, 1, { hash: Buffer.alloc(32, 7) })]),
+      /chunk 1 \(0707.*does not match its sha256/
+    ],
     ['wrong length', Buffer.concat([frame(good), frame(other, 1, { rawSize: 49_999 })]), /chunk 1 .*decompress/],
     ['raw length', frame(good, 0, { rawSize: 19_999 }), /chunk 0 .*raw payload has 20000 bytes/],
     ['too long', frame(good, 0, { rawSize: 2 * 1024 * 1024 }), /chunk 0 .*exceeds the limit of 1048576/],
-    ['bad codec', (() => { const bytes = frame(good); bytes[32] = 9; return bytes; })(), /chunk 0 .*unknown codec 9/],
+    [
+      'bad codec',
+      (() => {
+        const bytes = frame(good);
+        bytes[32] = 9;
+        return bytes;
+      })(),
+      /chunk 0 .*unknown codec 9/
+    ],
     ['truncated payload', frame(good).subarray(0, 1000), /chunk 0 .*truncated payload/],
     ['truncated header', Buffer.concat([frame(good), Buffer.alloc(10)]), /chunk 1 .*truncated frame header/],
-    ['not zstd', (() => { const bytes = frame(good, 0); bytes[32] = 1; return bytes; })(), /chunk 0 .*zstd/]
+    [
+      'not zstd',
+      (() => {
+        const bytes = frame(good, 0);
+        bytes[32] = 1;
+        return bytes;
+      })(),
+      /chunk 0 .*zstd/
+    ]
   ];
   const packsBefore = packFiles(server.dataDir).length;
   for (const [name, body, message] of cases) {
@@ -286,8 +311,16 @@ test('a manifest holding a file inside another file (`a` and `a/b`) is rejected 
   ]);
   expectErrorBody(response, 400, 'invalid_request');
   expect(response.body.error.details).toEqual([
-    { path: 'body.files.0.path', message: '"a/b/c.csv" is inside "a", which is listed as a file too (files.4); a path cannot be both a file and a folder: rename or drop one of them' },
-    { path: 'body.files.5.path', message: '"a/b" is inside "a", which is listed as a file too (files.4); a path cannot be both a file and a folder: rename or drop one of them' }
+    {
+      path: 'body.files.0.path',
+      message:
+        '"a/b/c.csv" is inside "a", which is listed as a file too (files.4); a path cannot be both a file and a folder: rename or drop one of them'
+    },
+    {
+      path: 'body.files.5.path',
+      message:
+        '"a/b" is inside "a", which is listed as a file too (files.4); a path cannot be both a file and a folder: rename or drop one of them'
+    }
   ]);
   expect(response.body.error.message).toMatch(/^Invalid manifest: body\.files\.0\.path "a\/b\/c\.csv" is inside "a"/);
   expectErrorBody(await server.request('GET', `/api/projects/${project}/datasets/nested`), 404, 'not_found');
@@ -314,7 +347,8 @@ test('a 100,000-file manifest with files inside another is rejected within the t
   expect(response.body.error.details).toHaveLength(100);
   expect(response.body.error.details[0]).toEqual({
     path: 'body.files.7.path',
-    message: '"d7/e7/f7.bin" is inside "d7/e7", which is listed as a file too (files.100000); a path cannot be both a file and a folder: rename or drop one of them'
+    message:
+      '"d7/e7/f7.bin" is inside "d7/e7", which is listed as a file too (files.100000); a path cannot be both a file and a folder: rename or drop one of them'
   });
   // Checking a file's folders costs its path length, not the manifest's size: comparing files
   // pairwise (10^10 pairs here) would run far past the test's timeout.
@@ -332,15 +366,28 @@ test('chunk sizes that disagree with the stored chunks are rejected with 400 nam
   // would report 3 bytes for a 13-byte file.
   const claimed = await post([
     manifestFile({ path: 'good.bin', chunks: [other] }),
-    { path: 'short.txt', size: 1_003, mode: 0o644, chunks: [[other.hash, 1_000], [thirteen.hash, 3]] },
+    {
+      path: 'short.txt',
+      size: 1_003,
+      mode: 0o644,
+      chunks: [
+        [other.hash, 1_000],
+        [thirteen.hash, 3]
+      ]
+    },
     // A chunk the server lacks cannot be checked yet; the wrong size is answered first.
     manifestFile({ path: 'later.bin', chunks: [absent] })
   ]);
   expectErrorBody(claimed, 400, 'invalid_request');
   expect(claimed.body.error.details).toEqual([
-    { path: 'body.files.1.chunks.1.1', message: `gives chunk ${thirteen.hash} 3 bytes, but it has 13 (its uncompressed length, verified on upload)` }
+    {
+      path: 'body.files.1.chunks.1.1',
+      message: `gives chunk ${thirteen.hash} 3 bytes, but it has 13 (its uncompressed length, verified on upload)`
+    }
   ]);
-  expect(claimed.body.error.message).toMatch(/^Invalid manifest: 1 chunk size\(s\) disagree with the chunks on the server, e\.g\. body\.files\.1\.chunks\.1\.1 /);
+  expect(claimed.body.error.message).toMatch(
+    /^Invalid manifest: 1 chunk size\(s\) disagree with the chunks on the server, e\.g\. body\.files\.1\.chunks\.1\.1 /
+  );
   expect(claimed.body.error.message).toMatch(/give each chunk its uncompressed length/);
   // Too large is as wrong as too small, wherever the chunk is used.
   const larger = await post([
@@ -349,7 +396,10 @@ test('chunk sizes that disagree with the stored chunks are rejected with 400 nam
     { path: 'z', size: 0, mode: 0o644, chunks: [[thirteen.hash, 0]] }
   ]);
   expectErrorBody(larger, 400, 'invalid_request');
-  expect(larger.body.error.details.map((detail: { path: string }) => detail.path)).toEqual(['body.files.0.chunks.0.1', 'body.files.2.chunks.0.1']);
+  expect(larger.body.error.details.map((detail: { path: string }) => detail.path)).toEqual([
+    'body.files.0.chunks.0.1',
+    'body.files.2.chunks.0.1'
+  ]);
   expectErrorBody(await server.request('GET', `/api/projects/${project}/datasets/sizes`), 404, 'not_found');
   expect((await server.request('GET', `/api/projects?name=${project}`)).body.projects).toEqual([]);
 
@@ -365,7 +415,9 @@ test('concurrent commits of different manifests become versions 1..10, none lost
   await uploadChunks(server, chunks);
   const responses = await Promise.all(chunks.map((chunk, i) => commit(server, project, 'race', [{ path: `file-${i}`, chunks: [chunk] }])));
   expect(responses.map((response) => response.status)).toEqual(Array(10).fill(201));
-  expect(responses.map((response) => response.body.version.number).sort((x: number, y: number) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  expect(responses.map((response) => response.body.version.number).sort((x: number, y: number) => x - y)).toEqual([
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+  ]);
   const versions = await server.request('GET', `/api/projects/${project}/datasets/race/versions`);
   expect(versions.body.versions.map((version: { number: number }) => version.number)).toEqual([10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
   // Each version holds exactly the file its commit sent.
@@ -421,9 +473,13 @@ test('deleting a version: gone, its number never given again, out of provenance,
   const v1 = (await commit(server, project, 'table', [{ path: 'x', chunks: [a] }])).body.version;
   const v2 = (await commit(server, project, 'table', [{ path: 'x', chunks: [b] }])).body.version;
   const run = (await server.request('POST', '/api/runs', { json: { project } })).body;
-  await server.request('POST', `/api/runs/${run.id}/log`, { json: { idempotencyKey: `k-${Date.now()}`, inputs: [{ kind: 'dataset', name: 'table@v2' }] } });
+  await server.request('POST', `/api/runs/${run.id}/log`, {
+    json: { idempotencyKey: `k-${Date.now()}`, inputs: [{ kind: 'dataset', name: 'table@v2' }] }
+  });
   const provenance = async () =>
-    (await server.request('GET', `/api/provenance?node=run:${run.id}&direction=upstream`)).body.nodes.map((node: { label: string }) => node.label);
+    (await server.request('GET', `/api/provenance?node=run:${run.id}&direction=upstream`)).body.nodes.map(
+      (node: { label: string }) => node.label
+    );
   expect(await provenance()).toContain('table@v2');
 
   const runner = (await server.request('POST', '/api/tokens', { json: { name: `runner-${project}`, scope: 'runner' } })).body.secret;
@@ -496,7 +552,11 @@ test('every dataset route answers 404 naming the project when the project does n
   for (const [method, url] of routes) {
     const response = await server.request(method, url);
     expectErrorBody(response, 404, 'not_found');
-    expect([method, url, response.body.error.message]).toEqual([method, url, `Project ${project} not found: check its name (a project is made by its first run or dataset commit)`]);
+    expect([method, url, response.body.error.message]).toEqual([
+      method,
+      url,
+      `Project ${project} not found: check its name (a project is made by its first run or dataset commit)`
+    ]);
   }
   // Nothing above created it.
   expect((await server.request('GET', `/api/projects?name=${project}`)).body.projects).toEqual([]);

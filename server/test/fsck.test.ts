@@ -35,8 +35,14 @@ async function twoVersions() {
   const b = randomChunk(40_000);
   await uploadChunks(server, [a1, b]);
   await uploadChunks(server, [a2]);
-  await commit(server, 'fsck-test', 'table', [{ path: 'a.csv', chunks: [a1] }, { path: 'b.bin', chunks: [b] }]);
-  await commit(server, 'fsck-test', 'table', [{ path: 'a.csv', chunks: [a2] }, { path: 'b.bin', chunks: [b] }]);
+  await commit(server, 'fsck-test', 'table', [
+    { path: 'a.csv', chunks: [a1] },
+    { path: 'b.bin', chunks: [b] }
+  ]);
+  await commit(server, 'fsck-test', 'table', [
+    { path: 'a.csv', chunks: [a2] },
+    { path: 'b.bin', chunks: [b] }
+  ]);
   return { a1, a2, b };
 }
 
@@ -70,7 +76,11 @@ test('a flipped byte in a pack: fetch answers 500 data_corrupt and fsck names th
   fs.writeFileSync(file, bytes);
 
   const fetched = await fetchChunks(server, [a1.hash, b.hash]);
-  expectErrorBody({ ...fetched, headers: new Headers({ 'content-type': 'application/json' }), text: JSON.stringify(fetched.body) }, 500, 'data_corrupt');
+  expectErrorBody(
+    { ...fetched, headers: new Headers({ 'content-type': 'application/json' }), text: JSON.stringify(fetched.body) },
+    500,
+    'data_corrupt'
+  );
   expect(fetched.body.error.message).toMatch(new RegExp(`chunk ${b.hash} is corrupt .*runlab-server fsck`));
   // The good chunks still come back.
   expect((await fetchChunks(server, [a1.hash, a2.hash])).status).toBe(200);
@@ -80,7 +90,9 @@ test('a flipped byte in a pack: fetch answers 500 data_corrupt and fsck names th
   expect(result.stdout).toContain(`corrupt chunk ${b.hash} in pack ${where.pack}`);
   expect(result.stdout).toContain('affected dataset version fsck-test/table@v1');
   expect(result.stdout).toContain('affected dataset version fsck-test/table@v2');
-  expect(result.stderr).toMatch(/1 corrupt and 0 missing chunk\(s\); 2 dataset version\(s\) affected: fsck-test\/table@v1, fsck-test\/table@v2/);
+  expect(result.stderr).toMatch(
+    /1 corrupt and 0 missing chunk\(s\); 2 dataset version\(s\) affected: fsck-test\/table@v1, fsck-test\/table@v2/
+  );
 });
 
 test('a missing pack makes its chunks corrupt; only the versions using them are named', async () => {
@@ -105,7 +117,10 @@ test('fsck --repair drops a corrupt chunk and marks its versions damaged; commit
   bytes[where.offset + 10] ^= 0xff;
   fs.writeFileSync(packPath(where.pack), bytes);
 
-  const repaired = spawnSync(process.execPath, [CLI, 'fsck', '--repair', '--data-dir', server.dataDir], { encoding: 'utf8', timeout: 20000 });
+  const repaired = spawnSync(process.execPath, [CLI, 'fsck', '--repair', '--data-dir', server.dataDir], {
+    encoding: 'utf8',
+    timeout: 20000
+  });
   expect(repaired.status).toBe(1);
   expect(repaired.stdout).toContain('Repaired the index: dropped 1 corrupt chunk(s); marked 2 version(s) damaged');
   expect(repaired.stderr).toMatch(/marked damaged: commit the same files again/);
@@ -120,7 +135,10 @@ test('fsck --repair drops a corrupt chunk and marks its versions damaged; commit
   expect(fetched.body.error.message).toMatch(/fsck --repair.*commit the same files again/);
 
   // Re-committing v2's files: refused until the lost chunk is uploaded, then v2 is whole.
-  const v2Files = [{ path: 'a.csv', chunks: [a2] }, { path: 'b.bin', chunks: [b] }];
+  const v2Files = [
+    { path: 'a.csv', chunks: [a2] },
+    { path: 'b.bin', chunks: [b] }
+  ];
   const refused = await commit(server, 'fsck-test', 'table', v2Files);
   expect(refused.status).toBe(409);
   expect(refused.body.error.details[0].message).toContain(b.hash);
@@ -141,15 +159,23 @@ test('fsck reports versions whose manifest sizes disagree with the stored chunks
   const b = randomChunk(40_000);
   const other = randomChunk(1_000);
   await uploadChunks(server, [thirteen, b, other]);
-  await commit(server, 'fsck-test', 'table', [{ path: 'notes/a.txt', chunks: [thirteen] }, { path: 'b.bin', chunks: [b] }]);
-  await commit(server, 'fsck-test', 'table', [{ path: 'c.bin', chunks: [other] }, { path: 'b.bin', chunks: [b] }]);
+  await commit(server, 'fsck-test', 'table', [
+    { path: 'notes/a.txt', chunks: [thirteen] },
+    { path: 'b.bin', chunks: [b] }
+  ]);
+  await commit(server, 'fsck-test', 'table', [
+    { path: 'c.bin', chunks: [other] },
+    { path: 'b.bin', chunks: [b] }
+  ]);
   const packs = new ChunkPacks(path.join(server.dataDir, 'chunks'));
   const db = server.app.db;
   expect(checkDatasetStore(db, packs).wrongSizes).toEqual([]);
 
   // What a server without the commit-time check accepted: v1 says its 13-byte file has 3 bytes
   // (chunk, file and version sizes all agreeing with each other, not with the chunk).
-  const content = db.prepare('SELECT chunks FROM dataset_file_contents WHERE hash = unhex(?)').get(fileHash([thirteen])) as { chunks: Buffer };
+  const content = db.prepare('SELECT chunks FROM dataset_file_contents WHERE hash = unhex(?)').get(fileHash([thirteen])) as {
+    chunks: Buffer;
+  };
   const packed = Buffer.from(content.chunks);
   packed.writeUInt32BE(3, 32);
   db.prepare('UPDATE dataset_file_contents SET size = 3, chunks = ? WHERE hash = unhex(?)').run(packed, fileHash([thirteen]));
@@ -200,7 +226,10 @@ test('runlab-server gc reclaims packs only deleted versions used, keeps young on
   await uploadChunks(server, [onlyNew]);
   await uploadChunks(server, [extra]);
   const extraPack = location(extra.hash).pack;
-  await commit(server, 'gc-test', 'table', [{ path: 'a', chunks: [shared, onlyOld] }, { path: 'b', chunks: [extra] }]);
+  await commit(server, 'gc-test', 'table', [
+    { path: 'a', chunks: [shared, onlyOld] },
+    { path: 'b', chunks: [extra] }
+  ]);
   await commit(server, 'gc-test', 'table', [{ path: 'a', chunks: [shared, onlyNew] }]);
   expect((await server.request('DELETE', '/api/projects/gc-test/datasets/table/versions/v1')).status).toBe(204);
   const gc = () => spawnSync(process.execPath, [CLI, 'gc', '--data-dir', server.dataDir], { encoding: 'utf8', timeout: 20000 });
@@ -226,17 +255,21 @@ test('runlab-server gc reclaims packs only deleted versions used, keeps young on
   // up before the move still finds it.
   const after = location(shared.hash);
   expect(after.pack).not.toBe(before.pack);
-  expect(old.stdout).toContain(`rewrote chunk pack ${before.pack} as ${after.pack}: kept ${after.stored_size} bytes in use, freed ${sharedPackSize - after.stored_size}`);
+  expect(old.stdout).toContain(
+    `rewrote chunk pack ${before.pack} as ${after.pack}: kept ${after.stored_size} bytes in use, freed ${sharedPackSize - after.stored_size}`
+  );
   const stale = new PackReader(new ChunkPacks(path.join(server.dataDir, 'chunks')));
   try {
-    expect(stale.read(before.pack, before.offset, before.stored_size)).toEqual(fs.readFileSync(packPath(after.pack)).subarray(after.offset, after.offset + after.stored_size));
+    expect(stale.read(before.pack, before.offset, before.stored_size)).toEqual(
+      fs.readFileSync(packPath(after.pack)).subarray(after.offset, after.offset + after.stored_size)
+    );
   } finally {
     stale.close();
   }
-  expect((await server.request('POST', '/api/chunks/missing', { json: { hashes: [shared, onlyOld, onlyNew, extra].map((c) => c.hash) } })).body.missing).toEqual([
-    onlyOld.hash,
-    extra.hash
-  ]);
+  expect(
+    (await server.request('POST', '/api/chunks/missing', { json: { hashes: [shared, onlyOld, onlyNew, extra].map((c) => c.hash) } })).body
+      .missing
+  ).toEqual([onlyOld.hash, extra.hash]);
   expect((await fetchChunks(server, [shared.hash, onlyNew.hash])).status).toBe(200);
   expect(fsck().code).toBe(0);
 

@@ -143,14 +143,17 @@ describe('the document states the rules the server checks in code', () => {
     const values = ['0.1', ' 3 ', '-1e-4', "'2'", '"1.5"', "' 4 '", 'adam', '', '1e400', '.5', '5.', '=1'];
     const disagreements: string[] = [];
     let allowed = 0;
-    for (const field of fields)
-      {for (const key of keys)
-        {for (const operator of operators)
-          {for (const value of values) {
+    for (const field of fields) {
+      for (const key of keys) {
+        for (const operator of operators) {
+          for (const value of values) {
             const text = `${field}${key}${operator}${value}`;
             if (pattern.test(text)) allowed++;
             if (pattern.test(text) === refuses(() => parseFilters(text))) disagreements.push(text);
-          }}}}
+          }
+        }
+      }
+    }
     expect(disagreements).toEqual([]);
     expect(allowed).toBeGreaterThan(1000);
   });
@@ -163,11 +166,12 @@ describe('the document states the rules the server checks in code', () => {
     const fields = ['startedAt', 'name', 'status', 'tags.x', 'size', '', 'metrics.', 'params.'];
     const keys = ['acc', 'a:b', 'a:asc', ' ', 'a ', 'a/b', '/a', 'a/', 'a/ ', '..', 'a/./b', '...', 'k'.repeat(250), 'k'.repeat(251)];
     const disagreements: string[] = [];
-    for (const field of [...fields, ...keys.flatMap((key) => [`metrics.${key}`, `params.${key}`])])
-      {for (const suffix of ['', ':asc', ':desc', ':up', ' ', ':asc:desc', ' :asc']) {
+    for (const field of [...fields, ...keys.flatMap((key) => [`metrics.${key}`, `params.${key}`])]) {
+      for (const suffix of ['', ':asc', ':desc', ':up', ' ', ':asc:desc', ' :asc']) {
         const text = `${field}${suffix}`;
         if (pattern.test(text) === refuses(() => parseSort(text))) disagreements.push(text);
-      }}
+      }
+    }
     expect(disagreements).toEqual([]);
   });
 

@@ -41,9 +41,7 @@ export interface TestResponse {
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-export async function startServer(
-  options: { dataDir?: string; env?: Record<string, string> } = {}
-): Promise<TestServer> {
+export async function startServer(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<TestServer> {
   const ownedDir = options.dataDir ? undefined : makeTempDir();
   const dataDir = options.dataDir ?? path.join(ownedDir as string, 'data');
   const config: Config = loadConfig({ RUNLAB_PORT: '0', RUNLAB_DATA_DIR: dataDir, RUNLAB_LOG_LEVEL: 'info', ...options.env });

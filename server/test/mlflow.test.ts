@@ -26,14 +26,20 @@ test('experiments: default "0", create, get, get-by-name, search', async () => {
   expect(duplicate.status).toBe(400);
   expect(duplicate.body).toEqual({ error_code: 'RESOURCE_ALREADY_EXISTS', message: expect.any(String) });
   const byName = await call('GET', 'experiments/get-by-name', { experiment_name: 'mlflow-exp' });
-  expect(byName.body.experiment).toMatchObject({ experiment_id: created.body.experiment_id, name: 'mlflow-exp', creation_time: expect.any(Number) });
+  expect(byName.body.experiment).toMatchObject({
+    experiment_id: created.body.experiment_id,
+    name: 'mlflow-exp',
+    creation_time: expect.any(Number)
+  });
   const missing = await call('GET', 'experiments/get-by-name', { experiment_name: 'nope' });
   expect(missing.status).toBe(404);
   expect(missing.body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
   const search = await call('POST', 'experiments/search', { max_results: 10, filter: "name LIKE 'mlflow-%'" });
   expect(search.body.experiments.map((experiment: { name: string }) => experiment.name)).toEqual(['mlflow-exp']);
   const searchGet = await call('GET', 'experiments/search', { max_results: 1000 });
-  expect(searchGet.body.experiments.map((experiment: { name: string }) => experiment.name)).toEqual(expect.arrayContaining(['Default', 'mlflow-exp']));
+  expect(searchGet.body.experiments.map((experiment: { name: string }) => experiment.name)).toEqual(
+    expect.arrayContaining(['Default', 'mlflow-exp'])
+  );
 });
 
 test('runs: create, log-batch/metric/param, set-tag, get, history, update, search, delete — visible to Runlab too', async () => {
@@ -43,11 +49,22 @@ test('runs: create, log-batch/metric/param, set-tag, get, history, update, searc
     user_id: 'ada',
     start_time: 1700000000000,
     run_name: 'clever-fox-1',
-    tags: [{ key: 'mlflow.source.type', value: 'LOCAL' }, { key: 'mlflow.runName', value: 'clever-fox-1' }]
+    tags: [
+      { key: 'mlflow.source.type', value: 'LOCAL' },
+      { key: 'mlflow.runName', value: 'clever-fox-1' }
+    ]
   });
   expect(created.status).toBe(200);
   const info = created.body.run.info;
-  expect(info).toMatchObject({ run_name: 'clever-fox-1', experiment_id: experiment, status: 'RUNNING', start_time: 1700000000000, lifecycle_stage: 'active', user_id: 'ada', artifact_uri: `runlab-artifacts:/${info.run_id}` });
+  expect(info).toMatchObject({
+    run_name: 'clever-fox-1',
+    experiment_id: experiment,
+    status: 'RUNNING',
+    start_time: 1700000000000,
+    lifecycle_stage: 'active',
+    user_id: 'ada',
+    artifact_uri: `runlab-artifacts:/${info.run_id}`
+  });
   const runId = info.run_id;
 
   const batch = await call('POST', 'runs/log-batch', {
@@ -62,7 +79,10 @@ test('runs: create, log-batch/metric/param, set-tag, get, history, update, searc
   });
   expect(batch.status).toBe(200);
   expect(batch.body).toEqual({});
-  expect((await call('POST', 'runs/log-metric', { run_id: runId, run_uuid: runId, key: 'acc', value: 0.9, timestamp: 1700000000400, step: 3 })).status).toBe(200);
+  expect(
+    (await call('POST', 'runs/log-metric', { run_id: runId, run_uuid: runId, key: 'acc', value: 0.9, timestamp: 1700000000400, step: 3 }))
+      .status
+  ).toBe(200);
   expect((await call('POST', 'runs/log-parameter', { run_id: runId, key: 'epochs', value: '5' })).status).toBe(200);
   const changed = await call('POST', 'runs/log-parameter', { run_id: runId, key: 'lr', value: '0.02' });
   expect(changed.status).toBe(400);
@@ -71,9 +91,24 @@ test('runs: create, log-batch/metric/param, set-tag, get, history, update, searc
 
   const got = await call('GET', 'runs/get', { run_id: runId });
   expect(got.body.run.info.run_name).toBe('renamed');
-  expect(got.body.run.data.params).toEqual(expect.arrayContaining([{ key: 'lr', value: '0.01' }, { key: 'epochs', value: '5' }]));
-  expect(got.body.run.data.tags).toEqual(expect.arrayContaining([{ key: 'team', value: 'vision' }, { key: 'mlflow.runName', value: 'renamed' }]));
-  expect(got.body.run.data.metrics).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'loss', value: 'NaN', step: 2 }), expect.objectContaining({ key: 'acc', value: 0.9, step: 3 })]));
+  expect(got.body.run.data.params).toEqual(
+    expect.arrayContaining([
+      { key: 'lr', value: '0.01' },
+      { key: 'epochs', value: '5' }
+    ])
+  );
+  expect(got.body.run.data.tags).toEqual(
+    expect.arrayContaining([
+      { key: 'team', value: 'vision' },
+      { key: 'mlflow.runName', value: 'renamed' }
+    ])
+  );
+  expect(got.body.run.data.metrics).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ key: 'loss', value: 'NaN', step: 2 }),
+      expect.objectContaining({ key: 'acc', value: 0.9, step: 3 })
+    ])
+  );
 
   const history = await call('GET', 'metrics/get-history', { run_id: runId, metric_key: 'loss' });
   expect(history.body.metrics).toEqual([
@@ -87,26 +122,51 @@ test('runs: create, log-batch/metric/param, set-tag, get, history, update, searc
   expect(bulk.body.metrics[0]).toMatchObject({ run_id: runId, key: 'loss' });
 
   const runlab = (await server.request('GET', `/api/runs/${runId}`)).body as Run;
-  expect(runlab).toMatchObject({ name: 'renamed', source: { kind: 'mlflow' }, params: { lr: '0.01', epochs: '5' }, tags: { team: 'vision', 'mlflow.source.type': 'LOCAL', 'mlflow.user': 'ada' } });
+  expect(runlab).toMatchObject({
+    name: 'renamed',
+    source: { kind: 'mlflow' },
+    params: { lr: '0.01', epochs: '5' },
+    tags: { team: 'vision', 'mlflow.source.type': 'LOCAL', 'mlflow.user': 'ada' }
+  });
 
   const ended = await call('POST', 'runs/update', { run_id: runId, status: 'FINISHED', end_time: 1700000009000 });
   expect(ended.body.run_info).toMatchObject({ status: 'FINISHED', end_time: 1700000009000 });
 
   const other = (await call('POST', 'runs/create', { experiment_id: experiment, start_time: 1700000001000, tags: [] })).body.run.info;
   await call('POST', 'runs/log-metric', { run_id: other.run_id, key: 'acc', value: 0.5, timestamp: 1, step: 0 });
-  const search = await call('POST', 'runs/search', { experiment_ids: [experiment], filter: 'metrics.acc > 0.6', max_results: 10, order_by: ['metrics.acc DESC'] });
+  const search = await call('POST', 'runs/search', {
+    experiment_ids: [experiment],
+    filter: 'metrics.acc > 0.6',
+    max_results: 10,
+    order_by: ['metrics.acc DESC']
+  });
   expect(search.body.runs.map((run: { info: { run_id: string } }) => run.info.run_id)).toEqual([runId]);
-  const paged = await call('POST', 'runs/search', { experiment_ids: [experiment], max_results: 1, order_by: ['attributes.start_time DESC'] });
+  const paged = await call('POST', 'runs/search', {
+    experiment_ids: [experiment],
+    max_results: 1,
+    order_by: ['attributes.start_time DESC']
+  });
   expect(paged.body.runs[0].info.run_id).toBe(other.run_id);
-  const next = await call('POST', 'runs/search', { experiment_ids: [experiment], max_results: 1, order_by: ['attributes.start_time DESC'], page_token: paged.body.next_page_token });
+  const next = await call('POST', 'runs/search', {
+    experiment_ids: [experiment],
+    max_results: 1,
+    order_by: ['attributes.start_time DESC'],
+    page_token: paged.body.next_page_token
+  });
   expect(next.body.runs[0].info.run_id).toBe(runId);
   expect(next.body.next_page_token).toBeUndefined();
-  const finished = await call('POST', 'runs/search', { experiment_ids: [experiment], filter: "attributes.status = 'FINISHED' and params.lr = '0.01'" });
+  const finished = await call('POST', 'runs/search', {
+    experiment_ids: [experiment],
+    filter: "attributes.status = 'FINISHED' and params.lr = '0.01'"
+  });
   expect(finished.body.runs).toHaveLength(1);
 
   // A Runlab run is visible through MLflow.
   const native = (await server.request('POST', '/api/runs', { json: { project: 'mlflow-runs', name: 'native' } })).body as Run;
-  expect((await call('GET', 'runs/get', { run_id: native.id })).body.run.info).toMatchObject({ run_name: 'native', experiment_id: experiment });
+  expect((await call('GET', 'runs/get', { run_id: native.id })).body.run.info).toMatchObject({
+    run_name: 'native',
+    experiment_id: experiment
+  });
 
   expect((await call('POST', 'runs/delete', { run_id: runId })).status).toBe(200);
   const gone = await call('GET', 'runs/get', { run_id: runId });

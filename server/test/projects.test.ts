@@ -34,9 +34,11 @@ function waitForEvent(event: string, matches: (payload: any) => boolean): Promis
       if (found) resolve(found.payload);
       return Boolean(found);
     };
-    if (!check()) {socket.onAny(function listener() {
-      if (check()) socket.offAny(listener);
-    });}
+    if (!check()) {
+      socket.onAny(function listener() {
+        if (check()) socket.offAny(listener);
+      });
+    }
   });
 }
 

@@ -49,7 +49,10 @@ async function buildChain(project: string) {
   const clean = (await commit(server, project, 'clean', [{ path: 'data.csv', chunks: [cleanChunk] }], { runId: prepare })).body.version;
   const train = await createRun(project, 'train');
   // `name@N` works as well as `name@vN`; an unknown dataset stays a plain input without an edge.
-  await logInputs(train, [{ kind: 'dataset', name: 'clean@1' }, { kind: 'dataset', name: 'nope@v1' }]);
+  await logInputs(train, [
+    { kind: 'dataset', name: 'clean@1' },
+    { kind: 'dataset', name: 'nope@v1' }
+  ]);
   const artifact = await fetch(`${server.url}/api/runs/${train}/artifacts?path=model.pkl`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/octet-stream' },
@@ -123,8 +126,23 @@ test('a graph stops at 500 nodes and says it was truncated', async () => {
   const version = (await commit(server, project, 'popular', [{ path: 'x', chunks: [chunk] }])).body.version;
   // 520 runs read the version; made through the service to keep the test quick.
   for (let i = 0; i < 520; i++) {
-    const run = await server.app.runs.create({ project, params: {}, tags: {}, notebookPath: null, source: { kind: 'api', cell: null }, environment: null, frontendId: null, moduleFiles: [] });
-    server.app.runs.log(run.id, { params: {}, tags: {}, metrics: [], inputs: [{ kind: 'dataset', name: 'popular@v1', digest: null }], outputs: [] });
+    const run = await server.app.runs.create({
+      project,
+      params: {},
+      tags: {},
+      notebookPath: null,
+      source: { kind: 'api', cell: null },
+      environment: null,
+      frontendId: null,
+      moduleFiles: []
+    });
+    server.app.runs.log(run.id, {
+      params: {},
+      tags: {},
+      metrics: [],
+      inputs: [{ kind: 'dataset', name: 'popular@v1', digest: null }],
+      outputs: []
+    });
   }
   const result = await graph(`dataset_version:${version.id}`, 'downstream');
   expect(result.truncated).toBe(true);
@@ -154,7 +172,9 @@ async function uploadArtifact(runId: string, artifactPath: string, content: stri
 
 test('the runs feature links each uploaded artifact to its run, with no SQL trigger left doing it', async () => {
   const db = database();
-  const trigger = db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'trigger' AND name = 'provenance_artifact_stored'").get() as { n: number };
+  const trigger = db
+    .prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'trigger' AND name = 'provenance_artifact_stored'")
+    .get() as { n: number };
   expect(trigger.n).toBe(0);
   const run = await createRun('provenance-artifacts', 'fit');
   expect((await uploadArtifact(run, 'models/model.pkl', 'first')).status).toBe(201);
@@ -178,7 +198,11 @@ test('an artifact and its edge are stored together or not at all', async () => {
   });
   expect((await uploadArtifact(run, 'refused.bin', 'never stored')).status).toBe(409);
   expect((await server.request('GET', `/api/runs/${run}`)).body.artifacts).toEqual([]);
-  expectErrorBody(await server.request('GET', `/api/provenance?node=${encodeURIComponent(`artifact:${run}/refused.bin`)}`), 404, 'not_found');
+  expectErrorBody(
+    await server.request('GET', `/api/provenance?node=${encodeURIComponent(`artifact:${run}/refused.bin`)}`),
+    404,
+    'not_found'
+  );
   const db = database();
   expect(db.prepare('SELECT COUNT(*) AS n FROM provenance_edges WHERE from_ref = ?').get(`run:${run}`)).toEqual({ n: 0 });
   // Other paths of the same run are stored and linked as usual.

@@ -21,7 +21,7 @@ function handshake(
   origin?: string,
   transport: Transport = 'websocket',
   url = server.url
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- socket.io's connect_error data is untyped
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- socket.io's connect_error data is untyped
 ): Promise<{ message: string; data?: any; description?: unknown } | 'connected'> {
   const socket = connect(url, {
     auth,
@@ -127,14 +127,15 @@ describe('live connections obey the same origin rules as HTTP CORS', () => {
  * The first request of a socket.io connection, sent by hand so the test can set any Host and
  * read a refusal's body: the polling handshake, or the websocket upgrade (101 when accepted).
  */
-function rawSocketRequest(
-  url: string,
-  transport: Transport,
-  headers: Record<string, string>
-): Promise<{ status: number; body?: unknown }> {
+function rawSocketRequest(url: string, transport: Transport, headers: Record<string, string>): Promise<{ status: number; body?: unknown }> {
   const upgrade =
     transport === 'websocket'
-      ? { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': randomBytes(16).toString('base64') }
+      ? {
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          'sec-websocket-version': '13',
+          'sec-websocket-key': randomBytes(16).toString('base64')
+        }
       : {};
   return new Promise((resolve, reject) => {
     const request = http.request(`${url}/socket.io/?EIO=4&transport=${transport}`, { headers: { ...upgrade, ...headers } }, (response) => {

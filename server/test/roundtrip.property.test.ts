@@ -63,8 +63,7 @@ const isLogKey = (key: string): boolean =>
   !key.endsWith('/') &&
   key.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
 /** Steps and timestamps: whole numbers from 0 to 2^53 - 1. */
-const isWholeNumber = (value: unknown): boolean =>
-  typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_SAFE;
+const isWholeNumber = (value: unknown): boolean => typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_SAFE;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const hasLoneSurrogate = (text: string): boolean => LONE_SURROGATE.test(text);
 
@@ -105,7 +104,12 @@ function expectAnswer(response: TestResponse, fields: readonly FieldVerdict[], s
   const mustRefuse = fields.some((field) => field.verdict === 'invalid');
   if (response.status === successStatus) {
     if (mustRefuse) {
-      throw new Error(`accepted invalid ${fields.filter((f) => f.verdict === 'invalid').map((f) => f.path).join(', ')}; ${context}`);
+      throw new Error(
+        `accepted invalid ${fields
+          .filter((f) => f.verdict === 'invalid')
+          .map((f) => f.path)
+          .join(', ')}; ${context}`
+      );
     }
     return true;
   }
@@ -211,10 +215,42 @@ function expectSameRecord(actual: unknown, expected: Record<string, string>, wha
 
 const KEY_ALPHABET = [...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-. /:'];
 const ADVERSARIAL_KEYS = [
-  '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'prototype', 'isPrototypeOf',
-  '__defineGetter__', 'propertyIsEnumerable', 'then', 'length', 'NaN', 'Infinity', '0', '00', '1e3',
-  ' ', '  ', '.', '..', '...', '/', '//', ':', '-', '_', 'a b', 'a/b', 'a:b', 'a.b', 'train/loss',
-  '/leading', 'trailing/', ' padded ', 'a/../b', 'x'.repeat(250)
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  'prototype',
+  'isPrototypeOf',
+  '__defineGetter__',
+  'propertyIsEnumerable',
+  'then',
+  'length',
+  'NaN',
+  'Infinity',
+  '0',
+  '00',
+  '1e3',
+  ' ',
+  '  ',
+  '.',
+  '..',
+  '...',
+  '/',
+  '//',
+  ':',
+  '-',
+  '_',
+  'a b',
+  'a/b',
+  'a:b',
+  'a.b',
+  'train/loss',
+  '/leading',
+  'trailing/',
+  ' padded ',
+  'a/../b',
+  'x'.repeat(250)
 ];
 /** Keys the contract refuses, the way a user might write them. */
 const BAD_KEYS = ['', 'x'.repeat(251), 'é', 'naïve', 'a\n', 'tab\t', 'nul\u0000', 'back\\slash', 'q?', 'h#', '%2F', '😀', 'a,b'];
@@ -231,7 +267,13 @@ const unicodeText = (maxLength: number) =>
   fc.oneof(
     { weight: 6, arbitrary: fc.string({ unit: 'binary', maxLength: Math.min(maxLength, 40) }) },
     { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength }) },
-    { weight: 1, arbitrary: fc.string({ unit: fc.oneof(fc.constantFrom('\uD800', '\uDFFF', '\uD83D'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), maxLength: 8 }) }
+    {
+      weight: 1,
+      arbitrary: fc.string({
+        unit: fc.oneof(fc.constantFrom('\uD800', '\uDFFF', '\uD83D'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })),
+        maxLength: 8
+      })
+    }
   );
 /** Near a limit of `max` code points, below, at and past it; astral ones are two UTF-16 units each. */
 const textAround = (max: number) =>
@@ -249,16 +291,25 @@ const metricValue = fc.oneof(
   {
     weight: 2,
     arbitrary: fc.constantFrom(
-      0, -0, 5e-324, -5e-324, 2.2250738585072014e-308, 1e308, -1e308, Number.MAX_VALUE, -Number.MAX_VALUE,
-      0.1, MAX_SAFE, 2 ** 53 + 2, NaN, Infinity, -Infinity
+      0,
+      -0,
+      5e-324,
+      -5e-324,
+      2.2250738585072014e-308,
+      1e308,
+      -1e308,
+      Number.MAX_VALUE,
+      -Number.MAX_VALUE,
+      0.1,
+      MAX_SAFE,
+      2 ** 53 + 2,
+      NaN,
+      Infinity,
+      -Infinity
     )
   }
 );
-const wholeNumber = fc.oneof(
-  fc.nat(30),
-  fc.constantFrom(0, -0, 1, MAX_SAFE - 1, MAX_SAFE),
-  fc.integer({ min: 4e12, max: MAX_SAFE })
-);
+const wholeNumber = fc.oneof(fc.nat(30), fc.constantFrom(0, -0, 1, MAX_SAFE - 1, MAX_SAFE), fc.integer({ min: 4e12, max: MAX_SAFE }));
 /** Steps and timestamps past the rule: 2^53 and beyond, negative, fractional. */
 const badWholeNumber = fc.constantFrom(2 ** 53, 2 ** 53 + 2, 2 ** 60, 2 ** 64, 1e21, Number.MAX_VALUE, -1, -0.5, 1.5, 1e15 + 0.5);
 /**
@@ -308,7 +359,11 @@ test('POST /api/runs: params, tags and name read back equal (get and list), or a
         if (!listed) throw new Error(`run ${id} is missing from GET /api/runs?project=${project}`);
         // Names are trimmed; an empty one becomes run-<number>.
         const expectedName = name?.trim() || undefined;
-        for (const [what, run] of [['created', created.body], ['GET /api/runs/:id', fetched], ['GET /api/runs', listed]] as const) {
+        for (const [what, run] of [
+          ['created', created.body],
+          ['GET /api/runs/:id', fetched],
+          ['GET /api/runs', listed]
+        ] as const) {
           expectSameRecord(run.params, params, `params (${what})`);
           expectSameRecord(run.tags, tags, `tags (${what})`);
           if (expectedName === undefined ? !/^run-\d+$/.test(run.name) : run.name !== expectedName) {
@@ -509,9 +564,14 @@ test('POST /api/runs/:id/log (objects and columns): points, summaries, params an
       }
 
       for (const [key, sent] of series) {
-        const history = await readOk(getRaw(`/api/runs/${id}/metrics/${keyInPath(key)}?maxPoints=100000`), `GET /api/runs/:id/metrics/${key}`);
+        const history = await readOk(
+          getRaw(`/api/runs/${id}/metrics/${keyInPath(key)}?maxPoints=100000`),
+          `GET /api/runs/:id/metrics/${key}`
+        );
         if (history.key !== key || history.downsampled !== false || history.total !== sent.length) {
-          throw new Error(`history of ${JSON.stringify(key)}: key ${JSON.stringify(history.key)}, total ${history.total}, downsampled ${history.downsampled}; sent ${sent.length} points`);
+          throw new Error(
+            `history of ${JSON.stringify(key)}: key ${JSON.stringify(history.key)}, total ${history.total}, downsampled ${history.downsampled}; sent ${sent.length} points`
+          );
         }
         const points = (history.points as { step: number; value: unknown; timestamp: number }[]).map((point, index) => ({
           step: point.step,
@@ -522,9 +582,13 @@ test('POST /api/runs/:id/log (objects and columns): points, summaries, params an
         const sortTime = (point: ModelPoint): number => point.timestamp ?? windows[point.batch][0];
         const expected = sent
           .map((point, order) => ({ point, order }))
-          .sort((a, b) => a.point.step - b.point.step || sortTime(a.point) - sortTime(b.point) || a.point.batch - b.point.batch || a.order - b.order)
+          .sort(
+            (a, b) =>
+              a.point.step - b.point.step || sortTime(a.point) - sortTime(b.point) || a.point.batch - b.point.batch || a.order - b.order
+          )
           .map(({ point }) => point);
-        const show = () => `\n  sent ${JSON.stringify(expected.map((p) => [p.step, String(p.value), p.timestamp]))}\n  read ${JSON.stringify(points.map((p) => [p.step, String(p.value), p.timestamp]))}`;
+        const show = () =>
+          `\n  sent ${JSON.stringify(expected.map((p) => [p.step, String(p.value), p.timestamp]))}\n  read ${JSON.stringify(points.map((p) => [p.step, String(p.value), p.timestamp]))}`;
         if (points.length !== expected.length) throw new Error(`history of ${JSON.stringify(key)}: ${points.length} points${show()}`);
         const serverTimes = new Map<number, number>();
         const matches = (got: (typeof points)[number], want: ModelPoint): boolean => {
@@ -533,7 +597,9 @@ test('POST /api/runs/:id/log (objects and columns): points, summaries, params an
             const [from, to] = windows[want.batch];
             const known = serverTimes.get(want.batch);
             if (got.timestamp < from || got.timestamp > to || (known !== undefined && known !== got.timestamp)) return false;
-          } else if (got.timestamp !== want.timestamp) {return false;}
+          } else if (got.timestamp !== want.timestamp) {
+            return false;
+          }
           return sameNumber(got.value, want.value);
         };
         let inOrder = true;
@@ -553,7 +619,10 @@ test('POST /api/runs/:id/log (objects and columns): points, summaries, params an
         // The summary agrees with the points, in the run, the list and the history.
         const last = points[points.length - 1];
         const finite = points.map((point) => point.value).filter(Number.isFinite);
-        for (const [what, summary] of [['GET /api/runs/:id', run.metrics[key]], ['GET /api/runs', listed.metrics[key]]] as const) {
+        for (const [what, summary] of [
+          ['GET /api/runs/:id', run.metrics[key]],
+          ['GET /api/runs', listed.metrics[key]]
+        ] as const) {
           const latest = decodeNumber(summary.latest, `${what} ${key}.latest`);
           const problems: string[] = [];
           if (summary.count !== points.length) problems.push(`count ${summary.count}, ${points.length} points`);
@@ -612,8 +681,30 @@ beforeAll(async () => {
 });
 
 const PATH_SEGMENTS = [
-  'a', 'b', 'data', 'train.csv', '...', '.hidden', 'a.', ' ', ' x ', '~', 'CON', 'nul', 'x:y', '__proto__',
-  'constructor', 'é', 'e\u0301', 'A', '日本語', '😀', '#', '?', '%2F', 'a b'
+  'a',
+  'b',
+  'data',
+  'train.csv',
+  '...',
+  '.hidden',
+  'a.',
+  ' ',
+  ' x ',
+  '~',
+  'CON',
+  'nul',
+  'x:y',
+  '__proto__',
+  'constructor',
+  'é',
+  'e\u0301',
+  'A',
+  '日本語',
+  '😀',
+  '#',
+  '?',
+  '%2F',
+  'a b'
 ];
 const segment = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...PATH_SEGMENTS) },
@@ -627,7 +718,10 @@ const datasetPath = fc.oneof(
 const manifestFile = fc.record({
   path: datasetPath,
   empty: fc.boolean(),
-  mode: fc.oneof({ weight: 10, arbitrary: fc.integer({ min: 0, max: 0o7777 }) }, { weight: 1, arbitrary: fc.constantFrom(-1, 0o10000, 1.5) })
+  mode: fc.oneof(
+    { weight: 10, arbitrary: fc.integer({ min: 0, max: 0o7777 }) },
+    { weight: 1, arbitrary: fc.constantFrom(-1, 0o10000, 1.5) }
+  )
 });
 
 let datasetCounter = 0;
@@ -639,10 +733,16 @@ test('POST .../datasets/:name/versions: file paths read back equal in the manife
       files.forEach((file, index) => {
         const duplicate = files.findIndex((other) => other.path === file.path) < index;
         // A path that is also another file's folder (`a` and `a/b`) cannot be written out.
-        const nested = files.some((other) => other.path !== file.path && (file.path.startsWith(`${other.path}/`) || other.path.startsWith(`${file.path}/`)));
-        const pathVerdict: Verdict = !isRelativePath(file.path) || duplicate || nested ? 'invalid' : hasLoneSurrogate(file.path) ? 'either' : 'valid';
+        const nested = files.some(
+          (other) => other.path !== file.path && (file.path.startsWith(`${other.path}/`) || other.path.startsWith(`${file.path}/`))
+        );
+        const pathVerdict: Verdict =
+          !isRelativePath(file.path) || duplicate || nested ? 'invalid' : hasLoneSurrogate(file.path) ? 'either' : 'valid';
         fields.push({ path: `body.files.${index}.path`, verdict: pathVerdict });
-        fields.push({ path: `body.files.${index}.mode`, verdict: Number.isInteger(file.mode) && file.mode >= 0 && file.mode <= 0o7777 ? 'valid' : 'invalid' });
+        fields.push({
+          path: `body.files.${index}.mode`,
+          verdict: Number.isInteger(file.mode) && file.mode >= 0 && file.mode <= 0o7777 ? 'valid' : 'invalid'
+        });
       });
       // A nested pair is refused naming either file; the verdict above marks both.
       const manifest = files.map((file) => ({
@@ -660,7 +760,12 @@ test('POST .../datasets/:name/versions: file paths read back equal in the manife
       const expected = manifest
         .map((file) => ({ path: file.path, size: file.size, mode: file.mode & 0o777, chunks: file.chunks }))
         .sort((a, b) => byCodePoint(a.path, b.path));
-      const got = (read.files as { path: string; size: number; mode: number; chunks: unknown[] }[]).map(({ path, size, mode, chunks }) => ({ path, size, mode, chunks }));
+      const got = (read.files as { path: string; size: number; mode: number; chunks: unknown[] }[]).map(({ path, size, mode, chunks }) => ({
+        path,
+        size,
+        mode,
+        chunks
+      }));
       if (JSON.stringify(got) !== JSON.stringify(expected)) {
         throw new Error(`manifest read back differently:\n  sent ${JSON.stringify(expected)}\n  read ${JSON.stringify(got)}`);
       }

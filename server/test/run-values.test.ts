@@ -110,7 +110,10 @@ describe('steps and timestamps beyond 2^53', () => {
   test('a key listed twice in metricColumns.keys is a 400 naming it, not a 500 or a wrong count', async () => {
     const runId = await newRun('steps');
     const response = await server.request('POST', `/api/runs/${runId}/log`, {
-      json: { idempotencyKey: key(), metricColumns: { keys: ['a', 'a'], keyIndex: [0, 1], values: [1, 2], steps: [0, 1], timestamps: [5, 6] } }
+      json: {
+        idempotencyKey: key(),
+        metricColumns: { keys: ['a', 'a'], keyIndex: [0, 1], values: [1, 2], steps: [0, 1], timestamps: [5, 6] }
+      }
     });
     expectErrorBody(response, 400, 'invalid_request');
     expect(response.body.error.details[0].path).toBe('body.metricColumns.keys.1');
@@ -135,7 +138,9 @@ describe('user keys that are also names of object internals', () => {
     });
     expect(logged.status).toBe(200);
 
-    const expectedParams = JSON.parse(`{${[...names.map((name, index) => `"${name}":"p${index}"`), ...names.map((name) => `"${name}.2":"x"`)].join(',')}}`);
+    const expectedParams = JSON.parse(
+      `{${[...names.map((name, index) => `"${name}":"p${index}"`), ...names.map((name) => `"${name}.2":"x"`)].join(',')}}`
+    );
     const run = JSON.parse((await server.request('GET', `/api/runs/${runId}`)).text);
     expect(Object.keys(run.params).sort()).toEqual(Object.keys(expectedParams).sort());
     for (const name of names) {
@@ -181,7 +186,13 @@ describe('NaN and ±Infinity', () => {
   test('a series of only non-finite values has no min/max; object-form points take them too', async () => {
     const runId = await newRun('nonfinite');
     const response = await server.request('POST', `/api/runs/${runId}/log`, {
-      json: { idempotencyKey: key(), metrics: [{ key: 'x', value: 'Infinity' }, { key: 'x', value: 'NaN' }] }
+      json: {
+        idempotencyKey: key(),
+        metrics: [
+          { key: 'x', value: 'Infinity' },
+          { key: 'x', value: 'NaN' }
+        ]
+      }
     });
     expect(response.status).toBe(200);
     const summary = (await server.request('GET', `/api/runs/${runId}`)).body.metrics.x;
@@ -196,7 +207,12 @@ describe('NaN and ±Infinity', () => {
   test('filters never match a NaN latest value, and sorting puts it after every number', async () => {
     const project = 'nonfinite-sort';
     const ids: Record<string, string> = {};
-    for (const [name, value] of [['low', 1], ['nan', 'NaN'], ['high', 3], ['inf', 'Infinity']] as const) {
+    for (const [name, value] of [
+      ['low', 1],
+      ['nan', 'NaN'],
+      ['high', 3],
+      ['inf', 'Infinity']
+    ] as const) {
       ids[name] = await newRun(project, { name });
       await server.request('POST', `/api/runs/${ids[name]}/log`, {
         json: { idempotencyKey: key(), metrics: [{ key: 'acc', value, step: 0 }] }
@@ -269,7 +285,13 @@ describe('text that is not text', () => {
       expectErrorBody(response, 400, 'invalid_request');
     }
     const fine = await server.request('POST', `/api/runs/${runId}/log`, {
-      json: { idempotencyKey: key(), metrics: [{ key: 'train/loss', value: 1 }, { key: '...', value: 2 }] }
+      json: {
+        idempotencyKey: key(),
+        metrics: [
+          { key: 'train/loss', value: 1 },
+          { key: '...', value: 2 }
+        ]
+      }
     });
     expect(fine.status).toBe(200);
     expect((await server.request('GET', `/api/runs/${runId}/metrics/${encodeURIComponent('...')}`)).body.points).toHaveLength(1);
@@ -282,7 +304,9 @@ describe('cached run details', () => {
     const runId = await newRun(project, { params: { lr: '0.1' } });
     const listed = async () => (await server.request('GET', `/api/runs?project=${project}`)).body.runs[0];
     expect((await listed()).params).toEqual({ lr: '0.1' });
-    await server.request('POST', `/api/runs/${runId}/log`, { json: { idempotencyKey: key(), tags: { stage: 'a' }, metrics: [{ key: 'm', value: 1 }] } });
+    await server.request('POST', `/api/runs/${runId}/log`, {
+      json: { idempotencyKey: key(), tags: { stage: 'a' }, metrics: [{ key: 'm', value: 1 }] }
+    });
     expect(await listed()).toMatchObject({ tags: { stage: 'a' }, metrics: { m: { latest: 1, count: 1 } } });
     // Another connection to the same file, as `npx runlab-server …` would be, changes a tag.
     const Database = (await import('better-sqlite3')).default;

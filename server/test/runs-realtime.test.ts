@@ -63,8 +63,12 @@ test('run rooms stream one run; other projects stay silent; bad join payloads ar
     expect(await other.emitWithAck('run:join', { runId: watched.id })).toEqual({ ok: true });
     expect(await other.emitWithAck('run:join', { run: 'x' } as never)).toEqual({ ok: false });
     expect(await other.emitWithAck('project:join', 'nope' as never)).toEqual({ ok: false });
-    await server.request('POST', `/api/runs/${quiet.id}/log`, { json: { idempotencyKey: 'quiet-batch', metrics: [{ key: 'a', value: 1 }] } });
-    await server.request('POST', `/api/runs/${watched.id}/log`, { json: { idempotencyKey: 'watch-batch', metrics: [{ key: 'a', value: 1 }] } });
+    await server.request('POST', `/api/runs/${quiet.id}/log`, {
+      json: { idempotencyKey: 'quiet-batch', metrics: [{ key: 'a', value: 1 }] }
+    });
+    await server.request('POST', `/api/runs/${watched.id}/log`, {
+      json: { idempotencyKey: 'watch-batch', metrics: [{ key: 'a', value: 1 }] }
+    });
     await until(() => seen.includes(`run:metrics:${watched.id}`));
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(seen.filter((entry) => entry.startsWith('run:'))).toEqual([`run:metrics:${watched.id}`]);

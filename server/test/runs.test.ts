@@ -46,7 +46,9 @@ function rowCounts(runId: string): Record<string, number> {
     blocks: count('SELECT COUNT(*) AS n FROM metric_blocks WHERE series_id IN (SELECT id FROM metric_summaries WHERE run_id = ?)'),
     batches: count('SELECT COUNT(*) AS n FROM run_log_batches WHERE run_id = ?'),
     artifacts: count('SELECT COUNT(*) AS n FROM artifacts WHERE run_id = ?'),
-    orphanBlocks: (db.prepare('SELECT COUNT(*) AS n FROM metric_blocks WHERE series_id NOT IN (SELECT id FROM metric_summaries)').get() as { n: number }).n
+    orphanBlocks: (
+      db.prepare('SELECT COUNT(*) AS n FROM metric_blocks WHERE series_id NOT IN (SELECT id FROM metric_summaries)').get() as { n: number }
+    ).n
   };
 }
 
@@ -70,7 +72,11 @@ test('create (project made on first use, generated name), get, rename, end, fail
   const second = await createRun();
   expect(Number(second.name.slice(4))).toBe(Number(run.name.slice(4)) + 1);
 
-  const started = await createRun({ name: 'fixed', startedAt: '2024-01-02T03:04:05Z', environment: { python: '3.12.1', platform: 'linux', hostname: 'box', packages: { numpy: '2.0.0' } } });
+  const started = await createRun({
+    name: 'fixed',
+    startedAt: '2024-01-02T03:04:05Z',
+    environment: { python: '3.12.1', platform: 'linux', hostname: 'box', packages: { numpy: '2.0.0' } }
+  });
   expect(started.startedAt).toBe('2024-01-02T03:04:05.000Z');
   expect((await server.request('GET', `/api/runs/${started.id}`)).body.environment.packages).toEqual({ numpy: '2.0.0' });
 
@@ -81,7 +87,11 @@ test('create (project made on first use, generated name), get, rename, end, fail
   const failed = await server.request('PATCH', `/api/runs/${second.id}`, {
     json: { status: 'failed', endedAt: '2024-05-01T00:00:00Z', error: { message: 'boom', traceback: 'Traceback…\nValueError: boom' } }
   });
-  expect(failed.body).toMatchObject({ status: 'failed', endedAt: '2024-05-01T00:00:00.000Z', error: { message: 'boom', traceback: 'Traceback…\nValueError: boom' } });
+  expect(failed.body).toMatchObject({
+    status: 'failed',
+    endedAt: '2024-05-01T00:00:00.000Z',
+    error: { message: 'boom', traceback: 'Traceback…\nValueError: boom' }
+  });
   expect((await server.request('GET', `/api/runs/${second.id}`)).body.error.message).toBe('boom');
   expectErrorBody(await server.request('GET', '/api/runs/nope'), 404, 'not_found');
   expectErrorBody(await server.request('PATCH', '/api/runs/nope', { json: { name: 'x' } }), 404, 'not_found');
@@ -89,19 +99,39 @@ test('create (project made on first use, generated name), get, rename, end, fail
 
 test('a retried batch (same idempotency key) is stored once', async () => {
   const run = await createRun();
-  const body = { metrics: [{ key: 'loss', value: 1 }, { key: 'loss', value: 0.5 }], params: { seed: '1' } };
+  const body = {
+    metrics: [
+      { key: 'loss', value: 1 },
+      { key: 'loss', value: 0.5 }
+    ],
+    params: { seed: '1' }
+  };
   expect((await log(run.id, body, 'retry-key-1')).body).toEqual({ stored: 2, duplicate: false });
   expect((await log(run.id, body, 'retry-key-1')).body).toEqual({ stored: 0, duplicate: true });
   const history = await server.request('GET', `/api/runs/${run.id}/metrics/loss`);
-  expect(history.body.points.map((point: { step: number; value: number }) => [point.step, point.value])).toEqual([[0, 1], [1, 0.5]]);
+  expect(history.body.points.map((point: { step: number; value: number }) => [point.step, point.value])).toEqual([
+    [0, 1],
+    [1, 0.5]
+  ]);
   expect((await server.request('GET', `/api/runs/${run.id}`)).body.metrics.loss.count).toBe(2);
 });
 
 test('omitted steps continue from the latest; non-increasing steps are stored in order; summaries follow', async () => {
   const run = await createRun();
-  await log(run.id, { metrics: [{ key: 'acc', value: 0.5 }, { key: 'acc', value: 0.6 }, { key: 'acc', value: 0.7, step: 10 }] });
+  await log(run.id, {
+    metrics: [
+      { key: 'acc', value: 0.5 },
+      { key: 'acc', value: 0.6 },
+      { key: 'acc', value: 0.7, step: 10 }
+    ]
+  });
   await log(run.id, { metrics: [{ key: 'acc', value: 0.9 }] }); // step 11
-  await log(run.id, { metrics: [{ key: 'acc', value: 0.1, step: 3, timestamp: 5 }, { key: 'acc', value: 0.2, step: 3, timestamp: 5 }] });
+  await log(run.id, {
+    metrics: [
+      { key: 'acc', value: 0.1, step: 3, timestamp: 5 },
+      { key: 'acc', value: 0.2, step: 3, timestamp: 5 }
+    ]
+  });
   const history = await server.request('GET', `/api/runs/${run.id}/metrics/acc`);
   expect(history.body.points.map((point: { step: number; value: number }) => [point.step, point.value])).toEqual([
     [0, 0.5],
@@ -196,7 +226,11 @@ test('a long series is downsampled from block envelopes: the extremes survive, t
 
 test('history downsamples to maxPoints keeping first and last; a zoomed range comes at full resolution', async () => {
   const run = await createRun();
-  const metrics = Array.from({ length: 5000 }, (_, step) => ({ key: 'train/loss', value: Math.sin(step / 100) + (step === 2500 ? 10 : 0), step }));
+  const metrics = Array.from({ length: 5000 }, (_, step) => ({
+    key: 'train/loss',
+    value: Math.sin(step / 100) + (step === 2500 ? 10 : 0),
+    step
+  }));
   expect((await log(run.id, { metrics })).body.stored).toBe(5000);
   const key = encodeURIComponent('train/loss');
   const full = await server.request('GET', `/api/runs/${run.id}/metrics/${key}?maxPoints=500`);
@@ -217,10 +251,21 @@ test('list: filters, sorts, pagination and total', async () => {
   const made: Run[] = [];
   for (let index = 0; index < 6; index++) {
     const response = await server.request('POST', '/api/runs', {
-      json: { project, name: `r${index}`, params: { lr: String([0.1, 0.01, 0.001, 0.1, 0.5, 2][index]), kind: index % 2 ? 'odd' : 'even' }, tags: { team: index < 3 ? 'a' : 'b' }, notebookPath: index === 0 ? 'one.ipynb' : 'other.ipynb' }
+      json: {
+        project,
+        name: `r${index}`,
+        params: { lr: String([0.1, 0.01, 0.001, 0.1, 0.5, 2][index]), kind: index % 2 ? 'odd' : 'even' },
+        tags: { team: index < 3 ? 'a' : 'b' },
+        notebookPath: index === 0 ? 'one.ipynb' : 'other.ipynb'
+      }
     });
     made.push(response.body);
-    await log(response.body.id, { metrics: [{ key: 'acc', value: index / 10 }, { key: 'acc', value: index / 10 + 0.05 }] });
+    await log(response.body.id, {
+      metrics: [
+        { key: 'acc', value: index / 10 },
+        { key: 'acc', value: index / 10 + 0.05 }
+      ]
+    });
   }
   await server.request('PATCH', `/api/runs/${made[5].id}`, { json: { status: 'finished' } });
   const list = async (query: string) => (await server.request('GET', `/api/runs?project=${project}&${query}`)).body;
@@ -228,14 +273,21 @@ test('list: filters, sorts, pagination and total', async () => {
 
   const all = await list('');
   expect(all.total).toBe(6);
-  expect(all.runs[0]).toMatchObject({ environment: null, artifacts: [], params: expect.any(Object), metrics: { acc: expect.objectContaining({ latest: expect.any(Number), count: 2 }) } });
+  expect(all.runs[0]).toMatchObject({
+    environment: null,
+    artifacts: [],
+    params: expect.any(Object),
+    metrics: { acc: expect.objectContaining({ latest: expect.any(Number), count: 2 }) }
+  });
   expect(names(await list('sort=metrics.acc:desc'))).toEqual(['r5', 'r4', 'r3', 'r2', 'r1', 'r0']);
   expect(names(await list('sort=metrics.acc:asc&limit=2&offset=1'))).toEqual(['r1', 'r2']);
   expect((await list('sort=metrics.acc:asc&limit=2&offset=1')).total).toBe(6);
   expect(names(await list('sort=name:asc&filter=metrics.acc>=0.35'))).toEqual(['r3', 'r4', 'r5']);
   expect(names(await list(`sort=name&filter=${encodeURIComponent('params.lr=0.1')}`))).toEqual(['r0', 'r3']);
   expect(names(await list(`sort=name&filter=${encodeURIComponent('params.lr>0.05')}`))).toEqual(['r0', 'r3', 'r4', 'r5']);
-  expect(names(await list(`sort=name&filter=${encodeURIComponent('tags.team!=a')}&filter=${encodeURIComponent('params.kind=odd')}`))).toEqual(['r3', 'r5']);
+  expect(
+    names(await list(`sort=name&filter=${encodeURIComponent('tags.team!=a')}&filter=${encodeURIComponent('params.kind=odd')}`))
+  ).toEqual(['r3', 'r5']);
   expect(names(await list('sort=params.lr:desc'))).toEqual(['r5', 'r4', 'r3', 'r0', 'r1', 'r2']); // ties: newest first
   expect(names(await list('status=finished'))).toEqual(['r5']);
   expect(names(await list('notebookPath=one.ipynb'))).toEqual(['r0']);
@@ -251,7 +303,12 @@ test('compare: runs with every metric series; unknown ids are 404; bad id lists 
   const a = await createRun();
   const b = await createRun();
   await log(a.id, { metrics: Array.from({ length: 50 }, (_, step) => ({ key: 'loss', value: 1 / (step + 1), step })) });
-  await log(b.id, { metrics: [{ key: 'loss', value: 2 }, { key: 'acc', value: 0.5 }] });
+  await log(b.id, {
+    metrics: [
+      { key: 'loss', value: 2 },
+      { key: 'acc', value: 0.5 }
+    ]
+  });
   const compared = await server.request('GET', `/api/runs/compare?ids=${a.id},${b.id}&maxPoints=10`);
   expect(compared.status).toBe(200);
   expect(compared.body.runs.map((run: Run) => run.id)).toEqual([a.id, b.id]);
@@ -284,20 +341,32 @@ test('artifacts: upload streams to the blob store, download returns the bytes, e
   const first = await upload(run.id, 'plots/roc.png', png);
   expect(first.status).toBe(201);
   const artifact = await first.json();
-  expect(artifact).toEqual({ path: 'plots/roc.png', size: 8, digest: expect.stringMatching(/^[0-9a-f]{64}$/), createdAt: expect.any(String) });
+  expect(artifact).toEqual({
+    path: 'plots/roc.png',
+    size: 8,
+    digest: expect.stringMatching(/^[0-9a-f]{64}$/),
+    createdAt: expect.any(String)
+  });
   expect((await upload(other.id, 'copy.png', png)).status).toBe(201);
   expect(blobFiles().length).toBe(before + 1);
 
-  const download = await fetch(`${server.url}/api/runs/${run.id}/artifacts?path=plots/roc.png`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+  const download = await fetch(`${server.url}/api/runs/${run.id}/artifacts?path=plots/roc.png`, {
+    headers: { authorization: `Bearer ${server.adminToken}` }
+  });
   expect(download.status).toBe(200);
   expect(download.headers.get('content-type')).toBe('image/png');
   expect(Buffer.from(await download.arrayBuffer())).toEqual(png);
   const text = await upload(run.id, 'notes', 'hello');
   expect(text.status).toBe(201);
-  const raw = await fetch(`${server.url}/api/runs/${run.id}/artifacts?path=notes`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+  const raw = await fetch(`${server.url}/api/runs/${run.id}/artifacts?path=notes`, {
+    headers: { authorization: `Bearer ${server.adminToken}` }
+  });
   expect(raw.headers.get('content-type')).toBe('application/octet-stream');
   expect(await raw.text()).toBe('hello');
-  expect((await server.request('GET', `/api/runs/${run.id}`)).body.artifacts.map((item: { path: string }) => item.path)).toEqual(['notes', 'plots/roc.png']);
+  expect((await server.request('GET', `/api/runs/${run.id}`)).body.artifacts.map((item: { path: string }) => item.path)).toEqual([
+    'notes',
+    'plots/roc.png'
+  ]);
   expectErrorBody(await server.request('GET', `/api/runs/${run.id}/artifacts?path=missing.txt`), 404, 'not_found');
 
   for (const bad of ['../escape', '/etc/passwd', 'a/../../b', 'a\\b', 'a//b', 'a/', 'nul\0byte', 'C:/x']) {
@@ -332,7 +401,11 @@ test('an upload over RUNLAB_MAX_ARTIFACT_BYTES is 413 and leaves no blob or temp
 test('delete removes every row of the run and blobs nothing else uses', async () => {
   const run = await createRun({ params: { a: '1' }, tags: { b: '2' } });
   const keeper = await createRun();
-  await log(run.id, { metrics: Array.from({ length: 3000 }, (_, step) => ({ key: 'm', value: step })), inputs: [{ kind: 'dataset', name: 'iris@v1' }], outputs: [{ kind: 'path', name: 'model.pkl' }] });
+  await log(run.id, {
+    metrics: Array.from({ length: 3000 }, (_, step) => ({ key: 'm', value: step })),
+    inputs: [{ kind: 'dataset', name: 'iris@v1' }],
+    outputs: [{ kind: 'path', name: 'model.pkl' }]
+  });
   const put = (runId: string, artifactPath: string, content: string) =>
     fetch(`${server.url}/api/runs/${runId}/artifacts?path=${artifactPath}`, {
       method: 'PUT',
@@ -346,10 +419,22 @@ test('delete removes every row of the run and blobs nothing else uses', async ()
   expect(rowCounts(run.id)).toMatchObject({ runs: 1, params: 1, tags: 1, io: 2, summaries: 1, blocks: 3, batches: 1, artifacts: 2 });
 
   expect((await server.request('DELETE', `/api/runs/${run.id}`)).status).toBe(204);
-  expect(rowCounts(run.id)).toEqual({ runs: 0, params: 0, tags: 0, io: 0, summaries: 0, blocks: 0, batches: 0, artifacts: 0, orphanBlocks: 0 });
+  expect(rowCounts(run.id)).toEqual({
+    runs: 0,
+    params: 0,
+    tags: 0,
+    io: 0,
+    summaries: 0,
+    blocks: 0,
+    batches: 0,
+    artifacts: 0,
+    orphanBlocks: 0
+  });
   const blobsAfter = blobFiles();
   expect(blobsBefore.length - blobsAfter.length).toBe(1); // the unique one went, the shared one stayed
-  const shared = await fetch(`${server.url}/api/runs/${keeper.id}/artifacts?path=shared.txt`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+  const shared = await fetch(`${server.url}/api/runs/${keeper.id}/artifacts?path=shared.txt`, {
+    headers: { authorization: `Bearer ${server.adminToken}` }
+  });
   expect(await shared.text()).toBe('shared content');
   expectErrorBody(await server.request('DELETE', `/api/runs/${run.id}`), 404, 'not_found');
 });

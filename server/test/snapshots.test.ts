@@ -42,7 +42,12 @@ test('a snapshot commits the stripped notebook and modules; an unchanged noteboo
     json: { notebookPath: 'demo.ipynb', notebook: notebook('fit()'), files: [{ path: 'lib/model.py', content: 'def fit():\n    pass\n' }] }
   });
   expect(created.status).toBe(201);
-  expect(created.body).toEqual({ commit: expect.stringMatching(/^[0-9a-f]{40}$/), notebookPath: 'demo.ipynb', files: ['demo.ipynb', 'lib/model.py'], reused: false });
+  expect(created.body).toEqual({
+    commit: expect.stringMatching(/^[0-9a-f]{40}$/),
+    notebookPath: 'demo.ipynb',
+    files: ['demo.ipynb', 'lib/model.py'],
+    reused: false
+  });
   const withSnapshot = await server.request('GET', `/api/runs/${first.id}`);
   expect(withSnapshot.body.snapshot).toEqual(created.body);
 
@@ -51,15 +56,21 @@ test('a snapshot commits the stripped notebook and modules; an unchanged noteboo
   const again = await server.request('POST', `/api/runs/${second.id}/snapshot`, {
     json: {
       notebookPath: 'demo.ipynb',
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- nbformat cells, edited as plain JSON
-      notebook: { ...notebook('fit()'), cells: (notebook('fit()').cells as object[]).map((cell: any) => (cell.cell_type === 'code' ? { ...cell, execution_count: 99, outputs: [] } : cell)) },
+      notebook: {
+        ...notebook('fit()'),
+        cells: (notebook('fit()').cells as { cell_type?: string }[]).map((cell) =>
+          cell.cell_type === 'code' ? { ...cell, execution_count: 99, outputs: [] } : cell
+        )
+      },
       files: [{ path: 'lib/model.py', content: 'def fit():\n    pass\n' }]
     }
   });
   expect(again.body).toEqual({ ...created.body, reused: true });
 
   const third = await run('snap');
-  const changed = await server.request('POST', `/api/runs/${third.id}/snapshot`, { json: { notebookPath: 'demo.ipynb', notebook: notebook('fit(epochs=3)') } });
+  const changed = await server.request('POST', `/api/runs/${third.id}/snapshot`, {
+    json: { notebookPath: 'demo.ipynb', notebook: notebook('fit(epochs=3)') }
+  });
   expect(changed.body.reused).toBe(false);
   expect(changed.body.commit).not.toBe(created.body.commit);
 
@@ -126,7 +137,17 @@ test('bad snapshot paths and bodies are 400 with field paths, and nothing is com
     [{ notebookPath: 'a.ipynb', notebook: {}, files: [{ path: 'x//y.py', content: '' }] }, 'body.files.0.path'],
     [{ notebookPath: 'a.ipynb', notebook: {}, files: [{ path: '.git/config', content: '' }] }, 'body.files.0.path'],
     [{ notebookPath: 'a.ipynb', notebook: {}, files: [{ path: 'a.ipynb/x.py', content: '' }] }, 'body.notebookPath'],
-    [{ notebookPath: 'a.ipynb', notebook: {}, files: [{ path: 'm.py', content: '' }, { path: 'm.py', content: 'x' }] }, 'body.files.1.path'],
+    [
+      {
+        notebookPath: 'a.ipynb',
+        notebook: {},
+        files: [
+          { path: 'm.py', content: '' },
+          { path: 'm.py', content: 'x' }
+        ]
+      },
+      'body.files.1.path'
+    ],
     [{ notebookPath: 'train.py', notebook: null }, 'body.notebookPath'],
     [{ notebookPath: 'a.ipynb', notebook: [] }, 'body.notebook'],
     [{ notebookPath: 'a.ipynb', notebook: {}, files: [{ path: 'm.py', content: 3 }] }, 'body.files.0.content'],
@@ -150,9 +171,20 @@ test('a script run snapshots its files; a 1 MB notebook commits within budget', 
   expectErrorBody(await server.request('GET', `/api/runs/${script.id}/snapshot/notebook`), 404, 'not_found');
 
   const big = await run('snap-big');
-  const cells = Array.from({ length: 1000 }, (_, index) => ({ id: `c${index}`, cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: `x = ${index}\n${'#'.repeat(1000)}` }));
+  const cells = Array.from({ length: 1000 }, (_, index) => ({
+    id: `c${index}`,
+    cell_type: 'code',
+    execution_count: null,
+    metadata: {},
+    outputs: [],
+    source: `x = ${index}\n${'#'.repeat(1000)}`
+  }));
   const started = process.hrtime.bigint();
-  const committed = await server.app.snapshots.create(big.id, { notebookPath: 'big.ipynb', notebook: { nbformat: 4, nbformat_minor: 5, metadata: {}, cells }, files: [] });
+  const committed = await server.app.snapshots.create(big.id, {
+    notebookPath: 'big.ipynb',
+    notebook: { nbformat: 4, nbformat_minor: 5, metadata: {}, cells },
+    files: []
+  });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   expect(committed.reused).toBe(false);
   // Printed, not asserted: benchmarks never gate tests on wall-clock time.

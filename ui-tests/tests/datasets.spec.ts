@@ -132,7 +132,10 @@ test('pin a dataset version in a notebook, insert its loading cell, browse versi
 
   // The dark theme: the same views, readable.
   await setTheme(page, 'JupyterLab Dark');
-  const color = await diff.locator('.jp-runlab-DiffFile-path').first().evaluate(node => getComputedStyle(node).color);
+  const color = await diff
+    .locator('.jp-runlab-DiffFile-path')
+    .first()
+    .evaluate((node) => getComputedStyle(node).color);
   const [r, g, b] = color.match(/\d+/g)!.map(Number);
   expect((r + g + b) / 3).toBeGreaterThan(120);
   await screenshot(page, 'datasets-diff-dark');
@@ -150,8 +153,8 @@ test('a version whose chunks fsck --repair dropped is marked damaged, until it i
   const packs = path.join(runlab.dataDir, 'chunks', 'packs');
   const pack = fs
     .readdirSync(packs)
-    .map(name => path.join(packs, name))
-    .find(file => fs.readFileSync(file).includes('row,1\nrow,1'))!;
+    .map((name) => path.join(packs, name))
+    .find((file) => fs.readFileSync(file).includes('row,1\nrow,1'))!;
   const bytes = fs.readFileSync(pack);
   bytes[bytes.length - 3] ^= 0xff;
   fs.chmodSync(pack, 0o644);
@@ -201,7 +204,7 @@ test('delete a version, then the whole dataset, from the panel after confirming'
   await expect(row('v1')).toBeVisible();
   await expect(dataset.locator('.jp-runlab-Dataset-facts')).toContainText('1 version');
   const versions = await runlab.api<{ versions: { number: number }[] }>('/api/projects/demo/datasets/scratch/versions');
-  expect(versions.versions.map(v => v.number)).toEqual([1]);
+  expect(versions.versions.map((v) => v.number)).toEqual([1]);
 
   await setTheme(page, 'JupyterLab Dark');
   await screenshot(page, 'datasets-panel-delete-dark');
@@ -212,5 +215,5 @@ test('delete a version, then the whole dataset, from the panel after confirming'
   await dialog.getByRole('button', { name: 'Delete' }).click();
   await expect(dataset).toHaveCount(0);
   const left = await runlab.api<{ datasets: { name: string }[] }>('/api/projects/demo/datasets');
-  expect(left.datasets.map(d => d.name)).not.toContain('scratch');
+  expect(left.datasets.map((d) => d.name)).not.toContain('scratch');
 });

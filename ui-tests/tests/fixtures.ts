@@ -47,8 +47,8 @@ export interface RunlabFixture {
 
 const SITE_PACKAGES = fs
   .readdirSync(path.join(VENV, 'lib'))
-  .map(name => path.join(VENV, 'lib', name, 'site-packages'))
-  .find(dir => fs.existsSync(dir)) as string;
+  .map((name) => path.join(VENV, 'lib', name, 'site-packages'))
+  .find((dir) => fs.existsSync(dir)) as string;
 
 /**
  * A kernel whose Python has ipykernel but not the runlab package: `-S` skips site processing,
@@ -117,7 +117,7 @@ export const test = base.extend<object, { runlab: RunlabFixture }>({
           serverToken: server.token,
           rootDir,
           dataDir,
-          api: async <T,>(apiPath: string, init: { method?: string; body?: unknown } = {}) => {
+          api: async <T>(apiPath: string, init: { method?: string; body?: unknown } = {}) => {
             const response = await fetch(`${server.url}${apiPath}`, {
               method: init.method ?? 'GET',
               headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' },
@@ -214,7 +214,7 @@ export async function commitDataset(
 ): Promise<ISeededVersion> {
   const { createHash } = await import('node:crypto');
   const frames: Buffer[] = [];
-  const manifest = files.map(file => {
+  const manifest = files.map((file) => {
     const bytes = Buffer.from(file.content, 'utf8');
     const digest = createHash('sha256').update(bytes).digest();
     const header = Buffer.alloc(9);
@@ -234,7 +234,12 @@ export async function commitDataset(
 
 /** Store a file with a run (the artifact upload route takes raw bytes). */
 export async function putArtifact(runlab: RunlabFixture, runId: string, artifactPath: string, content: string): Promise<void> {
-  await rawRequest(runlab, 'PUT', `/api/runs/${encodeURIComponent(runId)}/artifacts?path=${encodeURIComponent(artifactPath)}`, Buffer.from(content, 'utf8'));
+  await rawRequest(
+    runlab,
+    'PUT',
+    `/api/runs/${encodeURIComponent(runId)}/artifacts?path=${encodeURIComponent(artifactPath)}`,
+    Buffer.from(content, 'utf8')
+  );
 }
 
 /** Switch JupyterLab's theme and wait until it applies. */
@@ -247,7 +252,7 @@ export async function setTheme(page: Page, theme: 'JupyterLab Light' | 'JupyterL
 
 /** Open a file in JupyterLab (the open command answers with the widget, which cannot cross to the test). */
 export async function openFile(page: Page, filePath: string): Promise<void> {
-  await page.evaluate(async filePath => {
+  await page.evaluate(async (filePath) => {
     await (window as unknown as ILabWindow).jupyterapp.commands.execute('docmanager:open', { path: filePath });
   }, filePath);
 }
@@ -257,7 +262,7 @@ export function writeNotebook(file: string, sources: string[]): void {
   fs.writeFileSync(
     file,
     JSON.stringify({
-      cells: sources.map(source => ({ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source })),
+      cells: sources.map((source) => ({ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source })),
       metadata: { kernelspec: { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' } },
       nbformat: 4,
       nbformat_minor: 5

@@ -106,17 +106,19 @@ test('activation time is measured and printed; the panel reads well in the dark 
   const measures = await page.evaluate(() =>
     performance
       .getEntriesByType('measure')
-      .filter(entry => entry.name.startsWith('runlab:activate:'))
-      .map(entry => ({ name: entry.name, duration: entry.duration }))
+      .filter((entry) => entry.name.startsWith('runlab:activate:'))
+      .map((entry) => ({ name: entry.name, duration: entry.duration }))
   );
   const total = measures.reduce((sum, entry) => sum + entry.duration, 0);
   console.log(
     `Runlab extension activation: ${total.toFixed(1)} ms in total (budget < 150 ms)\n` +
-      measures.map(entry => `  ${entry.name}: ${entry.duration.toFixed(1)} ms`).join('\n')
+      measures.map((entry) => `  ${entry.name}: ${entry.duration.toFixed(1)} ms`).join('\n')
   );
   // One measure per plugin: every Runlab plugin activated.
-  expect(measures.map(entry => entry.name).sort()).toEqual(
-    ['connection', 'datasets', 'kernel', 'panel', 'projects', 'provenance', 'runs', 'snapshots', 'statusbar'].map(id => `runlab:activate:runlab:${id}`).sort()
+  expect(measures.map((entry) => entry.name).sort()).toEqual(
+    ['connection', 'datasets', 'kernel', 'panel', 'projects', 'provenance', 'runs', 'snapshots', 'statusbar']
+      .map((id) => `runlab:activate:runlab:${id}`)
+      .sort()
   );
 
   await runCommand(page, 'apputils:change-theme', { theme: 'JupyterLab Dark' });
@@ -124,7 +126,7 @@ test('activation time is measured and printed; the panel reads well in the dark 
   const status = page.locator('#jp-runlab-panel .jp-runlab-ConnectionStatus');
   await expect(status).toHaveAttribute('data-status', 'connected');
   // Text stays readable: the panel's text colour is light on the dark theme.
-  const color = await status.evaluate(node => getComputedStyle(node).color);
+  const color = await status.evaluate((node) => getComputedStyle(node).color);
   const [r, g, b] = color.match(/\d+/g)!.map(Number);
   expect((r + g + b) / 3).toBeGreaterThan(150);
   await screenshot(page, 'panel-connected-dark');

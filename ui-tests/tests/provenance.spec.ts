@@ -11,7 +11,9 @@ interface IRun {
 }
 
 test('the lineage of a model, left to right, and clicking through it', async ({ page, runlab }) => {
-  const raw = await commitDataset(runlab, 'demo', 'raw', [{ path: 'raw.csv', content: 'x,y\n1,2\n3,4\n' }], { message: 'export from the warehouse' });
+  const raw = await commitDataset(runlab, 'demo', 'raw', [{ path: 'raw.csv', content: 'x,y\n1,2\n3,4\n' }], {
+    message: 'export from the warehouse'
+  });
   const dataRun = await runlab.api<IRun>('/api/runs', { method: 'POST', body: { project: 'demo', name: 'prepare-data' } });
   await runlab.api(`/api/runs/${dataRun.id}/log`, {
     method: 'POST',
@@ -22,7 +24,10 @@ test('the lineage of a model, left to right, and clicking through it', async ({ 
     message: 'dropped outliers'
   });
   await runlab.api(`/api/runs/${dataRun.id}`, { method: 'PATCH', body: { status: 'finished' } });
-  const trainRun = await runlab.api<IRun>('/api/runs', { method: 'POST', body: { project: 'demo', name: 'train-model', params: { C: '1.0' } } });
+  const trainRun = await runlab.api<IRun>('/api/runs', {
+    method: 'POST',
+    body: { project: 'demo', name: 'train-model', params: { C: '1.0' } }
+  });
   await runlab.api(`/api/runs/${trainRun.id}/log`, {
     method: 'POST',
     body: { idempotencyKey: `in-${trainRun.id}`, inputs: [{ kind: 'dataset', name: 'clean@v1', digest: null }] }
@@ -71,7 +76,9 @@ test('the lineage of a model, left to right, and clicking through it', async ({ 
   await expect(graph).toHaveAttribute('data-root', chain[0]);
   await expect(graph.locator(`.jp-runlab-ProvNode[data-ref="${chain[0]}"]`)).toHaveClass(/jp-mod-root/);
   await expect(view.locator('h1')).toHaveText('Provenance of raw@v1');
-  await expect(page.locator('#jp-runlab-datasets .jp-runlab-DatasetVersion.jp-mod-revealed[data-dataset="raw"][data-version="v1"]')).toBeVisible();
+  await expect(
+    page.locator('#jp-runlab-datasets .jp-runlab-DatasetVersion.jp-mod-revealed[data-dataset="raw"][data-version="v1"]')
+  ).toBeVisible();
   // Still the whole chain: everything downstream of raw@v1.
   await expect(nodes).toHaveCount(5);
 
@@ -91,7 +98,10 @@ test('the lineage of a model, left to right, and clicking through it', async ({ 
   // The dark theme.
   await page.getByRole('tab', { name: /Provenance/ }).click();
   await setTheme(page, 'JupyterLab Dark');
-  const labelColor = await graph.locator('.jp-runlab-ProvLabel').first().evaluate(node => getComputedStyle(node).fill);
+  const labelColor = await graph
+    .locator('.jp-runlab-ProvLabel')
+    .first()
+    .evaluate((node) => getComputedStyle(node).fill);
   const [r, g, b] = labelColor.match(/\d+/g)!.map(Number);
   expect((r + g + b) / 3).toBeGreaterThan(150);
   await screenshot(page, 'provenance-dark');
@@ -104,7 +114,10 @@ test('a dataset version opens its provenance from the Datasets panel; without li
   await runCommand(page, 'runlab:open-datasets');
   const panel = page.locator('#jp-runlab-datasets');
   await panel.locator('.jp-runlab-Dataset[data-dataset="lonely"] .jp-runlab-Dataset-head').click();
-  await panel.locator('.jp-runlab-DatasetVersion[data-dataset="lonely"][data-version="v1"]').getByRole('button', { name: 'Provenance' }).click();
+  await panel
+    .locator('.jp-runlab-DatasetVersion[data-dataset="lonely"][data-version="v1"]')
+    .getByRole('button', { name: 'Provenance' })
+    .click();
   const view = page.locator('.jp-runlab-ProvView');
   await expect(view.locator('svg.jp-runlab-ProvGraph')).toHaveAttribute('data-root', `dataset_version:${lonely.id}`);
   await expect(view).toContainText('Nothing is recorded as made from or used by lonely@v1 yet');

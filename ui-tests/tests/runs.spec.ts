@@ -43,7 +43,8 @@ test('a %%track cell appears live in the Runs panel and its chart grows', async 
   const view = page.locator('.jp-runlab-RunView[data-status]');
   const chart = view.locator('.jp-runlab-Chart[data-metric="loss"]');
   await expect(chart).toBeVisible({ timeout: 30_000 });
-  const pointsShown = async () => Number(/([\d,]+) points/.exec((await chart.locator('.jp-runlab-ChartNote').textContent()) ?? '')?.[1].replace(/,/g, '') ?? 0);
+  const pointsShown = async () =>
+    Number(/([\d,]+) points/.exec((await chart.locator('.jp-runlab-ChartNote').textContent()) ?? '')?.[1].replace(/,/g, '') ?? 0);
   await expect.poll(pointsShown, { timeout: 20_000 }).toBeGreaterThan(0);
   const early = await pointsShown();
   await expect.poll(pointsShown, { timeout: 20_000 }).toBeGreaterThan(early);
@@ -74,14 +75,31 @@ test('compare two runs: only differences, overlaid charts, notebook cell diff', 
     ['baseline', '0.1', 'lr = 0.1\ntrain(lr)'],
     ['tuned', '0.01', 'lr = 0.01\ntrain(lr)']
   ]) {
-    const run = await runlab.api<IRun>('/api/runs', { method: 'POST', body: { project: 'demo', name, params: { lr, batch: '32' }, notebookPath: 'train.ipynb' } });
+    const run = await runlab.api<IRun>('/api/runs', {
+      method: 'POST',
+      body: { project: 'demo', name, params: { lr, batch: '32' }, notebookPath: 'train.ipynb' }
+    });
     await runlab.api(`/api/runs/${run.id}/log`, {
       method: 'POST',
-      body: { idempotencyKey: `ui-${run.id}`, metrics: Array.from({ length: 50 }, (_, step) => ({ key: 'acc', value: Number(lr) * step, step })) }
+      body: {
+        idempotencyKey: `ui-${run.id}`,
+        metrics: Array.from({ length: 50 }, (_, step) => ({ key: 'acc', value: Number(lr) * step, step }))
+      }
     });
     await runlab.api(`/api/runs/${run.id}/snapshot`, {
       method: 'POST',
-      body: { notebookPath: 'train.ipynb', notebook: { cells: [{ cell_type: 'code', source: 'import model', metadata: {}, outputs: [], execution_count: null }, { cell_type: 'code', source, metadata: {}, outputs: [], execution_count: null }], metadata: {}, nbformat: 4, nbformat_minor: 5 } }
+      body: {
+        notebookPath: 'train.ipynb',
+        notebook: {
+          cells: [
+            { cell_type: 'code', source: 'import model', metadata: {}, outputs: [], execution_count: null },
+            { cell_type: 'code', source, metadata: {}, outputs: [], execution_count: null }
+          ],
+          metadata: {},
+          nbformat: 4,
+          nbformat_minor: 5
+        }
+      }
     });
     await runlab.api(`/api/runs/${run.id}`, { method: 'PATCH', body: { status: 'finished' } });
     created.push(run);
@@ -109,7 +127,7 @@ test('compare two runs: only differences, overlaid charts, notebook cell diff', 
   // The dark theme: the table's text stays light on the dark background.
   await runCommand(page, 'apputils:change-theme', { theme: 'JupyterLab Dark' });
   await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', 'false');
-  const color = await compare.locator('[data-row="params.lr"] th').evaluate(node => getComputedStyle(node).color);
+  const color = await compare.locator('[data-row="params.lr"] th').evaluate((node) => getComputedStyle(node).color);
   const [r, g, b] = color.match(/\d+/g)!.map(Number);
   expect((r + g + b) / 3).toBeGreaterThan(120);
   await screenshot(page, 'compare-dark');

@@ -14,7 +14,10 @@ test('the Runs panel stays smooth with 10,000 runs', async ({ page, runlab }) =>
   const createSome = async () => {
     while (next < RUNS) {
       const index = next++;
-      await runlab.api('/api/runs', { method: 'POST', body: { project: 'demo', name: `scale-${String(index).padStart(5, '0')}`, params: { index: String(index) } } });
+      await runlab.api('/api/runs', {
+        method: 'POST',
+        body: { project: 'demo', name: `scale-${String(index).padStart(5, '0')}`, params: { index: String(index) } }
+      });
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, createSome));
@@ -39,7 +42,7 @@ test('the Runs panel stays smooth with 10,000 runs', async ({ page, runlab }) =>
     for (let i = 1; i <= 20; i++) {
       const start = performance.now();
       scroller.scrollTop = (scroller.scrollHeight * i) / 20;
-      await new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+      await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
       frames.push(performance.now() - start);
     }
     return frames.sort((a, b) => a - b);

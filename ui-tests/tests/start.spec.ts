@@ -31,9 +31,9 @@ test('npm start opens the demo notebook with the panel connected, and Ctrl-C sto
     stdio: ['ignore', 'pipe', 'pipe']
   });
   let output = '';
-  start.stdout.on('data', chunk => (output += chunk));
-  start.stderr.on('data', chunk => (output += chunk));
-  const exited = new Promise<number | null>(resolve => start.once('exit', code => resolve(code)));
+  start.stdout.on('data', (chunk) => (output += chunk));
+  start.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => start.once('exit', (code) => resolve(code)));
   try {
     const labUrl = await waitFor(() => /JupyterLab:\s+(\S+)/.exec(output)?.[1], 120_000, 'npm start to print the JupyterLab URL');
     expect(output).toContain(`Companion server:  http://127.0.0.1:${serverPort}`);

@@ -317,9 +317,7 @@ class Dataset:
         return self.requested_version or _pins.get(self.name) or "latest"
 
     def _materialize(self, label: str, *, progress: bool | None = True) -> Path:
-        version, folder = materialize(
-            self.client, self.cache, self.project, self.name, label, progress=progress
-        )
+        version, folder = materialize(self.client, self.cache, self.project, self.name, label, progress=progress)
         from runlab import runs
 
         runs.record_dataset_input(version.ref, version.hash)
@@ -522,8 +520,6 @@ def _remove_tree(folder: Path, cache: LocalCache) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
-def dataset(
-    ref: str, *, project: str | None = None
-) -> Dataset:
+def dataset(ref: str, *, project: str | None = None) -> Dataset:
     """A handle on a dataset: ``runlab.dataset("iris")`` or ``runlab.dataset("iris@v3")``."""
     return Dataset(ref, project=project)

@@ -134,12 +134,16 @@ class LocalCache:
 
     def folder_snapshot(self, root: str) -> tuple[bytes, str] | None:
         with self._lock:
-            row = self._db.execute("SELECT stat_key, manifest_hash FROM folder_snapshots WHERE root = ?", (root,)).fetchone()
+            row = self._db.execute(
+                "SELECT stat_key, manifest_hash FROM folder_snapshots WHERE root = ?", (root,)
+            ).fetchone()
         return (row[0], row[1]) if row else None
 
     def remember_folder(self, root: str, stat_key: bytes, manifest_hash: str) -> None:
         with self._lock, self._transaction():
-            self._db.execute("INSERT OR REPLACE INTO folder_snapshots VALUES (?, ?, ?)", (root, stat_key, manifest_hash))
+            self._db.execute(
+                "INSERT OR REPLACE INTO folder_snapshots VALUES (?, ?, ?)", (root, stat_key, manifest_hash)
+            )
 
     # -- chunks known to be on a server ---------------------------------------------------------
 
@@ -150,9 +154,7 @@ class LocalCache:
 
     def remember_known(self, server: str, hashes: Iterable[bytes]) -> None:
         with self._lock, self._transaction():
-            self._db.executemany(
-                "INSERT OR IGNORE INTO known_chunks VALUES (?, ?)", ((server, h) for h in hashes)
-            )
+            self._db.executemany("INSERT OR IGNORE INTO known_chunks VALUES (?, ?)", ((server, h) for h in hashes))
 
     def forget_known(self, server: str) -> None:
         with self._lock, self._transaction():

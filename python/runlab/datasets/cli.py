@@ -98,7 +98,9 @@ def _add(args: argparse.Namespace) -> None:
     version = handle.commit(path, message=args.message, progress=_progress(args))
     stats = version.commit_stats
     if version.is_new:
-        print(f"Committed {version.ref} to project {version.project}: {_files(version.file_count)}, {format_bytes(version.size)}")
+        print(
+            f"Committed {version.ref} to project {version.project}: {_files(version.file_count)}, {format_bytes(version.size)}"
+        )
     else:
         print(f"Unchanged: {version.ref} already has this content (no new version)")
     if stats is not None:
@@ -163,7 +165,9 @@ def _log(args: argparse.Namespace) -> None:
         )
     print(f"{handle.name} in project {handle.project}: {len(versions)} version{'s' if len(versions) != 1 else ''}")
     if any(version.damaged for version in versions):
-        print("Damaged versions lost chunks to `runlab-server fsck --repair`; committing the same files again restores them.")
+        print(
+            "Damaged versions lost chunks to `runlab-server fsck --repair`; committing the same files again restores them."
+        )
     _table(["VERSION", "CREATED", "FILES", "SIZE", "CHANGES", "HASH", "RUN", "AUTHOR", "MESSAGE"], rows, right={2, 3})
 
 
@@ -205,12 +209,20 @@ def _get(args: argparse.Namespace) -> None:
     stats = FetchStats()
     started = time.perf_counter()
     version, folder = materialize(
-        handle.client, handle.cache, handle.project, handle.name, normalize_version(label), progress=_progress(args), stats=stats
+        handle.client,
+        handle.cache,
+        handle.project,
+        handle.name,
+        normalize_version(label),
+        progress=_progress(args),
+        stats=stats,
     )
     if dest is None:
         print(folder)
     else:
-        entries = entries_from_manifest(handle.client.dataset_manifest(handle.project, handle.name, version.label)["files"])
+        entries = entries_from_manifest(
+            handle.client.dataset_manifest(handle.project, handle.name, version.label)["files"]
+        )
         if dest.exists():
             dest.rmdir()
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -271,7 +283,9 @@ def _when(moment: Any) -> str:
 
 
 def _table(headers: list[str], rows: list[list[str]], *, right: set[int] = frozenset()) -> None:  # type: ignore[assignment]
-    widths = [max(len(headers[i]), *(len(row[i]) for row in rows)) if rows else len(headers[i]) for i in range(len(headers))]
+    widths = [
+        max(len(headers[i]), *(len(row[i]) for row in rows)) if rows else len(headers[i]) for i in range(len(headers))
+    ]
 
     def line(cells: list[str]) -> str:
         parts = [cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(cells)]

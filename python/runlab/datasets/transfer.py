@@ -155,7 +155,11 @@ def commit(
             open_bar.close()
     files = scanned.files
     stats.files, stats.total_bytes = len(files), scanned.total_bytes
-    stats.hashed_files, stats.hashed_bytes, stats.scan_seconds = scanned.hashed_files, scanned.hashed_bytes, scanned.seconds
+    stats.hashed_files, stats.hashed_bytes, stats.scan_seconds = (
+        scanned.hashed_files,
+        scanned.hashed_bytes,
+        scanned.seconds,
+    )
     local_hash = manifest_hash(files)
 
     def remember_folder() -> None:
@@ -249,8 +253,7 @@ def manifest_hash(files: list[ScannedFile]) -> str:
     """A version's hash as the server computes it: sha256 of the sorted lines
     ``path\tmode\tsize\thash\n`` (mode & 0o777 and size in decimal, hash = the file's hex hash)."""
     lines = sorted(
-        (item.path, f"{item.path}\t{item.mode & 0o777}\t{item.size}\t{item.content_hash.hex()}\n")
-        for item in files
+        (item.path, f"{item.path}\t{item.mode & 0o777}\t{item.size}\t{item.content_hash.hex()}\n") for item in files
     )
     digest = hashlib.sha256()
     for _path, line in lines:
@@ -313,7 +316,9 @@ def _send_missing(
                     fd = handles[item.source] = os.open(item.source, os.O_RDONLY)
                 data = os.pread(fd, size, offset)
                 if len(data) != size:
-                    raise RunlabError("invalid_request", f"{item.source} changed while it was being committed; commit again")
+                    raise RunlabError(
+                        "invalid_request", f"{item.source} changed while it was being committed; commit again"
+                    )
                 framed += framing.frame(digest, data)
                 raw_bytes += size
         except OSError as error:

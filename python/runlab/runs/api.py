@@ -169,7 +169,9 @@ class Run:
         source = Path(path)
         if source.is_dir():
             base = name or source.name
-            files = [(f"{base}/{p.relative_to(source).as_posix()}", p) for p in sorted(source.rglob("*")) if p.is_file()]
+            files = [
+                (f"{base}/{p.relative_to(source).as_posix()}", p) for p in sorted(source.rglob("*")) if p.is_file()
+            ]
         elif source.is_file():
             files = [(name or source.name, source)]
         else:

@@ -259,10 +259,7 @@ class Batcher:
         """Called by the hot path when the queue has grown past the flush size."""
         if queued >= MAX_QUEUED and not self._dropped_warned:
             self._dropped_warned = True
-            warn(
-                f"{MAX_QUEUED:,} values are waiting for the server; the oldest are being "
-                "dropped to bound memory."
-            )
+            warn(f"{MAX_QUEUED:,} values are waiting for the server; the oldest are being dropped to bound memory.")
         if not self.wake.is_set():
             self.wake.set()
 
@@ -362,7 +359,9 @@ class Batcher:
                     # with its status alone, and say what was lost.
                     ending = {name: payload[name] for name in ("status", "endedAt") if name in payload}
                     run = self._retrying(handle, lambda: client.update_run(run_id, ending))
-                    self._refused(handle, f"the server refused the run's error details ({error}); the run was ended without them.")
+                    self._refused(
+                        handle, f"the server refused the run's error details ({error}); the run was ended without them."
+                    )
                 handle.server_run = run
             elif kind == "artifact":
                 path, content = payload
@@ -461,11 +460,17 @@ class Batcher:
                     # A bad key would make the server refuse the whole batch, points included.
                     if not is_log_key(key):
                         what = field_name[:-1]
-                        self._invalid(f"{what}:{key!r}", f"{what} key {key!r} is not valid (use letters, digits, spaces and _ - . / :, with no \".\" or \"..\" segment and no leading, trailing or doubled /)")
+                        self._invalid(
+                            f"{what}:{key!r}",
+                            f'{what} key {key!r} is not valid (use letters, digits, spaces and _ - . / :, with no "." or ".." segment and no leading, trailing or doubled /)',
+                        )
                         continue
                     if not is_text(value):
                         what = field_name[:-1]
-                        self._invalid(f"{what}-text:{key!r}", f"{what} {key!r} holds text that is not valid Unicode (a lone surrogate)")
+                        self._invalid(
+                            f"{what}-text:{key!r}",
+                            f"{what} {key!r} holds text that is not valid Unicode (a lone surrogate)",
+                        )
                         continue
                     getattr(batch, field_name)[key] = value
                 else:
@@ -533,7 +538,10 @@ class Batcher:
         if key.__class__ is str and key in self._valid_keys:
             return True
         if not is_log_key(key):
-            self._invalid(f"key:{key!r}", f"metric key {key!r} is not valid (use letters, digits, spaces and _ - . / :, with no \".\" or \"..\" segment and no leading, trailing or doubled /)")
+            self._invalid(
+                f"key:{key!r}",
+                f'metric key {key!r} is not valid (use letters, digits, spaces and _ - . / :, with no "." or ".." segment and no leading, trailing or doubled /)',
+            )
             return False
         self._valid_keys.add(key)
         return True

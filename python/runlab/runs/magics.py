@@ -132,9 +132,7 @@ def run_line(line: str) -> RunsTable | None:
     if args.command == "status":
         print(runlab.status())
     elif args.command == "configure":
-        runlab.configure(
-            url=args.url, token=args.token, project=args.project, notebook_path=args.notebook_path
-        )
+        runlab.configure(url=args.url, token=args.token, project=args.project, notebook_path=args.notebook_path)
         print(runlab.status())
     elif args.command == "param":
         runlab.params(dict(args.pairs))

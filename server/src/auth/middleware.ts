@@ -15,10 +15,7 @@ export function scopeAllows(held: TokenScope, needed: Exclude<RouteScope, 'publi
 export function requireScope(principal: Principal, scope: Exclude<RouteScope, 'public'>): void {
   if (!scopeAllows(principal.scope, scope)) {
     const needed = scope === 'user' ? 'user or admin' : scope;
-    throw new AppError(
-      'forbidden',
-      `This needs a ${needed} token; the presented token "${principal.name}" has scope ${principal.scope}`
-    );
+    throw new AppError('forbidden', `This needs a ${needed} token; the presented token "${principal.name}" has scope ${principal.scope}`);
   }
 }
 

@@ -76,9 +76,7 @@ export class TokenStore {
   }
 
   findBySecretHash(secretHash: string): TokenRecord | undefined {
-    const row = this.bySecretHash.get(secretHash) as
-      | TokenRow
-      | undefined;
+    const row = this.bySecretHash.get(secretHash) as TokenRow | undefined;
     return row && toRecord(row);
   }
 

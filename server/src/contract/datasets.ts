@@ -10,9 +10,7 @@ export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase sha256 
 export const DatasetName = ProjectName;
 
 /** `v3`, `3` or `latest` in URLs and refs (`name@v3`). */
-export const VersionRef = z
-  .string()
-  .regex(/^(latest|v?[1-9][0-9]{0,8})$/, 'a version: v1, v2, … (or 1, 2, …) or latest');
+export const VersionRef = z.string().regex(/^(latest|v?[1-9][0-9]{0,8})$/, 'a version: v1, v2, … (or 1, 2, …) or latest');
 
 /** Largest uncompressed chunk the server accepts. */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
@@ -158,19 +156,21 @@ export const ProjectParams = z.strictObject({ project: ProjectName });
 export const DatasetParams = z.strictObject({ project: ProjectName, name: DatasetName });
 export const DatasetVersionParams = DatasetParams.extend({ version: VersionRef });
 
-export const CommitDatasetRequest = z.strictObject({
-  files: z.array(ManifestFileInput).max(2_000_000),
-  message: z.string().max(10_000).default(''),
-  /** The run this commit happens in: the version becomes its output (a data run). */
-  runId: z.string().min(1).max(100).nullable().default(null),
-  /** A retried commit with the same key answers with the version it created. */
-  idempotencyKey: z.string().min(8).max(100).optional()
-}).meta({
-  description:
-    'Also checked, beyond this schema (400 naming the field): each file\'s size is the sum of its chunk sizes, no path is ' +
-    'listed twice, no path lies inside another listed file, a chunk the server has is given the size it was uploaded with, ' +
-    'and runId names a run of this project. Every chunk must be uploaded first (409 lists the missing ones).'
-});
+export const CommitDatasetRequest = z
+  .strictObject({
+    files: z.array(ManifestFileInput).max(2_000_000),
+    message: z.string().max(10_000).default(''),
+    /** The run this commit happens in: the version becomes its output (a data run). */
+    runId: z.string().min(1).max(100).nullable().default(null),
+    /** A retried commit with the same key answers with the version it created. */
+    idempotencyKey: z.string().min(8).max(100).optional()
+  })
+  .meta({
+    description:
+      "Also checked, beyond this schema (400 naming the field): each file's size is the sum of its chunk sizes, no path is " +
+      'listed twice, no path lies inside another listed file, a chunk the server has is given the size it was uploaded with, ' +
+      'and runId names a run of this project. Every chunk must be uploaded first (409 lists the missing ones).'
+  });
 export type CommitDatasetRequest = z.input<typeof CommitDatasetRequest>;
 
 export const CommitDatasetResponse = z.strictObject({

@@ -6,10 +6,7 @@ export const ProjectName = z
   .string()
   .min(1)
   .max(64)
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
-    'start with a letter or digit; use letters, digits, . _ -'
-  );
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'start with a letter or digit; use letters, digits, . _ -');
 
 export const Project = z.strictObject({
   id: z.string(),

@@ -7,7 +7,10 @@ export const IdParams = z.strictObject({ id: z.string().min(1).max(100) });
  * z.coerce.number(), which also reads '', ' ', '0x10' and '1e3', none of them the integer that
  * the OpenAPI document promises.
  */
-export const QueryWholeNumber = z.string().regex(/^-?[0-9]+$/, 'expected a whole number in digits').transform(Number);
+export const QueryWholeNumber = z
+  .string()
+  .regex(/^-?[0-9]+$/, 'expected a whole number in digits')
+  .transform(Number);
 
 /**
  * relativePathProblem's rules as one regular expression, for the OpenAPI document: segments of
@@ -78,8 +81,13 @@ export function userRecord<V extends z.ZodType>(key: z.ZodType<string>, value: V
           for (const issue of keyResult.error.issues) context.addIssue({ code: 'custom', path: [name], message: `key: ${issue.message}` });
         }
         const valueResult = value.safeParse(input[name]);
-        if (valueResult.success) out[name] = valueResult.data as z.output<V>;
-        else for (const issue of valueResult.error.issues) context.addIssue({ code: 'custom', path: [name, ...issue.path], message: issue.message });
+        if (valueResult.success) {
+          out[name] = valueResult.data as z.output<V>;
+        } else {
+          for (const issue of valueResult.error.issues) {
+            context.addIssue({ code: 'custom', path: [name, ...issue.path], message: issue.message });
+          }
+        }
       }
       return out;
     })

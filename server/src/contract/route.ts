@@ -65,9 +65,7 @@ export type ParsedPart<C, K extends 'params' | 'query' | 'body'> = C extends { [
   : undefined;
 
 /** What a client sends as a route's params, query or body (before defaults and transforms). */
-export type SentPart<C, K extends 'params' | 'query' | 'body'> = C extends { [P in K]: infer S extends z.ZodType }
-  ? z.input<S>
-  : undefined;
+export type SentPart<C, K extends 'params' | 'query' | 'body'> = C extends { [P in K]: infer S extends z.ZodType } ? z.input<S> : undefined;
 
 /** The JSON answer of a route, or undefined for 204 and raw answers. */
 export type RouteResponse<C> = C extends { response: infer S extends z.ZodType } ? z.output<S> : undefined;

@@ -246,7 +246,11 @@ export const MetricColumns = z
         return;
       }
       if (!isWhole(timestamps[i])) {
-        context.addIssue({ code: 'custom', path: ['timestamps', i], message: `must be a whole number from 0 to ${MAX_WHOLE_NUMBER} (milliseconds)` });
+        context.addIssue({
+          code: 'custom',
+          path: ['timestamps', i],
+          message: `must be a whole number from 0 to ${MAX_WHOLE_NUMBER} (milliseconds)`
+        });
         return;
       }
     }
@@ -297,8 +301,7 @@ const FILTER_KEY = String.raw`(?:${keyPattern(true, FILTER_OPERATOR)}| )${FILTER
 /** A metric filter's number, as the document promises it: finite, so no more than 15 digits a side and a 2-digit exponent. */
 const FILTER_NUMBER = String.raw`\s*[-+]?(?:\d{1,15}(?:\.\d{0,15})?|\.\d{1,15})(?:[eE][-+]?\d{1,2})?\s*`;
 /** runs/filters.ts's grammar as one regular expression, for the OpenAPI document. */
-export const RUN_FILTER_PATTERN =
-  String.raw`^\s*(?:(?:params|tags)\.${FILTER_KEY}[\s\S]*|metrics\.${FILTER_KEY}\s*(?:${FILTER_NUMBER}|'${FILTER_NUMBER}'|"${FILTER_NUMBER}")\s*)$`;
+export const RUN_FILTER_PATTERN = String.raw`^\s*(?:(?:params|tags)\.${FILTER_KEY}[\s\S]*|metrics\.${FILTER_KEY}\s*(?:${FILTER_NUMBER}|'${FILTER_NUMBER}'|"${FILTER_NUMBER}")\s*)$`;
 const RunFilter = z.string().meta({
   pattern: RUN_FILTER_PATTERN,
   description:
@@ -324,14 +327,11 @@ export const RunListQuery = z.strictObject({
     .union([RunFilter, z.array(RunFilter)])
     .optional()
     .meta({ description: 'Repeat to AND filters: `?filter=params.lr=0.1&filter=metrics.acc>=0.9`.' }),
-  sort: z
-    .string()
-    .default('startedAt:desc')
-    .meta({
-      pattern: RUN_SORT_PATTERN,
-      description:
-        '`startedAt`, `name`, `status`, `metrics.<key>` or `params.<key>`, optionally followed by `:asc` or `:desc` (default: desc; asc for name).'
-    }),
+  sort: z.string().default('startedAt:desc').meta({
+    pattern: RUN_SORT_PATTERN,
+    description:
+      '`startedAt`, `name`, `status`, `metrics.<key>` or `params.<key>`, optionally followed by `:asc` or `:desc` (default: desc; asc for name).'
+  }),
   limit: QueryWholeNumber.pipe(z.number().int().min(1).max(10000)).default(100),
   offset: QueryWholeNumber.pipe(z.number().int().min(0)).default(0)
 });

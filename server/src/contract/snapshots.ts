@@ -54,23 +54,28 @@ export const SnapshotPath = RelativePath.meta({
   description: 'A relative path (as for artifacts) with no `.git` segment in any letter case.'
 });
 
-export const CreateSnapshotRequest = z.strictObject({
-  notebookPath: SnapshotPath,
-  /** nbformat JSON of a notebook, or null when the run came from a script (in `files`). */
-  notebook: z
-    .record(z.string(), z.unknown())
-    .refine((notebook) => nestingDepth(notebook, MAX_NOTEBOOK_DEPTH) <= MAX_NOTEBOOK_DEPTH, {
-      message: `is nested more than ${MAX_NOTEBOOK_DEPTH} levels deep; nbformat notebooks need far fewer`
-    })
-    .meta({ description: `nbformat JSON, nested at most ${MAX_NOTEBOOK_DEPTH} levels deep.` })
-    .nullable()
-    .default(null),
-  files: z.array(SnapshotFile.extend({ path: SnapshotPath })).max(1000).default([])
-}).meta({
-  description:
-    'Also checked, beyond this schema: no path given twice (notebookPath counts when notebook is set), no path inside ' +
-    'another given path (a file cannot also be a folder), and without a notebook, notebookPath must be one of the files.'
-});
+export const CreateSnapshotRequest = z
+  .strictObject({
+    notebookPath: SnapshotPath,
+    /** nbformat JSON of a notebook, or null when the run came from a script (in `files`). */
+    notebook: z
+      .record(z.string(), z.unknown())
+      .refine((notebook) => nestingDepth(notebook, MAX_NOTEBOOK_DEPTH) <= MAX_NOTEBOOK_DEPTH, {
+        message: `is nested more than ${MAX_NOTEBOOK_DEPTH} levels deep; nbformat notebooks need far fewer`
+      })
+      .meta({ description: `nbformat JSON, nested at most ${MAX_NOTEBOOK_DEPTH} levels deep.` })
+      .nullable()
+      .default(null),
+    files: z
+      .array(SnapshotFile.extend({ path: SnapshotPath }))
+      .max(1000)
+      .default([])
+  })
+  .meta({
+    description:
+      'Also checked, beyond this schema: no path given twice (notebookPath counts when notebook is set), no path inside ' +
+      'another given path (a file cannot also be a folder), and without a notebook, notebookPath must be one of the files.'
+  });
 export type CreateSnapshotRequest = z.input<typeof CreateSnapshotRequest>;
 
 export const SnapshotNotebookResponse = z.strictObject({

@@ -91,7 +91,10 @@ export function checkDatasetStore(db: Database, packs: ChunkPacks, onProgress: (
     try {
       content = fs.readFileSync(packs.pathOf(pack));
     } catch (error) {
-      unreadable = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'its pack file is missing' : `its pack file cannot be read (${(error as Error).message})`;
+      unreadable =
+        (error as NodeJS.ErrnoException).code === 'ENOENT'
+          ? 'its pack file is missing'
+          : `its pack file cannot be read (${(error as Error).message})`;
       report.missingPacks.push(pack);
     }
     for (const row of chunksOfPack.iterate(pack) as Iterable<ChunkRow>) {

@@ -51,7 +51,9 @@ export function collectChunkGarbage(db: Database, packs: ChunkPacks, now = Date.
   };
   const emptied: string[] = [];
   db.transaction(() => {
-    report.removedContents = db.prepare('DELETE FROM dataset_file_contents WHERE hash NOT IN (SELECT content_hash FROM dataset_files)').run().changes;
+    report.removedContents = db
+      .prepare('DELETE FROM dataset_file_contents WHERE hash NOT IN (SELECT content_hash FROM dataset_files)')
+      .run().changes;
     const live = new Set<string>();
     for (const packed of db.prepare('SELECT chunks FROM dataset_file_contents').pluck().iterate() as Iterable<Buffer>) {
       for (const [key] of packedChunkKeys(packed)) live.add(key);

@@ -13,8 +13,7 @@ export function datasetRoutes(datasets: DatasetService): Route[] {
     listDatasets: ({ params }) => ({ datasets: datasets.list(params.project) }),
     getDataset: ({ params }) => datasets.get(params.project, params.name),
     listDatasetVersions: ({ params }) => ({ versions: datasets.versions(params.project, params.name) }),
-    commitDatasetVersion: ({ params, body, principal }) =>
-      datasets.commit(params.project, params.name, body, principal?.name ?? 'unknown'),
+    commitDatasetVersion: ({ params, body, principal }) => datasets.commit(params.project, params.name, body, principal?.name ?? 'unknown'),
     getDatasetVersion: ({ params }) => datasets.version(params.project, params.name, params.version),
     deleteDatasetVersion: ({ params, log }) => {
       datasets.deleteVersion(params.project, params.name, params.version);

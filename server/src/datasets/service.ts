@@ -168,7 +168,9 @@ export class DatasetService {
         'not_found',
         `${unknown.length} requested chunk(s) are not on the server, e.g. ${unknown[0]}. If \`runlab-server fsck --repair\` ` +
           'dropped them as corrupt, commit the same files again to restore them',
-        unknown.slice(0, LISTED_MISSING_CHUNKS).map((hash) => ({ path: `body.hashes[${hashes.indexOf(hash)}]`, message: `chunk ${hash} not found` }))
+        unknown
+          .slice(0, LISTED_MISSING_CHUNKS)
+          .map((hash) => ({ path: `body.hashes[${hashes.indexOf(hash)}]`, message: `chunk ${hash} not found` }))
       );
     }
     const ordered = hashes.map((hash) => locations.get(hash) as ChunkLocation);
@@ -245,8 +247,7 @@ export class DatasetService {
   version(projectName: string, name: string, ref: string): DatasetVersion {
     const dataset = this.dataset(projectName, name);
     const wanted = parseVersionRef(ref);
-    const version =
-      wanted === 'latest' ? this.store.latestVersion(dataset.id) : this.store.versionByNumber(dataset.id, wanted);
+    const version = wanted === 'latest' ? this.store.latestVersion(dataset.id) : this.store.versionByNumber(dataset.id, wanted);
     if (!version) {
       throw notFound(`Version ${wanted === 'latest' ? 'latest' : `v${wanted}`} of dataset ${projectName}/${name}`);
     }
@@ -521,7 +522,13 @@ export class DatasetService {
   private summarize(previousId: string, lines: readonly ManifestLine[], files: readonly StoredFile[]): DatasetDiffSummary {
     const after = new Map<string, DiffEntry>(lines.map((line) => [line.path, line]));
     const { summary } = diffManifests(this.store.fileEntries(previousId), after);
-    return { ...summary, newChunkBytes: this.newChunkBytes(previousId, files.map((file) => file.chunks)) };
+    return {
+      ...summary,
+      newChunkBytes: this.newChunkBytes(
+        previousId,
+        files.map((file) => file.chunks)
+      )
+    };
   }
 
   /** Uncompressed bytes of the distinct chunks in `chunkLists` that version `fromId` lacks. */

@@ -2,9 +2,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { MIGRATIONS, migrate, type Migration } from './migrations';
 
 const tables = (db: BetterSqlite3.Database): string[] =>
-  (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map(
-    (row) => row.name
-  );
+  (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((row) => row.name);
 
 test('applies every migration in order once; a second run is a no-op', () => {
   const db = new BetterSqlite3(':memory:');
@@ -42,14 +40,20 @@ test('refuses a database from a newer Runlab', () => {
 test('migration 6 backfills run → artifact provenance edges for artifacts stored before it', () => {
   const db = new BetterSqlite3(':memory:');
   db.pragma('foreign_keys = ON');
-  migrate(db, MIGRATIONS.filter((migration) => migration.version < 6));
+  migrate(
+    db,
+    MIGRATIONS.filter((migration) => migration.version < 6)
+  );
   db.exec(`
     INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p1', 'demo', 't', 't');
     INSERT INTO runs (id, project_id, number, name, status, source_kind, started_at) VALUES ('r1', 'p1', 1, 'run-1', 'finished', 'api', 't');
     INSERT INTO artifacts (run_id, path, digest, size, created_at) VALUES ('r1', 'models/model.pkl', 'd', 1, '2024-01-01');
   `);
   // Up to migration 9: migration 10 drops the insert trigger this test checks.
-  migrate(db, MIGRATIONS.filter((migration) => migration.version < 10));
+  migrate(
+    db,
+    MIGRATIONS.filter((migration) => migration.version < 10)
+  );
   expect(db.prepare('SELECT from_ref, to_ref, project_id FROM provenance_edges').all()).toEqual([
     { from_ref: 'run:r1', to_ref: 'artifact:r1/models/model.pkl', project_id: 'p1' }
   ]);
@@ -64,7 +68,10 @@ test('migration 6 backfills run → artifact provenance edges for artifacts stor
 test('migration 10 drops the artifact insert trigger, keeping existing edges and the delete cleanup', () => {
   const db = new BetterSqlite3(':memory:');
   db.pragma('foreign_keys = ON');
-  migrate(db, MIGRATIONS.filter((migration) => migration.version < 10));
+  migrate(
+    db,
+    MIGRATIONS.filter((migration) => migration.version < 10)
+  );
   db.exec(`
     INSERT INTO projects (id, name, created_at, updated_at) VALUES ('p1', 'demo', 't', 't');
     INSERT INTO runs (id, project_id, number, name, status, source_kind, started_at) VALUES ('r1', 'p1', 1, 'run-1', 'finished', 'api', 't');

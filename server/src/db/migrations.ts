@@ -335,15 +335,11 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
       applied_at TEXT NOT NULL
     )
   `);
-  const applied = new Set(
-    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((row) => row.version)
-  );
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((row) => row.version));
   const newest = Math.max(0, ...migrations.map((migration) => migration.version));
   const unknown = [...applied].filter((version) => version > newest);
   if (unknown.length > 0) {
-    throw new Error(
-      `The database has schema version ${Math.max(...unknown)}, newer than this Runlab (${newest}); upgrade Runlab`
-    );
+    throw new Error(`The database has schema version ${Math.max(...unknown)}, newer than this Runlab (${newest}); upgrade Runlab`);
   }
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
   const appliedNow: number[] = [];

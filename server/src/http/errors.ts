@@ -50,12 +50,7 @@ export const notFound = (what: string): AppError => new AppError('not_found', `$
 
 /** Unknown routes answer JSON like every other error, pointing at the API description. */
 export const unknownRouteHandler: RequestHandler = (req, _res, next) => {
-  next(
-    new AppError(
-      'not_found',
-      `No route ${req.method} ${req.path}; the API is described at /api/openapi.json`
-    )
-  );
+  next(new AppError('not_found', `No route ${req.method} ${req.path}; the API is described at /api/openapi.json`));
 };
 
 /** body-parser reports its failures as http-errors with a `type`; map them to our codes. */
@@ -111,8 +106,7 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
     if (error instanceof AppError) {
       appError = error;
     } else {
-      const mapped =
-        typeof error === 'object' && error !== null ? fromBodyParser(error as { type?: string }) : undefined;
+      const mapped = typeof error === 'object' && error !== null ? fromBodyParser(error as { type?: string }) : undefined;
       const full = storageFull(error);
       if (mapped) {
         appError = mapped;

@@ -19,9 +19,14 @@ test.each([
 
 test('the server answers to loopback names and its bind address; a wildcard bind adds no name', () => {
   expect(serverHostNames('127.0.0.1', [])).toEqual(['localhost', '127.0.0.1', '::1']);
-  expect(serverHostNames('runlab.lan', ['Lab.Example.org', '[fd00::5]'])).toEqual(
-    ['localhost', '127.0.0.1', '::1', 'lab.example.org', 'fd00::5', 'runlab.lan']
-  );
+  expect(serverHostNames('runlab.lan', ['Lab.Example.org', '[fd00::5]'])).toEqual([
+    'localhost',
+    '127.0.0.1',
+    '::1',
+    'lab.example.org',
+    'fd00::5',
+    'runlab.lan'
+  ]);
   expect(serverHostNames('0.0.0.0', [])).toEqual(['localhost', '127.0.0.1', '::1']);
   expect(serverHostNames('::', [])).toEqual(['localhost', '127.0.0.1', '::1']);
 });

@@ -102,9 +102,7 @@ export function buildOpenApiDocument(routes: readonly Route[], version: string, 
     const responses: Record<string, unknown> = {
       [String(route.status)]: {
         description: route.status === 204 ? 'Done; no content' : (route.rawResponse?.description ?? 'Success'),
-        ...(route.response
-          ? { content: { 'application/json': { schema: jsonSchemaOf(route.response, 'output') } } }
-          : {}),
+        ...(route.response ? { content: { 'application/json': { schema: jsonSchemaOf(route.response, 'output') } } } : {}),
         ...(route.rawResponse ? { content: { 'application/octet-stream': { schema: BINARY } } } : {})
       }
     };

@@ -70,9 +70,7 @@ export function implement<G extends RouteGroup>(group: G, handlers: { [K in keyo
  * A route outside the contract: MLflow's REST API, which MLflow's own reference describes and
  * Runlab only answers (mlflow/routes.ts). Every Runlab route is declared in the contract.
  */
-export function defineRoute<C extends RouteContract & { operationId: string }>(
-  spec: C & { handle: Handler<C> }
-): Route {
+export function defineRoute<C extends RouteContract & { operationId: string }>(spec: C & { handle: Handler<C> }): Route {
   return spec as Route;
 }
 

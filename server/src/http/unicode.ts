@@ -47,6 +47,7 @@ export const refuseLoneSurrogates: RequestHandler = (req, _res, next) => {
   if (!(req as unknown as Record<symbol, boolean>)[SUSPECT]) return next();
   const path = loneSurrogatePath(req.body, 'body');
   if (path === null) return next();
-  const message = 'holds a lone UTF-16 surrogate (an unpaired \\uD800–\\uDFFF), which is not text and cannot be stored; send well-formed Unicode';
+  const message =
+    'holds a lone UTF-16 surrogate (an unpaired \\uD800–\\uDFFF), which is not text and cannot be stored; send well-formed Unicode';
   next(new AppError('invalid_request', `Invalid request: ${path}: ${message}`, [{ path, message }]));
 };

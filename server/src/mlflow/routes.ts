@@ -13,14 +13,42 @@ import { defineRoute, mountRoutes, type Authenticator, type Route } from '../htt
 import type { Logger } from '../logger';
 import type { MlflowService } from './service';
 
-const Int64 = z.union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)]);
+const Int64 = z.union([
+  z.number().int(),
+  z
+    .string()
+    .regex(/^-?\d+$/)
+    .transform(Number)
+]);
 /**
  * Steps and timestamps as Runlab keeps them: whole numbers from 0 to 2^53 - 1. MLflow's int64
  * strings beyond that (`"9223372036854775807"`) would not read back exactly, so they are refused.
  */
-const Step = z.union([z.number(), z.string().regex(/^-?\d+$/).transform(Number)]).pipe(MetricStep);
-const Timestamp = z.union([z.number(), z.string().regex(/^-?\d+$/).transform(Number)]).pipe(MetricTimestamp);
-const Int32 = Int64.pipe(z.number().int().min(0).max(2 ** 31 - 1));
+const Step = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(/^-?\d+$/)
+      .transform(Number)
+  ])
+  .pipe(MetricStep);
+const Timestamp = z
+  .union([
+    z.number(),
+    z
+      .string()
+      .regex(/^-?\d+$/)
+      .transform(Number)
+  ])
+  .pipe(MetricTimestamp);
+const Int32 = Int64.pipe(
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+);
 const KeyValue = z.looseObject({ key: z.string(), value: z.string() });
 const MetricValue = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
 const Metric = z.looseObject({

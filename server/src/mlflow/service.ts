@@ -4,7 +4,17 @@
  * a Runlab run. Everything goes through the runs and projects services, so MLflow runs show up
  * in Runlab lists and live views, and Runlab runs are visible to MLflow.
  */
-import { CreateRunRequest, LogKey, ParamValue, TagValue, userKeyed, type MetricValue, type Project, type Run, type RunStatus } from '../contract';
+import {
+  CreateRunRequest,
+  LogKey,
+  ParamValue,
+  TagValue,
+  userKeyed,
+  type MetricValue,
+  type Project,
+  type Run,
+  type RunStatus
+} from '../contract';
 import { AppError, notFound } from '../http/errors';
 import type { ProjectService } from '../projects/service';
 import { parseNumber, type FilterOperator, type RunFilter, type RunSort } from '../runs/filters';
@@ -48,7 +58,6 @@ function checked<T>(schema: { safeParse(value: unknown): { success: boolean; dat
   if (!result.success) throw invalid(`Invalid ${what}: ${JSON.stringify(value)}`);
   return result.data as T;
 }
-
 
 export class MlflowService {
   constructor(
@@ -118,7 +127,10 @@ export class MlflowService {
       const [, operator, , value] = match;
       const upper = operator.toUpperCase();
       const like = new RegExp(
-        `^${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`,
+        `^${value
+          .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+          .replace(/%/g, '.*')
+          .replace(/_/g, '.')}$`,
         upper === 'ILIKE' ? 'i' : ''
       );
       projects = projects.filter((project) =>
@@ -190,7 +202,9 @@ export class MlflowService {
       source: { kind: 'mlflow', cell: null },
       ...(input.startTime !== undefined ? { startedAt: new Date(input.startTime).toISOString() } : {})
     });
-    if (!request.success) throw invalid(`Invalid run: ${request.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    if (!request.success) {
+      throw invalid(`Invalid run: ${request.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    }
     return { run: this.toMlflowRun(await this.runs.create(request.data)) };
   }
 

@@ -6,8 +6,7 @@ import type { DomainEvents } from '../realtime/events';
 import type { ProjectRepositories } from './repository';
 import { isUniqueViolation, type ProjectRecord, type ProjectStore } from './store';
 
-const duplicateName = (name: string): AppError =>
-  new AppError('conflict', `A project named "${name}" already exists; choose another name`);
+const duplicateName = (name: string): AppError => new AppError('conflict', `A project named "${name}" already exists; choose another name`);
 
 export class ProjectService {
   constructor(

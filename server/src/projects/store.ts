@@ -61,9 +61,7 @@ export class ProjectStore {
   }
 
   update(project: ProjectRecord): void {
-    this.db
-      .prepare('UPDATE projects SET name = @name, description = @description, updated_at = @updatedAt WHERE id = @id')
-      .run(project);
+    this.db.prepare('UPDATE projects SET name = @name, description = @description, updated_at = @updatedAt WHERE id = @id').run(project);
   }
 
   /** Returns false when there was no such project. */

@@ -129,10 +129,22 @@ export function attachRealtime({ httpServer, auth, events, allowedOrigins, hostN
         reply?.({ ok: true });
       };
 
-    socket.on('project:join', roomHandler('project:join', ProjectRoomPayload, ({ projectId }) => socket.join(projectRoom(projectId))));
-    socket.on('project:leave', roomHandler('project:leave', ProjectRoomPayload, ({ projectId }) => socket.leave(projectRoom(projectId))));
-    socket.on('run:join', roomHandler('run:join', RunRoomPayload, ({ runId }) => socket.join(runRoom(runId))));
-    socket.on('run:leave', roomHandler('run:leave', RunRoomPayload, ({ runId }) => socket.leave(runRoom(runId))));
+    socket.on(
+      'project:join',
+      roomHandler('project:join', ProjectRoomPayload, ({ projectId }) => socket.join(projectRoom(projectId)))
+    );
+    socket.on(
+      'project:leave',
+      roomHandler('project:leave', ProjectRoomPayload, ({ projectId }) => socket.leave(projectRoom(projectId)))
+    );
+    socket.on(
+      'run:join',
+      roomHandler('run:join', RunRoomPayload, ({ runId }) => socket.join(runRoom(runId)))
+    );
+    socket.on(
+      'run:leave',
+      roomHandler('run:leave', RunRoomPayload, ({ runId }) => socket.leave(runRoom(runId)))
+    );
   });
 
   // A revoked token's sockets are cut off: at once when revoked through this server, and within

@@ -23,8 +23,7 @@ export interface RunArtifactsDeps {
   now?: () => Date;
 }
 
-const isForeignKeyViolation = (error: unknown): boolean =>
-  (error as { code?: string } | null)?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+const isForeignKeyViolation = (error: unknown): boolean => (error as { code?: string } | null)?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 
 export class RunArtifacts {
   private readonly db: Database;

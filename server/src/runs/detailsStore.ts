@@ -118,7 +118,14 @@ export class RunDetailsStore {
     }
     type Row = [string, string, number, number, number, number, number, number, string];
     for (const [runId, key, latest, latestIsNan, step, min, max, count, updatedAt] of this.statements.summaries.all(json) as Row[]) {
-      entry(details.metrics, runId, userKeyed<MetricSummary>)[key] = toSummary({ latest: latestIsNan === 1 ? NaN : latest, step, min, max, count, updatedAt });
+      entry(details.metrics, runId, userKeyed<MetricSummary>)[key] = toSummary({
+        latest: latestIsNan === 1 ? NaN : latest,
+        step,
+        min,
+        max,
+        count,
+        updatedAt
+      });
     }
     for (const row of this.statements.io.all(json) as {
       run_id: string;

@@ -18,8 +18,7 @@ export interface RunFilter {
 }
 
 export type RunSort =
-  | { by: 'startedAt' | 'name' | 'status'; direction: 'asc' | 'desc' }
-  | { by: 'metrics' | 'params'; key: string; direction: 'asc' | 'desc' };
+  { by: 'startedAt' | 'name' | 'status'; direction: 'asc' | 'desc' } | { by: 'metrics' | 'params'; key: string; direction: 'asc' | 'desc' };
 
 // The key is the shortest prefix before an operator, so keys may hold spaces, dots and slashes.
 const FILTER = /^(params|metrics|tags)\.(.+?)\s*(!=|>=|<=|=|>|<)\s*(.*)$/s;
@@ -42,8 +41,7 @@ export function parseFilters(raw: string | string[] | undefined): RunFilter[] {
   const list = Array.isArray(raw) ? raw : [raw];
   return list.map((text, index) => {
     const path = Array.isArray(raw) ? `query.filter.${index}` : 'query.filter';
-    const bad = (message: string): AppError =>
-      new AppError('invalid_request', `Invalid request: ${path}: ${message}`, [{ path, message }]);
+    const bad = (message: string): AppError => new AppError('invalid_request', `Invalid request: ${path}: ${message}`, [{ path, message }]);
     const match = FILTER.exec(text.trim());
     if (!match) {
       throw bad('expected params.<key><op><value>, metrics.<key><op><number> or tags.<key><op><value>, op one of = != > >= < <=');

@@ -77,12 +77,15 @@ export class MetricStore {
     this.statements = {
       seriesOfRun: prepare('SELECT * FROM metric_summaries WHERE run_id = ?'),
       series: prepare('SELECT * FROM metric_summaries WHERE run_id = ? AND key = ?'),
-      insertSummary: prepare(`INSERT INTO metric_summaries (run_id, key, latest, latest_is_nan, step, latest_timestamp, min, max, count, updated_at, in_order)
+      insertSummary:
+        prepare(`INSERT INTO metric_summaries (run_id, key, latest, latest_is_nan, step, latest_timestamp, min, max, count, updated_at, in_order)
         VALUES (@runId, @key, @latest, @latestIsNan, @step, @latestTimestamp, @min, @max, @count, @updatedAt, @inOrder) RETURNING id`),
-      updateSummary: prepare(`UPDATE metric_summaries SET latest = @latest, latest_is_nan = @latestIsNan, step = @step, latest_timestamp = @latestTimestamp,
+      updateSummary:
+        prepare(`UPDATE metric_summaries SET latest = @latest, latest_is_nan = @latestIsNan, step = @step, latest_timestamp = @latestTimestamp,
         min = @min, max = @max, count = @count, updated_at = @updatedAt, in_order = @inOrder WHERE id = @id`),
       tailBlock: prepare('SELECT block_no, count, points FROM metric_blocks WHERE series_id = ? ORDER BY block_no DESC LIMIT 1'),
-      putBlock: prepare(`INSERT OR REPLACE INTO metric_blocks (series_id, block_no, count, min_step, max_step, points, envelope_count, envelope)
+      putBlock:
+        prepare(`INSERT OR REPLACE INTO metric_blocks (series_id, block_no, count, min_step, max_step, points, envelope_count, envelope)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       blocks: prepare(`SELECT count, points FROM metric_blocks WHERE series_id = ? AND max_step >= ? AND min_step <= ?
         ORDER BY block_no`).raw(),
@@ -128,7 +131,16 @@ export class MetricStore {
     blockNo: number,
     block: { count: number; minStep: number; maxStep: number; points: Buffer; envelopeCount: number; envelope: Buffer }
   ): void {
-    this.statements.putBlock.run(seriesId, blockNo, block.count, block.minStep, block.maxStep, block.points, block.envelopeCount, block.envelope);
+    this.statements.putBlock.run(
+      seriesId,
+      blockNo,
+      block.count,
+      block.minStep,
+      block.maxStep,
+      block.points,
+      block.envelopeCount,
+      block.envelope
+    );
   }
 
   /** Block numbers, sizes and step ranges overlapping minStep..maxStep, without their points. */

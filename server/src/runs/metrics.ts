@@ -4,7 +4,15 @@
  * checked by the caller (RunService); writes happen inside its transaction.
  */
 import type { z } from 'zod';
-import type { CompareResponse, LogBatchRequest, MetricHistoryQuery, MetricHistoryResponse, MetricPoint, MetricSummary, MetricValue } from '../contract';
+import type {
+  CompareResponse,
+  LogBatchRequest,
+  MetricHistoryQuery,
+  MetricHistoryResponse,
+  MetricPoint,
+  MetricSummary,
+  MetricValue
+} from '../contract';
 import { fromMetricValue, MAX_WHOLE_NUMBER, toMetricValue, userKeyed } from '../contract';
 import { AppError, notFound } from '../http/errors';
 import type { LivePoint } from './live';

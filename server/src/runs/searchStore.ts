@@ -28,9 +28,7 @@ export interface RunSearchQuery {
 export class RunSearchStore {
   constructor(private readonly db: Database) {
     // Numeric comparison of params that look like numbers (`params.lr>0.01`); null otherwise.
-    db.function('runlab_number', { deterministic: true }, (value: unknown) =>
-      typeof value === 'string' ? parseNumber(value) : null
-    );
+    db.function('runlab_number', { deterministic: true }, (value: unknown) => (typeof value === 'string' ? parseNumber(value) : null));
   }
 
   /**
@@ -63,7 +61,9 @@ export class RunSearchStore {
     for (const filter of query.filters) {
       if (!OPERATORS.has(filter.operator)) throw new Error(`Unexpected operator ${filter.operator}`);
       if (filter.field === 'metrics') {
-        where.push(`EXISTS (SELECT 1 FROM metric_summaries m WHERE m.run_id = r.id AND m.key = ? AND m.latest_is_nan = 0 AND m.latest ${filter.operator} ?)`);
+        where.push(
+          `EXISTS (SELECT 1 FROM metric_summaries m WHERE m.run_id = r.id AND m.key = ? AND m.latest_is_nan = 0 AND m.latest ${filter.operator} ?)`
+        );
         params.push(filter.key, filter.number);
         continue;
       }
@@ -112,23 +112,37 @@ export class RunSearchStore {
    * index in order and stop after one page, so no sort of every run happens; runs without the
    * metric follow, newest first. Ties keep the order their series were created in.
    */
-  private pageByMetric(key: string, direction: 'ASC' | 'DESC', where: string[], params: unknown[], limit: number, offset: number): string[] {
+  private pageByMetric(
+    key: string,
+    direction: 'ASC' | 'DESC',
+    where: string[],
+    params: unknown[],
+    limit: number,
+    offset: number
+  ): string[] {
     // A NaN latest value sorts with the runs that lack the metric, after every number.
     const withWhere = ['s.key = ?', 's.latest_is_nan = 0', ...where].join(' AND ');
     const ids = (
       this.db
-        .prepare(`SELECT r.id FROM metric_summaries s JOIN runs r ON r.id = s.run_id WHERE ${withWhere}
-          ORDER BY s.latest ${direction}, s.id ${direction} LIMIT ? OFFSET ?`)
+        .prepare(
+          `SELECT r.id FROM metric_summaries s JOIN runs r ON r.id = s.run_id WHERE ${withWhere}
+          ORDER BY s.latest ${direction}, s.id ${direction} LIMIT ? OFFSET ?`
+        )
         .raw()
         .all(key, ...params, limit, offset) as [string][]
     ).map(([id]) => id);
     if (ids.length === limit) return ids;
     const having = (
-      this.db.prepare(`SELECT COUNT(*) AS n FROM metric_summaries s JOIN runs r ON r.id = s.run_id WHERE ${withWhere}`).get(key, ...params) as {
+      this.db
+        .prepare(`SELECT COUNT(*) AS n FROM metric_summaries s JOIN runs r ON r.id = s.run_id WHERE ${withWhere}`)
+        .get(key, ...params) as {
         n: number;
       }
     ).n;
-    const withoutWhere = ['NOT EXISTS (SELECT 1 FROM metric_summaries m WHERE m.run_id = r.id AND m.key = ? AND m.latest_is_nan = 0)', ...where].join(' AND ');
+    const withoutWhere = [
+      'NOT EXISTS (SELECT 1 FROM metric_summaries m WHERE m.run_id = r.id AND m.key = ? AND m.latest_is_nan = 0)',
+      ...where
+    ].join(' AND ');
     const rest = this.db
       .prepare(`SELECT r.id FROM runs r WHERE ${withoutWhere} ORDER BY r.started_at DESC, r.id LIMIT ? OFFSET ?`)
       .raw()

@@ -166,7 +166,10 @@ export function envelopeOf(block: Series): Series {
     }
     keep.add(lowest).add(highest);
   }
-  return pick(block, [...keep].sort((a, b) => a - b));
+  return pick(
+    block,
+    [...keep].sort((a, b) => a - b)
+  );
 }
 
 /** At most `maxPoints` points of a sorted series, still as columns. */

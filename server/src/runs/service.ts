@@ -275,8 +275,7 @@ export class RunService {
     });
     if (result.duplicate) return result;
     if (live) this.live.record(runId, run.projectId, live.metrics, live.points);
-    const changedRun =
-      Object.keys(batch.params).length + Object.keys(batch.tags).length + batch.inputs.length + batch.outputs.length > 0;
+    const changedRun = Object.keys(batch.params).length + Object.keys(batch.tags).length + batch.inputs.length + batch.outputs.length > 0;
     if (changedRun) this.announceUpdate(runId);
     return result;
   }
@@ -334,7 +333,13 @@ export class RunService {
   /** Runs side by side: list-style runs plus every metric key's downsampled series per run. */
   compare(ids: readonly string[], maxPoints: number): CompareResponse {
     const runs = this.getMany([...new Set(ids)]);
-    return { runs, series: this.metrics.compare(runs.map((run) => run.id), maxPoints) };
+    return {
+      runs,
+      series: this.metrics.compare(
+        runs.map((run) => run.id),
+        maxPoints
+      )
+    };
   }
 
   // ------------------------------------------------------------------------------------------

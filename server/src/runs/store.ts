@@ -169,9 +169,7 @@ export class RunStore {
 
   /** Runs by id, in the order of `ids`; unknown ids are skipped. */
   runsByIds(ids: readonly string[]): RunRecord[] {
-    const byId = new Map(
-      (this.statements.runsByIds.all(JSON.stringify(ids)) as RunRow[]).map((row) => [row.id, toRecord(row)])
-    );
+    const byId = new Map((this.statements.runsByIds.all(JSON.stringify(ids)) as RunRow[]).map((row) => [row.id, toRecord(row)]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
@@ -217,8 +215,20 @@ export class RunStore {
 
   /** What provenance nodes show of these runs; unknown ids are left out. */
   nodes(ids: readonly string[]): { id: string; name: string; status: RunStatus; startedAt: string; projectName: string }[] {
-    const rows = this.statements.nodes.all(JSON.stringify(ids)) as { id: string; name: string; status: RunStatus; started_at: string; project_name: string }[];
-    return rows.map((row) => ({ id: row.id, name: row.name, status: row.status, startedAt: row.started_at, projectName: row.project_name }));
+    const rows = this.statements.nodes.all(JSON.stringify(ids)) as {
+      id: string;
+      name: string;
+      status: RunStatus;
+      started_at: string;
+      project_name: string;
+    }[];
+    return rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      status: row.status,
+      startedAt: row.started_at,
+      projectName: row.project_name
+    }));
   }
 
   // ------------------------------------------------------------------------------------------

@@ -10,8 +10,7 @@ const VOLATILE_CELL_METADATA = ['execution', 'ExecuteTime', 'executionInfo', 'pa
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export function stripNotebook(notebook: Record<string, unknown>, keepOutputs: boolean): Record<string, unknown> {
   const copy = structuredClone(notebook);
