@@ -132,3 +132,24 @@ test('activation time is measured and printed; the panel reads well in the dark 
   await screenshot(page, 'panel-connected-dark');
   await runCommand(page, 'apputils:change-theme', { theme: 'JupyterLab Light' });
 });
+
+test("the Runlab menu lists every feature's commands, each declared in that feature's schema", async ({ page, runlab }) => {
+  await runlab.open(page, 'lab/tree/demo.ipynb');
+  await page.locator('#jp-MainMenu').getByText('Runlab', { exact: true }).click();
+  const menu = page.locator('.lm-Menu:visible').last();
+  const labels = await menu.locator('.lm-Menu-itemLabel').allInnerTexts();
+  expect(labels.map((label) => label.trim()).filter(Boolean)).toEqual([
+    'Runlab: Show Panel',
+    'Runlab: Show Runs',
+    'Runlab: Show Datasets',
+    'Runlab: Pin Dataset Versions for This Notebook…',
+    'Runlab: Show Provenance',
+    'Runlab: Sign In…',
+    'Runlab: Reconnect to Server',
+    'Runlab: Load Client into Kernel',
+    'Runlab: Open Settings'
+  ]);
+  await screenshot(page, 'runlab-menu');
+  await menu.getByText('Runlab: Show Runs').click();
+  await expect(page.locator('#jp-runlab-runs')).toBeVisible();
+});
