@@ -96,3 +96,9 @@ export const authApi = {
     errors: ['not_found', 'conflict']
   })
 };
+
+/** Live events of auth. */
+export interface AuthEvents {
+  /** To one socket, just before the server disconnects it because its token was revoked. */
+  'auth:revoked': (payload: { code: 'unauthorized'; message: string }) => void;
+}

@@ -368,3 +368,10 @@ export const datasetsApi = {
     errors: ['not_found']
   })
 };
+
+/** Live events of datasets, to the project's room. */
+export interface DatasetEvents {
+  'dataset:committed': (payload: DatasetCommittedEvent) => void;
+  /** A version (`number`) or a whole dataset (`number` null) was deleted. */
+  'dataset:deleted': (payload: DatasetDeletedEvent) => void;
+}

@@ -1,26 +1,14 @@
 import { z } from 'zod';
-import { DatasetCommittedEvent, DatasetDeletedEvent } from './datasets';
-import { Project } from './projects';
-import { Run, RunMetricsEvent } from './runs';
+import type { AuthEvents } from './auth';
+import type { DatasetEvents } from './datasets';
+import type { ProjectEvents } from './projects';
+import type { RunEvents } from './runs';
 
-export interface ServerToClientEvents {
-  'project:created': (project: Project) => void;
-  'project:updated': (project: Project) => void;
-  'project:deleted': (payload: { id: string }) => void;
-  /** To the project's room. */
-  'run:created': (run: Run) => void;
-  /** To the project's room: status, name, params, tags, inputs/outputs, artifacts or snapshot changed. */
-  'run:updated': (run: Run) => void;
-  'run:deleted': (payload: { id: string; projectId: string }) => void;
-  /** To the project's room and the run's room; coalesced to ≤ 10 per second per run. */
-  'run:metrics': (payload: RunMetricsEvent) => void;
-  /** To the project's room. */
-  'dataset:committed': (payload: DatasetCommittedEvent) => void;
-  /** To the project's room: a version (`number`) or a whole dataset (`number` null) was deleted. */
-  'dataset:deleted': (payload: DatasetDeletedEvent) => void;
-  /** To one socket, just before the server disconnects it because its token was revoked. */
-  'auth:revoked': (payload: { code: 'unauthorized'; message: string }) => void;
-}
+/**
+ * Every live event the server sends, named `domain:verb`: each feature declares its own in its
+ * contract module, and this is their union (what socket.io and the extension are typed with).
+ */
+export interface ServerToClientEvents extends ProjectEvents, RunEvents, DatasetEvents, AuthEvents {}
 
 export const ProjectRoomPayload = z.strictObject({ projectId: z.string().min(1).max(100) });
 export const RunRoomPayload = z.strictObject({ runId: z.string().min(1).max(100) });

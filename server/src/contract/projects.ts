@@ -95,3 +95,10 @@ export const projectsApi = {
     errors: ['not_found']
   })
 };
+
+/** Live events of projects, to every user socket (project lists are small). */
+export interface ProjectEvents {
+  'project:created': (project: Project) => void;
+  'project:updated': (project: Project) => void;
+  'project:deleted': (payload: { id: string }) => void;
+}

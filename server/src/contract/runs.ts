@@ -549,3 +549,14 @@ export const runsApi = {
     errors: ['not_found']
   })
 };
+
+/** Live events of runs, named `run:<verb>`. */
+export interface RunEvents {
+  /** To the project's room. */
+  'run:created': (run: Run) => void;
+  /** To the project's room: status, name, params, tags, inputs/outputs, artifacts or snapshot changed. */
+  'run:updated': (run: Run) => void;
+  'run:deleted': (payload: { id: string; projectId: string }) => void;
+  /** To the project's room and the run's room; coalesced to ≤ 10 per second per run. */
+  'run:metrics': (payload: RunMetricsEvent) => void;
+}
