@@ -49,7 +49,7 @@ function MetricPanel({ model, metricKey }: { model: RunViewModel; metricKey: str
         <span className="jp-runlab-ChartLatest">latest {latest(summary)}</span>
         {summary && (
           <span className="jp-runlab-Muted">
-            min {formatValue(summary.min)} · max {formatValue(summary.max)} · {summary.count} points
+            min {formatValue(summary.min)} · max {formatValue(summary.max)} · {summary.count} {summary.count === 1 ? 'point' : 'points'}
           </span>
         )}
         {series?.zoom && (
@@ -64,7 +64,7 @@ function MetricPanel({ model, metricKey }: { model: RunViewModel; metricKey: str
           <div className="jp-runlab-Muted jp-runlab-ChartNote">
             {series.downsampled
               ? `${series.points.length.toLocaleString()} of ${series.total.toLocaleString()} points shown; drag across the chart to zoom to full resolution.`
-              : `${series.points.length.toLocaleString()} points${series.zoom ? ` (steps ${series.zoom[0]}–${series.zoom[1]}, full resolution)` : ''}`}
+              : `${series.points.length.toLocaleString()} ${series.points.length === 1 ? 'point' : 'points'}${series.zoom ? ` (steps ${series.zoom[0]}–${series.zoom[1]}, full resolution)` : ''}`}
           </div>
         </Suspense>
       ) : (

@@ -10,7 +10,7 @@ import { formatNumber, plottable } from './format';
 interface IChartRow {
   step: number;
   value: number | null;
-  /** A drawable point between two gaps (or a gap and an end): no line shows it, so a dot does. */
+  /** A drawable point between two gaps (or a gap and an end, or a series of one): no line shows it, so a dot does. */
   isolated: boolean;
 }
 
@@ -18,11 +18,10 @@ interface IChartRow {
 function chartRows(points: readonly MetricPoint[]): IChartRow[] {
   const values = points.map((point) => plottable(point.value));
   const gapAt = (index: number) => index < 0 || index >= values.length || values[index] === null;
-  const hasGap = values.includes(null);
   return points.map((point, index) => ({
     step: point.step,
     value: values[index],
-    isolated: hasGap && values[index] !== null && gapAt(index - 1) && gapAt(index + 1)
+    isolated: values[index] !== null && gapAt(index - 1) && gapAt(index + 1)
   }));
 }
 
@@ -89,7 +88,14 @@ export function MetricChart({ points, onZoom, height = 220 }: { points: MetricPo
     <ResponsiveContainer width="100%" height={height}>
       <LineChart data={chartRows(points)} margin={{ top: 8, right: 16, bottom: 4, left: 0 }} {...drag.handlers}>
         <CartesianGrid stroke="var(--jp-border-color2)" strokeDasharray="3 3" />
-        <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDataOverflow {...axisProps} />
+        <XAxis
+          dataKey="step"
+          type="number"
+          domain={['dataMin', 'dataMax']}
+          allowDataOverflow
+          padding={{ left: 6, right: 6 }}
+          {...axisProps}
+        />
         <YAxis domain={['auto', 'auto']} tickFormatter={formatNumber} width={56} {...axisProps} />
         <Tooltip {...tooltipStyle} />
         <Line type="linear" dataKey="value" stroke={seriesColor(0)} dot={isolatedDot} isAnimationActive={false} strokeWidth={1.5} />
@@ -112,7 +118,14 @@ export function CompareChart({ series, onZoom, height = 240 }: { series: ICompar
     <ResponsiveContainer width="100%" height={height}>
       <LineChart margin={{ top: 8, right: 16, bottom: 4, left: 0 }} {...drag.handlers}>
         <CartesianGrid stroke="var(--jp-border-color2)" strokeDasharray="3 3" />
-        <XAxis dataKey="step" type="number" domain={['dataMin', 'dataMax']} allowDuplicatedCategory={false} {...axisProps} />
+        <XAxis
+          dataKey="step"
+          type="number"
+          domain={['dataMin', 'dataMax']}
+          allowDuplicatedCategory={false}
+          padding={{ left: 6, right: 6 }}
+          {...axisProps}
+        />
         <YAxis domain={['auto', 'auto']} tickFormatter={formatNumber} width={56} {...axisProps} />
         <Tooltip {...tooltipStyle} />
         <Legend wrapperStyle={{ color: 'var(--jp-ui-font-color1)', fontSize: 12 }} />

@@ -55,6 +55,10 @@ test('a %%track cell appears live in the Runs panel and its chart grows', async 
   const stored = await runlab.api<{ total: number }>(`/api/runs/${runId0}/metrics/loss?maxPoints=1000`);
   expect(stored.total).toBe(40);
   await expect(chart.locator('.jp-runlab-ChartNote')).toContainText('40 points');
+  // A metric logged once (%%track's duration) is one point, drawn as a dot, not an empty chart.
+  const single = view.locator('.jp-runlab-Chart[data-metric="duration_s"]');
+  await expect(single.locator('figcaption')).toContainText('· 1 point');
+  await expect(single.locator('.jp-runlab-IsolatedPoint')).toHaveCount(1);
   await expect(view).toContainText('lr');
   // The run is pinned to the notebook: a real commit in the project's repository.
   await expect(view.locator('[aria-label="Notebook version"] code')).toBeVisible();
