@@ -92,6 +92,7 @@ class Client:
         self.url = url.rstrip("/")
         self.token = token
         self.timeout = timeout
+        self._server_id: str | None = None
         import requests  # imported on first use: `import runlab` stays quick at kernel start
 
         self._session = requests.Session()
@@ -122,9 +123,16 @@ class Client:
     # -- API ------------------------------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
-        """``{"status": "ok", "version": ...}``; needs no token."""
+        """``{"status": "ok", "version": ..., "serverId": ...}``; needs no token."""
         health: dict[str, Any] = self.request("GET", "/api/health", authenticated=False)
         return health
+
+    def server_id(self) -> str:
+        """Who the server is: the same for its data directory at any address (asked once per
+        client). Raises ServerUnreachable like any request."""
+        if self._server_id is None:
+            self._server_id = str(self.health()["serverId"])
+        return self._server_id
 
     def whoami(self) -> dict[str, Any]:
         """The presented token: ``{"tokenId", "name", "scope"}``."""

@@ -127,6 +127,45 @@ def test_commit_then_path_reproduces_every_file_byte_for_byte(project: str, tmp_
     assert stats.chunks_fetched == 0 and stats.files_built == 0
 
 
+def test_the_cache_follows_the_server_not_its_port(runlab_server: RunningServer, tmp_path: Path) -> None:
+    """`npm start` may put the same server on another port: what is cached about it (the version
+    folder, the chunks it is known to hold) is found again; another server on the old address is
+    never taken for it."""
+    data_dir = tmp_path / "server-data"
+    process, first = start_server(data_dir)
+    try:
+        runlab.configure(url=first.url, token=first.token, project="moving")
+        source = tmp_path / "src"
+        make_tree(source)
+        runlab.dataset("iris").commit(source, progress=False)
+        folder = runlab.dataset("iris@v1").path(progress=False)
+    finally:
+        stop_server(process)
+    process, moved = start_server(data_dir)
+    try:
+        assert moved.url != first.url
+        runlab.configure(url=moved.url, token=moved.token, project="moving")
+        stats = FetchStats()
+        with runlab.Client(moved.url, moved.token) as client:
+            _, again = datasets_api.materialize(
+                client, LocalCache(), "moving", "iris", "v1", progress=False, stats=stats
+            )
+        assert again == folder and stats.chunks_fetched == 0 and stats.files_built == 0
+        # The same content committed again: the chunks are known to be on this server already.
+        assert runlab.dataset("iris").commit(source, progress=False).number == 1
+    finally:
+        stop_server(process)
+    # While the server is down, its versions are still found by the identity last seen there.
+    with runlab.Client(moved.url, moved.token) as client:
+        _, offline = datasets_api.materialize(client, LocalCache(), "moving", "iris", "v1", progress=False)
+    assert offline == folder
+    # Another server on the shared test server's address has another identity: another folder.
+    with runlab.Client(runlab_server.url, runlab_server.token) as client:
+        assert datasets_api.server_key(client, LocalCache()) != datasets_api.server_key(
+            runlab.Client(moved.url, moved.token), LocalCache()
+        )
+
+
 def server_client_from_settings() -> runlab.Client:
     return runlab.Client.from_settings()
 

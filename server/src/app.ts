@@ -101,6 +101,11 @@ function urlFor(host: string, port: number): string {
   return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 }
 
+/** The server's identity (migration 11): the same for its data directory at any address. */
+function serverIdentity(db: Database): string {
+  return (db.prepare('SELECT id FROM server_identity').get() as { id: string }).id;
+}
+
 export function createApp({ config, db, logger }: AppDeps): RunlabApp {
   const layout = dataDirLayout(config.dataDir);
   const events = new DomainEvents();
@@ -148,7 +153,7 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
   }
 
   const routes: Route[] = [
-    ...healthRoutes(VERSION, () => openApiDocument),
+    ...healthRoutes(VERSION, serverIdentity(db), () => openApiDocument),
     ...authRoutes(auth),
     ...projectRoutes(projects),
     ...runRoutes(runs),

@@ -146,7 +146,7 @@ test('serve --port 0 listens, answers, and exits 0 on SIGTERM removing server.js
     expect(info.url).toBe(listening.url);
     expect(info.pid).toBe(child.pid);
     const health = await fetch(`${info.url}/api/health`);
-    expect(await health.json()).toEqual({ status: 'ok', version: info.version });
+    expect(await health.json()).toEqual({ status: 'ok', version: info.version, serverId: expect.stringMatching(/^[0-9a-f]{32}$/) });
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -1,9 +1,10 @@
+import path from 'node:path';
 import { z } from 'zod';
 import { CompareQuery, RELATIVE_PATH_PATTERN, relativePathProblem, SnapshotPath } from '../src/contract';
 import { jsonSchemaOf } from '../src/http/openapi';
 import { parseFilters, parseSort } from '../src/runs/filters';
 import { VERSION } from '../src/version';
-import { packageVersion, startServer, type TestServer } from './helpers';
+import { makeTempDir, packageVersion, removeDir, startServer, type TestServer } from './helpers';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -14,9 +15,27 @@ afterAll(() => server.destroy());
 test('health answers without a token, with the package version', async () => {
   const response = await server.request('GET', '/api/health', { token: null });
   expect(response.status).toBe(200);
-  expect(response.body).toEqual({ status: 'ok', version: VERSION });
+  expect(response.body).toEqual({ status: 'ok', version: VERSION, serverId: expect.stringMatching(/^[0-9a-f]{32}$/) });
   expect(VERSION).toBe(packageVersion());
   expect(response.headers.get('x-request-id')).toBeTruthy();
+});
+
+test("a server's identity stays with its data directory, whatever port it listens on", async () => {
+  const first = (await server.request('GET', '/api/health', { token: null })).body.serverId;
+  const dataDir = path.join(makeTempDir(), 'data');
+  const other = await startServer({ dataDir });
+  const otherId = (await other.request('GET', '/api/health', { token: null })).body.serverId;
+  const otherPort = other.info.port;
+  await other.stop();
+  const again = await startServer({ dataDir });
+  try {
+    expect(again.info.port).not.toBe(otherPort);
+    expect((await again.request('GET', '/api/health', { token: null })).body.serverId).toBe(otherId);
+    expect(otherId).not.toBe(first);
+  } finally {
+    await again.stop();
+    removeDir(path.dirname(dataDir));
+  }
 });
 
 test('the OpenAPI document lists every registered route with its schemas', async () => {

@@ -95,11 +95,25 @@ def pins() -> dict[str, str]:
     return dict(_pins)
 
 
-def server_id(url: str) -> str:
-    """A folder name for a server: its host and port (and path), readable and stable."""
+def address_key(url: str) -> str:
+    """A folder name for a server address: its host and port (and path). Only for a server never
+    reached from this cache, whose identity is unknown."""
     parts = urlsplit(url)
     text = (parts.hostname or "server") + (f"-{parts.port}" if parts.port else "") + parts.path
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "server"
+
+
+def server_key(client: Client, cache: LocalCache) -> str:
+    """What the cache files a server's versions and known chunks under: its identity, so the
+    same server on another port (a new `npm start`) finds its cache, and another server on the
+    same address never reads this one's. While the server is down, the identity last seen at
+    its address."""
+    try:
+        identity = client.server_id()
+    except ServerUnreachable:
+        return cache.server_at(client.url) or address_key(client.url)
+    cache.remember_server(client.url, identity)
+    return identity
 
 
 def _parse_time(text: str | None) -> datetime | None:
@@ -261,7 +275,7 @@ class Dataset:
         version, created, stats = commit(
             self.client,
             self.cache,
-            self.client.url,
+            server_key(self.client, self.cache),
             self.project,
             self.name,
             Path(path),
@@ -337,8 +351,8 @@ def _shared_cache() -> LocalCache:
     return cache
 
 
-def version_folder(cache: LocalCache, url: str, project: str, name: str, number: int) -> Path:
-    return cache.datasets_dir / server_id(url) / project / name / f"v{number}"
+def version_folder(cache: LocalCache, server: str, project: str, name: str, number: int) -> Path:
+    return cache.datasets_dir / server / project / name / f"v{number}"
 
 
 def materialize(
@@ -354,13 +368,14 @@ def materialize(
     """The version's folder under ``<cache>/datasets/<server>/<project>/<name>/v<N>/``, made
     (once) from cached files by hardlinking, in a temporary folder renamed into place."""
     offline_meta: Path | None = None
+    server = server_key(client, cache)
     try:
         data = client.get_dataset_version(project, name, label)
     except ServerUnreachable:
         # An explicit version already materialized still works with the server down.
         if label == "latest":
             raise
-        offline_meta = version_folder(cache, client.url, project, name, int(label[1:])).parent / f".{label}.json"
+        offline_meta = version_folder(cache, server, project, name, int(label[1:])).parent / f".{label}.json"
         try:
             data = json.loads(offline_meta.read_text())
         except (OSError, ValueError):
@@ -368,7 +383,7 @@ def materialize(
         if not isinstance(data, dict):
             raise
     version = DatasetVersion.from_server(data)
-    folder = version_folder(cache, client.url, project, name, version.number)
+    folder = version_folder(cache, server, project, name, version.number)
     meta = folder.parent / f".{version.label}.json"
     if folder.is_dir():
         try:

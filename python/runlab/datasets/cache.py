@@ -30,7 +30,7 @@ _CHUNK_RECORD = struct.Struct(">32sI")
 ChunkList = list[tuple[bytes, int]]
 
 # Bumped when the tables change; a cache is disposable, so an older one is simply emptied.
-_SCHEMA_VERSION = 2
+_SCHEMA_VERSION = 3
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stat_cache (
   path     TEXT PRIMARY KEY,
@@ -57,6 +57,10 @@ CREATE TABLE IF NOT EXISTS known_chunks (
   hash   BLOB NOT NULL,
   PRIMARY KEY (server, hash)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS server_addresses (
+  url       TEXT PRIMARY KEY,
+  server_id TEXT NOT NULL
+);
 """
 
 
@@ -99,7 +103,7 @@ class LocalCache:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         if self._db.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
-            for table in ("stat_cache", "chunk_locations", "known_chunks", "folder_snapshots"):
+            for table in ("stat_cache", "chunk_locations", "known_chunks", "folder_snapshots", "server_addresses"):
                 self._db.execute(f"DROP TABLE IF EXISTS {table}")
         self._db.executescript(_SCHEMA)
         self._db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
@@ -107,6 +111,18 @@ class LocalCache:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    # -- servers: what is cached about a server is keyed by its identity, not its address --------
+
+    def remember_server(self, url: str, server_id: str) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO server_addresses VALUES (?, ?)", (url, server_id))
+
+    def server_at(self, url: str) -> str | None:
+        """The identity last seen at ``url`` (for reading cached versions while it is down)."""
+        with self._lock:
+            row = self._db.execute("SELECT server_id FROM server_addresses WHERE url = ?", (url,)).fetchone()
+        return row[0] if row else None
 
     # -- stat cache: (path, size, mtime, inode, ctime) → chunk list -------------------------------
 

@@ -4,7 +4,12 @@ import { route } from './route';
 export const HealthResponse = z.strictObject({
   status: z.literal('ok'),
   /** The companion server's version; the extension warns when it differs from its own. */
-  version: z.string()
+  version: z.string(),
+  /**
+   * Who this server is, stable for its data directory whatever address it answers on: clients
+   * key their caches by it (32 lowercase hex digits).
+   */
+  serverId: z.string().regex(/^[0-9a-f]{32}$/)
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;
 

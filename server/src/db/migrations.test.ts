@@ -77,7 +77,7 @@ test('migration 10 drops the artifact insert trigger, keeping existing edges and
     INSERT INTO runs (id, project_id, number, name, status, source_kind, started_at) VALUES ('r1', 'p1', 1, 'run-1', 'finished', 'api', 't');
     INSERT INTO artifacts (run_id, path, digest, size, created_at) VALUES ('r1', 'before.txt', 'd', 1, 't');
   `);
-  expect(migrate(db)).toEqual([10]);
+  expect(migrate(db, MIGRATIONS.filter((migration) => migration.version <= 10))).toEqual([10]);
   const edges = () => db.prepare('SELECT from_ref, to_ref FROM provenance_edges ORDER BY to_ref').all();
   expect(edges()).toEqual([{ from_ref: 'run:r1', to_ref: 'artifact:r1/before.txt' }]);
   const triggers = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").all() as { name: string }[]).map(
@@ -90,4 +90,15 @@ test('migration 10 drops the artifact insert trigger, keeping existing edges and
   db.exec(`DELETE FROM runs WHERE id = 'r1'`);
   expect(edges()).toEqual([]);
   db.close();
+});
+
+test('migration 11 gives the server one identity, which stays', () => {
+  const db = new BetterSqlite3(':memory:');
+  migrate(db);
+  const ids = db.prepare('SELECT id FROM server_identity').all() as { id: string }[];
+  expect(ids).toHaveLength(1);
+  expect(ids[0].id).toMatch(/^[0-9a-f]{32}$/);
+  expect(() => db.prepare("INSERT INTO server_identity (id) VALUES ('x')").run()).toThrow();
+  expect(migrate(db)).toEqual([]);
+  expect(db.prepare('SELECT id FROM server_identity').get()).toEqual(ids[0]);
 });

@@ -323,6 +323,20 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
       DROP TRIGGER IF EXISTS provenance_artifact_stored;
     `
+  },
+  {
+    version: 11,
+    name: 'server identity',
+    // Who this server is, whatever address it answers on: clients key what they cache about it
+    // (known chunks, materialized versions) by this id, so a new port does not empty their cache,
+    // and two servers on one address over time are never confused. It lives with the data.
+    sql: `
+      CREATE TABLE server_identity (
+        id TEXT NOT NULL,
+        only_row INTEGER PRIMARY KEY CHECK (only_row = 1) DEFAULT 1
+      );
+      INSERT INTO server_identity (id) VALUES (lower(hex(randomblob(16))));
+    `
   }
 ];
 

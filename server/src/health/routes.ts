@@ -5,9 +5,9 @@ import { implement, type Route } from '../http/registry';
  * The health check is public: the extension and the start script probe it before they have a
  * token. The OpenAPI document is built from every route, this one included, once they are all known.
  */
-export function healthRoutes(version: string, openApiDocument: () => Record<string, unknown>): Route[] {
+export function healthRoutes(version: string, serverId: string, openApiDocument: () => Record<string, unknown>): Route[] {
   return implement(healthApi, {
-    getHealth: () => ({ status: 'ok' as const, version }),
+    getHealth: () => ({ status: 'ok' as const, version, serverId }),
     getOpenApiDocument: () => openApiDocument()
   });
 }
