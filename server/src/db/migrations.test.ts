@@ -77,7 +77,12 @@ test('migration 10 drops the artifact insert trigger, keeping existing edges and
     INSERT INTO runs (id, project_id, number, name, status, source_kind, started_at) VALUES ('r1', 'p1', 1, 'run-1', 'finished', 'api', 't');
     INSERT INTO artifacts (run_id, path, digest, size, created_at) VALUES ('r1', 'before.txt', 'd', 1, 't');
   `);
-  expect(migrate(db, MIGRATIONS.filter((migration) => migration.version <= 10))).toEqual([10]);
+  expect(
+    migrate(
+      db,
+      MIGRATIONS.filter((migration) => migration.version <= 10)
+    )
+  ).toEqual([10]);
   const edges = () => db.prepare('SELECT from_ref, to_ref FROM provenance_edges ORDER BY to_ref').all();
   expect(edges()).toEqual([{ from_ref: 'run:r1', to_ref: 'artifact:r1/before.txt' }]);
   const triggers = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name").all() as { name: string }[]).map(
