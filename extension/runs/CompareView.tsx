@@ -1,62 +1,171 @@
 /**
- * The compare view: picked runs side by side — a table with an "only differences" toggle,
- * overlaid metric charts, and a cell-by-cell diff of two runs' notebooks.
+ * The compare view: picked runs side by side — a table that shows only what differs unless
+ * asked (single-value metrics as numbers, the best highlighted), overlaid charts of the metrics
+ * with curves, and a cell-by-cell diff of two runs' notebooks.
  */
 import { MainAreaWidget, ReactWidget } from '@jupyterlab/apputils';
 import { UseSignal } from '@jupyterlab/ui-components';
 import React, { Suspense, useEffect, useState } from 'react';
-import type { Run } from '../../server/src/contract';
+import type { CompareResponse, Run } from '../../server/src/contract';
 import { formatValue } from '../shared/format';
 import { runlabIcon } from '../shared/icons';
 import { CompareChart } from '../shared/lazyCharts';
 import { createMainAreaTab } from '../shared/mainArea';
 import { IRunlabConnection } from '../tokens';
-import { chartPoints, CompareModel, compareRows } from './compareModel';
+import { bestRule, chartPoints, CompareModel, compareRows, ICompareRow, isCurve } from './compareModel';
 import { metricKeys } from './metrics';
 import { diffNotebooks, ICellDiff } from './notebookDiff';
 
-function CompareTable({ runs }: { runs: Run[] }): JSX.Element {
-  const [onlyDifferences, setOnlyDifferences] = useState(false);
-  const rows = compareRows(runs, formatValue).filter((row) => !onlyDifferences || row.differs || row.group === 'run');
+/** What a hidden-when-identical table says when no row differs. */
+const NOTHING_DIFFERS = 'These runs have the same params, tags and metrics, and the same status, notebook and snapshot.';
+
+function MetricLabel({ row }: { row: ICompareRow }): JSX.Element {
+  const metric = row.metric!;
+  const lower = metric.direction === 'lower';
   return (
-    <section className="jp-runlab-RunSection">
+    <>
+      <span className="jp-runlab-Muted">metrics.</span>
+      {row.label}
+      {metric.kind === 'latest' && <span className="jp-runlab-Muted"> · latest</span>}{' '}
+      <span className="jp-runlab-CompareDirection" aria-label={lower ? 'lower is better' : 'higher is better'}>
+        {lower ? '↓' : '↑'}
+      </span>
+    </>
+  );
+}
+
+function CompareRow({ row }: { row: ICompareRow }): JSX.Element {
+  const metric = row.metric;
+  const rule = metric ? bestRule(row.label) : undefined;
+  return (
+    <tr
+      className={row.differs ? 'jp-runlab-mod-differs' : ''}
+      data-row={`${row.group}.${row.label}`}
+      data-metric-kind={metric?.kind}
+      data-direction={metric?.direction}
+    >
+      <th scope="row" title={rule}>
+        {metric ? (
+          <MetricLabel row={row} />
+        ) : (
+          <>
+            {row.group !== 'run' && <span className="jp-runlab-Muted">{row.group}.</span>}
+            {row.label}
+          </>
+        )}
+      </th>
+      {row.values.map((value, index) => {
+        if (!metric) {
+          return <td key={index}>{value}</td>;
+        }
+        const best = metric.best[index];
+        return (
+          <td
+            key={index}
+            className={`jp-runlab-CompareNumber${best ? ' jp-runlab-mod-best' : ''}`}
+            data-best={best || undefined}
+            title={best ? `The best of these runs. ${rule}` : undefined}
+          >
+            {value}
+            {best && (
+              <>
+                {' '}
+                <span className="jp-runlab-BestMark">best</span>
+              </>
+            )}
+          </td>
+        );
+      })}
+    </tr>
+  );
+}
+
+function CompareTable({ runs }: { runs: Run[] }): JSX.Element {
+  // On by default: what a compare is for is what differs (as in MLflow's and W&B's compare views).
+  const [onlyDifferences, setOnlyDifferences] = useState(true);
+  const all = compareRows(runs, formatValue);
+  const differing = all.filter((row) => row.differs);
+  const rows = onlyDifferences ? differing : all;
+  const hidden = all.length - differing.length;
+  return (
+    <section className="jp-runlab-RunSection" aria-label="Side by side">
       <div className="jp-runlab-SectionHeader">
         <h2>Side by side</h2>
         <label className="jp-runlab-Toggle">
           <input type="checkbox" checked={onlyDifferences} onChange={(event) => setOnlyDifferences(event.target.checked)} />
           Only differences
         </label>
+        <span className="jp-runlab-Muted jp-runlab-CompareSummary">
+          {onlyDifferences
+            ? hidden === 0
+              ? 'every row differs'
+              : `${hidden} identical ${hidden === 1 ? 'row' : 'rows'} hidden`
+            : `${differing.length} of ${all.length} rows differ`}
+        </span>
       </div>
-      <div className="jp-runlab-TableScroll">
-        <table className="jp-runlab-Table jp-runlab-CompareTable">
-          <thead>
-            <tr>
-              <th />
-              {runs.map((run, index) => (
-                <th key={run.id} scope="col">
-                  <span className={`jp-runlab-SeriesSwatch jp-runlab-series-${index % 10}`} /> {run.name}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr
-                key={`${row.group}.${row.label}`}
-                className={row.differs ? 'jp-runlab-mod-differs' : ''}
-                data-row={`${row.group}.${row.label}`}
-              >
-                <th scope="row">
-                  {row.group !== 'run' && <span className="jp-runlab-Muted">{row.group}.</span>}
-                  {row.label}
-                </th>
-                {row.values.map((value, index) => (
-                  <td key={index}>{value}</td>
+      {rows.length === 0 ? (
+        <p className="jp-runlab-CompareSame" role="status">
+          {NOTHING_DIFFERS} Clear “Only differences” to see every row.
+        </p>
+      ) : (
+        <div className="jp-runlab-TableScroll">
+          <table className={`jp-runlab-Table jp-runlab-CompareTable${onlyDifferences ? '' : ' jp-runlab-mod-all'}`}>
+            <thead>
+              <tr>
+                <th />
+                {runs.map((run, index) => (
+                  <th key={run.id} scope="col">
+                    <span className={`jp-runlab-SeriesSwatch jp-runlab-series-${index % 10}`} /> {run.name}
+                  </th>
                 ))}
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {rows.map((row) => (
+                <CompareRow key={`${row.group}.${row.label}`} row={row} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+/** Curves overlaid, one chart per metric; single-value metrics are numbers in the table instead. */
+function MetricCharts({ data }: { data: CompareResponse }): JSX.Element {
+  const keys = metricKeys(data.runs);
+  const curves = keys.filter((key) => isCurve(data.runs, key));
+  const single = keys.filter((key) => !curves.includes(key));
+  return (
+    <section className="jp-runlab-RunSection" aria-label="Metric charts">
+      <h2>Metrics</h2>
+      {keys.length === 0 && <p className="jp-runlab-Muted">These runs have no metrics.</p>}
+      {single.length > 0 && (
+        <p className="jp-runlab-Muted jp-runlab-CompareSingleNote">
+          {curves.length === 0
+            ? 'Every metric has one point per run, so the table compares them: '
+            : 'One point per run, so the table compares them: '}
+          {single.join(', ')}.
+        </p>
+      )}
+      <div className="jp-runlab-Charts">
+        {curves.map((key) => (
+          <figure key={key} className="jp-runlab-Chart" data-metric={key}>
+            <figcaption>
+              <strong>{key}</strong>
+            </figcaption>
+            <Suspense fallback={<div className="jp-runlab-ChartPlaceholder">Loading chart…</div>}>
+              <CompareChart
+                series={data.runs.map((run) => ({
+                  runId: run.id,
+                  label: run.name,
+                  points: chartPoints(data.series[key]?.[run.id])
+                }))}
+              />
+            </Suspense>
+          </figure>
+        ))}
       </div>
     </section>
   );
@@ -142,35 +251,13 @@ export function CompareBody({ model }: { model: CompareModel }): JSX.Element {
         if (!data) {
           return <div className="jp-runlab-RunView">{model.error ?? 'Loading runs…'}</div>;
         }
-        const keys = metricKeys(data.runs);
         return (
           <div className="jp-runlab-RunView jp-runlab-CompareView">
             <header className="jp-runlab-RunHeader">
               <h1>Compare {data.runs.length} runs</h1>
             </header>
             <CompareTable runs={data.runs} />
-            <section className="jp-runlab-RunSection">
-              <h2>Metrics</h2>
-              {keys.length === 0 && <p className="jp-runlab-Muted">These runs have no metrics.</p>}
-              <div className="jp-runlab-Charts">
-                {keys.map((key) => (
-                  <figure key={key} className="jp-runlab-Chart" data-metric={key}>
-                    <figcaption>
-                      <strong>{key}</strong>
-                    </figcaption>
-                    <Suspense fallback={<div className="jp-runlab-ChartPlaceholder">Loading chart…</div>}>
-                      <CompareChart
-                        series={data.runs.map((run) => ({
-                          runId: run.id,
-                          label: run.name,
-                          points: chartPoints(data.series[key]?.[run.id])
-                        }))}
-                      />
-                    </Suspense>
-                  </figure>
-                ))}
-              </div>
-            </section>
+            <MetricCharts data={data} />
             <section className="jp-runlab-RunSection" aria-label="Notebook differences">
               <h2>Notebook differences</h2>
               <NotebookDiffSection model={model} runs={data.runs} />

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import { expect, runCommand, screenshot, setTheme, test, writeNotebook } from './fixtures';
 
 interface IRun {
@@ -73,12 +73,48 @@ test('a %%track cell appears live in the Runs panel and its chart grows', async 
   await screenshot(page, 'run-finished');
 });
 
+/**
+ * The contrast ratio (WCAG) of a cell's text on what is painted behind it: the cell's and its
+ * ancestors' backgrounds composited in order, so translucent tints count as the user sees them.
+ */
+async function textContrast(cell: Locator): Promise<number> {
+  return cell.evaluate((node) => {
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 1;
+    const context = canvas.getContext('2d', { willReadFrequently: true })!;
+    const paint = (color: string) => {
+      context.fillStyle = '#010203';
+      context.fillStyle = color;
+      if (context.fillStyle === '#010203' && color !== 'rgb(1, 2, 3)') {
+        throw new Error(`the canvas cannot paint ${color}`);
+      }
+      context.fillRect(0, 0, 1, 1);
+      return [...context.getImageData(0, 0, 1, 1).data.slice(0, 3)];
+    };
+    const layers: string[] = [];
+    for (let element: Element | null = node; element; element = element.parentElement) {
+      layers.unshift(getComputedStyle(element).backgroundColor);
+    }
+    let background = paint('#ffffff');
+    for (const layer of layers) {
+      background = paint(layer);
+    }
+    const text = paint(getComputedStyle(node).color);
+    const luminance = ([r, g, b]: number[]) => {
+      const linear = (c: number) => (c / 255 <= 0.03928 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+    };
+    const [light, dark] = [luminance(text), luminance(background)].sort((x, y) => y - x);
+    return (light + 0.05) / (dark + 0.05);
+  });
+}
+
 test('compare two runs: only differences, overlaid charts, notebook cell diff', async ({ page, runlab }) => {
   const created: IRun[] = [];
-  for (const [name, lr, source] of [
-    ['baseline', '0.1', 'lr = 0.1\ntrain(lr)'],
-    ['tuned', '0.01', 'lr = 0.01\ntrain(lr)']
-  ]) {
+  for (const [name, lr, source, valLoss, f1] of [
+    ['baseline', '0.1', 'lr = 0.1\ntrain(lr)', 0.42, 0.81],
+    ['tuned', '0.01', 'lr = 0.01\ntrain(lr)', 0.35, 0.78]
+  ] as const) {
     const run = await runlab.api<IRun>('/api/runs', {
       method: 'POST',
       body: { project: 'demo', name, params: { lr, batch: '32' }, notebookPath: 'train.ipynb' }
@@ -87,7 +123,13 @@ test('compare two runs: only differences, overlaid charts, notebook cell diff', 
       method: 'POST',
       body: {
         idempotencyKey: `ui-${run.id}`,
-        metrics: Array.from({ length: 50 }, (_, step) => ({ key: 'acc', value: Number(lr) * step, step }))
+        metrics: [
+          ...Array.from({ length: 50 }, (_, step) => ({ key: 'acc', value: Number(lr) * step, step })),
+          // Single-value metrics, one point per run: what runlab.log({...}) at the end of a run records.
+          { key: 'val_loss', value: valLoss, step: 0 },
+          { key: 'f1', value: f1, step: 0 },
+          { key: 'epochs', value: 3, step: 0 }
+        ]
       }
     });
     await runlab.api(`/api/runs/${run.id}/snapshot`, {
@@ -116,26 +158,105 @@ test('compare two runs: only differences, overlaid charts, notebook cell diff', 
   await page.locator('.jp-runlab-CompareButton').click();
 
   const compare = page.locator('.jp-runlab-CompareView');
-  await expect(compare.locator('[data-row="params.lr"]')).toBeVisible();
-  await expect(compare.locator('[data-row="params.batch"]')).toBeVisible();
-  await compare.getByLabel('Only differences').check();
-  await expect(compare.locator('[data-row="params.batch"]')).toHaveCount(0);
-  await expect(compare.locator('[data-row="params.lr"]')).toContainText('0.01');
+  const row = (id: string) => compare.locator(`[data-row="${id}"]`);
+  // Only differences by default: every row the runs share is hidden, run facts included.
+  await expect(compare.getByLabel('Only differences')).toBeChecked();
+  await expect(row('params.lr')).toContainText('0.01');
+  await expect(row('run.snapshot')).toBeVisible();
+  for (const identical of ['params.batch', 'run.status', 'run.notebook', 'metrics.epochs']) {
+    await expect(row(identical)).toHaveCount(0);
+  }
+  await expect(compare.locator('.jp-runlab-CompareSummary')).toHaveText('4 identical rows hidden');
+
+  // A single-value metric is a number in the table, the best highlighted; lowest for a loss…
+  await expect(row('metrics.val_loss')).toHaveAttribute('data-metric-kind', 'value');
+  await expect(row('metrics.val_loss').locator('td[data-best]')).toHaveCount(1);
+  await expect(row('metrics.val_loss').locator('td[data-best]')).toContainText('0.35');
+  await expect(row('metrics.val_loss').locator('th')).toHaveAttribute('title', /Best is the lowest/);
+  // …highest for anything else.
+  await expect(row('metrics.f1').locator('td[data-best]')).toHaveCount(1);
+  await expect(row('metrics.f1').locator('td[data-best]')).toContainText('0.81');
+  await expect(row('metrics.f1').locator('th')).toHaveAttribute('title', /Best is the highest/);
+  // Neither gets a chart of one dot per run; the curve does, overlaid, and its latest value is a row.
+  await expect(compare.locator('.jp-runlab-Chart[data-metric="val_loss"]')).toHaveCount(0);
+  await expect(compare.locator('.jp-runlab-Chart[data-metric="f1"]')).toHaveCount(0);
+  await expect(compare.locator('.jp-runlab-Chart')).toHaveCount(1);
   await expect(compare.locator('.jp-runlab-Chart[data-metric="acc"] .recharts-line')).toHaveCount(2);
+  await expect(row('metrics.acc')).toHaveAttribute('data-metric-kind', 'latest');
+  await expect(row('metrics.acc').locator('td[data-best]')).toContainText('4.9');
+
   const diff = compare.locator('.jp-runlab-NotebookDiff');
   await expect(diff).toContainText('1 cell(s) differ');
   await expect(diff.locator('[data-kind="changed"] .jp-runlab-mod-removed')).toContainText('lr = 0.1');
   await expect(diff.locator('[data-kind="changed"] .jp-runlab-mod-added')).toContainText('lr = 0.01');
+  expect(await textContrast(row('metrics.val_loss').locator('td[data-best]'))).toBeGreaterThanOrEqual(4.5);
   await screenshot(page, 'compare');
 
-  // The dark theme: the table's text stays light on the dark background.
-  await runCommand(page, 'apputils:change-theme', { theme: 'JupyterLab Dark' });
-  await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', 'false');
-  const color = await compare.locator('[data-row="params.lr"] th').evaluate((node) => getComputedStyle(node).color);
+  // The toggle still shows everything: the shared rows come back, with nothing best among equals.
+  await compare.getByLabel('Only differences').uncheck();
+  await expect(row('params.batch')).toContainText('32');
+  await expect(row('run.status')).toContainText('finished');
+  await expect(row('run.notebook')).toContainText('train.ipynb');
+  await expect(row('metrics.epochs')).toBeVisible();
+  await expect(row('metrics.epochs').locator('td[data-best]')).toHaveCount(0);
+  await expect(row('params.lr')).toContainText('0.01');
+  await screenshot(page, 'compare-all');
+  await compare.getByLabel('Only differences').check();
+  await expect(row('params.batch')).toHaveCount(0);
+
+  // The dark theme: the table's text stays light on the dark background, the best value readable on its tint.
+  await setTheme(page, 'JupyterLab Dark');
+  const color = await row('params.lr')
+    .locator('th')
+    .evaluate((node) => getComputedStyle(node).color);
   const [r, g, b] = color.match(/\d+/g)!.map(Number);
   expect((r + g + b) / 3).toBeGreaterThan(120);
+  expect(await textContrast(row('metrics.val_loss').locator('td[data-best]'))).toBeGreaterThanOrEqual(4.5);
+  expect(await textContrast(row('params.lr').locator('td').first())).toBeGreaterThanOrEqual(4.5);
   await screenshot(page, 'compare-dark');
-  await runCommand(page, 'apputils:change-theme', { theme: 'JupyterLab Light' });
+  await compare.getByLabel('Only differences').uncheck();
+  expect(await textContrast(row('params.lr').locator('td').first())).toBeGreaterThanOrEqual(4.5);
+  await screenshot(page, 'compare-all-dark');
+  await setTheme(page, 'JupyterLab Light');
+});
+
+test('compare two identical runs: it says nothing differs, and the toggle shows every row', async ({ page, runlab }) => {
+  const runIds: string[] = [];
+  for (const name of ['repeat-1', 'repeat-2']) {
+    const run = await runlab.api<IRun>('/api/runs', {
+      method: 'POST',
+      body: { project: 'compare-same', name, params: { lr: '0.1' }, tags: { team: 'vision' }, notebookPath: 'same.ipynb' }
+    });
+    await runlab.api(`/api/runs/${run.id}/log`, {
+      method: 'POST',
+      body: { idempotencyKey: `ui-same-${run.id}`, metrics: [{ key: 'acc', value: 0.93, step: 0 }] }
+    });
+    await runlab.api(`/api/runs/${run.id}`, { method: 'PATCH', body: { status: 'finished' } });
+    runIds.push(run.id);
+  }
+  await runlab.open(page, 'lab');
+  await runCommand(page, 'runlab:compare-runs', { runIds });
+
+  const compare = page.locator('.jp-runlab-CompareView');
+  await expect(compare.locator('.jp-runlab-CompareSame')).toContainText('These runs have the same params, tags and metrics');
+  await expect(compare.locator('.jp-runlab-CompareTable')).toHaveCount(0);
+  // A metric of one point per run is not charted, and the view says where it is instead.
+  await expect(compare.locator('.jp-runlab-Chart')).toHaveCount(0);
+  await expect(compare.locator('.jp-runlab-CompareSingleNote')).toContainText('acc');
+  await screenshot(page, 'compare-same');
+
+  await compare.getByLabel('Only differences').uncheck();
+  await expect(compare.locator('.jp-runlab-CompareSame')).toHaveCount(0);
+  for (const [id, value] of [
+    ['run.status', 'finished'],
+    ['run.notebook', 'same.ipynb'],
+    ['params.lr', '0.1'],
+    ['tags.team', 'vision'],
+    ['metrics.acc', '0.93']
+  ]) {
+    await expect(compare.locator(`[data-row="${id}"] td`)).toHaveText([value, value]);
+  }
+  await expect(compare.locator('td[data-best]')).toHaveCount(0);
 });
 
 test("an old run's notebook version opens read-only and can be restored", async ({ page, runlab }) => {
