@@ -4,6 +4,7 @@ import type { RouteTable } from './types';
 
 export const routes = {
   health: {
+    getHome: { method: 'get', path: '/', raw: true },
     getHealth: { method: 'get', path: '/api/health' },
     getOpenApiDocument: { method: 'get', path: '/api/openapi.json' }
   },

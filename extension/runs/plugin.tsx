@@ -1,6 +1,6 @@
 /** runlab:runs — the Runs sidebar, the run view and the compare view. */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
+import { ICommandPalette, InputDialog, MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import React from 'react';
 import { measureActivation } from '../activation';
@@ -64,9 +64,14 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
         execute: () => app.shell.activateById(panel.id)
       });
       app.commands.addCommand(CommandIDs.openRun, {
-        label: (args) => (args.runId ? `Open Run ${args.runId}` : 'Runlab: Open Run'),
-        execute: (args) => {
-          const runId = String(args.runId ?? '');
+        label: (args) => (args.runId ? `Open Run ${args.runId}` : 'Runlab: Open Run by Id…'),
+        caption: 'Open a run by its id (from the Runs panel, an MLflow "View run" link, or run.id in Python)',
+        execute: async (args) => {
+          let runId = String(args.runId ?? '').trim();
+          if (!runId) {
+            const answer = await InputDialog.getText({ title: 'Open run', label: 'Run id', placeholder: 'e.g. 3f2a9c1e-…' });
+            runId = (answer.value ?? '').trim();
+          }
           if (!runId) {
             return;
           }
@@ -106,6 +111,7 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
         }
       });
       palette?.addItem({ command: CommandIDs.openRuns, category: 'Runlab' });
+      palette?.addItem({ command: CommandIDs.openRun, category: 'Runlab' });
       return model;
     }
   )

@@ -284,3 +284,18 @@ test('each JSON body states its byte limit as the running server enforces it', a
   expect(log).toContain('67108864');
   expect(project).toContain('1048576');
 });
+
+test("the server's address shows a page saying what it is, and a run link's id, in a browser", async () => {
+  const response = await fetch(`${server.url}/`);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+  expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
+  const html = await response.text();
+  expect(html).toContain('<h1>Runlab companion server</h1>');
+  expect(html).toContain(`Version ${VERSION}`);
+  expect(html).toContain('Open Run by Id');
+  // The run id of an MLflow link (`/#/experiments/1/runs/<id>`) is read from the fragment, which never reaches the server.
+  expect(html).toContain('#\\/experiments\\/');
+  expect((await server.request('GET', '/api/openapi.json')).body.paths['/'].get.responses['200'].content).toHaveProperty('text/html');
+  expect((await fetch(`${server.url}/`, { method: 'POST' })).status).toBe(405);
+});

@@ -141,6 +141,7 @@ test("the Runlab menu lists every feature's commands, each declared in that feat
   expect(labels.map((label) => label.trim()).filter(Boolean)).toEqual([
     'Runlab: Show Panel',
     'Runlab: Show Runs',
+    'Runlab: Open Run by Id…',
     'Runlab: Show Datasets',
     'Runlab: Pin Dataset Versions for This Notebook…',
     'Runlab: Show Provenance',

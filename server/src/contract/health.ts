@@ -14,6 +14,15 @@ export const HealthResponse = z.strictObject({
 export type HealthResponse = z.infer<typeof HealthResponse>;
 
 export const healthApi = {
+  getHome: route({
+    method: 'get',
+    path: '/',
+    summary: "What this server is, for a browser (and the run links MLflow's client prints): an HTML page",
+    tag: 'health',
+    scope: 'public',
+    rawResponse: { description: 'An HTML page', mediaType: 'text/html' },
+    status: 200
+  }),
   getHealth: route({
     method: 'get',
     path: '/api/health',

@@ -37,8 +37,8 @@ export interface RouteContract {
    * of going through the JSON parser; documented as such in OpenAPI.
    */
   rawBody?: { description: string; /** Largest body accepted (413 past it). */ maxBytes?: number };
-  /** The answer is bytes, not JSON. */
-  rawResponse?: { description: string };
+  /** The answer is bytes, not JSON (`application/octet-stream` unless `mediaType` says otherwise). */
+  rawResponse?: { description: string; mediaType?: string };
   /** Status of a successful answer; 204 answers have no response schema. */
   status: 200 | 201 | 204;
   response?: z.ZodType;

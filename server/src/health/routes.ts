@@ -1,5 +1,6 @@
 import { healthApi } from '../contract';
 import { implement, type Route } from '../http/registry';
+import { homePage } from './home';
 
 /**
  * The health check is public: the extension and the start script probe it before they have a
@@ -7,6 +8,7 @@ import { implement, type Route } from '../http/registry';
  */
 export function healthRoutes(version: string, serverId: string, openApiDocument: () => Record<string, unknown>): Route[] {
   return implement(healthApi, {
+    getHome: homePage(version),
     getHealth: () => ({ status: 'ok' as const, version, serverId }),
     getOpenApiDocument: () => openApiDocument()
   });

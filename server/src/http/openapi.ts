@@ -103,7 +103,15 @@ export function buildOpenApiDocument(routes: readonly Route[], version: string, 
       [String(route.status)]: {
         description: route.status === 204 ? 'Done; no content' : (route.rawResponse?.description ?? 'Success'),
         ...(route.response ? { content: { 'application/json': { schema: jsonSchemaOf(route.response, 'output') } } } : {}),
-        ...(route.rawResponse ? { content: { 'application/octet-stream': { schema: BINARY } } } : {})
+        ...(route.rawResponse
+          ? {
+              content: {
+                [route.rawResponse.mediaType ?? 'application/octet-stream']: {
+                  schema: route.rawResponse.mediaType?.startsWith('text/') ? { type: 'string' } : BINARY
+                }
+              }
+            }
+          : {})
       }
     };
     for (const status of [...errorCodesOf(route)].sort()) {
