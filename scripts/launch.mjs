@@ -22,18 +22,34 @@ export async function waitFor(predicate, timeoutMs, what) {
   }
 }
 
-/** A TCP port on 127.0.0.1 that is free now, preferring `preferred`. */
-export async function freePort(preferred = 0) {
-  const tryListen = (port) =>
-    new Promise((resolve) => {
+/** Whether a program could listen on 127.0.0.1:`port` now (nothing else listens there). */
+export function portIsFree(port) {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A TCP port on 127.0.0.1 that is free now: the first of `from`, `from + 1`, … (as `npm start`
+ * documents, so a taken 8765 gives 8766, not a random port), or any free port when `from` is 0.
+ */
+export async function freePort(from = 0, tries = 100) {
+  if (!from) {
+    return new Promise((resolve, reject) => {
       const probe = net.createServer();
-      probe.once('error', () => resolve(null));
-      probe.listen(port, '127.0.0.1', () => {
-        const { port: bound } = probe.address();
-        probe.close(() => resolve(bound));
+      probe.once('error', reject);
+      probe.listen(0, '127.0.0.1', () => {
+        const { port } = probe.address();
+        probe.close(() => resolve(port));
       });
     });
-  return (preferred && (await tryListen(preferred))) || tryListen(0);
+  }
+  for (let port = from; port < from + tries && port <= 65535; port++) {
+    if (await portIsFree(port)) return port;
+  }
+  throw new Error(`No free port from ${from} to ${Math.min(from + tries - 1, 65535)} on 127.0.0.1.`);
 }
 
 function readJson(file) {
@@ -67,21 +83,75 @@ function lastLines(logFile, count = 30) {
   return 'its last output:\n' + fs.readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-count).join('\n');
 }
 
+/** How a child process ended, in words: "exit code 1", "killed by SIGKILL". */
+export function exitReason({ code, signal }) {
+  return signal ? `killed by ${signal}` : `exit code ${code}`;
+}
+
+/** Resolves with { code, signal } when `child` has exited (at once if it already has). */
+function exitOf(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+/** SIGTERM, then SIGKILL if the process is still there after `timeoutMs`; resolves once it has exited. */
 function stopProcess(child, timeoutMs = 10000) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const exited = exitOf(child).then(() => clearTimeout(timer));
+  child.kill('SIGTERM');
+  return exited;
+}
+
+/** A word for the shell: quoted only when it needs to be. */
+function shellWord(word) {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+function companionServerArgs({ dataDir, port, host, logLevel }) {
+  return ['serve', '--port', String(port), '--host', host, '--data-dir', dataDir, '--log-level', logLevel];
+}
+
+/**
+ * The command that runs the companion server the way `npm start` does, for a user to run it
+ * alone (`npx runlab-server` is server/dist/cli.js, the file spawned here).
+ */
+export function companionServerCommand({ dataDir, port, host = '127.0.0.1', logLevel = 'warn' }) {
+  return ['npx', 'runlab-server', ...companionServerArgs({ dataDir, port, host, logLevel })].map(shellWord).join(' ');
+}
+
+/**
+ * Spawn `runlab-server serve` on `dataDir`. Returns at once with { child, pid, exited, ready,
+ * stop() }: `ready` resolves with { url, port, token } once the server has written server.json
+ * (and rejects if it exits first), `exited` with { code, signal } when it exits.
+ */
+export function spawnCompanionServer({ dataDir, port = 0, host = '127.0.0.1', logLevel = 'warn', stdio = 'inherit', logFile = null }) {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const serverJson = path.join(dataDir, 'server.json');
+  // A server killed with SIGKILL leaves its server.json behind: wait for this one's.
+  fs.rmSync(serverJson, { force: true });
+  const child = spawn(process.execPath, [SERVER_CLI, ...companionServerArgs({ dataDir, port, host, logLevel })], {
+    cwd: ROOT,
+    stdio: outputOf(stdio, logFile)
   });
+  const exited = exitOf(child);
+  let ended = null;
+  void exited.then((end) => (ended = end));
+  const ready = waitFor(
+    () => {
+      if (ended) throw new Error(`The companion server exited (${exitReason(ended)}) before it was ready; ${lastLines(logFile)}`);
+      const current = readJson(serverJson);
+      return current && current.pid === child.pid ? current : null;
+    },
+    30000,
+    'the companion server'
+  ).then((info) => ({ url: info.url, port: info.port, token: fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim() }));
+  return { child, pid: child.pid, exited, ready, stop: () => stopProcess(child) };
 }
 
 /**
  * Start `runlab-server serve` on `dataDir` and wait until it has written server.json.
- * Returns { url, token, pid, child, stop() }.
+ * Returns { url, port, token, pid, child, stop() }.
  */
 export async function startCompanionServer({
   dataDir,
@@ -91,30 +161,114 @@ export async function startCompanionServer({
   stdio = 'inherit',
   logFile = null
 }) {
-  fs.mkdirSync(dataDir, { recursive: true });
-  const serverJson = path.join(dataDir, 'server.json');
-  fs.rmSync(serverJson, { force: true });
-  const child = spawn(
-    process.execPath,
-    [SERVER_CLI, 'serve', '--port', String(port), '--host', host, '--data-dir', dataDir, '--log-level', logLevel],
-    {
-      cwd: ROOT,
-      stdio: outputOf(stdio, logFile)
+  const server = spawnCompanionServer({ dataDir, port, host, logLevel, stdio, logFile });
+  try {
+    return { ...(await server.ready), pid: server.pid, child: server.child, stop: server.stop };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
+/** Waits before the 1st, 2nd, 3rd… restart in a row of a companion server that keeps stopping. */
+export const RESTART_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 10000];
+/** A companion server that stayed up this long counts as healthy: its next restart waits the first delay again. */
+export const STABLE_AFTER_MS = 30000;
+
+/**
+ * Run the companion server and keep it running: whenever it stops (crash, OOM kill, a signal
+ * from someone else) it is started again on the same port and data directory, after
+ * RESTART_DELAYS_MS. Clients (the JupyterLab panel, kernels) reconnect to the same URL with the
+ * same token. `report(line)` tells the user each time. Returns at once with { ready, stop(),
+ * pid }: `ready` is the first start (rejects if that fails); stop() ends the supervision and the
+ * server, whatever it is doing.
+ */
+export function superviseCompanionServer({
+  dataDir,
+  port, // a fixed port (not 0): clients find the restarted server at the same URL
+  host = '127.0.0.1',
+  logLevel = 'warn',
+  stdio = 'inherit',
+  logFile = null,
+  report = (line) => process.stderr.write(`${line}\n`),
+  restartDelaysMs = RESTART_DELAYS_MS,
+  stableAfterMs = STABLE_AFTER_MS
+}) {
+  const options = { dataDir, port, host, logLevel, stdio, logFile };
+  let current = spawnCompanionServer(options);
+  let stopping = false;
+  let retryTimer = null;
+  let restartsInARow = 0;
+  let url = null;
+
+  /** Say why, then try again after the next delay: `say(seconds)` is the line for the user. */
+  const retry = (say) => {
+    const delay = restartDelaysMs[Math.min(restartsInARow, restartDelaysMs.length - 1)];
+    restartsInARow += 1;
+    report(say(delay / 1000));
+    retryTimer = setTimeout(() => void restart(), delay);
+  };
+
+  const watch = (server) => {
+    const upSince = Date.now();
+    void server.exited.then((end) => {
+      if (stopping) return;
+      if (Date.now() - upSince >= stableAfterMs) restartsInARow = 0;
+      retry(
+        (seconds) =>
+          `The companion server stopped (${exitReason(end)}); restarting it in ${seconds} s on port ${port} with the same data directory. JupyterLab keeps running.`
+      );
+    });
+  };
+
+  const restart = async () => {
+    retryTimer = null;
+    if (stopping) return;
+    if (!(await portIsFree(port))) {
+      retry(
+        (seconds) =>
+          `Port ${port} is taken by another program, so the companion server cannot restart on it; trying again in ${seconds} s (free the port, or press Ctrl-C to stop).`
+      );
+      return;
+    }
+    if (stopping) return;
+    current = spawnCompanionServer(options);
+    try {
+      await current.ready;
+    } catch {
+      if (stopping) return;
+      await current.stop(); // it may still be starting, after the 30 s it was given
+      const end = await current.exited;
+      retry((seconds) => `The companion server did not come back (${exitReason(end)}); trying again in ${seconds} s.`);
+      return;
+    }
+    if (stopping) return;
+    report(`The companion server is back on ${url} (pid ${current.pid}).`);
+    watch(current);
+  };
+
+  const ready = current.ready.then(
+    (info) => {
+      url = info.url;
+      watch(current);
+      return info;
+    },
+    async (error) => {
+      await current.stop();
+      throw error;
     }
   );
-  let exited = null;
-  child.once('exit', (code) => (exited = code));
-  const info = await waitFor(
-    () => {
-      if (exited !== null) throw new Error(`The companion server exited (code ${exited}) before it was ready; ${lastLines(logFile)}`);
-      const current = readJson(serverJson);
-      return current && current.pid === child.pid ? current : null;
+  return {
+    ready,
+    get pid() {
+      return current.pid;
     },
-    30000,
-    'the companion server'
-  );
-  const token = fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
-  return { url: info.url, port: info.port, token, pid: child.pid, child, stop: () => stopProcess(child) };
+    stop: async () => {
+      stopping = true;
+      clearTimeout(retryTimer);
+      await current.stop();
+    }
+  };
 }
 
 /** A companion server already serving this data directory, if any: { url, token, pid }. */
@@ -164,10 +318,12 @@ export function writeSettingsDefaults({ serverUrl, token, project }) {
 }
 
 /**
- * Start JupyterLab from the venv. Returns { url, token, port, child, stop() } once it answers.
- * `env` adds environment variables (e.g. JUPYTERLAB_SETTINGS_DIR for tests).
+ * Spawn JupyterLab from the venv. Returns at once with { url, token, port, child, pid, exited,
+ * ready, stop() }: `ready` resolves once it answers (and rejects if it exits first), `exited`
+ * with { code, signal } when it exits. `env` adds environment variables (e.g.
+ * JUPYTERLAB_SETTINGS_DIR for tests).
  */
-export async function startJupyterLab({
+export function spawnJupyterLab({
   rootDir,
   port,
   defaultPath,
@@ -201,12 +357,13 @@ export async function startJupyterLab({
     env: { ...process.env, PATH: [VENV_BIN, path.join(ROOT, 'node_modules', '.bin'), process.env.PATH ?? ''].join(path.delimiter), ...env },
     stdio: outputOf(stdio, logFile)
   });
-  let exited = null;
-  child.once('exit', (code) => (exited = code));
+  const exited = exitOf(child);
+  let ended = null;
+  void exited.then((end) => (ended = end));
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
+  const ready = waitFor(
     async () => {
-      if (exited !== null) throw new Error(`JupyterLab exited (code ${exited}) before it was ready; ${lastLines(logFile)}`);
+      if (ended) throw new Error(`JupyterLab exited (${exitReason(ended)}) before it was ready; ${lastLines(logFile)}`);
       try {
         return (await fetch(`${url}/api/status?token=${token}`)).ok;
       } catch {
@@ -216,5 +373,29 @@ export async function startJupyterLab({
     60000,
     'JupyterLab'
   );
-  return { url, token, port, child, stop: () => stopProcess(child) };
+  return { url, token, port, child, pid: child.pid, exited, ready, stop: () => stopProcess(child) };
+}
+
+/**
+ * Start JupyterLab from the venv. Returns { url, token, port, child, stop() } once it answers.
+ * `env` adds environment variables (e.g. JUPYTERLAB_SETTINGS_DIR for tests).
+ */
+export async function startJupyterLab({
+  rootDir,
+  port,
+  defaultPath,
+  env = {},
+  stdio = 'inherit',
+  logFile = null,
+  openBrowser = false,
+  extraArgs = []
+}) {
+  const lab = spawnJupyterLab({ rootDir, port, defaultPath, env, stdio, logFile, openBrowser, extraArgs });
+  try {
+    await lab.ready;
+  } catch (error) {
+    await lab.stop();
+    throw error;
+  }
+  return { url: lab.url, token: lab.token, port: lab.port, child: lab.child, stop: lab.stop };
 }

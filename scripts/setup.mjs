@@ -89,12 +89,55 @@ function findSystemPython() {
   fail('Runlab needs Python 3.10 or newer as `python3` (or set PYTHON=/path/to/python). Install it, then run this again.');
 }
 
+/**
+ * npm 11 ends an install with `npm warn install-scripts` for dependencies whose install scripts
+ * package.json's `allowScripts` does not list yet. For the companion server's native modules
+ * (better-sqlite3: SQLite; zstd-napi: zstd) those scripts download or compile the binary, and npm
+ * still runs them: the warning asks for a review, nothing was skipped. Check that the modules
+ * load (with the fix if they do not), then say so in one line.
+ */
+function explainInstallScripts() {
+  const probe = spawnSync(process.execPath, ['-e', "new (require('better-sqlite3'))(':memory:').close(); require('zstd-napi')"], {
+    cwd: path.join(ROOT, 'server'),
+    encoding: 'utf8'
+  });
+  if (probe.status !== 0) {
+    fail(
+      `The companion server's native modules (better-sqlite3, zstd-napi) do not load:\n${probe.stderr.trim()}\n` +
+        'If npm skipped their install scripts, run `npm install-scripts approve better-sqlite3 zstd-napi` and ' +
+        '`npm rebuild better-sqlite3 zstd-napi`; if they failed to compile, install a C++ compiler, make and Python, then run this again.'
+    );
+  }
+  const pending = spawnSync('npm', ['install-scripts', 'ls', '--json'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    shell: process.platform === 'win32'
+  });
+  let names = [];
+  try {
+    names = JSON.parse(pending.stdout).allowScripts.map((entry) => entry.name);
+  } catch {
+    /* an npm without install-script approvals, which printed no such warning */
+  }
+  if (names.length) {
+    log(
+      `About \`npm warn install-scripts\` above: npm ran the install scripts of ${names.join(', ')} (the native modules are built and load); ` +
+        'it only asks that they be approved in package.json. Nothing to do.'
+    );
+  }
+}
+
 function installNodeDependencies() {
-  const stamp = path.join(ROOT, 'node_modules', '.runlab-install-stamp');
+  const modules = path.join(ROOT, 'node_modules');
+  const stamp = path.join(modules, '.runlab-install-stamp');
   const value = hashFiles([path.join(ROOT, 'package-lock.json')]);
   if (stampMatches(stamp, value)) return;
-  log('Installing npm dependencies (first run; later runs reuse them)…');
+  let why = 'package-lock.json changed: installing npm dependencies…';
+  if (!fs.existsSync(modules)) why = 'Installing npm dependencies (first run; later runs reuse them)…';
+  else if (!fs.existsSync(stamp)) why = 'node_modules was installed by hand: installing npm dependencies as package-lock.json lists them…';
+  log(why);
   run('npm', ['install', '--no-audit', '--no-fund'], { shell: process.platform === 'win32' });
+  explainInstallScripts();
   fs.writeFileSync(stamp, value);
 }
 
