@@ -27,6 +27,12 @@ export interface IConnectionState {
   identity: WhoAmIResponse | null;
   /** One sentence a user can act on: what is wrong and what to do. */
   message: string;
+  /**
+   * The local companion server `npm start` runs for this JupyterLab, when it answers and is not
+   * the server configured (or rejects the configured token): the panel then offers to switch to
+   * it (`runlab:use-local-server`). Null otherwise.
+   */
+  localServerUrl: string | null;
 }
 
 /** A socket.io room on the companion server: a project's runs, or one run's metric points. */

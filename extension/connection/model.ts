@@ -3,7 +3,9 @@
  *
  * socket.io is the liveness source: it reconnects by itself with back-off when the server goes
  * away and comes back. Each (re)connect is followed by a REST check of the server's version and
- * of who the token belongs to, so the state names exactly what a user must fix.
+ * of who the token belongs to, so the state names exactly what a user must fix. It also keeps
+ * an eye on the local server `npm start` runs (when there is one): while it answers and another
+ * server is configured, the state names it, so the panel can offer to switch.
  */
 import { UUID } from '@lumino/coreutils';
 import { DisposableDelegate, IDisposable } from '@lumino/disposable';
@@ -14,16 +16,22 @@ import { createApiClient } from '../rest/client';
 import type { ApiClient } from '../rest/types';
 import { requestAPI, RunlabRequestError } from '../request';
 import { IConnectionSettings, IConnectionState, IRunlabConnection, Room, ServerEventName, ServerEventPayload } from '../tokens';
-import { EXTENSION_VERSION, isCompatibleVersion } from '../version';
+import { isCompatibleVersion } from '../version';
+import { ILocalServer, isLocalServer, offersLocalServer, serverHealth } from './localServer';
+import { describeSituation, Situation } from './messages';
 import { ServerEvents } from './serverEvents';
 
 /** How often to try again while the token is rejected (socket.io gives up on auth errors). */
 const UNAUTHORIZED_RETRY_MS = 10000;
 
+/** How often to ask the local server whether it is up, while another server is configured. */
+const LOCAL_PROBE_MS = 10000;
+
 export class ConnectionModel implements IRunlabConnection {
   constructor(settings: IConnectionSettings) {
     this._settings = settings;
-    this._state = this._initialState();
+    this._situation = settings.serverUrl ? { status: 'connecting' } : { status: 'not-configured' };
+    this._state = this._describe();
   }
 
   get settings(): IConnectionSettings {
@@ -38,6 +46,21 @@ export class ConnectionModel implements IRunlabConnection {
     return this._stateChanged;
   }
 
+  /** The local server `npm start` runs for this JupyterLab, or null. */
+  get localServer(): ILocalServer | null {
+    return this._local;
+  }
+
+  /** Tell the model which local server `npm start` runs (null: none); it checks whether it is up. */
+  setLocalServer(local: ILocalServer | null): void {
+    if (local?.url === this._local?.url && local?.token === this._local?.token) {
+      return;
+    }
+    this._local = local;
+    this._localHealth = null;
+    this._probeLocalServer();
+  }
+
   on<K extends ServerEventName>(name: K, handler: (payload: ServerEventPayload<K>) => void, owner: object): IDisposable {
     return this._events.on(name, handler, owner);
   }
@@ -48,6 +71,7 @@ export class ConnectionModel implements IRunlabConnection {
     this._settings = settings;
     if (changed || !this._socket) {
       this.reconnect();
+      this._probeLocalServer();
     }
   }
 
@@ -91,16 +115,14 @@ export class ConnectionModel implements IRunlabConnection {
 
   reconnect(): void {
     this._closeSocket();
+    this._serverVersion = null;
+    this._identity = null;
+    this._serverId = null;
     if (!this._settings.serverUrl) {
-      this._setState(this._initialState());
+      this._setSituation({ status: 'not-configured' });
       return;
     }
-    this._setState({
-      ...this._state,
-      status: 'connecting',
-      serverUrl: this._settings.serverUrl,
-      message: `Connecting to ${this._settings.serverUrl}…`
-    });
+    this._setSituation({ status: 'connecting' });
     const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(this._settings.serverUrl, {
       auth: { token: this._settings.token },
       reconnectionDelay: 500,
@@ -143,86 +165,128 @@ export class ConnectionModel implements IRunlabConnection {
 
   dispose(): void {
     this._closeSocket();
+    clearTimeout(this._localTimer);
+    this._localProbe += 1;
+    this._local = null;
     this._events.dispose();
     Signal.clearData(this);
   }
 
   /** Ask the server over REST what it is and who we are; sets the resulting state. */
   private async _verify(): Promise<void> {
-    const serverUrl = this._settings.serverUrl;
+    const settings = this._settings;
     let health: HealthResponse;
     try {
       health = await this.api.health.getHealth();
     } catch {
-      this._setUnreachable();
+      if (settings === this._settings) {
+        this._setUnreachable();
+      }
       return;
     }
     let identity: WhoAmIResponse | null = null;
+    let rejected: RunlabRequestError | null = null;
     try {
       identity = await this.api.auth.whoAmI();
     } catch (error) {
       const status = error instanceof RunlabRequestError ? error.status : 0;
       if (status === 401 || status === 403) {
-        this._setState({
-          status: 'unauthorized',
-          serverUrl,
-          serverVersion: health.version,
-          identity: null,
-          message:
-            status === 403
-              ? 'This token may not be used here (it is a runner token). Sign in with a user token.'
-              : `The server rejected the token (${(error as Error).message}). Sign in with a valid token: create one with \`npx runlab-server token create --name <you>\`.`
-        });
+        rejected = error as RunlabRequestError;
       } else {
-        this._setUnreachable();
+        if (settings === this._settings) {
+          this._setUnreachable();
+        }
+        return;
       }
-      return;
     }
-    if (!isCompatibleVersion(health.version)) {
-      this._setState({
-        status: 'version-mismatch',
-        serverUrl,
-        serverVersion: health.version,
-        identity,
-        message: `The server runs Runlab ${health.version} but this extension is ${EXTENSION_VERSION}. Upgrade the older one so both match.`
-      });
-      return;
+    if (settings !== this._settings) {
+      return; // settings changed while asking: the new connection answers for itself
     }
-    this._setState({
-      status: 'connected',
-      serverUrl,
-      serverVersion: health.version,
-      identity,
-      message: `Connected to ${serverUrl} as ${identity.name}.`
-    });
+    this._serverVersion = health.version;
+    this._serverId = health.serverId;
+    this._identity = identity;
+    if (isLocalServer(settings.serverUrl, this._local)) {
+      this._localHealth = health;
+    }
+    if (rejected) {
+      this._setSituation({ status: 'unauthorized', reason: rejected.message, runnerToken: rejected.status === 403 });
+    } else if (!isCompatibleVersion(health.version)) {
+      this._setSituation({ status: 'version-mismatch', serverVersion: health.version });
+    } else {
+      this._setSituation({ status: 'connected', identityName: identity?.name ?? '' });
+    }
   }
 
   private _setUnreachable(): void {
-    this._setState({
-      status: 'unreachable',
-      serverUrl: this._settings.serverUrl,
-      serverVersion: null,
-      identity: null,
-      message: `Cannot reach the Runlab server at ${this._settings.serverUrl}. Start it with \`npm start\` (or \`npx runlab-server serve\`), or check the server URL in Settings → Runlab. Retrying…`
+    this._serverVersion = null;
+    this._identity = null;
+    this._serverId = null;
+    if (isLocalServer(this._settings.serverUrl, this._local)) {
+      this._localHealth = null;
+    }
+    this._setSituation({ status: 'unreachable' });
+  }
+
+  /**
+   * Ask the local server whether it is up, now and every LOCAL_PROBE_MS while another server
+   * is configured (when it is the configured one, the connection itself tells).
+   */
+  private _probeLocalServer(): void {
+    clearTimeout(this._localTimer);
+    // One chain of probes at a time: an answer to an earlier call is dropped.
+    const probe = ++this._localProbe;
+    const local = this._local;
+    if (!local || isLocalServer(this._settings.serverUrl, local)) {
+      this._render();
+      return;
+    }
+    void serverHealth(local.url).then((health) => {
+      if (probe !== this._localProbe) {
+        return; // the local server or the settings changed meanwhile: a newer probe answers
+      }
+      this._localHealth = health;
+      this._render();
+      this._localTimer = setTimeout(() => this._probeLocalServer(), LOCAL_PROBE_MS);
     });
   }
 
-  private _initialState(): IConnectionState {
+  private _setSituation(situation: Situation): void {
+    this._situation = situation;
+    this._render();
+  }
+
+  /** The state of the situation, with the local server taken into account. */
+  private _describe(): IConnectionState {
+    const { serverUrl, token } = this._settings;
+    const offer = offersLocalServer({
+      serverUrl,
+      token,
+      local: this._local,
+      localHealth: this._localHealth,
+      configuredServerId: this._serverId,
+      tokenRejected: this._situation.status === 'unauthorized'
+    });
+    const localRunning = this._localHealth !== null && isCompatibleVersion(this._localHealth.version);
     return {
-      status: this._settings.serverUrl ? 'connecting' : 'not-configured',
-      serverUrl: this._settings.serverUrl,
-      serverVersion: null,
-      identity: null,
-      message: this._settings.serverUrl
-        ? `Connecting to ${this._settings.serverUrl}…`
-        : 'No Runlab server configured. Sign in to set its URL and token.'
+      status: this._situation.status,
+      serverUrl,
+      serverVersion: this._serverVersion,
+      identity: this._identity,
+      message: describeSituation(this._situation, { serverUrl, token, local: this._local, localRunning }, offer),
+      localServerUrl: offer && this._local ? this._local.url : null
     };
   }
 
-  private _setState(state: IConnectionState): void {
+  private _render(): void {
     const previous = this._state;
+    const state = this._describe();
     this._state = state;
-    if (previous.status !== state.status || previous.message !== state.message || previous.serverVersion !== state.serverVersion) {
+    if (
+      previous.status !== state.status ||
+      previous.message !== state.message ||
+      previous.serverVersion !== state.serverVersion ||
+      previous.localServerUrl !== state.localServerUrl
+    ) {
       this._stateChanged.emit(state);
     }
   }
@@ -240,6 +304,15 @@ export class ConnectionModel implements IRunlabConnection {
   readonly frontendId = UUID.uuid4();
   private _rooms = new Map<string, { room: Room; count: number }>();
   private _settings: IConnectionSettings;
+  private _situation: Situation;
+  private _serverVersion: string | null = null;
+  private _identity: WhoAmIResponse | null = null;
+  /** Who the configured server said it is (its health answer), while it answers. */
+  private _serverId: string | null = null;
+  private _local: ILocalServer | null = null;
+  private _localHealth: HealthResponse | null = null;
+  private _localTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  private _localProbe = 0;
   private _state: IConnectionState;
   private _socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
   private _retryTimer: number | undefined = undefined;

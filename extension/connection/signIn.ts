@@ -1,15 +1,26 @@
 /**
- * The sign-in dialog: server URL and token for a shared companion server. Both are written to
- * the user's settings, so they survive reloads and can be edited in Settings → Runlab.
+ * The sign-in dialog: server URL and token for a shared companion server. What it answers is
+ * written to the user's settings (localServer.ts `signInSettings`), so it survives reloads and
+ * can be edited in Settings → Runlab: another server is recorded as chosen on purpose, the local
+ * server as "follow `npm start`".
  */
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 import { IConnectionSettings } from '../tokens';
+import { ILocalServer } from './localServer';
 
 class SignInBody extends Widget implements Dialog.IBodyWidget<Partial<IConnectionSettings>> {
-  constructor(current: IConnectionSettings) {
+  constructor(current: IConnectionSettings, local: ILocalServer | null) {
     super({ node: document.createElement('form') });
     this.addClass('jp-runlab-SignIn');
+    if (local) {
+      const note = document.createElement('p');
+      note.className = 'jp-runlab-SignIn-note';
+      note.textContent =
+        `The local server that \`npm start\` runs is at ${local.url}; signed in to it, Runlab follows it to ` +
+        'whatever port it uses next. Another server stays in your settings until you choose “Use the local server”.';
+      this.node.appendChild(note);
+    }
     this._url = this._field('Server URL', 'url', current.serverUrl, 'http://127.0.0.1:8765');
     this._token = this._field('Access token', 'password', '', 'rl_u_… (leave empty to keep the current one)');
     this._project = this._field('Project', 'text', current.project, 'demo');
@@ -47,10 +58,10 @@ class SignInBody extends Widget implements Dialog.IBodyWidget<Partial<IConnectio
 }
 
 /** Ask for URL, token and project; resolves to the changes, or null when cancelled. */
-export async function askForSignIn(current: IConnectionSettings): Promise<Partial<IConnectionSettings> | null> {
+export async function askForSignIn(current: IConnectionSettings, local: ILocalServer | null): Promise<Partial<IConnectionSettings> | null> {
   const result = await showDialog({
     title: 'Sign in to a Runlab server',
-    body: new SignInBody(current),
+    body: new SignInBody(current, local),
     buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Sign in' })],
     focusNodeSelector: 'input'
   });

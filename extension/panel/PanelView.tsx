@@ -11,6 +11,7 @@ interface IActions {
   reconnect(): void;
   signIn(): void;
   openSettings(): void;
+  useLocalServer(): void;
 }
 
 function ConnectionSection({ connection, actions }: { connection: IRunlabConnection; actions: IActions }): JSX.Element {
@@ -41,7 +42,19 @@ function ConnectionSection({ connection, actions }: { connection: IRunlabConnect
                 </>
               )}
             </dl>
-            {current.status !== 'connected' && <p className="jp-runlab-Message">{current.message}</p>}
+            {(current.status !== 'connected' || current.localServerUrl) && <p className="jp-runlab-Message">{current.message}</p>}
+            {current.localServerUrl && (
+              <div className="jp-runlab-LocalServer">
+                <button
+                  className="jp-Button jp-mod-styled jp-mod-accept"
+                  title={`Switch the settings back to the local server at ${current.localServerUrl} and connect to it`}
+                  onClick={actions.useLocalServer}
+                >
+                  Use the local server
+                </button>
+                <span className="jp-runlab-LocalServerUrl">{current.localServerUrl}</span>
+              </div>
+            )}
             <div className="jp-runlab-Actions">
               <button className="jp-Button jp-mod-styled jp-mod-reject" onClick={actions.reconnect}>
                 Retry now

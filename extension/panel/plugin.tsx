@@ -34,7 +34,8 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
       const actions = {
         reconnect: () => void app.commands.execute(ConnectionCommandIDs.reconnect),
         signIn: () => void app.commands.execute(ConnectionCommandIDs.signIn),
-        openSettings: () => void app.commands.execute(ConnectionCommandIDs.openSettings)
+        openSettings: () => void app.commands.execute(ConnectionCommandIDs.openSettings),
+        useLocalServer: () => void app.commands.execute(ConnectionCommandIDs.useLocalServer)
       };
       const panel = addSidePanel(app, restorer, {
         id: 'jp-runlab-panel',

@@ -269,3 +269,68 @@ export function writeNotebook(file: string, sources: string[]): void {
     })
   );
 }
+
+/** A companion server a test starts and stops itself (the worker's `runlab` has its own). */
+export async function startServerFor(dataDir: string, logFile: string): Promise<{ url: string; token: string; stop(): Promise<void> }> {
+  const server = await startCompanionServer({ dataDir, port: await freePort(), logFile });
+  await ensureProject(server.url, server.token, 'demo');
+  return server;
+}
+
+export interface ILabWithDefaults {
+  url: string;
+  /** Open a JupyterLab path (e.g. `lab`) logged in, from an empty layout. */
+  open(page: Page, labPath: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A JupyterLab started as `npm start` starts one: its settings defaults for `runlab:connection`
+ * (and `runlab:panel`) name the local companion server, as scripts/launch.mjs writeSettingsDefaults
+ * writes them. npm start puts them in the venv's overrides.json, which it and other tests
+ * rewrite; here they go in this JupyterLab's own labconfig/default_setting_overrides.json
+ * (JupyterLab reads it after overrides.json, so it wins). `settingsDir` holds the user's own
+ * settings and may outlive the JupyterLab, as a user's do from one npm start to the next.
+ */
+export async function startLabWithDefaults(options: {
+  temp: string;
+  settingsDir: string;
+  defaults: { serverUrl: string; token: string; project: string };
+}): Promise<ILabWithDefaults> {
+  const { temp, settingsDir, defaults } = options;
+  const port = await freePort();
+  const configDir = path.join(temp, `jupyter-config-${port}`);
+  fs.mkdirSync(path.join(configDir, 'labconfig'), { recursive: true });
+  fs.writeFileSync(
+    path.join(configDir, 'labconfig', 'default_setting_overrides.json'),
+    JSON.stringify({ 'runlab:connection': defaults, 'runlab:panel': { showOnStart: true } })
+  );
+  fs.mkdirSync(path.join(settingsDir, '@jupyterlab', 'apputils-extension'), { recursive: true });
+  fs.writeFileSync(
+    path.join(settingsDir, '@jupyterlab', 'apputils-extension', 'notification.jupyterlab-settings'),
+    JSON.stringify({ fetchNews: 'false', checkForUpdates: false })
+  );
+  const rootDir = path.join(temp, 'workspace');
+  seedWorkspace(rootDir);
+  const lab = await startJupyterLab({
+    rootDir,
+    port,
+    logFile: path.join(temp, `jupyterlab-${port}.log`),
+    env: {
+      JUPYTERLAB_SETTINGS_DIR: settingsDir,
+      JUPYTERLAB_WORKSPACES_DIR: path.join(temp, 'workspaces'),
+      JUPYTER_CONFIG_DIR: configDir
+    },
+    extraArgs: ['--LabApp.expose_app_in_browser=True']
+  });
+  return {
+    url: lab.url,
+    open: async (page, labPath) => {
+      await page.goto(`${lab.url}/${labPath}?reset&token=${lab.token}`);
+      await page.locator('#jp-main-dock-panel').waitFor();
+      await page.waitForFunction(() => (window as unknown as { jupyterapp?: unknown }).jupyterapp !== undefined);
+      await page.evaluate(() => (window as unknown as { jupyterapp: { restored: Promise<void> } }).jupyterapp.restored);
+    },
+    stop: () => lab.stop()
+  };
+}

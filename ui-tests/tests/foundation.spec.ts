@@ -146,6 +146,7 @@ test("the Runlab menu lists every feature's commands, each declared in that feat
     'Runlab: Pin Dataset Versions for This Notebook…',
     'Runlab: Show Provenance',
     'Runlab: Sign In…',
+    'Runlab: Use the Local Server',
     'Runlab: Reconnect to Server',
     'Runlab: Load Client into Kernel',
     'Runlab: Open Settings'
