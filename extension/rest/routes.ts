@@ -24,6 +24,7 @@ export const routes = {
   runs: {
     createRun: { method: 'post', path: '/api/runs' },
     listRuns: { method: 'get', path: '/api/runs' },
+    groupRuns: { method: 'get', path: '/api/runs/groups' },
     compareRuns: { method: 'get', path: '/api/runs/compare' },
     getRun: { method: 'get', path: '/api/runs/:id' },
     updateRun: { method: 'patch', path: '/api/runs/:id' },

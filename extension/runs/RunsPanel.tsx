@@ -21,6 +21,9 @@ export interface IRunsPanelProps {
   /** Path of the notebook in focus, for the "This notebook" filter. */
   currentNotebook: () => string | null;
   notebookChanged: import('@lumino/signaling').ISignal<unknown, unknown>;
+  /** The metrics chosen as the runs table's columns (its first two); the panel shows those first. */
+  chosenMetrics?: () => string[];
+  columnsChanged?: import('@lumino/signaling').ISignal<unknown, unknown>;
   openRun(runId: string): void;
   compare(runIds: string[]): void;
 }
@@ -94,7 +97,11 @@ function RunsList(props: IRunsPanelProps & { scope: 'notebook' | 'project' }): J
     () => (props.scope === 'notebook' ? model.runs.filter((run) => run.notebookPath === notebook) : model.runs),
     [model.runs, props.scope, notebook]
   );
-  const keys = useMemo(() => metricKeys(runs.slice(0, 200)), [runs]);
+  const chosenMetrics = props.chosenMetrics?.() ?? [];
+  const keys = useMemo(() => {
+    const common = metricKeys(runs.slice(0, 200));
+    return [...chosenMetrics, ...common.filter((key) => !chosenMetrics.includes(key))];
+  }, [runs, chosenMetrics.join('\n')]);
   // Running runs show a growing duration: redraw once a second while any is running.
   const anyRunning = runs.some((run) => run.status === 'running');
   const [, setTick] = useState(0);
@@ -177,7 +184,11 @@ export function RunsPanelView(props: IRunsPanelProps): JSX.Element {
         ))}
       </div>
       <UseSignal signal={props.notebookChanged}>
-        {() => <UseSignal signal={props.model.changed}>{() => <RunsList {...props} scope={scope} />}</UseSignal>}
+        {() => (
+          <UseSignal signal={props.columnsChanged ?? props.model.changed}>
+            {() => <UseSignal signal={props.model.changed}>{() => <RunsList {...props} scope={scope} />}</UseSignal>}
+          </UseSignal>
+        )}
       </UseSignal>
     </div>
   );

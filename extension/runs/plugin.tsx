@@ -1,11 +1,13 @@
 /** runlab:runs — the Runs sidebar, the run view and the compare view. */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, InputDialog, MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
+import { CommandToolbarButton, ICommandPalette, InputDialog, MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
+import { tableRowsIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 import { measureActivation } from '../activation';
 import { CommandIDs as ProvenanceCommandIDs } from '../provenance/tokens';
 import { runsIcon } from '../shared/icons';
+import { createMainAreaTab } from '../shared/mainArea';
 import { addSidePanel } from '../shared/sidePanel';
 import { CommandIDs as SnapshotsCommandIDs } from '../snapshots/tokens';
 import { ICurrentProject, IRunlabConnection } from '../tokens';
@@ -14,6 +16,9 @@ import { downloadArtifact } from './download';
 import { RunsModel } from './model';
 import { RunsPanelView } from './RunsPanel';
 import { createRunView } from './RunView';
+import { TableColumns } from './table/columns';
+import { RunsTableWidget } from './table/RunsTable';
+import { RunsTableModel } from './table/tableModel';
 import { CommandIDs, IRunsModel, PLUGIN_ID } from './tokens';
 
 /** Right below the Runlab panel in the left sidebar. */
@@ -37,6 +42,7 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
       palette: ICommandPalette | null
     ) => {
       const model = new RunsModel(connection, project);
+      const tableColumns = new TableColumns();
       const views = new WidgetTracker<MainAreaWidget>({ namespace: 'runlab-runs' });
 
       const panel = addSidePanel(app, restorer, {
@@ -51,6 +57,8 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
             model={model}
             currentNotebook={() => notebooks?.currentWidget?.context.path ?? null}
             notebookChanged={(notebooks?.currentChanged ?? model.changed) as never}
+            chosenMetrics={() => tableColumns.metrics(project.name, 2)}
+            columnsChanged={tableColumns.changed}
             openRun={(runId) => void app.commands.execute(CommandIDs.openRun, { runId })}
             compare={(runIds) => void app.commands.execute(CommandIDs.compareRuns, { runIds })}
           />
@@ -58,13 +66,36 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
       });
 
       app.commands.addCommand(CommandIDs.openRuns, {
-        label: 'Runlab: Show Runs',
+        label: 'Show Runs',
         caption: 'Show the runs of the current project',
         icon: runsIcon,
         execute: () => app.shell.activateById(panel.id)
       });
+      app.commands.addCommand(CommandIDs.openRunsTable, {
+        label: 'Runs Table',
+        caption: 'The runs of the current project as a table: columns, sort, filter, group by, compare',
+        icon: tableRowsIcon,
+        execute: () => {
+          const existing = views.find((widget) => widget.id === 'runlab-runs-table');
+          if (existing) {
+            app.shell.activateById(existing.id);
+            return;
+          }
+          const content = new RunsTableWidget(new RunsTableModel(connection, project, tableColumns), {
+            openRun: (runId) => void app.commands.execute(CommandIDs.openRun, { runId }),
+            compare: (runIds) => void app.commands.execute(CommandIDs.compareRuns, { runIds })
+          });
+          const widget = createMainAreaTab(content, { id: 'runlab-runs-table', label: 'Runs Table', icon: tableRowsIcon });
+          void views.add(widget);
+          app.shell.add(widget, 'main');
+        }
+      });
+      panel.toolbar.addItem(
+        'runs-table',
+        new CommandToolbarButton({ commands: app.commands, id: CommandIDs.openRunsTable, label: 'Table' })
+      );
       app.commands.addCommand(CommandIDs.openRun, {
-        label: (args) => (args.runId ? `Open Run ${args.runId}` : 'Runlab: Open Run by Id…'),
+        label: (args) => (args.runId ? `Open Run ${args.runId}` : 'Open Run by Id…'),
         caption: 'Open a run by its id (from the Runs panel, an MLflow "View run" link, or run.id in Python)',
         execute: async (args) => {
           let runId = String(args.runId ?? '').trim();
@@ -91,7 +122,7 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
         }
       });
       app.commands.addCommand(CommandIDs.compareRuns, {
-        label: 'Runlab: Compare Runs',
+        label: 'Compare Runs',
         execute: (args) => {
           const runIds = (args.runIds as string[] | undefined) ?? [];
           if (runIds.length < 2) {
@@ -103,7 +134,7 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
         }
       });
       app.commands.addCommand(CommandIDs.downloadArtifact, {
-        label: (args) => (args.path ? `Download ${String(args.path)}` : 'Runlab: Download Run Artifact'),
+        label: (args) => (args.path ? `Download ${String(args.path)}` : 'Download Run Artifact'),
         execute: (args) => {
           const runId = String(args.runId ?? '');
           const path = String(args.path ?? '');
@@ -112,6 +143,7 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
       });
       palette?.addItem({ command: CommandIDs.openRuns, category: 'Runlab' });
       palette?.addItem({ command: CommandIDs.openRun, category: 'Runlab' });
+      palette?.addItem({ command: CommandIDs.openRunsTable, category: 'Runlab' });
       return model;
     }
   )

@@ -6,6 +6,8 @@ import type { Run } from '../../server/src/contract';
 export namespace CommandIDs {
   /** Show the Runs sidebar. */
   export const openRuns = 'runlab:open-runs';
+  /** The runs table in the main area. */
+  export const openRunsTable = 'runlab:open-runs-table';
   /** args: `runId`. */
   export const openRun = 'runlab:open-run';
   /** args: `runIds`, two or more. */

@@ -527,3 +527,43 @@ test('a retried create with the same idempotency key answers with the run it mad
   const other = await createRun({ project: 'create-retry', idempotencyKey: `${key}-other` });
   expect(other.id).not.toBe(first.body.id);
 });
+
+test('runs grouped by a param or tag: count, mean and sample standard deviation per group, filters applied', async () => {
+  const project = 'group-test';
+  const accs: Record<string, number[]> = { a: [0.5, 0.7, 0.9], b: [0.2, 0.4] };
+  for (const [team, values] of Object.entries(accs)) {
+    for (const [seed, acc] of values.entries()) {
+      const run = await createRun({ project, params: { seed: String(seed) }, tags: { team } });
+      expect((await log(run.id, { metrics: [{ key: 'acc', value: acc }] })).status).toBe(200);
+    }
+  }
+  const nan = await createRun({ project, tags: { team: 'b' } });
+  await log(nan.id, { metrics: [{ key: 'acc', value: 'NaN' }] });
+  await createRun({ project });
+  const groups = async (query: string) => server.request('GET', `/api/runs/groups?project=${project}&${query}`);
+
+  const byTeam = (await groups('by=tags.team&metric=acc&metric=missing')).body;
+  expect(byTeam.total).toBe(7);
+  expect(byTeam.groups.map((group: { value: string | null; count: number }) => [group.value, group.count])).toEqual([
+    ['a', 3],
+    ['b', 3],
+    [null, 1]
+  ]);
+  const [a, b] = byTeam.groups;
+  expect(a.metrics.acc.count).toBe(3);
+  expect(a.metrics.acc.mean).toBeCloseTo(0.7, 12);
+  expect(a.metrics.acc.sd).toBeCloseTo(0.2, 12); // sample sd of 0.5, 0.7, 0.9
+  expect(b.metrics.acc).toMatchObject({ count: 2, min: 0.2, max: 0.4 }); // the NaN is left out
+  expect(b.metrics.acc.sd).toBeCloseTo(Math.SQRT2 / 10, 12);
+  expect(a.metrics.missing).toEqual({ count: 0, mean: null, sd: null, min: null, max: null });
+
+  const filtered = (await groups(`by=params.seed&metric=acc&filter=${encodeURIComponent('tags.team=a')}`)).body;
+  expect(filtered.total).toBe(3);
+  expect(filtered.groups.map((group: { value: string }) => group.value)).toEqual(['0', '1', '2']);
+  expect(filtered.groups[0].metrics.acc).toMatchObject({ count: 1, mean: 0.5, sd: null });
+
+  const bad = await groups('by=seed');
+  expect(bad.status).toBe(400);
+  expect(JSON.stringify(bad.body)).toContain('query.by');
+  expect((await groups(`by=params.seed&filter=${encodeURIComponent('metrics.acc>high')}`)).status).toBe(400);
+});

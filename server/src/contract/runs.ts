@@ -344,6 +344,55 @@ export const RunListResponse = z.strictObject({
 });
 export type RunListResponse = z.infer<typeof RunListResponse>;
 
+/** What to group a run list by: a param or a tag. */
+export const RUN_GROUP_BY_PATTERN = String.raw`^(?:params|tags)\.[\w\-. /:]{1,250}$`;
+
+/**
+ * Runs grouped by one param or tag, with aggregate metrics per group (mean ± standard deviation
+ * across, say, seeds). Takes the run list's filters, so a table's groups match its rows.
+ */
+export const RunGroupQuery = z.strictObject({
+  project: z.string().optional(),
+  status: RunStatus.optional(),
+  filter: RunListQuery.shape.filter,
+  by: z
+    .string()
+    .regex(/^(?:params|tags)\..+$/, 'expected params.<key> or tags.<key>')
+    .meta({ pattern: RUN_GROUP_BY_PATTERN, description: '`params.<key>` or `tags.<key>`.' }),
+  metric: z
+    .union([LogKey, z.array(LogKey).max(50)])
+    .optional()
+    .meta({ description: 'Metric keys to aggregate (latest values); repeat for several: `?metric=acc&metric=loss`.' })
+});
+export type RunGroupQuery = z.input<typeof RunGroupQuery>;
+
+export const MetricAggregate = z.strictObject({
+  /** Runs of the group with a finite latest value of the metric. */
+  count: z.number().int(),
+  mean: z.number().nullable(),
+  /** Sample standard deviation (n − 1); null for fewer than two values. */
+  sd: z.number().nullable(),
+  min: z.number().nullable(),
+  max: z.number().nullable()
+});
+export type MetricAggregate = z.infer<typeof MetricAggregate>;
+
+export const RunGroup = z.strictObject({
+  /** The param's or tag's value; null for the runs that lack it. */
+  value: z.string().nullable(),
+  count: z.number().int(),
+  metrics: userRecord(z.string(), MetricAggregate)
+});
+export type RunGroup = z.infer<typeof RunGroup>;
+
+export const RunGroupResponse = z.strictObject({
+  /** Ordered by value (numerically when the values are numbers); the runs lacking it last. */
+  groups: z.array(RunGroup),
+  /** All runs matching the filters. */
+  total: z.number().int()
+});
+export type RunGroupResponse = z.infer<typeof RunGroupResponse>;
+
 export const MetricPoint = z.strictObject({
   step: MetricStep,
   value: MetricValue,
@@ -447,6 +496,17 @@ export const runsApi = {
     response: RunListResponse,
     // Built from typed rows; checking 100 runs' nested objects on every list cost ~15% of it.
     checkResponse: false
+  }),
+  // Before /api/runs/:id, so express does not take "groups" for a run id.
+  groupRuns: route({
+    method: 'get',
+    path: '/api/runs/groups',
+    summary: 'Runs grouped by a param or tag, with count and mean ± standard deviation of metrics per group',
+    tag: 'runs',
+    scope: 'user',
+    query: RunGroupQuery,
+    status: 200,
+    response: RunGroupResponse
   }),
   // Before /api/runs/:id, so express does not take "compare" for a run id.
   compareRuns: route({

@@ -7,6 +7,7 @@ export function runRoutes(runs: RunService): Route[] {
   return implement(runsApi, {
     createRun: ({ body }) => runs.create(body),
     listRuns: ({ query }) => runs.list(query),
+    groupRuns: ({ query }) => runs.groups(query),
     compareRuns: ({ query }) => runs.compare(query.ids.split(',').filter(Boolean), query.maxPoints),
     getRun: ({ params }) => runs.get(params.id),
     updateRun: ({ params, body }) => runs.update(params.id, body),

@@ -36,6 +36,86 @@ export class RunSearchStore {
    * and sorts read the summaries table only (indexed by run and key), never the points.
    */
   page(query: RunSearchQuery): { ids: string[]; total: number } {
+    const { where, params } = this.conditions(query);
+    const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM runs r ${whereSql}`).get(...params) as { n: number }).n;
+
+    const direction = query.sort.direction === 'asc' ? 'ASC' : 'DESC';
+    if (query.sort.by === 'metrics') {
+      return { ids: this.pageByMetric(query.sort.key, direction, where, params, query.limit, query.offset), total };
+    }
+    let join = '';
+    let order: string;
+    const joinParams: unknown[] = [];
+    switch (query.sort.by) {
+      case 'startedAt':
+        order = `r.started_at ${direction}`;
+        break;
+      case 'name':
+        order = `r.name ${direction}`;
+        break;
+      case 'status':
+        order = `r.status ${direction}`;
+        break;
+      case 'params':
+        join = 'LEFT JOIN run_params s ON s.run_id = r.id AND s.key = ?';
+        joinParams.push(query.sort.key);
+        order = `s.value IS NULL, runlab_number(s.value) IS NULL, runlab_number(s.value) ${direction}, s.value ${direction}`;
+        break;
+    }
+    const rows = this.db
+      .prepare(`SELECT r.id FROM runs r ${join} ${whereSql} ORDER BY ${order}, r.started_at DESC, r.id LIMIT ? OFFSET ?`)
+      .raw()
+      .all(...joinParams, ...params, query.limit, query.offset) as [string][];
+    return { ids: rows.map(([id]) => id), total };
+  }
+
+  /**
+   * The runs matching `query`'s filters grouped by one param or tag: per group its value (null
+   * for runs lacking it), its run count, and per metric key the finite latest values, in one pass
+   * over the summaries table per key. The caller aggregates them.
+   */
+  groups(
+    query: Omit<RunSearchQuery, 'sort' | 'limit' | 'offset'>,
+    by: { field: 'params' | 'tags'; key: string },
+    metricKeys: readonly string[]
+  ): { total: number; groups: Map<string | null, { count: number; values: Map<string, number[]> }> } {
+    const { where, params } = this.conditions(query);
+    const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const table = by.field === 'params' ? 'run_params' : 'run_tags';
+    const join = `LEFT JOIN ${table} g ON g.run_id = r.id AND g.key = ?`;
+    const groups = new Map<string | null, { count: number; values: Map<string, number[]> }>();
+    let total = 0;
+    const counted = this.db
+      .prepare(`SELECT g.value, COUNT(*) FROM runs r ${join} ${whereSql} GROUP BY g.value`)
+      .raw()
+      .all(by.key, ...params) as [string | null, number][];
+    for (const [value, count] of counted) {
+      groups.set(value, { count, values: new Map() });
+      total += count;
+    }
+    const latest = this.db
+      .prepare(
+        `SELECT g.value, summary.latest FROM runs r ${join}
+        JOIN metric_summaries summary ON summary.run_id = r.id AND summary.key = ? AND summary.latest_is_nan = 0 ${whereSql}`
+      )
+      .raw();
+    for (const key of metricKeys) {
+      for (const [value, number] of latest.all(by.key, key, ...params) as [string | null, number][]) {
+        // ±Infinity has no mean; NaN is already left out (latest_is_nan).
+        if (!Number.isFinite(number)) continue;
+        const group = groups.get(value);
+        if (!group) continue;
+        const values = group.values.get(key) ?? [];
+        values.push(number);
+        group.values.set(key, values);
+      }
+    }
+    return { total, groups };
+  }
+
+  /** The WHERE conditions of a search, with their bound parameters. */
+  private conditions(query: Omit<RunSearchQuery, 'sort' | 'limit' | 'offset'>): { where: string[]; params: unknown[] } {
     const where: string[] = [];
     const params: unknown[] = [];
     if (query.project !== undefined) {
@@ -74,37 +154,7 @@ export class RunSearchStore {
       where.push(`EXISTS (SELECT 1 FROM ${table} x WHERE x.run_id = r.id AND x.key = ? AND ${left} ${filter.operator} ?)`);
       params.push(filter.key, numeric ? filter.number : filter.value);
     }
-    const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM runs r ${whereSql}`).get(...params) as { n: number }).n;
-
-    const direction = query.sort.direction === 'asc' ? 'ASC' : 'DESC';
-    if (query.sort.by === 'metrics') {
-      return { ids: this.pageByMetric(query.sort.key, direction, where, params, query.limit, query.offset), total };
-    }
-    let join = '';
-    let order: string;
-    const joinParams: unknown[] = [];
-    switch (query.sort.by) {
-      case 'startedAt':
-        order = `r.started_at ${direction}`;
-        break;
-      case 'name':
-        order = `r.name ${direction}`;
-        break;
-      case 'status':
-        order = `r.status ${direction}`;
-        break;
-      case 'params':
-        join = 'LEFT JOIN run_params s ON s.run_id = r.id AND s.key = ?';
-        joinParams.push(query.sort.key);
-        order = `s.value IS NULL, runlab_number(s.value) IS NULL, runlab_number(s.value) ${direction}, s.value ${direction}`;
-        break;
-    }
-    const rows = this.db
-      .prepare(`SELECT r.id FROM runs r ${join} ${whereSql} ORDER BY ${order}, r.started_at DESC, r.id LIMIT ? OFFSET ?`)
-      .raw()
-      .all(...joinParams, ...params, query.limit, query.offset) as [string][];
-    return { ids: rows.map(([id]) => id), total };
+    return { where, params };
   }
 
   /**

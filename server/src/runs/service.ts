@@ -13,22 +13,26 @@ import type {
   CreateRunRequest,
   LogBatchRequest,
   LogBatchResponse,
+  MetricAggregate,
   MetricHistoryResponse,
   MetricPoint,
   MetricSummary,
   Run,
   RunIO,
+  RunGroupQuery,
+  RunGroupResponse,
   RunListQuery,
   RunListResponse,
   RunSnapshot,
   UpdateRunRequest
 } from '../contract';
+import { LogKey } from '../contract';
 import { AppError, notFound } from '../http/errors';
 import type { ProjectService } from '../projects/service';
 import { projectRoom, type DomainEvents } from '../realtime/events';
 import type { ArtifactHook, RunArtifacts } from './artifacts';
 import type { RunDetails } from './detailsStore';
-import { parseFilters, parseSort } from './filters';
+import { parseFilters, parseNumber, parseSort } from './filters';
 import type { LiveMetrics, LivePoint } from './live';
 import type { MetricHistoryInput, MetricSeries } from './metrics';
 import type { RunSearchQuery, RunSearchStore } from './searchStore';
@@ -37,6 +41,7 @@ import type { RunRecord, RunStore } from './store';
 export type CreateRunInput = z.output<typeof CreateRunRequest>;
 export type UpdateRunInput = z.output<typeof UpdateRunRequest>;
 export type RunListInput = z.output<typeof RunListQuery>;
+export type RunGroupInput = z.output<typeof RunGroupQuery>;
 /** A batch as the service takes it; MLflow batches come without an idempotency key. */
 export type LogBatchInput = Omit<z.output<typeof LogBatchRequest>, 'idempotencyKey'> & { idempotencyKey?: string };
 
@@ -148,6 +153,29 @@ export class RunService {
       limit: query.limit,
       offset: query.offset
     });
+  }
+
+  /** Runs grouped by a param or tag, with count, mean and sample standard deviation of metrics. */
+  groups(query: RunGroupInput): RunGroupResponse {
+    const by = /^(params|tags)\.(.+)$/s.exec(query.by.trim());
+    if (!by || !LogKey.safeParse(by[2]).success) {
+      throw new AppError('invalid_request', 'Invalid request: query.by: expected params.<key> or tags.<key> with a valid key', [
+        { path: 'query.by', message: 'expected params.<key> or tags.<key> with a valid key' }
+      ]);
+    }
+    const metricKeys = query.metric === undefined ? [] : [...new Set(Array.isArray(query.metric) ? query.metric : [query.metric])];
+    const { total, groups } = this.searchStore.groups(
+      { project: query.project, status: query.status, filters: parseFilters(query.filter) },
+      { field: by[1] as 'params' | 'tags', key: by[2] },
+      metricKeys
+    );
+    const result = [...groups].map(([value, group]) => ({
+      value,
+      count: group.count,
+      metrics: Object.fromEntries(metricKeys.map((key) => [key, aggregate(group.values.get(key) ?? [])]))
+    }));
+    result.sort((a, b) => compareGroupValues(a.value, b.value));
+    return { groups: result, total };
   }
 
   /** list() with already-parsed filters and a few more criteria (used by the MLflow API). */
@@ -361,4 +389,37 @@ export class RunService {
     this.record(runId);
     return this.artifacts.open(runId, path);
   }
+}
+
+/** Count, mean, sample standard deviation (n − 1, as across seeds), min and max, in one pass (Welford). */
+export function aggregate(values: readonly number[]): MetricAggregate {
+  let mean = 0;
+  let squares = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  values.forEach((value, index) => {
+    const delta = value - mean;
+    mean += delta / (index + 1);
+    squares += delta * (value - mean);
+    min = Math.min(min, value);
+    max = Math.max(max, value);
+  });
+  const count = values.length;
+  return {
+    count,
+    mean: count > 0 ? mean : null,
+    sd: count > 1 ? Math.sqrt(squares / (count - 1)) : null,
+    min: count > 0 ? min : null,
+    max: count > 0 ? max : null
+  };
+}
+
+/** Numbers in numeric order, then other text; the runs lacking the value last. */
+function compareGroupValues(a: string | null, b: string | null): number {
+  if (a === null || b === null) return a === b ? 0 : a === null ? 1 : -1;
+  const x = parseNumber(a);
+  const y = parseNumber(b);
+  if (x !== null && y !== null) return x - y;
+  if (x !== null || y !== null) return x !== null ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
