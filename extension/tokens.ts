@@ -72,17 +72,47 @@ export const IRunlabConnection = new Token<IRunlabConnection>(
   'The connection to the Runlab companion server: state, REST requests and live events.'
 );
 
+/**
+ * The project this JupyterLab session shows (Runs, Datasets, the panel). It is the notebooks'
+ * project (the `project` setting kernels receive) unless the user switched to another one for
+ * this session; kernels keep the setting either way.
+ */
 export interface ICurrentProject {
   readonly name: string;
   readonly project: Project | null;
   /** Why the project is unavailable, when it is. */
   readonly problem: string | null;
+  /** The current project changed (another one, renamed, created, gone, or the connection changed). */
   readonly changed: ISignal<ICurrentProject, void>;
-  /** Create the project named in settings on the server. */
+  /** Create the current project (`name`) on the server, when it does not exist. */
   create(): Promise<void>;
+  /** The notebooks' project: the `project` setting kernels receive. */
+  readonly notebookProjectName: string;
+  /** The notebooks' project as the server knows it; null while unknown or missing. */
+  readonly notebookProject: Project | null;
+  /** Every project on the server, by name; kept live from project events. */
+  readonly projects: readonly Project[];
+  /** How many runs a project has, once counted; null while unknown. */
+  runCount(projectId: string): number | null;
+  /** `projects` or their run counts changed (`changed` is only for the current project). */
+  readonly projectsChanged: ISignal<ICurrentProject, void>;
+  /**
+   * Show another project in this JupyterLab session (kept across reloads, per server); null or
+   * the notebooks' project goes back to following the setting. Never changes the setting.
+   */
+  select(name: string | null): void;
+  /** Create a project and switch to it; rejects with a sentence a user can act on. */
+  createProject(name: string): Promise<Project>;
+  /** Rename the current project; rejects with the server's reason (a name taken, …). */
+  rename(name: string): Promise<void>;
+  /** Make the current project the notebooks' project: write it to the setting kernels receive. */
+  makeNotebookProject(): Promise<void>;
 }
 
-export const ICurrentProject = new Token<ICurrentProject>('runlab:ICurrentProject', 'The Runlab project the open notebooks belong to.');
+export const ICurrentProject = new Token<ICurrentProject>(
+  'runlab:ICurrentProject',
+  "The Runlab project this JupyterLab session shows: the notebooks' project, or another one the user switched to."
+);
 
 export type KernelClientStatus = 'attaching' | 'attached' | 'missing-package' | 'unsupported' | 'failed';
 

@@ -6,6 +6,7 @@ import { UseSignal } from '@jupyterlab/ui-components';
 import React from 'react';
 import { STATUS_LABELS, StatusDot } from '../shared/StatusDot';
 import { ICurrentProject, IKernelClients, IRunlabConnection } from '../tokens';
+import { ProjectSection } from './ProjectSection';
 
 interface IActions {
   reconnect(): void;
@@ -69,43 +70,6 @@ function ConnectionSection({ connection, actions }: { connection: IRunlabConnect
           </section>
         );
       }}
-    </UseSignal>
-  );
-}
-
-function ProjectSection({ project }: { project: ICurrentProject }): JSX.Element {
-  return (
-    <UseSignal signal={project.changed}>
-      {() => (
-        <section className="jp-runlab-Section" aria-label="Project">
-          <h3 className="jp-runlab-SectionTitle">Project</h3>
-          <div className="jp-runlab-ProjectName">{project.name}</div>
-          {project.project && (
-            <dl className="jp-runlab-Facts">
-              <dt>Head</dt>
-              <dd>
-                <code>{project.project.headCommit?.slice(0, 8) ?? 'no commits'}</code>
-              </dd>
-              {project.project.description && (
-                <>
-                  <dt>About</dt>
-                  <dd>{project.project.description}</dd>
-                </>
-              )}
-            </dl>
-          )}
-          {project.problem && (
-            <>
-              <p className="jp-runlab-Message">{project.problem}</p>
-              {!project.project && project.problem.startsWith('No project') && (
-                <button className="jp-Button jp-mod-styled jp-mod-accept" onClick={() => void project.create()}>
-                  Create project “{project.name}”
-                </button>
-              )}
-            </>
-          )}
-        </section>
-      )}
     </UseSignal>
   );
 }

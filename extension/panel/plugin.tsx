@@ -47,7 +47,7 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
       });
 
       app.commands.addCommand(CommandIDs.openPanel, {
-        label: 'Runlab: Show Panel',
+        label: 'Show Panel',
         caption: 'Show the Runlab sidebar',
         execute: () => app.shell.activateById(panel.id)
       });

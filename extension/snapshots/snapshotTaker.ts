@@ -19,7 +19,9 @@ export class SnapshotTaker implements IDisposable {
     private readonly _tracker: INotebookTracker
   ) {
     this._projectRoom = new ProjectRoom(_connection);
+    // The notebooks' project, not the one the user is viewing: their runs are the ones to snapshot.
     _project.changed.connect(this._joinProject, this);
+    _project.projectsChanged.connect(this._joinProject, this);
     _connection.on('run:created', (run) => void this._onRunCreated(run), this);
     this._joinProject();
   }
@@ -38,7 +40,7 @@ export class SnapshotTaker implements IDisposable {
   }
 
   private _joinProject(): void {
-    this._projectRoom.follow(this._project.project?.id ?? null);
+    this._projectRoom.follow(this._project.notebookProject?.id ?? null);
   }
 
   private _findNotebook(path: string): NotebookPanel | null {
