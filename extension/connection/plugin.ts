@@ -108,12 +108,12 @@ export const connectionPlugin: JupyterFrontEndPlugin<IRunlabConnection> = {
       .catch((reason) => console.error('Runlab: could not load settings', reason));
 
     app.commands.addCommand(CommandIDs.reconnect, {
-      label: 'Runlab: Reconnect to Server',
+      label: 'Reconnect to Server',
       caption: 'Connect to the Runlab companion server again now',
       execute: () => model.reconnect()
     });
     app.commands.addCommand(CommandIDs.signIn, {
-      label: 'Runlab: Sign In…',
+      label: 'Sign In…',
       caption: 'Set the Runlab server URL and access token',
       execute: async () => {
         const entered = await askForSignIn(model.settings, model.localServer);
@@ -127,7 +127,7 @@ export const connectionPlugin: JupyterFrontEndPlugin<IRunlabConnection> = {
     });
     const offersLocalServer = () => settings !== null && model.state.localServerUrl !== null;
     app.commands.addCommand(CommandIDs.useLocalServer, {
-      label: 'Runlab: Use the Local Server',
+      label: 'Use the Local Server',
       caption: () => `Switch to the local Runlab server that \`npm start\` runs (${model.localServer?.url ?? 'none'}) and connect to it`,
       isEnabled: offersLocalServer,
       isVisible: offersLocalServer,
@@ -139,7 +139,7 @@ export const connectionPlugin: JupyterFrontEndPlugin<IRunlabConnection> = {
     });
     model.stateChanged.connect(() => app.commands.notifyCommandChanged(CommandIDs.useLocalServer));
     app.commands.addCommand(CommandIDs.openSettings, {
-      label: 'Runlab: Open Settings',
+      label: 'Open Settings',
       execute: () => app.commands.execute('settingeditor:open', { query: 'Runlab' })
     });
     for (const command of [CommandIDs.reconnect, CommandIDs.signIn, CommandIDs.useLocalServer, CommandIDs.openSettings]) {

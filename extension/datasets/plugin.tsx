@@ -91,7 +91,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
       });
 
       app.commands.addCommand(CommandIDs.openDatasets, {
-        label: 'Runlab: Show Datasets',
+        label: 'Show Datasets',
         caption: 'Show the datasets of the current project',
         icon: datasetIcon,
         execute: () => app.shell.activateById(panel.id)
@@ -124,7 +124,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
         }
       });
       app.commands.addCommand(CommandIDs.revealVersion, {
-        label: 'Runlab: Reveal Dataset Version',
+        label: 'Reveal Dataset Version',
         execute: (args) => {
           const name = str(args.name);
           if (name) {
@@ -134,7 +134,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
         }
       });
       app.commands.addCommand(CommandIDs.compareVersions, {
-        label: 'Runlab: Compare Dataset Versions',
+        label: 'Compare Dataset Versions',
         execute: (args) => {
           const [name, from, to] = [str(args.name), str(args.from), str(args.to)];
           const projectName = model.projectName;
@@ -153,7 +153,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
         }
       });
       app.commands.addCommand(CommandIDs.pickForNotebook, {
-        label: 'Runlab: Pin Dataset Versions for This Notebook…',
+        label: 'Pin Dataset Versions for This Notebook…',
         caption: 'Choose the dataset versions this notebook loads',
         icon: datasetIcon,
         isEnabled: () => current() !== null,
@@ -163,7 +163,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
         }
       });
       app.commands.addCommand(CommandIDs.pinVersion, {
-        label: (args) => (args.name ? `Pin ${str(args.name)}@${str(args.version)} in This Notebook` : 'Runlab: Pin Dataset Version'),
+        label: (args) => (args.name ? `Pin ${str(args.name)}@${str(args.version)} in This Notebook` : 'Pin Dataset Version'),
         isEnabled: () => current() !== null,
         execute: (args) => {
           const notebook = current();
@@ -173,7 +173,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
         }
       });
       app.commands.addCommand(CommandIDs.insertSnippet, {
-        label: (args) => (args.name ? `Insert Cell Loading ${str(args.name)}@${str(args.version)}` : 'Runlab: Insert Dataset Snippet'),
+        label: (args) => (args.name ? `Insert Cell Loading ${str(args.name)}@${str(args.version)}` : 'Insert Dataset Snippet'),
         isEnabled: () => current() !== null,
         execute: (args) => {
           const notebook = current();

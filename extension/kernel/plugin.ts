@@ -19,7 +19,7 @@ export const kernelPlugin: JupyterFrontEndPlugin<IKernelClients> = {
     (app: JupyterFrontEnd, tracker: INotebookTracker, connection: IRunlabConnection, palette: ICommandPalette | null) => {
       const model = new KernelClientsModel(tracker, connection);
       app.commands.addCommand(CommandIDs.reattachKernel, {
-        label: 'Runlab: Load Client into Kernel',
+        label: 'Load Client into Kernel',
         caption: "Hand this notebook's kernel the Runlab server URL and token again",
         isEnabled: () => tracker.currentWidget !== null,
         execute: () => {

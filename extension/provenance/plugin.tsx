@@ -30,7 +30,7 @@ export const provenancePlugin: JupyterFrontEndPlugin<void> = {
     };
 
     app.commands.addCommand(CommandIDs.showProvenance, {
-      label: 'Runlab: Show Provenance',
+      label: 'Show Provenance',
       caption: 'What this was made from, and what was made from it',
       icon: provenanceIcon,
       isEnabled: (args) => typeof args.node === 'string' || (app.shell.currentWidget?.id ?? '').startsWith('runlab-run-'),

@@ -51,7 +51,7 @@ export const snapshotsPlugin: JupyterFrontEndPlugin<void> = {
       };
 
       app.commands.addCommand(CommandIDs.openSnapshot, {
-        label: 'Runlab: Open Notebook Version of Run',
+        label: 'Open Notebook Version of Run',
         execute: async (args) => {
           const runId = String(args.runId ?? '');
           const run = await loadRun(runId);
@@ -66,7 +66,7 @@ export const snapshotsPlugin: JupyterFrontEndPlugin<void> = {
         }
       });
       app.commands.addCommand(CommandIDs.restoreSnapshot, {
-        label: 'Runlab: Restore Notebook Version of Run',
+        label: 'Restore Notebook Version of Run',
         execute: (args) =>
           restore(String(args.runId ?? '')).catch((error) =>
             Notification.error(`Could not restore: ${(error as Error).message}`, { autoClose: 8000 })

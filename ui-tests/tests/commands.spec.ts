@@ -35,3 +35,45 @@ test("the companion server's address shows what it is, and a run link's id", asy
   await page.goto(`${runlab.serverUrl}/`);
   await expect(page.locator('#run')).toBeHidden();
 });
+
+test("the palette's Runlab group lists every view, and the shortcuts open the common ones", async ({ page, runlab }) => {
+  await runlab.open(page, 'lab');
+  await page.keyboard.press('Control+Shift+C');
+  const palette = page.locator('#command-palette');
+  await palette.locator('input').fill('');
+  // The palette lists headers and items in order: the Runlab group is what follows its header.
+  const entries = await palette.locator('.lm-CommandPalette-header, .lm-CommandPalette-item').evaluateAll((nodes) =>
+    nodes.map((node) => ({
+      header: node.classList.contains('lm-CommandPalette-header'),
+      text: (node.querySelector('.lm-CommandPalette-itemLabel') ?? node).textContent?.trim() ?? ''
+    }))
+  );
+  const start = entries.findIndex((entry) => entry.header && entry.text === 'Runlab');
+  expect(start).toBeGreaterThanOrEqual(0);
+  const end = entries.findIndex((entry, index) => index > start && entry.header);
+  const runlabItems = entries.slice(start + 1, end === -1 ? undefined : end).map((entry) => entry.text);
+  for (const view of [
+    'Show Panel',
+    'Show Runs',
+    'Runs Table',
+    'Open Run by Id…',
+    'Show Datasets',
+    'Show Provenance',
+    'Switch Project…',
+    'Sign In…',
+    'Open Settings'
+  ]) {
+    expect(runlabItems).toContain(view);
+  }
+  // No label repeats the group's name.
+  expect(runlabItems.filter((label) => label.startsWith('Runlab:'))).toEqual([]);
+  await page.keyboard.press('Escape');
+
+  await page.locator('.jp-LabShell').click({ position: { x: 600, y: 400 } });
+  await page.keyboard.press('Control+Alt+T');
+  await expect(page.locator('#runlab-runs-table')).toBeVisible();
+  await page.keyboard.press('Control+Alt+D');
+  await expect(page.locator('#jp-runlab-datasets')).toBeVisible();
+  await page.keyboard.press('Control+Alt+R');
+  await expect(page.locator('#jp-runlab-runs')).toBeVisible();
+});

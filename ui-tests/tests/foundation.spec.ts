@@ -139,19 +139,21 @@ test("the Runlab menu lists every feature's commands, each declared in that feat
   const menu = page.locator('.lm-Menu:visible').last();
   const labels = await menu.locator('.lm-Menu-itemLabel').allInnerTexts();
   expect(labels.map((label) => label.trim()).filter(Boolean)).toEqual([
-    'Runlab: Show Panel',
-    'Runlab: Show Runs',
-    'Runlab: Open Run by Id…',
-    'Runlab: Show Datasets',
-    'Runlab: Pin Dataset Versions for This Notebook…',
-    'Runlab: Show Provenance',
-    'Runlab: Sign In…',
-    'Runlab: Use the Local Server',
-    'Runlab: Reconnect to Server',
-    'Runlab: Load Client into Kernel',
-    'Runlab: Open Settings'
+    'Show Panel',
+    'Show Runs',
+    'Runs Table',
+    'Open Run by Id…',
+    'Show Datasets',
+    'Pin Dataset Versions for This Notebook…',
+    'Show Provenance',
+    'Switch Project…',
+    'Sign In…',
+    'Use the Local Server',
+    'Reconnect to Server',
+    'Load Client into Kernel',
+    'Open Settings'
   ]);
   await screenshot(page, 'runlab-menu');
-  await menu.getByText('Runlab: Show Runs').click();
+  await menu.getByText('Show Runs', { exact: true }).click();
   await expect(page.locator('#jp-runlab-runs')).toBeVisible();
 });

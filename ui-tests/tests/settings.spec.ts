@@ -117,7 +117,7 @@ test('a server signed in to on purpose stays after npm start moves to another po
         .jupyterapp.commands;
       return { enabled: commands.isEnabled('runlab:use-local-server'), label: commands.label('runlab:use-local-server') };
     });
-    expect(commandState).toEqual({ enabled: true, label: 'Runlab: Use the Local Server' });
+    expect(commandState).toEqual({ enabled: true, label: 'Use the Local Server' });
 
     // One click: connected to the local server, and the settings follow npm start from now on.
     await view.useLocal.click();

@@ -35,7 +35,7 @@ function page(version: string): string {
 <p class="muted">Version ${version}</p>
 <section id="run" hidden>
   <h2>Run <code id="run-id"></code></h2>
-  <p>Runs are seen in JupyterLab: run <strong>Runlab: Open Run by Id…</strong> from the command palette
+  <p>Runs are seen in JupyterLab: use <strong>Open Run by Id…</strong> in the Runlab menu or the command palette
   (Ctrl+Shift+C) and give this id. <button id="copy" type="button">Copy the id</button></p>
 </section>
 <p>This server keeps the runs, notebook versions, datasets and provenance of Runlab projects. It has no
