@@ -1,10 +1,9 @@
 /**
  * The Datasets sidebar: the current project's datasets, live; expand one to see its versions
  * with what changed since the previous one, and act on a version (pin, snippet, compare,
- * provenance).
+ * provenance). The versions the notebook in focus pins are marked "pinned here".
  */
 import { deleteIcon, UseSignal } from '@jupyterlab/ui-components';
-import { ISignal } from '@lumino/signaling';
 import React, { useEffect, useRef, useState } from 'react';
 import type { Dataset, DatasetVersion } from '../../server/src/contract';
 import { formatBytes, formatTime, relativeTime } from '../shared/format';
@@ -29,8 +28,6 @@ export interface IDatasetActions {
 export interface IDatasetsPanelProps {
   model: IDatasetsModel;
   actions: IDatasetActions;
-  /** Emits when the notebook in focus changes (the pin buttons follow it). */
-  notebookChanged: ISignal<unknown, unknown>;
 }
 
 /** Shown on a version `runlab-server fsck --repair` found chunks of corrupt (until it is committed again). */
@@ -70,13 +67,16 @@ function VersionRow({
   version,
   others,
   actions,
-  revealed
+  revealed,
+  pinnedIn
 }: {
   dataset: string;
   version: DatasetVersion;
   others: readonly DatasetVersion[];
   actions: IDatasetActions;
   revealed: boolean;
+  /** The notebook in focus, when it pins this version. */
+  pinnedIn: string | null;
 }): JSX.Element {
   const [comparing, setComparing] = useState(false);
   const [against, setAgainst] = useState<string>('');
@@ -96,12 +96,18 @@ function VersionRow({
   return (
     <li
       ref={ref}
-      className={`jp-runlab-DatasetVersion${revealed ? ' jp-mod-revealed' : ''}`}
+      className={`jp-runlab-DatasetVersion${revealed ? ' jp-mod-revealed' : ''}${pinnedIn ? ' jp-mod-pinned' : ''}`}
       data-dataset={dataset}
       data-version={version.label}
+      data-pinned={pinnedIn ? 'true' : undefined}
     >
       <div className="jp-runlab-DatasetVersion-head">
         <strong className="jp-runlab-DatasetVersion-label">{version.label}</strong>
+        {pinnedIn && (
+          <span className="jp-runlab-Badge jp-runlab-PinnedBadge" title={`${pinnedIn} loads ${dataset}@${version.label}`}>
+            pinned here
+          </span>
+        )}
         <DamagedBadge version={version} />
         <span>{formatBytes(version.size)}</span>
         <span>
@@ -201,6 +207,8 @@ function VersionRow({
 }
 
 function DatasetItem({ dataset, model, actions }: { dataset: Dataset; model: IDatasetsModel; actions: IDatasetActions }): JSX.Element {
+  const notebookPins = model.notebookPins;
+  const pinned = notebookPins?.pins[dataset.name] ?? null;
   const expanded = model.isExpanded(dataset.name);
   const list = model.versions(dataset.name);
   const [showAll, setShowAll] = useState(false);
@@ -221,6 +229,15 @@ function DatasetItem({ dataset, model, actions }: { dataset: Dataset; model: IDa
         <span className={`jp-runlab-Caret${expanded ? ' jp-mod-expanded' : ''}`} aria-hidden="true" />
         <span className="jp-runlab-Dataset-name">{dataset.name}</span>
         {latest && <span className="jp-runlab-Badge">{latest.label}</span>}
+        {pinned && (
+          <span
+            className="jp-runlab-Badge jp-runlab-PinnedBadge"
+            data-version={pinned}
+            title={`${notebookPins!.notebook} pins ${dataset.name}@${pinned}`}
+          >
+            {pinned} · pinned
+          </span>
+        )}
         <span className="jp-runlab-Muted jp-runlab-Dataset-facts">
           {dataset.versionCount} version{dataset.versionCount === 1 ? '' : 's'}
           {latest &&
@@ -249,6 +266,7 @@ function DatasetItem({ dataset, model, actions }: { dataset: Dataset; model: IDa
                   others={versions.filter((other) => other.id !== version.id)}
                   actions={actions}
                   revealed={`${dataset.name}@${version.label}` === revealed}
+                  pinnedIn={pinned === version.label ? notebookPins!.notebook : null}
                 />
               ))}
             </ul>
@@ -318,12 +336,11 @@ function DatasetsList({ model, actions }: { model: IDatasetsModel; actions: IDat
   );
 }
 
-export function DatasetsPanelView({ model, actions, notebookChanged }: IDatasetsPanelProps): JSX.Element {
+export function DatasetsPanelView({ model, actions }: IDatasetsPanelProps): JSX.Element {
+  // The model also emits when the notebook in focus or its pins change: the Pin buttons and badges follow.
   return (
     <div className="jp-runlab-DatasetsPanelBody">
-      <UseSignal signal={notebookChanged}>
-        {() => <UseSignal signal={model.changed}>{() => <DatasetsList model={model} actions={actions} />}</UseSignal>}
-      </UseSignal>
+      <UseSignal signal={model.changed}>{() => <DatasetsList model={model} actions={actions} />}</UseSignal>
     </div>
   );
 }

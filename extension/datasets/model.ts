@@ -1,24 +1,30 @@
 /**
  * DatasetsModel: the current project's datasets, kept live from the project's room
- * (`dataset:committed`), and each dataset's versions, loaded when first asked for.
+ * (`dataset:committed`), each dataset's versions, loaded when first asked for, and the pins of
+ * the notebook in focus (so the panel can mark them).
  */
+import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 import type { Dataset, DatasetCommittedEvent, DatasetDeletedEvent, DatasetVersion } from '../../server/src/contract';
 import { describeError } from '../shared/errors';
 import { ProjectRoom } from '../shared/projectRoom';
 import { ICurrentProject, IRunlabConnection } from '../tokens';
-import { IDatasetsModel, IVersionList } from './tokens';
+import { readPins, RUNLAB_METADATA_KEY } from './pins';
+import { IDatasetsModel, INotebookPins, IVersionList } from './tokens';
 
 export class DatasetsModel implements IDatasetsModel, IDisposable {
   constructor(
     private readonly _connection: IRunlabConnection,
-    private readonly _project: ICurrentProject
+    private readonly _project: ICurrentProject,
+    private readonly _notebooks: INotebookTracker | null = null
   ) {
     this._projectRoom = new ProjectRoom(_connection);
     _project.changed.connect(this._onProjectChanged, this);
     _connection.on('dataset:committed', this._onCommitted, this);
     _connection.on('dataset:deleted', this._onDeleted, this);
+    _notebooks?.currentChanged.connect(this._followNotebook, this);
+    this._followNotebook();
     this._onProjectChanged();
   }
 
@@ -44,6 +50,14 @@ export class DatasetsModel implements IDatasetsModel, IDisposable {
 
   get revealed(): string | null {
     return this._revealed;
+  }
+
+  get notebookPins(): INotebookPins | null {
+    const notebook = this._notebook;
+    if (!notebook || notebook.isDisposed) {
+      return null;
+    }
+    return { notebook: notebook.context.localPath, pins: readPins(notebook.model?.getMetadata(RUNLAB_METADATA_KEY)) };
   }
 
   get isDisposed(): boolean {
@@ -147,6 +161,30 @@ export class DatasetsModel implements IDatasetsModel, IDisposable {
     Signal.clearData(this);
   }
 
+  /** The notebook in focus changed (or the last one closed): watch its pins instead. */
+  private _followNotebook(): void {
+    const notebook = this._notebooks?.currentWidget ?? null;
+    if (notebook === this._notebook) {
+      return;
+    }
+    this._notebook?.model?.metadataChanged.disconnect(this._onMetadataChanged, this);
+    this._notebook = notebook;
+    notebook?.model?.metadataChanged.connect(this._onMetadataChanged, this);
+    // A notebook focused while still loading gets its metadata only once its file is read.
+    void notebook?.context.ready.then(() => {
+      if (this._notebook === notebook && !this._isDisposed) {
+        this._changed.emit();
+      }
+    });
+    this._changed.emit();
+  }
+
+  private _onMetadataChanged(_: unknown, change: { key: string }): void {
+    if (change.key === RUNLAB_METADATA_KEY) {
+      this._changed.emit();
+    }
+  }
+
   private _onProjectChanged(): void {
     if (this._projectRoom.follow(this._project.project?.id ?? null)) {
       this._versions.clear();
@@ -212,6 +250,7 @@ export class DatasetsModel implements IDatasetsModel, IDisposable {
   private _versions = new Map<string, IVersionList>();
   private _expanded = new Set<string>();
   private _revealed: string | null = null;
+  private _notebook: NotebookPanel | null = null;
   private _isDisposed = false;
   private _changed = new Signal<IDatasetsModel, void>(this);
 }

@@ -13,7 +13,7 @@ import { formatBytes, relativeTime } from '../shared/format';
 import { datasetIcon } from '../shared/icons';
 import { DamagedBadge, DatasetsEmptyState, VersionSummary } from './DatasetsPanel';
 import { insertLoadingCell, notebookPins, setNotebookPin } from './notebook';
-import { pinsLabel } from './pins';
+import { pinsLabel, startingDataset } from './pins';
 import { IDatasetsModel } from './tokens';
 
 export interface IPickerChoice {
@@ -72,17 +72,30 @@ function VersionOption({
 
 function Picker({ model, panel, initial, onChoice }: IPickerProps): JSX.Element {
   const [pins, setPins] = useState(() => notebookPins(panel));
-  const [name, setName] = useState<string>(initial.name ?? Object.keys(pins)[0] ?? model.datasets[0]?.name ?? '');
+  const [name, setName] = useState<string>(
+    () =>
+      initial.name ??
+      startingDataset(
+        pins,
+        model.datasets.map((dataset) => dataset.name)
+      )
+  );
   const [version, setVersion] = useState<string>(initial.version ?? '');
   const [alsoInsert, setAlsoInsert] = useState(false);
   const listRef = useRef<HTMLUListElement>(null);
 
-  // Datasets may arrive after the dialog opened.
+  // Datasets may arrive after the dialog opened, without the one it started at (a pin of a deleted dataset).
   useEffect(() => {
-    if (!name && model.datasets.length) {
-      setName(model.datasets[0].name);
+    if (model.datasets.length && !model.datasets.some((dataset) => dataset.name === name)) {
+      setName(
+        startingDataset(
+          pins,
+          model.datasets.map((dataset) => dataset.name)
+        )
+      );
+      setVersion('');
     }
-  }, [model.datasets.length]);
+  }, [model.datasets]);
   useEffect(() => {
     if (name) {
       void model.loadVersions(name);

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { datasetVariableName, kernelPinsExpression, loadingSnippet, pinsLabel, readPins, writePins } from './pins';
+import { datasetVariableName, kernelPinsExpression, loadingSnippet, pinsLabel, readPins, startingDataset, writePins } from './pins';
 
 const venvPython = path.join(__dirname, '..', '..', '.venv', 'bin', 'python');
 const python = fs.existsSync(venvPython) ? venvPython : 'python3';
@@ -30,6 +30,18 @@ describe('notebook pin metadata', () => {
     expect(pinsLabel({})).toBe('Data');
     expect(pinsLabel({ iris: 'v3' })).toBe('Data: iris@v3');
     expect(pinsLabel({ a: 'v1', b: 'v2', c: 'v3' })).toBe('Data: a@v1, b@v2 +1');
+  });
+});
+
+describe('startingDataset', () => {
+  it("starts the picker at the notebook's first pin the project has, else the first dataset", () => {
+    expect(startingDataset({ iris: 'v1', raw: 'v2' }, ['adult', 'iris', 'raw'])).toBe('iris');
+    expect(startingDataset({ gone: 'v1', raw: 'v2' }, ['adult', 'raw'])).toBe('raw');
+    expect(startingDataset({ gone: 'v1' }, ['adult', 'iris'])).toBe('adult');
+    expect(startingDataset({}, ['adult', 'iris'])).toBe('adult');
+    // The list not loaded yet: trust the pin.
+    expect(startingDataset({ iris: 'v1' }, [])).toBe('iris');
+    expect(startingDataset({}, [])).toBe('');
   });
 });
 

@@ -52,6 +52,15 @@ export function writePins(runlabMetadata: unknown, name: string, version: string
   return base;
 }
 
+/**
+ * Where the picker starts: the first dataset the notebook pins that the project still has (any
+ * pinned one while the list is not known yet), else the first dataset; '' with none.
+ */
+export function startingDataset(pins: DatasetPins, datasetNames: readonly string[]): string {
+  const pinned = Object.keys(pins).find((name) => !datasetNames.length || datasetNames.includes(name));
+  return pinned ?? datasetNames[0] ?? '';
+}
+
 /** The toolbar button's text: `Data: iris@v3, raw@v1`, or `Data` with no pins. */
 export function pinsLabel(pins: DatasetPins, maxShown = 2): string {
   const entries = Object.entries(pins).map(([name, version]) => `${name}@${version}`);

@@ -14,7 +14,6 @@ import {
   WidgetTracker
 } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
-import { Signal } from '@lumino/signaling';
 import React from 'react';
 import { measureActivation } from '../activation';
 import { CommandIDs as ProvenanceCommandIDs } from '../provenance/tokens';
@@ -56,14 +55,12 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
       toolbars: IToolbarWidgetRegistry | null,
       kernels: IKernelClients | null
     ) => {
-      const model = new DatasetsModel(connection, project);
+      // The tracker lets the panel mark the versions the notebook in focus pins.
+      const model = new DatasetsModel(connection, project, notebooks);
       // Each notebook's kernel holds its pins, so `runlab.dataset("iris")` loads the pinned version.
       kernels?.addContribution(new DatasetPinsContribution());
       const views = new WidgetTracker<MainAreaWidget>({ namespace: 'runlab-datasets' });
       const current = () => notebooks?.currentWidget ?? null;
-      // The panel's Pin buttons follow the notebook in focus.
-      const notebookChanged = new Signal<object, void>(model);
-      notebooks?.currentChanged.connect(() => notebookChanged.emit(), model);
 
       const panel = addSidePanel(app, restorer, {
         id: 'jp-runlab-datasets',
@@ -75,7 +72,6 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
         body: (
           <DatasetsPanelView
             model={model}
-            notebookChanged={notebookChanged}
             actions={{
               canPin: () => current() !== null,
               pin: (name, version) => void app.commands.execute(CommandIDs.pinVersion, { name, version }),

@@ -2,6 +2,7 @@
 import { Token } from '@lumino/coreutils';
 import { ISignal } from '@lumino/signaling';
 import type { Dataset, DatasetVersion } from '../../server/src/contract';
+import type { DatasetPins } from './pins';
 
 export namespace CommandIDs {
   export const openDatasets = 'runlab:open-datasets';
@@ -28,6 +29,13 @@ export interface IVersionList {
   error: string | null;
 }
 
+/** The notebook in focus and the dataset versions its metadata pins. */
+export interface INotebookPins {
+  /** The notebook's path, to name it in titles. */
+  notebook: string;
+  pins: DatasetPins;
+}
+
 export interface IDatasetsModel {
   /** The current project's datasets, by name; live on `dataset:committed`. */
   readonly datasets: readonly Dataset[];
@@ -45,6 +53,8 @@ export interface IDatasetsModel {
   setExpanded(name: string, expanded: boolean): void;
   /** The version the panel should scroll to and highlight (`name@v3`), set by reveal. */
   readonly revealed: string | null;
+  /** The pins of the notebook in focus, or null with none; `changed` follows focus and metadata edits. */
+  readonly notebookPins: INotebookPins | null;
   reveal(name: string, version: string): void;
   refresh(): Promise<void>;
   /** Deletes one version (`v3`), or the whole dataset when `version` is null; then reloads. */

@@ -217,3 +217,55 @@ test('delete a version, then the whole dataset, from the panel after confirming'
   const left = await runlab.api<{ datasets: { name: string }[] }>('/api/projects/demo/datasets');
   expect(left.datasets.map((d) => d.name)).not.toContain('scratch');
 });
+
+test('the Datasets panel marks the version the notebook in focus pins, and the picker starts at it', async ({ page, runlab }) => {
+  await commitDataset(runlab, 'demo', 'petals', IRIS_V1, { message: 'first export' });
+  await commitDataset(runlab, 'demo', 'petals', IRIS_V2, { message: 'more flowers' });
+  // Sorts before petals: a picker that starts at petals does so because of the pin.
+  await commitDataset(runlab, 'demo', 'aardvark', [{ path: 'a.csv', content: 'a\n1\n' }]);
+  writeNotebook(path.join(runlab.rootDir, 'petals-pinned.ipynb'), ['print("pinned")']);
+  writeNotebook(path.join(runlab.rootDir, 'petals-other.ipynb'), ['print("other")']);
+
+  await runlab.open(page, 'lab/tree/petals-pinned.ipynb');
+  await runCommand(page, 'runlab:open-datasets');
+  const panel = page.locator('#jp-runlab-datasets');
+  const dataset = panel.locator('.jp-runlab-Dataset[data-dataset="petals"]');
+  await dataset.locator('.jp-runlab-Dataset-head').click();
+  const row = (label: string) => panel.locator(`.jp-runlab-DatasetVersion[data-dataset="petals"][data-version="${label}"]`);
+  await expect(row('v2')).toBeVisible();
+  await expect(dataset.locator('.jp-runlab-PinnedBadge')).toHaveCount(0);
+
+  // Pin v1 through the picker: the panel follows the notebook's metadata while it stays open.
+  const pinsButton = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-NotebookPanel-toolbar .jp-runlab-PinsButton');
+  await pinsButton.click();
+  let dialog = page.locator('.jp-Dialog');
+  await dialog.getByLabel('Dataset').selectOption('petals');
+  await dialog.locator('.jp-runlab-PickerVersion[data-version="v1"]').click();
+  await dialog.getByRole('button', { name: 'Pin for this notebook' }).click();
+  await expect(pinsButton).toHaveText('Data: petals@v1');
+
+  await expect(row('v1').locator('.jp-runlab-PinnedBadge')).toHaveText('pinned here');
+  await expect(row('v1')).toHaveAttribute('data-pinned', 'true');
+  await expect(row('v2').locator('.jp-runlab-PinnedBadge')).toHaveCount(0);
+  await expect(dataset.locator('.jp-runlab-Dataset-head .jp-runlab-PinnedBadge')).toHaveText('v1 · pinned');
+  await expect(panel.locator('.jp-runlab-Dataset[data-dataset="aardvark"] .jp-runlab-PinnedBadge')).toHaveCount(0);
+  await screenshot(page, 'datasets-pinned-light');
+
+  // Another notebook in focus pins nothing: no marks; back to the first, they return.
+  await openFile(page, 'petals-other.ipynb');
+  await expect(pinsButton).toHaveText('Data');
+  await expect(dataset.locator('.jp-runlab-PinnedBadge')).toHaveCount(0);
+  await openFile(page, 'petals-pinned.ipynb');
+  await expect(pinsButton).toHaveText('Data: petals@v1');
+  await expect(row('v1').locator('.jp-runlab-PinnedBadge')).toHaveText('pinned here');
+  await expect(row('v2').locator('.jp-runlab-PinnedBadge')).toHaveCount(0);
+
+  // Reopened, the picker starts at the pinned dataset and version, not at the first dataset.
+  await pinsButton.click();
+  dialog = page.locator('.jp-Dialog');
+  await expect(dialog.locator('.jp-runlab-Picker')).toBeVisible();
+  await expect(dialog.getByLabel('Dataset')).toHaveValue('petals');
+  await expect(dialog.locator('.jp-runlab-PickerVersion[aria-selected="true"]')).toHaveAttribute('data-version', 'v1');
+  await dialog.locator('.jp-Dialog-button.jp-mod-reject').click();
+  await expect(dialog).toHaveCount(0);
+});
