@@ -2,12 +2,12 @@
  * Starting and stopping Runlab's processes: the companion server and JupyterLab.
  * Used by `npm start` and by the UI tests, so both run Runlab the same way.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { ROOT, VENV, VENV_BIN } from './setup.mjs';
+import { PYTHON, ROOT, VENV, VENV_BIN } from './setup.mjs';
 
 export const SERVER_CLI = path.join(ROOT, 'server', 'dist', 'cli.js');
 
@@ -301,7 +301,13 @@ export async function ensureProject(url, token, name, description = '') {
 export function seedWorkspace(workspace) {
   fs.mkdirSync(workspace, { recursive: true });
   const target = path.join(workspace, 'demo.ipynb');
-  if (!fs.existsSync(target)) fs.copyFileSync(path.join(ROOT, 'scripts', 'demo', 'demo.ipynb'), target);
+  if (fs.existsSync(target)) return;
+  // JupyterLab writes the kernel's language_info into a notebook when the kernel connects, and a
+  // notebook whose metadata changes shows as modified: so the copy states the venv's Python.
+  const notebook = JSON.parse(fs.readFileSync(path.join(ROOT, 'scripts', 'demo', 'demo.ipynb'), 'utf8'));
+  const version = spawnSync(PYTHON, ['-c', 'import platform; print(platform.python_version())'], { encoding: 'utf8' }).stdout?.trim();
+  if (version) notebook.metadata.language_info.version = version;
+  fs.writeFileSync(target, JSON.stringify(notebook, null, 1) + '\n');
 }
 
 /**

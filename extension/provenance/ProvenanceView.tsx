@@ -13,7 +13,7 @@ import { provenanceIcon } from '../shared/icons';
 import { KeyValueTable } from '../shared/KeyValueTable';
 import { createMainAreaTab } from '../shared/mainArea';
 import { IRunlabConnection } from '../tokens';
-import { edgePath, fitText, IGraphLayout, ILaidOutNode } from './layout';
+import { edgePath, fitToWidth, IGraphLayout, ILaidOutNode } from './layout';
 import { ProvenanceModel } from './model';
 
 export interface IProvenanceActions {
@@ -28,9 +28,55 @@ const KIND_NAMES: Record<ProvenanceNodeKind, string> = {
   artifact: 'artifact'
 };
 
-/** Characters that fit on a node's label and detail lines. */
-const LABEL_CHARS = 19;
-const DETAIL_CHARS = 24;
+/** Space between a node's edge and its text, left and right. */
+const TEXT_INSET = 12;
+
+let measuringCanvas: HTMLCanvasElement | null = null;
+
+/**
+ * One line of SVG text cut with an ellipsis to `maxWidth`, measured in the font it is drawn in
+ * (read from its computed style, so theme and font settings are taken into account).
+ */
+function FittedText({
+  text,
+  maxWidth,
+  className,
+  x,
+  y
+}: {
+  text: string;
+  maxWidth: number;
+  className: string;
+  x: number;
+  y: number;
+}): JSX.Element {
+  const ref = useRef<SVGTextElement>(null);
+  const [shown, setShown] = useState(text);
+  useLayoutEffect(() => {
+    const element = ref.current;
+    measuringCanvas ??= document.createElement('canvas');
+    const context = measuringCanvas.getContext('2d');
+    if (!element || !context) {
+      setShown(text);
+      return;
+    }
+    const style = getComputedStyle(element);
+    context.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const spacing = parseFloat(style.letterSpacing) || 0;
+    const upper = style.textTransform === 'uppercase';
+    const measure = (candidate: string) => {
+      const drawn = upper ? candidate.toUpperCase() : candidate;
+      // A pixel to spare: canvas and SVG text may round differently.
+      return context.measureText(drawn).width + spacing * Array.from(drawn).length + 1;
+    };
+    setShown(fitToWidth(text, maxWidth, measure));
+  }, [text, maxWidth]);
+  return (
+    <text ref={ref} className={className} x={x} y={y}>
+      {shown}
+    </text>
+  );
+}
 
 function NodeShape({ kind, width, height }: { kind: ProvenanceNodeKind; width: number; height: number }): JSX.Element {
   if (kind === 'dataset_version') {
@@ -73,6 +119,7 @@ function GraphNode({
 }): JSX.Element {
   const { node, x, y, width, height } = item;
   const textTop = node.kind === 'dataset_version' ? 5 : 2;
+  const textWidth = width - 2 * TEXT_INSET;
   return (
     <g
       className={`jp-runlab-ProvNode${isRoot ? ' jp-mod-root' : ''}${isSelected ? ' jp-mod-selected' : ''}`}
@@ -95,16 +142,15 @@ function GraphNode({
       <title>{`${node.label}\n${node.detail}`}</title>
       <rect className="jp-runlab-ProvRing" x={-5} y={-5} width={width + 10} height={height + 10} rx={12} ry={12} />
       <NodeShape kind={node.kind} width={width} height={height} />
-      <text className="jp-runlab-ProvKind" x={12} y={textTop + 16}>
-        {KIND_NAMES[node.kind]}
-        {isRoot ? ' · centre' : ''}
-      </text>
-      <text className="jp-runlab-ProvLabel" x={12} y={textTop + 34}>
-        {fitText(node.label, LABEL_CHARS)}
-      </text>
-      <text className="jp-runlab-ProvDetail" x={12} y={textTop + 50}>
-        {fitText(node.detail, DETAIL_CHARS)}
-      </text>
+      <FittedText
+        className="jp-runlab-ProvKind"
+        x={TEXT_INSET}
+        y={textTop + 16}
+        maxWidth={textWidth}
+        text={`${KIND_NAMES[node.kind]}${isRoot ? ' · centre' : ''}`}
+      />
+      <FittedText className="jp-runlab-ProvLabel" x={TEXT_INSET} y={textTop + 34} maxWidth={textWidth} text={node.label} />
+      <FittedText className="jp-runlab-ProvDetail" x={TEXT_INSET} y={textTop + 50} maxWidth={textWidth} text={node.detail} />
     </g>
   );
 }

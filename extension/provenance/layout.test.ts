@@ -1,6 +1,6 @@
 /** The dagre wrapper: a lineage chain reads left to right, edges join the right boxes. */
 import type { ProvenanceNode } from '../../server/src/contract';
-import { edgePath, fitText, layoutGraph, NODE_WIDTH } from './layout';
+import { edgePath, fitToWidth, layoutGraph, NODE_WIDTH } from './layout';
 
 function node(ref: string, kind: ProvenanceNode['kind'], label: string): ProvenanceNode {
   return {
@@ -86,8 +86,15 @@ describe('drawing helpers', () => {
     expect(curved.endsWith('10,0')).toBe(true);
   });
 
-  it('cuts long labels with an ellipsis', () => {
-    expect(fitText('short', 10)).toBe('short');
-    expect(fitText('a-very-long-dataset-name', 10)).toBe('a-very-lo\u2026');
+  it('cuts long labels with an ellipsis to the width they are measured at', () => {
+    // A font where "W" is three times as wide as any other character.
+    const measure = (text: string) => Array.from(text).reduce((width, char) => width + (char === 'W' ? 3 : 1), 0);
+    expect(fitToWidth('short', 10, measure)).toBe('short');
+    expect(fitToWidth('a-very-long-dataset-name', 10, measure)).toBe('a-very-lo\u2026');
+    expect(fitToWidth('WWWWWWWWWW', 10, measure)).toBe('WWW\u2026');
+    expect(measure(fitToWidth('aWaWaWaWaWaW', 10, measure))).toBeLessThanOrEqual(10);
+    // No space left before the ellipsis, and no half of an emoji.
+    expect(fitToWidth('abcd efghijkl', 6, measure)).toBe('abcd\u2026');
+    expect(fitToWidth('\u{1F600}\u{1F600}\u{1F600}', 2, measure)).toBe('\u{1F600}\u2026');
   });
 });

@@ -97,7 +97,27 @@ export function edgePath(points: readonly IPoint[]): string {
   return path;
 }
 
-/** Cut text to fit a node, with an ellipsis. */
-export function fitText(text: string, maxChars: number): string {
-  return text.length <= maxChars ? text : `${text.slice(0, Math.max(1, maxChars - 1))}\u2026`;
+/**
+ * `text`, or its longest prefix with an ellipsis, whose `measure`d width is at most `maxWidth`.
+ * Characters differ in width, so a character count cannot promise a fit; the view measures in
+ * the font the text is drawn in.
+ */
+export function fitToWidth(text: string, maxWidth: number, measure: (candidate: string) => number): string {
+  if (measure(text) <= maxWidth) {
+    return text;
+  }
+  // Whole code points, so an emoji is never cut in half.
+  const chars = Array.from(text);
+  const cut = (count: number) => `${chars.slice(0, count).join('').trimEnd()}\u2026`;
+  let low = 0;
+  let high = chars.length - 1;
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (measure(cut(middle)) <= maxWidth) {
+      low = middle;
+    } else {
+      high = middle - 1;
+    }
+  }
+  return cut(low);
 }
