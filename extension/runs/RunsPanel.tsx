@@ -9,6 +9,7 @@ import { FixedSizeList, ListChildComponentProps } from 'react-window';
 import type { Run } from '../../server/src/contract';
 import { formatDuration } from '../shared/format';
 import { Sparkline } from '../shared/Sparkline';
+import { CompareButton } from './CompareButton';
 import { latest, metricKeys } from './metrics';
 import { IRunsModel } from './tokens';
 
@@ -131,14 +132,7 @@ function RunsList(props: IRunsPanelProps & { scope: 'notebook' | 'project' }): J
             ? `newest ${runs.length.toLocaleString('en-US')} of ${model.total.toLocaleString('en-US')} runs`
             : `${runs.length.toLocaleString('en-US')} run${runs.length === 1 ? '' : 's'}`}
         </span>
-        <button
-          className="jp-Button jp-mod-styled jp-mod-accept jp-runlab-CompareButton"
-          disabled={chosen.length < 2}
-          title={chosen.length < 2 ? 'Select two or more runs to compare' : `Compare ${chosen.length} runs`}
-          onClick={() => props.compare(chosen)}
-        >
-          Compare{chosen.length ? ` (${chosen.length})` : ''}
-        </button>
+        <CompareButton runIds={chosen} className="jp-runlab-CompareButton" compare={(ids) => props.compare(ids)} />
       </div>
       {model.error && <p className="jp-runlab-Message">{model.error}</p>}
       <div className="jp-runlab-RunsList" ref={listRef} role="list" aria-label="Runs">

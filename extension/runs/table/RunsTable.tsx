@@ -8,6 +8,7 @@ import React, { useEffect, useRef, useState } from 'react';
 import { FixedSizeList, ListChildComponentProps } from 'react-window';
 import type { MetricAggregate, Run, RunGroup, RunStatus } from '../../../server/src/contract';
 import { formatDuration, formatNumber, formatTime } from '../../shared/format';
+import { CompareButton } from '../CompareButton';
 import { latest } from '../metrics';
 import { ColumnId, columnField, columnKey } from './columns';
 import { RunsTableModel, SortColumn } from './tableModel';
@@ -392,14 +393,12 @@ function RunsTableView({ model, actions }: { model: RunsTableModel; actions: IRu
             Clear selection
           </button>
         )}
-        <button
-          className="jp-Button jp-mod-styled jp-mod-accept jp-runlab-RunsTable-compare"
-          disabled={chosen.length < 2}
-          title={chosen.length < 2 ? 'Select two or more runs to compare (shift-click selects a range)' : `Compare ${chosen.length} runs`}
-          onClick={() => actions.compare(chosen)}
-        >
-          Compare{chosen.length ? ` (${chosen.length})` : ''}
-        </button>
+        <CompareButton
+          runIds={chosen}
+          className="jp-runlab-RunsTable-compare"
+          hint=" (shift-click selects a range)"
+          compare={(ids) => actions.compare(ids)}
+        />
       </div>
       <FilterBar model={model} />
       {model.error && (
