@@ -35,19 +35,47 @@ export const snapshotsPlugin: JupyterFrontEndPlugin<void> = {
         const [run, snapshot] = await Promise.all([loadRun(runId), loadNotebook(runId)]);
         const result = await showDialog({
           title: 'Restore this notebook version?',
-          body: `${snapshot.notebookPath} in your workspace will be replaced by the version run "${run.name}" used (${snapshot.commit.slice(0, 10)}). Unsaved changes to it are lost; outputs are not part of snapshots.`,
+          body: `${snapshot.notebookPath} in your workspace will be replaced by the version run "${run.name}" used (${snapshot.commit.slice(0, 10)}). What it holds now, unsaved edits included, can be put back with Undo; outputs are not part of snapshots.`,
           buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Restore' })]
         });
         if (!result.button.accept) {
           return;
         }
-        await app.serviceManager.contents.save(snapshot.notebookPath, { type: 'notebook', format: 'json', content: snapshot.notebook });
-        const open = notebooks.find((panel) => panel.context.path === snapshot.notebookPath);
-        await open?.context.revert();
-        if (!open) {
-          await app.commands.execute('docmanager:open', { path: snapshot.notebookPath });
+        const path = snapshot.notebookPath;
+        const open = notebooks.find((panel) => panel.context.path === path);
+        // What the restore replaces, as the user sees it (unsaved edits included), for Undo.
+        const replaced: unknown = open
+          ? open.context.model.toJSON()
+          : await app.serviceManager.contents.get(path, { content: true }).then(
+              (model) => model.content,
+              () => null
+            );
+        const write = async (content: unknown) => {
+          await app.serviceManager.contents.save(path, { type: 'notebook', format: 'json', content });
+          const panel = notebooks.find((candidate) => candidate.context.path === path);
+          await panel?.context.revert();
+          return panel;
+        };
+        if (!(await write(snapshot.notebook))) {
+          await app.commands.execute('docmanager:open', { path });
         }
-        Notification.success(`Restored ${snapshot.notebookPath} to the version of run ${run.name}.`, { autoClose: 5000 });
+        Notification.success(`Restored ${path} to the version of run ${run.name}.`, {
+          autoClose: 15000,
+          actions:
+            replaced === null
+              ? []
+              : [
+                  {
+                    label: 'Undo',
+                    caption: `Put back what ${path} held before the restore`,
+                    callback: () =>
+                      void write(replaced).then(
+                        () => Notification.info(`${path} is back as it was before the restore.`, { autoClose: 5000 }),
+                        (error) => Notification.error(`Could not undo the restore: ${(error as Error).message}`, { autoClose: 8000 })
+                      )
+                  }
+                ]
+        });
       };
 
       app.commands.addCommand(CommandIDs.openSnapshot, {

@@ -3,7 +3,7 @@
  * an MLflow "View run" link or the server's page gives it), and the server's own address says
  * what it is instead of answering JSON.
  */
-import { expect, screenshot, test } from './fixtures';
+import { expect, runCommand, screenshot, test } from './fixtures';
 
 interface IRun {
   id: string;
@@ -13,8 +13,10 @@ interface IRun {
 test('the command palette opens a run by its id', async ({ page, runlab }) => {
   const run = await runlab.api<IRun>('/api/runs', { method: 'POST', body: { project: 'demo', name: 'from-a-link' } });
   await runlab.open(page, 'lab');
-  await page.keyboard.press('Control+Shift+C');
+  // The command, not its key: a key pressed while JupyterLab restores its layout may go nowhere.
+  await runCommand(page, 'apputils:activate-command-palette');
   const palette = page.locator('#command-palette');
+  await expect(palette.locator('input')).toBeVisible();
   await palette.locator('input').fill('Open Run by Id');
   await palette.locator('.lm-CommandPalette-item', { hasText: 'Open Run by Id' }).first().click();
   const dialog = page.locator('.jp-Dialog');
@@ -38,8 +40,10 @@ test("the companion server's address shows what it is, and a run link's id", asy
 
 test("the palette's Runlab group lists every view, and the shortcuts open the common ones", async ({ page, runlab }) => {
   await runlab.open(page, 'lab');
-  await page.keyboard.press('Control+Shift+C');
+  // The command, not its key: a key pressed while JupyterLab restores its layout may go nowhere.
+  await runCommand(page, 'apputils:activate-command-palette');
   const palette = page.locator('#command-palette');
+  await expect(palette.locator('input')).toBeVisible();
   await palette.locator('input').fill('');
   // The palette lists headers and items in order: the Runlab group is what follows its header.
   const entries = await palette.locator('.lm-CommandPalette-header, .lm-CommandPalette-item').evaluateAll((nodes) =>

@@ -1,11 +1,11 @@
 /**
  * First-run snags: the demo notebook opens clean, long provenance labels fit their nodes, and
- * a run row shows the same metrics live as after a reload.
+ * a run row shows the same metrics live as after a reload, and a Restore can be undone.
  */
 import type { Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, runCommand, test } from './fixtures';
+import { expect, runCommand, test, writeNotebook } from './fixtures';
 
 interface IRun {
   id: string;
@@ -108,4 +108,44 @@ test('a run row shows the same metrics while it is live and after a reload', asy
   await openRunsPanel(page);
   await expect(row.locator('.jp-runlab-RunRow-metric')).toHaveCount(2);
   expect(await shown()).toEqual(live);
+});
+
+test('Restore can be undone, unsaved edits included', async ({ page, runlab }) => {
+  const notebookPath = 'undo-me.ipynb';
+  const run = await runlab.api<IRun>('/api/runs', { method: 'POST', body: { project: 'demo', name: 'kept-version', notebookPath } });
+  await runlab.api(`/api/runs/${run.id}/snapshot`, {
+    method: 'POST',
+    body: {
+      notebookPath,
+      notebook: {
+        cells: [{ cell_type: 'code', source: 'print("the kept version")', metadata: {}, outputs: [], execution_count: null }],
+        metadata: {},
+        nbformat: 4,
+        nbformat_minor: 5
+      }
+    }
+  });
+  const file = path.join(runlab.rootDir, notebookPath);
+  writeNotebook(file, ['print("work in progress")']);
+  await runlab.open(page, `lab/tree/${notebookPath}`);
+  const editor = page.locator('.jp-Notebook .jp-CodeCell .jp-InputArea-editor').first();
+  await expect(editor).toContainText('work in progress');
+  // An edit that no run captured and that is not even saved yet.
+  await editor.click();
+  await page.keyboard.press('End');
+  await page.keyboard.type('  # unsaved idea');
+
+  // Started, not awaited: the command finishes only after its dialog is answered.
+  await page.evaluate((runId) => {
+    void (
+      window as unknown as { jupyterapp: { commands: { execute(id: string, args: object): Promise<unknown> } } }
+    ).jupyterapp.commands.execute('runlab:restore-snapshot', { runId });
+  }, run.id);
+  await page.locator('.jp-Dialog').getByRole('button', { name: 'Restore' }).click();
+  await expect.poll(() => fs.readFileSync(file, 'utf8'), { timeout: 15_000 }).toContain('the kept version');
+  await expect(editor).toContainText('the kept version');
+
+  await page.locator('.jp-toast-button', { hasText: 'Undo' }).click();
+  await expect.poll(() => fs.readFileSync(file, 'utf8'), { timeout: 15_000 }).toContain('# unsaved idea');
+  await expect(editor).toContainText('print("work in progress")  # unsaved idea');
 });
