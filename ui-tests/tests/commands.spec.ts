@@ -3,22 +3,31 @@
  * an MLflow "View run" link or the server's page gives it), and the server's own address says
  * what it is instead of answering JSON.
  */
-import { expect, runCommand, screenshot, test } from './fixtures';
+import { expect, screenshot, test } from './fixtures';
+
+interface ILabWindow {
+  jupyterapp: {
+    commands: {
+      execute(id: string, args: object): Promise<unknown>;
+      hasCommand(id: string): boolean;
+      label(id: string): string;
+      keyBindings: readonly { command: string; keys: readonly string[] }[];
+    };
+  };
+}
 
 interface IRun {
   id: string;
   name: string;
 }
 
-test('the command palette opens a run by its id', async ({ page, runlab }) => {
+test('Open Run by Id asks for an id and opens the run', async ({ page, runlab }) => {
   const run = await runlab.api<IRun>('/api/runs', { method: 'POST', body: { project: 'demo', name: 'from-a-link' } });
   await runlab.open(page, 'lab');
-  // The command, not its key: a key pressed while JupyterLab restores its layout may go nowhere.
-  await runCommand(page, 'apputils:activate-command-palette');
-  const palette = page.locator('#command-palette');
-  await expect(palette.locator('input')).toBeVisible();
-  await palette.locator('input').fill('Open Run by Id');
-  await palette.locator('.lm-CommandPalette-item', { hasText: 'Open Run by Id' }).first().click();
+  // Started, not awaited: the command finishes only after its dialog is answered.
+  await page.evaluate(() => {
+    void (window as unknown as ILabWindow).jupyterapp.commands.execute('runlab:open-run', {});
+  });
   const dialog = page.locator('.jp-Dialog');
   await expect(dialog).toContainText('Run id');
   await dialog.locator('input').fill(`  ${run.id} `);
@@ -38,25 +47,29 @@ test("the companion server's address shows what it is, and a run link's id", asy
   await expect(page.locator('#run')).toBeHidden();
 });
 
-test("the palette's Runlab group lists every view, and the shortcuts open the common ones", async ({ page, runlab }) => {
+test('every Runlab view has a command with a plain label, and the common ones have shortcuts', async ({ page, runlab }) => {
   await runlab.open(page, 'lab');
-  // The command, not its key: a key pressed while JupyterLab restores its layout may go nowhere.
-  await runCommand(page, 'apputils:activate-command-palette');
-  const palette = page.locator('#command-palette');
-  await expect(palette.locator('input')).toBeVisible();
-  await palette.locator('input').fill('');
-  // The palette lists headers and items in order: the Runlab group is what follows its header.
-  const entries = await palette.locator('.lm-CommandPalette-header, .lm-CommandPalette-item').evaluateAll((nodes) =>
-    nodes.map((node) => ({
-      header: node.classList.contains('lm-CommandPalette-header'),
-      text: (node.querySelector('.lm-CommandPalette-itemLabel') ?? node).textContent?.trim() ?? ''
-    }))
-  );
-  const start = entries.findIndex((entry) => entry.header && entry.text === 'Runlab');
-  expect(start).toBeGreaterThanOrEqual(0);
-  const end = entries.findIndex((entry, index) => index > start && entry.header);
-  const runlabItems = entries.slice(start + 1, end === -1 ? undefined : end).map((entry) => entry.text);
-  for (const view of [
+  const state = await page.evaluate(() => {
+    const { commands } = (window as unknown as ILabWindow).jupyterapp;
+    const views = [
+      'runlab:open-panel',
+      'runlab:open-runs',
+      'runlab:open-runs-table',
+      'runlab:open-run',
+      'runlab:open-datasets',
+      'runlab:show-provenance',
+      'runlab:switch-project',
+      'runlab:sign-in',
+      'runlab:open-settings'
+    ];
+    return {
+      labels: views.map((id) => (commands.hasCommand(id) ? commands.label(id) : `missing ${id}`)),
+      bindings: commands.keyBindings
+        .filter((binding) => binding.command.startsWith('runlab:'))
+        .map((binding) => `${binding.command} ${binding.keys.join(' ')}`)
+    };
+  });
+  expect(state.labels).toEqual([
     'Show Panel',
     'Show Runs',
     'Runs Table',
@@ -66,18 +79,8 @@ test("the palette's Runlab group lists every view, and the shortcuts open the co
     'Switch Project…',
     'Sign In…',
     'Open Settings'
-  ]) {
-    expect(runlabItems).toContain(view);
-  }
-  // No label repeats the group's name.
-  expect(runlabItems.filter((label) => label.startsWith('Runlab:'))).toEqual([]);
-  await page.keyboard.press('Escape');
-
-  await page.locator('.jp-LabShell').click({ position: { x: 600, y: 400 } });
-  await page.keyboard.press('Control+Alt+T');
-  await expect(page.locator('#runlab-runs-table')).toBeVisible();
-  await page.keyboard.press('Control+Alt+D');
-  await expect(page.locator('#jp-runlab-datasets')).toBeVisible();
-  await page.keyboard.press('Control+Alt+R');
-  await expect(page.locator('#jp-runlab-runs')).toBeVisible();
+  ]);
+  expect(state.bindings).toEqual(
+    expect.arrayContaining(['runlab:open-runs Ctrl Alt R', 'runlab:open-runs-table Ctrl Alt T', 'runlab:open-datasets Ctrl Alt D'])
+  );
 });
