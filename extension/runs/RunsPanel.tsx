@@ -12,6 +12,7 @@ import { Sparkline } from '../shared/Sparkline';
 import { CompareButton } from './CompareButton';
 import { latest, metricKeys } from './metrics';
 import { IRunsModel } from './tokens';
+import { useElementHeight } from '../shared/useElementHeight';
 
 const ROW_HEIGHT = 54;
 /** Metrics shown per row; the run view shows them all. */
@@ -73,20 +74,6 @@ function RunRow({ index, style, data }: ListChildComponentProps<IRowData>): JSX.
       </button>
     </div>
   );
-}
-
-function useElementHeight(): [React.RefObject<HTMLDivElement>, number] {
-  const ref = React.useRef<HTMLDivElement>(null);
-  const [height, setHeight] = useState(400);
-  useEffect(() => {
-    if (!ref.current) {
-      return;
-    }
-    const observer = new ResizeObserver((entries) => setHeight(Math.max(100, entries[0].contentRect.height)));
-    observer.observe(ref.current);
-    return () => observer.disconnect();
-  }, []);
-  return [ref, height];
 }
 
 function RunsList(props: IRunsPanelProps & { scope: 'notebook' | 'project' }): JSX.Element {

@@ -12,6 +12,7 @@ import { CompareButton } from '../CompareButton';
 import { latest } from '../metrics';
 import { ColumnId, columnField, columnKey } from './columns';
 import { RunsTableModel, SortColumn } from './tableModel';
+import { useElementHeight } from '../../shared/useElementHeight';
 
 const ROW_HEIGHT = 28;
 const STATUSES: RunStatus[] = ['running', 'finished', 'failed', 'killed'];
@@ -22,20 +23,6 @@ const VALUE_COLUMN = '130px';
 export interface IRunsTableActions {
   openRun(runId: string): void;
   compare(runIds: string[]): void;
-}
-
-function useElementSize(): [React.RefObject<HTMLDivElement>, number] {
-  const ref = useRef<HTMLDivElement>(null);
-  const [height, setHeight] = useState(400);
-  useEffect(() => {
-    if (!ref.current) {
-      return;
-    }
-    const observer = new ResizeObserver((entries) => setHeight(Math.max(100, entries[0].contentRect.height)));
-    observer.observe(ref.current);
-    return () => observer.disconnect();
-  }, []);
-  return [ref, height];
 }
 
 function cellText(run: Run, column: ColumnId): string {
@@ -270,7 +257,7 @@ function FilterBar({ model }: { model: RunsTableModel }): JSX.Element {
 }
 
 function RunsTableView({ model, actions }: { model: RunsTableModel; actions: IRunsTableActions }): JSX.Element {
-  const [bodyRef, height] = useElementSize();
+  const [bodyRef, height] = useElementHeight();
   const [selected, setSelected] = useState<Map<string, number>>(new Map());
   const [anchor, setAnchor] = useState<number | null>(null);
   const [picking, setPicking] = useState(false);
