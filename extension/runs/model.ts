@@ -22,10 +22,10 @@ export class RunsModel implements IRunsModel, IDisposable {
   ) {
     this._projectRoom = new ProjectRoom(_connection);
     _project.changed.connect(this._onProjectChanged, this);
-    _connection.on('run:created', this._onRunCreated, this);
-    _connection.on('run:updated', this._onRunUpdated, this);
-    _connection.on('run:deleted', this._onRunDeleted, this);
-    _connection.on('run:metrics', this._onRunMetrics, this);
+    _connection.on('run:created', (run) => this._live(() => this._onRunCreated(run)), this);
+    _connection.on('run:updated', (run) => this._live(() => this._onRunUpdated(run)), this);
+    _connection.on('run:deleted', (event) => this._live(() => this._onRunDeleted(event)), this);
+    _connection.on('run:metrics', (event) => this._live(() => this._onRunMetrics(event)), this);
     this._onProjectChanged();
   }
 
@@ -91,18 +91,34 @@ export class RunsModel implements IRunsModel, IDisposable {
       this._changed.emit();
       return;
     }
+    const load = ++this._loads;
+    const arrivedWhileLoading: Array<() => void> = [];
+    this._arrivedWhileLoading = arrivedWhileLoading;
     this._loading = true;
     this._changed.emit();
     try {
       const response = await this._connection.api.runs.listRuns({ query: { project: project.name, limit: RUN_LIST_LIMIT } });
+      if (load !== this._loads) {
+        return; // A newer load (another project, a reconnect) started: its answer is the one to keep.
+      }
       this._runs = response.runs;
       this._total = response.total;
       this._error = null;
+      // The list was read at some moment during the request; what happened live meanwhile
+      // (a run created a moment after it was read) would be lost with it. Apply it again.
+      for (const apply of arrivedWhileLoading) {
+        apply();
+      }
     } catch (error) {
-      this._error = `Could not load runs: ${(error as Error).message}`;
+      if (load === this._loads) {
+        this._error = `Could not load runs: ${(error as Error).message}`;
+      }
     } finally {
-      this._loading = false;
-      this._changed.emit();
+      if (load === this._loads) {
+        this._loading = false;
+        this._arrivedWhileLoading = null;
+        this._changed.emit();
+      }
     }
   }
 
@@ -120,6 +136,12 @@ export class RunsModel implements IRunsModel, IDisposable {
       this._sparklines.clear();
     }
     void this.refresh();
+  }
+
+  /** Applies a live event now, and again after a list that is being loaded arrives. */
+  private _live(apply: () => void): void {
+    this._arrivedWhileLoading?.push(apply);
+    apply();
   }
 
   private _onRunCreated(run: Run): void {
@@ -168,6 +190,8 @@ export class RunsModel implements IRunsModel, IDisposable {
   private _runs: Run[] = [];
   private _total = 0;
   private _loading = false;
+  private _loads = 0;
+  private _arrivedWhileLoading: Array<() => void> | null = null;
   private _error: string | null = null;
   private _projectRoom: ProjectRoom;
   private _sparklines = new Map<string, Map<string, number[]>>();

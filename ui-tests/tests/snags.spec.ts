@@ -1,7 +1,9 @@
 /**
  * First-run snags: the demo notebook opens clean, long provenance labels fit their nodes, and
- * a Restore can be undone.
+ * a run row shows the same metrics live as after a reload (also while a long list is still
+ * loading when the run starts), and a Restore can be undone.
  */
+import type { Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, runCommand, test, writeNotebook } from './fixtures';
@@ -71,6 +73,42 @@ test('a long run name is cut to its provenance node, and its tooltip has it all'
   }
   const label = fit.find((line) => line.text?.startsWith('WIDE-MOD'));
   expect(label, 'the label keeps the start of the name').toBeTruthy();
+});
+
+async function openRunsPanel(page: Page): Promise<void> {
+  await runCommand(page, 'runlab:open-runs');
+  await expect(page.locator('#jp-runlab-runs')).toBeVisible();
+}
+
+test('a run row shows the same metrics while it is live and after a reload', async ({ page, runlab }) => {
+  await runlab.open(page, 'lab');
+  await openRunsPanel(page);
+  const run = await runlab.api<IRun>('/api/runs', { method: 'POST', body: { project: 'demo', name: 'three-metrics' } });
+  const row = page.locator(`#jp-runlab-runs .jp-runlab-RunRow[data-run-id="${run.id}"]`);
+  await expect(row).toHaveAttribute('data-status', 'running');
+  const shown = () => row.locator('.jp-runlab-RunRow-metric').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-metric')));
+  // Logged one at a time (separate live messages), in an order that is not by name.
+  const log = async (index: number, key: string, value: number) =>
+    runlab.api(`/api/runs/${run.id}/log`, {
+      method: 'POST',
+      body: { idempotencyKey: `snag-${run.id}-${index}`, metrics: [{ key, value, step: index }] }
+    });
+  await log(0, 'zeta_loss', 0.5);
+  await expect(row.locator('.jp-runlab-RunRow-metric')).toHaveCount(1);
+  await log(1, 'accuracy', 0.25);
+  await expect(row.locator('.jp-runlab-RunRow-metric')).toHaveCount(2);
+  await log(2, 'Beta', 0.75);
+  // A last accuracy point, after Beta's: once the row shows it, Beta has arrived too.
+  await page.waitForTimeout(300);
+  await log(3, 'accuracy', 7.25);
+  await expect(row.locator('.jp-runlab-RunRow-metric[data-metric="accuracy"]')).toContainText('7.25');
+  const live = await shown();
+  expect(live).toHaveLength(2);
+
+  await runlab.open(page, 'lab');
+  await openRunsPanel(page);
+  await expect(row.locator('.jp-runlab-RunRow-metric')).toHaveCount(2);
+  expect(await shown()).toEqual(live);
 });
 
 test('Restore can be undone, unsaved edits included', async ({ page, runlab }) => {
