@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,23 @@ def test_track_runs_the_cell_as_a_finished_run(
     assert run["metrics"]["acc"]["latest"] == 0.93 and run["metrics"]["acc"]["step"] == 2
     assert run["metrics"]["duration_s"]["latest"] >= 0
     assert run["endedAt"] is not None
+
+
+def test_a_tracked_cells_duration_label_agrees_with_its_recorded_duration(
+    kernel: BlockingKernelClient, runlab_server: RunningServer, project: str
+) -> None:
+    # The panel's label is endedAt - startedAt rounded to seconds (formatDuration); duration_s is
+    # the cell's own time. 1.6 s rounds to 2 s: setup counted in one and not the other would show.
+    execute(kernel, "%%track --name timed\nimport time\ntime.sleep(1.6)")
+    execute(kernel, "import runlab\nrunlab.flush()")
+    [run] = runs_of(runlab_server, project)
+    started = datetime.fromisoformat(run["startedAt"].replace("Z", "+00:00"))
+    ended = datetime.fromisoformat(run["endedAt"].replace("Z", "+00:00"))
+    wall = (ended - started).total_seconds()
+    recorded = run["metrics"]["duration_s"]["latest"]
+    assert recorded == pytest.approx(1.6, abs=0.3)
+    assert abs(wall - recorded) < 0.2, f"label from {wall:.3f} s, duration_s {recorded:.3f} s"
+    assert round(wall) == round(recorded) == 2
 
 
 def test_a_failing_tracked_cell_fails_the_run_and_still_shows_the_exception(

@@ -289,6 +289,9 @@ test('list: filters, sorts, pagination and total', async () => {
     names(await list(`sort=name&filter=${encodeURIComponent('tags.team!=a')}&filter=${encodeURIComponent('params.kind=odd')}`))
   ).toEqual(['r3', 'r5']);
   expect(names(await list('sort=params.lr:desc'))).toEqual(['r5', 'r4', 'r3', 'r0', 'r1', 'r2']); // ties: newest first
+  // Tags sort like params (the runs table sorts any column): b's runs first, then a's, ties newest first.
+  expect(names(await list('sort=tags.team:desc'))).toEqual(['r5', 'r4', 'r3', 'r2', 'r1', 'r0']);
+  expect(names(await list('sort=tags.team:asc'))).toEqual(['r2', 'r1', 'r0', 'r5', 'r4', 'r3']);
   expect(names(await list('status=finished'))).toEqual(['r5']);
   expect(names(await list('notebookPath=one.ipynb'))).toEqual(['r0']);
   expect((await list('sort=metrics.missing:desc')).total).toBe(6);

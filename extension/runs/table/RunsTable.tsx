@@ -23,6 +23,8 @@ const VALUE_COLUMN = '130px';
 export interface IRunsTableActions {
   openRun(runId: string): void;
   compare(runIds: string[]): void;
+  /** The rows ticked, for "Compare Selected Runs" in the palette and menu. */
+  selectionChanged?(runIds: string[]): void;
 }
 
 function cellText(run: Run, column: ColumnId): string {
@@ -300,6 +302,7 @@ function RunsTableView({ model, actions }: { model: RunsTableModel; actions: IRu
     setAnchor(index);
   };
   const chosen = [...selected.keys()];
+  useEffect(() => actions.selectionChanged?.(chosen), [chosen.join('\n')]);
 
   const header = (column: SortColumn, className = '') => {
     const sorted = query.sort.column === column;

@@ -126,6 +126,8 @@ export class RunsTableModel implements IDisposable {
     this._pages.clear();
     this._pending.clear();
     this._error = null;
+    // A load of the previous query that is still under way ends unseen (another generation).
+    this._groupsLoading = false;
     if (this._query.groupBy) {
       void this._loadGroups();
     } else {
@@ -173,6 +175,7 @@ export class RunsTableModel implements IDisposable {
 
   private async _loadPage(page: number): Promise<void> {
     if (!this._project.project) {
+      this._showNoProject();
       return;
     }
     const generation = this._generation;
@@ -203,7 +206,11 @@ export class RunsTableModel implements IDisposable {
 
   private async _loadGroups(): Promise<void> {
     const { groupBy, status, filters } = this._query;
-    if (!groupBy || !this._project.project) {
+    if (!groupBy) {
+      return;
+    }
+    if (!this._project.project) {
+      this._showNoProject();
       return;
     }
     const generation = this._generation;
@@ -239,6 +246,12 @@ export class RunsTableModel implements IDisposable {
     }
   }
 
+  /** A project the server does not have (yet, or any more) has no runs: not the previous project's. */
+  private _showNoProject(): void {
+    this._total = 0;
+    this._groups = this._query.groupBy ? [] : null;
+  }
+
   /** The server's own words for a refused filter (400), which name the condition at fault. */
   private _describe(error: unknown): string {
     if (error instanceof RunlabRequestError && error.status === 400) {
@@ -247,16 +260,15 @@ export class RunsTableModel implements IDisposable {
     return describeError('Could not load runs', error, 'runs');
   }
 
-  private _noteColumns(runs: readonly Run[]): void {
+  /** Remember the columns `runs` have; true when one is new (the caller emits `changed`). */
+  private _noteColumns(runs: readonly Pick<Run, 'metrics' | 'params' | 'tags'>[]): boolean {
     const before = this._seenColumns.size;
     for (const run of runs) {
       for (const key of Object.keys(run.metrics)) this._seenColumns.add(`metrics.${key}`);
       for (const key of Object.keys(run.params)) this._seenColumns.add(`params.${key}`);
       for (const key of Object.keys(run.tags)) this._seenColumns.add(`tags.${key}`);
     }
-    if (this._seenColumns.size !== before) {
-      this._changed.emit();
-    }
+    return this._seenColumns.size !== before;
   }
 
   /** Reload soon, once for a burst of events. */
@@ -326,7 +338,8 @@ export class RunsTableModel implements IDisposable {
     if (run.projectId !== this._room.projectId) {
       return;
     }
-    if (this._patch(run.id, () => run)) {
+    const newColumn = this._noteColumns([run]);
+    if (this._patch(run.id, () => run) || newColumn) {
       this._changed.emit();
     }
     // Sorted or filtered by what changed, the run may move or leave; groups may change.
@@ -345,7 +358,8 @@ export class RunsTableModel implements IDisposable {
     if (event.projectId !== this._room.projectId) {
       return;
     }
-    if (this._patch(event.runId, (run) => ({ ...run, metrics: { ...run.metrics, ...event.metrics } }))) {
+    const newColumn = this._noteColumns([{ metrics: event.metrics, params: {}, tags: {} }]);
+    if (this._patch(event.runId, (run) => ({ ...run, metrics: { ...run.metrics, ...event.metrics } })) || newColumn) {
       this._changed.emit();
     }
     const sortedByMetric = this._query.sort.column.startsWith('metrics.');

@@ -283,7 +283,7 @@ export type LogBatchResponse = z.infer<typeof LogBatchResponse>;
 /**
  * Run list filters, each `params.<key><op><value>`, `metrics.<key><op><number>` or
  * `tags.<key><op><value>`, with op one of = != > >= < <=; repeat `filter` to AND them.
- * Sort: `startedAt`, `name`, `status`, `metrics.<key>` or `params.<key>`, then `:asc` / `:desc`.
+ * Sort: `startedAt`, `name`, `status`, `metrics.<key>`, `params.<key>` or `tags.<key>`, then `:asc` / `:desc`.
  */
 // The key rules (LogKey) as pieces that fit inside a longer pattern: LogKey's own lookaheads
 // look to the end of the text, which in a filter or sort order goes on past the key.
@@ -316,8 +316,8 @@ const RunFilter = z.string().meta({
  * key), and a key that ends the text cannot end in spaces, which are trimmed.
  */
 export const RUN_SORT_PATTERN =
-  String.raw`^\s*(?:(?:startedAt|name|status|(?:metrics|params)\.${keyPattern(false, String.raw`:(?:asc|desc)\s*$`)}):(?:asc|desc)` +
-  String.raw`|(?!.*:(?:asc|desc)\s*$)(?:startedAt|name|status|(?:metrics|params)\.${keyPattern(true, String.raw`\s*$`)}))\s*$`;
+  String.raw`^\s*(?:(?:startedAt|name|status|(?:metrics|params|tags)\.${keyPattern(false, String.raw`:(?:asc|desc)\s*$`)}):(?:asc|desc)` +
+  String.raw`|(?!.*:(?:asc|desc)\s*$)(?:startedAt|name|status|(?:metrics|params|tags)\.${keyPattern(true, String.raw`\s*$`)}))\s*$`;
 
 export const RunListQuery = z.strictObject({
   project: z.string().optional(),

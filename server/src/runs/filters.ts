@@ -18,7 +18,8 @@ export interface RunFilter {
 }
 
 export type RunSort =
-  { by: 'startedAt' | 'name' | 'status'; direction: 'asc' | 'desc' } | { by: 'metrics' | 'params'; key: string; direction: 'asc' | 'desc' };
+  | { by: 'startedAt' | 'name' | 'status'; direction: 'asc' | 'desc' }
+  | { by: 'metrics' | 'params' | 'tags'; key: string; direction: 'asc' | 'desc' };
 
 // The key is the shortest prefix before an operator, so keys may hold spaces, dots and slashes.
 const FILTER = /^(params|metrics|tags)\.(.+?)\s*(!=|>=|<=|=|>|<)\s*(.*)$/s;
@@ -63,9 +64,9 @@ export function parseSort(raw: string): RunSort {
   const [, field, direction = field === 'name' ? 'asc' : 'desc'] = match;
   const order = direction as 'asc' | 'desc';
   if (field === 'startedAt' || field === 'name' || field === 'status') return { by: field, direction: order };
-  const keyed = /^(metrics|params)\.(.+)$/.exec(field);
+  const keyed = /^(metrics|params|tags)\.(.+)$/.exec(field);
   if (keyed && LogKey.safeParse(keyed[2]).success) {
-    return { by: keyed[1] as 'metrics' | 'params', key: keyed[2], direction: order };
+    return { by: keyed[1] as 'metrics' | 'params' | 'tags', key: keyed[2], direction: order };
   }
-  throw bad('sort by startedAt, name, status, metrics.<key> or params.<key>, then :asc or :desc');
+  throw bad('sort by startedAt, name, status, metrics.<key>, params.<key> or tags.<key>, then :asc or :desc');
 }

@@ -58,7 +58,9 @@ export class RunSearchStore {
         order = `r.status ${direction}`;
         break;
       case 'params':
-        join = 'LEFT JOIN run_params s ON s.run_id = r.id AND s.key = ?';
+      case 'tags':
+        // Params and tags are both text that may hold numbers: numbers first, in order, then text.
+        join = `LEFT JOIN ${query.sort.by === 'params' ? 'run_params' : 'run_tags'} s ON s.run_id = r.id AND s.key = ?`;
         joinParams.push(query.sort.key);
         order = `s.value IS NULL, runlab_number(s.value) IS NULL, runlab_number(s.value) ${direction}, s.value ${direction}`;
         break;
