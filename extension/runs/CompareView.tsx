@@ -255,6 +255,14 @@ export function CompareBody({ model }: { model: CompareModel }): JSX.Element {
           <div className="jp-runlab-RunView jp-runlab-CompareView">
             <header className="jp-runlab-RunHeader">
               <h1>Compare {data.runs.length} runs</h1>
+              {/* Named here too: with only differences shown, the table (and its names) may be empty. */}
+              <ul className="jp-runlab-CompareRuns" aria-label="Compared runs">
+                {data.runs.map((run, index) => (
+                  <li key={run.id} data-run-id={run.id}>
+                    <span className={`jp-runlab-SeriesSwatch jp-runlab-series-${index % 10}`} /> {run.name}
+                  </li>
+                ))}
+              </ul>
             </header>
             <CompareTable runs={data.runs} />
             <MetricCharts data={data} />

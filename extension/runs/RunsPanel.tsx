@@ -28,6 +28,8 @@ export interface IRunsPanelProps {
   columnsChanged?: import('@lumino/signaling').ISignal<unknown, unknown>;
   openRun(runId: string): void;
   compare(runIds: string[]): void;
+  /** The runs ticked in the list, for "Compare Selected Runs" in the palette and menu. */
+  selectionChanged?(runIds: string[]): void;
 }
 
 interface IRowData {
@@ -111,6 +113,7 @@ function RunsList(props: IRunsPanelProps & { scope: 'notebook' | 'project' }): J
       return next;
     });
   const chosen = runs.filter((run) => selected.has(run.id)).map((run) => run.id);
+  useEffect(() => props.selectionChanged?.(chosen), [chosen.join('\n')]);
   return (
     <>
       <div className="jp-runlab-RunsToolbar">

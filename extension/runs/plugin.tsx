@@ -23,6 +23,8 @@ import { CommandIDs, IRunsModel, PLUGIN_ID } from './tokens';
 
 /** Right below the Runlab panel in the left sidebar. */
 const RUNS_PANEL_RANK = 601;
+/** The one Runs table tab (opening it again shows it). */
+const RUNS_TABLE_ID = 'runlab-runs-table';
 
 export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
   id: PLUGIN_ID,
@@ -44,6 +46,16 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
       const model = new RunsModel(connection, project);
       const tableColumns = new TableColumns();
       const views = new WidgetTracker<MainAreaWidget>({ namespace: 'runlab-runs' });
+      // What "Compare Selected Runs" compares: the table's ticks while it is the current tab,
+      // otherwise the panel's.
+      const selection = { panel: [] as string[], table: [] as string[] };
+      const selectedRuns = () =>
+        app.shell.currentWidget?.id === RUNS_TABLE_ID && selection.table.length > 0 ? selection.table : selection.panel;
+      const selectionChanged = (from: 'panel' | 'table') => (runIds: string[]) => {
+        selection[from] = runIds;
+        app.commands.notifyCommandChanged(CommandIDs.compareSelected);
+      };
+      app.shell.currentChanged?.connect(() => app.commands.notifyCommandChanged(CommandIDs.compareSelected));
 
       const panel = addSidePanel(app, restorer, {
         id: 'jp-runlab-runs',
@@ -61,6 +73,7 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
             columnsChanged={tableColumns.changed}
             openRun={(runId) => void app.commands.execute(CommandIDs.openRun, { runId })}
             compare={(runIds) => void app.commands.execute(CommandIDs.compareRuns, { runIds })}
+            selectionChanged={selectionChanged('panel')}
           />
         )
       });
@@ -76,16 +89,18 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
         caption: 'The runs of the current project as a table: columns, sort, filter, group by, compare',
         icon: tableRowsIcon,
         execute: () => {
-          const existing = views.find((widget) => widget.id === 'runlab-runs-table');
+          const existing = views.find((widget) => widget.id === RUNS_TABLE_ID);
           if (existing) {
             app.shell.activateById(existing.id);
             return;
           }
           const content = new RunsTableWidget(new RunsTableModel(connection, project, tableColumns), {
             openRun: (runId) => void app.commands.execute(CommandIDs.openRun, { runId }),
-            compare: (runIds) => void app.commands.execute(CommandIDs.compareRuns, { runIds })
+            compare: (runIds) => void app.commands.execute(CommandIDs.compareRuns, { runIds }),
+            selectionChanged: selectionChanged('table')
           });
-          const widget = createMainAreaTab(content, { id: 'runlab-runs-table', label: 'Runs Table', icon: tableRowsIcon });
+          const widget = createMainAreaTab(content, { id: RUNS_TABLE_ID, label: 'Runs Table', icon: tableRowsIcon });
+          widget.disposed.connect(() => selectionChanged('table')([]));
           void views.add(widget);
           app.shell.add(widget, 'main');
         }
@@ -133,6 +148,12 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
           app.shell.add(widget, 'main');
         }
       });
+      app.commands.addCommand(CommandIDs.compareSelected, {
+        label: 'Compare Selected Runs',
+        caption: 'Compare the runs ticked in the Runs table (when it is the current tab) or in the Runs panel: two or more',
+        isEnabled: () => selectedRuns().length >= 2,
+        execute: () => app.commands.execute(CommandIDs.compareRuns, { runIds: selectedRuns() })
+      });
       app.commands.addCommand(CommandIDs.downloadArtifact, {
         label: (args) => (args.path ? `Download ${String(args.path)}` : 'Download Run Artifact'),
         execute: (args) => {
@@ -144,6 +165,7 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
       palette?.addItem({ command: CommandIDs.openRuns, category: 'Runlab' });
       palette?.addItem({ command: CommandIDs.openRun, category: 'Runlab' });
       palette?.addItem({ command: CommandIDs.openRunsTable, category: 'Runlab' });
+      palette?.addItem({ command: CommandIDs.compareSelected, category: 'Runlab' });
       return model;
     }
   )

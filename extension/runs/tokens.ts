@@ -12,6 +12,8 @@ export namespace CommandIDs {
   export const openRun = 'runlab:open-run';
   /** args: `runIds`, two or more. */
   export const compareRuns = 'runlab:compare-runs';
+  /** Compare the runs ticked in the Runs table (when it is the current tab) or the Runs panel. */
+  export const compareSelected = 'runlab:compare-selected';
   /** args: `runId`, `path`: save one of the run's artifacts (with the token; a plain link could not send it). */
   export const downloadArtifact = 'runlab:download-artifact';
 }

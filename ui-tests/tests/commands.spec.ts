@@ -3,13 +3,14 @@
  * an MLflow "View run" link or the server's page gives it), and the server's own address says
  * what it is instead of answering JSON.
  */
-import { expect, screenshot, test } from './fixtures';
+import { expect, runCommand, screenshot, test } from './fixtures';
 
 interface ILabWindow {
   jupyterapp: {
     commands: {
       execute(id: string, args: object): Promise<unknown>;
       hasCommand(id: string): boolean;
+      isEnabled(id: string): boolean;
       label(id: string): string;
       keyBindings: readonly { command: string; keys: readonly string[] }[];
     };
@@ -55,6 +56,7 @@ test('every Runlab view has a command with a plain label, and the common ones ha
       'runlab:open-panel',
       'runlab:open-runs',
       'runlab:open-runs-table',
+      'runlab:compare-selected',
       'runlab:open-run',
       'runlab:open-datasets',
       'runlab:show-provenance',
@@ -73,6 +75,7 @@ test('every Runlab view has a command with a plain label, and the common ones ha
     'Show Panel',
     'Show Runs',
     'Runs Table',
+    'Compare Selected Runs',
     'Open Run by Id…',
     'Show Datasets',
     'Show Provenance',
@@ -83,4 +86,58 @@ test('every Runlab view has a command with a plain label, and the common ones ha
   expect(state.bindings).toEqual(
     expect.arrayContaining(['runlab:open-runs Ctrl Alt R', 'runlab:open-runs-table Ctrl Alt T', 'runlab:open-datasets Ctrl Alt D'])
   );
+});
+
+test('the command palette lists every Runlab view under Runlab', async ({ page, runlab }) => {
+  await runlab.open(page, 'lab');
+  await runCommand(page, 'apputils:activate-command-palette');
+  // With no query the palette shows every item under its category's header, in order.
+  const runlabItems = () =>
+    page.evaluate(() => {
+      const labels: string[] = [];
+      let inRunlab = false;
+      for (const node of Array.from(document.querySelectorAll('.lm-CommandPalette-content > li'))) {
+        if (node.classList.contains('lm-CommandPalette-header')) {
+          // The header's first text is its category; an icon follows it.
+          inRunlab = node.firstChild?.textContent?.trim() === 'Runlab';
+        } else if (inRunlab) {
+          labels.push(node.querySelector('.lm-CommandPalette-itemLabel')?.textContent ?? '');
+        }
+      }
+      return labels;
+    });
+  const views = [
+    'Show Panel',
+    'Show Runs',
+    'Runs Table',
+    'Compare Selected Runs',
+    'Open Run by Id…',
+    'Show Datasets',
+    'Show Provenance',
+    'Switch Project…'
+  ];
+  await expect.poll(runlabItems).toEqual(expect.arrayContaining(views));
+  const listed = await runlabItems();
+  expect(
+    listed.filter((label) => label.startsWith('Runlab')),
+    'no label repeats the category'
+  ).toEqual([]);
+  await page.keyboard.press('Escape');
+});
+
+test('Compare Selected Runs compares the runs ticked in the Runs panel', async ({ page, runlab }) => {
+  const first = await runlab.api<IRun>('/api/runs', { method: 'POST', body: { project: 'demo', name: 'ticked-one' } });
+  const second = await runlab.api<IRun>('/api/runs', { method: 'POST', body: { project: 'demo', name: 'ticked-two' } });
+  await runlab.open(page, 'lab');
+  await runCommand(page, 'runlab:open-runs');
+  const enabled = () => page.evaluate(() => (window as unknown as ILabWindow).jupyterapp.commands.isEnabled('runlab:compare-selected'));
+  const tick = (run: IRun) => page.locator(`#jp-runlab-runs .jp-runlab-RunRow[data-run-id="${run.id}"] input[type="checkbox"]`).check();
+  await tick(first);
+  expect(await enabled(), 'one run is not a comparison').toBe(false);
+  await tick(second);
+  await expect.poll(enabled).toBe(true);
+  await runCommand(page, 'runlab:compare-selected');
+  const compared = page.locator('.jp-runlab-CompareView .jp-runlab-CompareRuns li');
+  await expect(compared).toHaveCount(2);
+  expect((await compared.allTextContents()).map((name) => name.trim()).sort()).toEqual(['ticked-one', 'ticked-two']);
 });
