@@ -337,6 +337,81 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       INSERT INTO server_identity (id) VALUES (lower(hex(randomblob(16))));
     `
+  },
+  {
+    version: 12,
+    name: 'runners and jobs',
+    // The persisted job queue (server/src/runners): everything the scheduler knows lives here, so a
+    // restarted server sees every queued and running job. Labels, capacity, parameters and
+    // dataset pins are JSON. A job is one run (run_id UNIQUE) however often it is retried; each
+    // try is an attempt, and only the job's current attempt may report results (fencing). The
+    // partial unique index makes a second running attempt of one job impossible, whatever the
+    // code above it does. seq breaks ties between jobs queued in the same millisecond.
+    // jobs.current_attempt_id has no REFERENCES either: jobs and attempts would reference each
+    // other; the scheduler keeps it in step with the attempt rows in one transaction.
+    sql: `
+      CREATE TABLE runners (
+        id                TEXT PRIMARY KEY,
+        name              TEXT NOT NULL,
+        labels            TEXT NOT NULL DEFAULT '[]',
+        capacity          TEXT NOT NULL DEFAULT '{}',
+        max_jobs          INTEGER NOT NULL DEFAULT 1 CHECK (max_jobs >= 1),
+        -- no REFERENCES: tokens are revoked, never deleted, and a table nothing references can
+        -- be rebuilt by a later migration (as migration 9 did) without touching runners
+        token_id          TEXT,
+        status            TEXT NOT NULL CHECK (status IN ('online', 'offline', 'draining')),
+        last_heartbeat_at TEXT,
+        connected_at      TEXT,
+        created_at        TEXT NOT NULL
+      );
+
+      CREATE TABLE jobs (
+        id                  TEXT PRIMARY KEY,
+        seq                 INTEGER NOT NULL UNIQUE,
+        project_id          TEXT NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+        run_id              TEXT NOT NULL UNIQUE REFERENCES runs (id) ON DELETE CASCADE,
+        snapshot_commit     TEXT NOT NULL,
+        notebook_path       TEXT NOT NULL,
+        parameters          TEXT NOT NULL DEFAULT '{}',
+        dataset_pins        TEXT NOT NULL DEFAULT '[]',
+        env_mode            TEXT NOT NULL CHECK (env_mode IN ('runner', 'recreate')),
+        required_labels     TEXT NOT NULL DEFAULT '[]',
+        priority            INTEGER NOT NULL DEFAULT 0,
+        status              TEXT NOT NULL CHECK (status IN ('queued', 'running', 'finished', 'failed', 'cancelled', 'timed_out')),
+        attempt_count       INTEGER NOT NULL DEFAULT 0,
+        max_retries         INTEGER NOT NULL DEFAULT 2 CHECK (max_retries >= 0),
+        timeout_s           INTEGER CHECK (timeout_s IS NULL OR timeout_s > 0),
+        created_at          TEXT NOT NULL,
+        started_at          TEXT,
+        cancel_requested_at TEXT,
+        -- what a requested cancel ends the job as: 'cancelled' (asked by a user) or 'timed_out'
+        cancel_outcome      TEXT CHECK (cancel_outcome IN ('cancelled', 'timed_out')),
+        error               TEXT,
+        finished_at         TEXT,
+        runner_id           TEXT REFERENCES runners (id) ON DELETE SET NULL,
+        current_attempt_id  TEXT
+      );
+      CREATE INDEX jobs_queue ON jobs (priority DESC, created_at, seq) WHERE status = 'queued';
+      CREATE INDEX jobs_project ON jobs (project_id, created_at);
+
+      CREATE TABLE job_attempts (
+        id               TEXT PRIMARY KEY,
+        job_id           TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        number           INTEGER NOT NULL,
+        runner_id        TEXT REFERENCES runners (id) ON DELETE SET NULL,
+        status           TEXT NOT NULL
+                         CHECK (status IN ('running', 'finished', 'failed', 'cancelled', 'timed_out', 'lost', 'abandoned')),
+        started_at       TEXT NOT NULL,
+        lease_expires_at TEXT NOT NULL,
+        ended_at         TEXT,
+        error            TEXT,
+        progress         TEXT,
+        UNIQUE (job_id, number)
+      );
+      CREATE UNIQUE INDEX job_attempts_one_running ON job_attempts (job_id) WHERE status = 'running';
+      CREATE INDEX job_attempts_running_runner ON job_attempts (runner_id) WHERE status = 'running';
+      CREATE INDEX job_attempts_running_lease ON job_attempts (lease_expires_at) WHERE status = 'running';
+    `
   }
 ];
 
