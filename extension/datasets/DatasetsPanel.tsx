@@ -14,8 +14,8 @@ import { IDatasetsModel } from './tokens';
 const VERSIONS_SHOWN = 20;
 
 export interface IDatasetActions {
-  /** Pin in the notebook in focus; false when there is none. */
-  canPin(): boolean;
+  /** Why a version cannot be pinned in (or loaded by) the notebook in focus now; null when it can. */
+  pinProblem(): string | null;
   pin(name: string, version: string): void;
   insertSnippet(name: string, version: string): void;
   compare(name: string, from: string, to: string): void;
@@ -86,7 +86,7 @@ function VersionRow({
       ref.current?.scrollIntoView({ block: 'nearest' });
     }
   }, [revealed]);
-  const canPin = actions.canPin();
+  const pinProblem = actions.pinProblem();
   const startCompare = () => {
     // The version just before is the natural default; the newest other one when there is none.
     const previous = others.find((other) => other.number < version.number) ?? others[0];
@@ -144,16 +144,16 @@ function VersionRow({
       <div className="jp-runlab-DatasetVersion-actions" role="group" aria-label={`Actions for ${dataset}@${version.label}`}>
         <button
           className="jp-Button jp-mod-styled jp-runlab-Small"
-          disabled={!canPin}
-          title={canPin ? `Pin ${dataset}@${version.label} in the notebook in focus` : 'Open a notebook to pin a version in it'}
+          disabled={pinProblem !== null}
+          title={pinProblem ?? `Pin ${dataset}@${version.label} in the notebook in focus`}
           onClick={() => actions.pin(dataset, version.label)}
         >
           Pin
         </button>
         <button
           className="jp-Button jp-mod-styled jp-runlab-Small"
-          disabled={!canPin}
-          title={canPin ? 'Insert a cell that loads this version' : 'Open a notebook to insert a loading cell'}
+          disabled={pinProblem !== null}
+          title={pinProblem ?? 'Insert a cell that loads this version'}
           onClick={() => actions.insertSnippet(dataset, version.label)}
         >
           Snippet

@@ -9,14 +9,15 @@ import { ISignal, Signal } from '@lumino/signaling';
 import type { Dataset, DatasetCommittedEvent, DatasetDeletedEvent, DatasetVersion } from '../../server/src/contract';
 import { describeError } from '../shared/errors';
 import { ProjectRoom } from '../shared/projectRoom';
-import { ICurrentProject, IRunlabConnection } from '../tokens';
+import { IRunlabConnection } from '../tokens';
+import type { IFollowedProject } from './notebookProject';
 import { readPins, RUNLAB_METADATA_KEY } from './pins';
 import { IDatasetsModel, INotebookPins, IVersionList } from './tokens';
 
 export class DatasetsModel implements IDatasetsModel, IDisposable {
   constructor(
     private readonly _connection: IRunlabConnection,
-    private readonly _project: ICurrentProject,
+    private readonly _project: IFollowedProject,
     private readonly _notebooks: INotebookTracker | null = null
   ) {
     this._projectRoom = new ProjectRoom(_connection);

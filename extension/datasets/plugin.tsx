@@ -25,6 +25,7 @@ import { DatasetsPanelView } from './DatasetsPanel';
 import { createDatasetDiffView } from './DiffView';
 import { DatasetPinsContribution } from './kernelPins';
 import { DatasetsModel } from './model';
+import { NotebookProject } from './notebookProject';
 import { insertLoadingCell, setNotebookPin } from './notebook';
 import { createPinsToolbarItem, openDatasetPicker } from './picker';
 import { CommandIDs, IDatasetsModel, PLUGIN_ID } from './tokens';
@@ -57,6 +58,8 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
     ) => {
       // The tracker lets the panel mark the versions the notebook in focus pins.
       const model = new DatasetsModel(connection, project, notebooks);
+      // The picker pins from the notebooks' project, where the kernel resolves the pins.
+      const pickerModel = new DatasetsModel(connection, new NotebookProject(project));
       // Each notebook's kernel holds its pins, so `runlab.dataset("iris")` loads the pinned version.
       kernels?.addContribution(new DatasetPinsContribution());
       const views = new WidgetTracker<MainAreaWidget>({ namespace: 'runlab-datasets' });
@@ -73,7 +76,15 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
           <DatasetsPanelView
             model={model}
             actions={{
-              canPin: () => current() !== null,
+              pinProblem: () => {
+                if (current() === null) {
+                  return 'Open a notebook to pin a version in it or load it';
+                }
+                // The kernel looks pinned names up in the notebooks' project, not the one shown.
+                return project.project && project.project.id === project.notebookProject?.id
+                  ? null
+                  : `The notebooks load datasets from project ${project.notebookProjectName}; switch back to it to pin this version`;
+              },
               pin: (name, version) => void app.commands.execute(CommandIDs.pinVersion, { name, version }),
               insertSnippet: (name, version) => void app.commands.execute(CommandIDs.insertSnippet, { name, version }),
               compare: (name, from, to) => void app.commands.execute(CommandIDs.compareVersions, { name, from, to }),
@@ -155,7 +166,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
         isEnabled: () => current() !== null,
         execute: (args) => {
           const notebook = current();
-          return notebook ? openDatasetPicker(model, notebook, { name: str(args.name) || undefined }) : undefined;
+          return notebook ? openDatasetPicker(pickerModel, notebook, { name: str(args.name) || undefined }) : undefined;
         }
       });
       app.commands.addCommand(CommandIDs.pinVersion, {
@@ -181,7 +192,7 @@ export const datasetsPlugin: JupyterFrontEndPlugin<IDatasetsModel> = {
       });
 
       toolbars?.addFactory<NotebookPanel>('Notebook', TOOLBAR_ITEM, (notebook) =>
-        createPinsToolbarItem(notebook, () => void openDatasetPicker(model, notebook))
+        createPinsToolbarItem(notebook, () => void openDatasetPicker(pickerModel, notebook))
       );
 
       palette?.addItem({ command: CommandIDs.openDatasets, category: 'Runlab' });

@@ -7,7 +7,9 @@ import { RunlabRequestError } from '../request';
 export function describeError(action: string, error: unknown, api: string): string {
   if (error instanceof RunlabRequestError) {
     if (error.status === 0) {
-      return `${action}: ${error.message} Check that the Runlab server is running (\`npm start\`).`;
+      // Which server is unreachable, and what brings it back, depends on the connection: the
+      // Runlab panel says it for the state the user is in (connection/messages.ts).
+      return `${action}: ${error.message} The Runlab panel (Runlab → Show Panel) says which server is configured and what to do.`;
     }
     if (error.status === 404 && error.message.startsWith('No route')) {
       return `${action}: this Runlab server has no ${api} API. Upgrade the server to the same version as the extension.`;

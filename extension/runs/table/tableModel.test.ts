@@ -356,7 +356,7 @@ describe('RunsTableModel filters', () => {
     server.list = () => Promise.reject(new RunlabRequestError(0, 'unreachable', 'Could not reach http://hub:1.'));
     const model = open(server);
     await settle();
-    expect(model.error).toBe('Could not load runs: Could not reach http://hub:1. Check that the Runlab server is running (`npm start`).');
+    expect(model.error).toBe('Could not load runs: Could not reach http://hub:1. The Runlab panel (Runlab → Show Panel) says which server is configured and what to do.');
     expect(model.loading).toBe(false);
   });
 
