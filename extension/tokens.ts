@@ -48,6 +48,8 @@ export interface IRunlabConnection {
   readonly settings: IConnectionSettings;
   readonly state: IConnectionState;
   readonly stateChanged: ISignal<IRunlabConnection, IConnectionState>;
+  /** The settings changed (the project alone, too, which needs no reconnect but new kernel settings). */
+  readonly settingsChanged: ISignal<IRunlabConnection, IConnectionSettings>;
   /**
    * Call `handler` with each live event `name` from the server (of the rooms joined), typed by
    * the contract. `owner` is the handler's `this` and owns the connection:

@@ -46,6 +46,10 @@ export class ConnectionModel implements IRunlabConnection {
     return this._stateChanged;
   }
 
+  get settingsChanged(): ISignal<IRunlabConnection, IConnectionSettings> {
+    return this._settingsChanged;
+  }
+
   /** The local server `npm start` runs for this JupyterLab, or null. */
   get localServer(): ILocalServer | null {
     return this._local;
@@ -68,10 +72,14 @@ export class ConnectionModel implements IRunlabConnection {
   /** Apply new settings; reconnects only if something that matters changed. */
   configure(settings: IConnectionSettings): void {
     const changed = settings.serverUrl !== this._settings.serverUrl || settings.token !== this._settings.token;
+    const projectChanged = settings.project !== this._settings.project;
     this._settings = settings;
     if (changed || !this._socket) {
       this.reconnect();
       this._probeLocalServer();
+    }
+    if (changed || projectChanged) {
+      this._settingsChanged.emit(settings);
     }
   }
 
@@ -317,5 +325,6 @@ export class ConnectionModel implements IRunlabConnection {
   private _socket: Socket<ServerToClientEvents, ClientToServerEvents> | null = null;
   private _retryTimer: number | undefined = undefined;
   private _stateChanged = new Signal<IRunlabConnection, IConnectionState>(this);
+  private _settingsChanged = new Signal<IRunlabConnection, IConnectionSettings>(this);
   private _events = new ServerEvents();
 }

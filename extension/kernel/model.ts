@@ -18,6 +18,8 @@ export class KernelClientsModel implements IKernelClients, IDisposable {
     _tracker.currentChanged.connect(() => this._changed.emit(), this);
     _tracker.forEach((panel) => this._watch(panel));
     _connection.stateChanged.connect(this._onConnectionChanged, this);
+    // A new project setting alone needs no reconnect, but every kernel must log to it from now on.
+    _connection.settingsChanged.connect(this._onConnectionChanged, this);
   }
 
   get current(): IKernelClientState | null {
@@ -94,7 +96,7 @@ export class KernelClientsModel implements IKernelClients, IDisposable {
     Signal.clearData(this);
   }
 
-  /** New URL or token: every kernel gets the new credentials. */
+  /** New URL, token or project: every kernel gets the new settings. */
   private _onConnectionChanged(): void {
     const key = this._settingsKey();
     if (key !== this._lastSettingsKey) {

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
 import { VENV } from '../../scripts/setup.mjs';
-import { expect, openRunlabPanel, runCommand, screenshot, setTheme, test } from './fixtures';
+import { expect, openRunlabPanel, runCommand, screenshot, setTheme, test, writeNotebook } from './fixtures';
 
 const panel = (page: Page) => page.locator('#jp-runlab-panel');
 const section = (page: Page) => panel(page).locator('section[aria-label="Project"]');
@@ -154,6 +154,30 @@ test('Switch Project… picks a project in a dialog, and "Make this the notebook
   await expect.poll(() => notebooksSetting(page)).toBe('picked-in-dialog');
   await expect(section(page).locator('.jp-runlab-ProjectSwitcher-button .jp-runlab-ProjectBadge')).toHaveText('notebooks');
   await expect(section(page).locator('.jp-runlab-NotebookProject')).toHaveCount(0);
+
+  // Put the worker's setting back for the tests that follow.
+  await switchTo(page, 'demo');
+  await section(page).getByRole('button', { name: 'Make this the notebooks’ project' }).click();
+  await expect.poll(() => notebooksSetting(page)).toBe('demo');
+});
+
+test('a running kernel logs to the new notebooks’ project as soon as the setting changes, without a restart', async ({ page, runlab }) => {
+  await runlab.api('/api/projects', { method: 'POST', body: { name: 'kernel-follows' } });
+  writeNotebook(path.join(runlab.rootDir, 'follows.ipynb'), ['%%track --name logged-after-the-switch\nvalue = 1']);
+  await runlab.open(page, 'lab/tree/follows.ipynb');
+  await openRunlabPanel(page);
+  await expect(page.locator('#jp-runlab-panel .jp-runlab-Kernel')).toHaveAttribute('data-status', 'attached', { timeout: 60_000 });
+
+  await switchTo(page, 'kernel-follows');
+  await section(page).getByRole('button', { name: 'Make this the notebooks’ project' }).click();
+  await expect.poll(() => notebooksSetting(page)).toBe('kernel-follows');
+  // The same kernel, not restarted, runs the cell.
+  await page.locator('.jp-Notebook .jp-CodeCell').first().locator('.jp-InputArea-editor').click();
+  await page.keyboard.press('Shift+Enter');
+  const runsIn = async (project: string) =>
+    (await runlab.api<{ runs: { name: string }[] }>(`/api/runs?project=${project}&limit=50`)).runs.map((run) => run.name);
+  await expect.poll(() => runsIn('kernel-follows'), { timeout: 30_000 }).toContain('logged-after-the-switch');
+  expect(await runsIn('demo')).not.toContain('logged-after-the-switch');
 
   // Put the worker's setting back for the tests that follow.
   await switchTo(page, 'demo');
