@@ -1,38 +1,6 @@
-import type { MetricSummary, Run } from '../../server/src/contract';
 import { formatValue } from '../shared/format';
 import { bestOf, bestRule, compareRows, isCurve, metricDirection } from './compareModel';
-
-const summary = (latest: MetricSummary['latest'], count = 1): MetricSummary => ({
-  latest,
-  step: count - 1,
-  min: typeof latest === 'number' ? latest : null,
-  max: typeof latest === 'number' ? latest : null,
-  count,
-  updatedAt: '2024-01-01T00:00:00Z'
-});
-
-const run = (id: string, fields: Partial<Run> = {}): Run => ({
-  id,
-  projectId: 'p',
-  projectName: 'demo',
-  name: id,
-  status: 'finished',
-  notebookPath: 'train.ipynb',
-  source: { kind: 'api', cell: null },
-  startedAt: '2024-01-01T00:00:00Z',
-  endedAt: '2024-01-01T00:01:00Z',
-  params: {},
-  tags: {},
-  metrics: {},
-  inputs: [],
-  outputs: [],
-  artifacts: [],
-  snapshot: null,
-  environment: null,
-  error: null,
-  frontendId: null,
-  ...fields
-});
+import { run, summary } from '../testing/runs';
 
 describe('metricDirection', () => {
   it('takes names that read as a loss, an error or a time as lower-is-better', () => {

@@ -1,43 +1,12 @@
 import { Signal } from '@lumino/signaling';
-import type { MetricSummary, Project, Run, RunGroup, RunGroupQuery, RunStatus } from '../../../server/src/contract';
+import type { Project, Run, RunGroup, RunGroupQuery, RunStatus } from '../../../server/src/contract';
 import { RUN_FILTER_PATTERN, RUN_GROUP_BY_PATTERN, RUN_SORT_PATTERN } from '../../../server/src/contract/runs';
 import { aggregate } from '../../../server/src/runs/service';
 import { RunlabRequestError } from '../../request';
 import type { ICurrentProject, IRunlabConnection } from '../../tokens';
 import { ColumnId, TableColumns, columnField, columnKey } from './columns';
 import { PAGE_SIZE, RunsTableModel } from './tableModel';
-
-const summary = (latest: number): MetricSummary => ({
-  latest,
-  step: 0,
-  min: latest,
-  max: latest,
-  count: 1,
-  updatedAt: '2024-01-01T00:00:00Z'
-});
-
-const run = (id: string, fields: Partial<Run> = {}): Run => ({
-  id,
-  projectId: 'p1',
-  projectName: 'demo',
-  name: id,
-  status: 'finished',
-  notebookPath: 'train.ipynb',
-  source: { kind: 'api', cell: null },
-  startedAt: '2024-01-01T00:00:00Z',
-  endedAt: '2024-01-01T00:01:00Z',
-  params: {},
-  tags: {},
-  metrics: {},
-  inputs: [],
-  outputs: [],
-  artifacts: [],
-  snapshot: null,
-  environment: null,
-  error: null,
-  frontendId: null,
-  ...fields
-});
+import { run, summary } from '../../testing/runs';
 
 const many = (count: number): Run[] => Array.from({ length: count }, (_, i) => run(`r${i}`));
 
@@ -356,7 +325,9 @@ describe('RunsTableModel filters', () => {
     server.list = () => Promise.reject(new RunlabRequestError(0, 'unreachable', 'Could not reach http://hub:1.'));
     const model = open(server);
     await settle();
-    expect(model.error).toBe('Could not load runs: Could not reach http://hub:1. The Runlab panel (Runlab → Show Panel) says which server is configured and what to do.');
+    expect(model.error).toBe(
+      'Could not load runs: Could not reach http://hub:1. The Runlab panel (Runlab → Show Panel) says which server is configured and what to do.'
+    );
     expect(model.loading).toBe(false);
   });
 
