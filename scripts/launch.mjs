@@ -151,17 +151,10 @@ export function spawnCompanionServer({ dataDir, port = 0, host = '127.0.0.1', lo
 
 /**
  * Start `runlab-server serve` on `dataDir` and wait until it has written server.json.
- * Returns { url, port, token, pid, child, stop() }.
+ * Takes spawnCompanionServer's options; returns { url, port, token, pid, child, stop() }.
  */
-export async function startCompanionServer({
-  dataDir,
-  port = 0,
-  host = '127.0.0.1',
-  logLevel = 'warn',
-  stdio = 'inherit',
-  logFile = null
-}) {
-  const server = spawnCompanionServer({ dataDir, port, host, logLevel, stdio, logFile });
+export async function startCompanionServer(options) {
+  const server = spawnCompanionServer(options);
   try {
     return { ...(await server.ready), pid: server.pid, child: server.child, stop: server.stop };
   } catch (error) {
@@ -383,20 +376,11 @@ export function spawnJupyterLab({
 }
 
 /**
- * Start JupyterLab from the venv. Returns { url, token, port, child, stop() } once it answers.
- * `env` adds environment variables (e.g. JUPYTERLAB_SETTINGS_DIR for tests).
+ * Start JupyterLab from the venv (spawnJupyterLab's options). Returns { url, token, port, child,
+ * stop() } once it answers.
  */
-export async function startJupyterLab({
-  rootDir,
-  port,
-  defaultPath,
-  env = {},
-  stdio = 'inherit',
-  logFile = null,
-  openBrowser = false,
-  extraArgs = []
-}) {
-  const lab = spawnJupyterLab({ rootDir, port, defaultPath, env, stdio, logFile, openBrowser, extraArgs });
+export async function startJupyterLab(options) {
+  const lab = spawnJupyterLab(options);
   try {
     await lab.ready;
   } catch (error) {
