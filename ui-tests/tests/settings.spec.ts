@@ -49,6 +49,24 @@ async function signInWithDialog(page: Page, serverUrl: string | null, token: str
   await expect(dialog).toBeHidden();
 }
 
+type Server = Awaited<ReturnType<typeof startServerFor>>;
+type Lab = Awaited<ReturnType<typeof startLabWithDefaults>>;
+
+/**
+ * What the user's next `npm start` does: JupyterLab and the local server stop, the local server
+ * comes back on the same data directory but another port, and JupyterLab starts again with
+ * defaults naming it.
+ */
+async function nextNpmStart(temp: string, settingsDir: string, running: { local: Server; lab: Lab }): Promise<{ local: Server; lab: Lab }> {
+  await running.lab.stop();
+  const earlierLocalUrl = running.local.url;
+  await running.local.stop();
+  const local = await startServerFor(path.join(temp, 'local-data'), path.join(temp, 'local.log'));
+  expect(local.url).not.toBe(earlierLocalUrl);
+  const lab = await startLabWithDefaults({ temp, settingsDir, defaults: { serverUrl: local.url, token: local.token, project: 'demo' } });
+  return { local, lab };
+}
+
 test('a server signed in to on purpose stays after npm start moves to another port, and the local server is one click away', async ({
   page
 }) => {
@@ -78,14 +96,7 @@ test('a server signed in to on purpose stays after npm start moves to another po
     await expect(view.useLocal).toBeVisible();
     expect(userSettings(settingsDir)).toMatchObject({ serverUrl: shared.url, token: shared.token, signedInTo: shared.url });
 
-    // The next `npm start`: the local server (same data directory) on another port, JupyterLab
-    // started again with defaults naming it.
-    await lab.stop();
-    const earlierLocalUrl = local.url;
-    await local.stop();
-    local = await startServerFor(localData, path.join(temp, 'local.log'));
-    expect(local.url).not.toBe(earlierLocalUrl);
-    lab = await startLabWithDefaults({ temp, settingsDir, defaults: { serverUrl: local.url, token: local.token, project: 'demo' } });
+    ({ local, lab } = await nextNpmStart(temp, settingsDir, { local, lab }));
 
     await lab.open(page, 'lab');
     await openRunlabPanel(page);
@@ -173,12 +184,7 @@ test('a stale localhost address from an earlier npm start gives way to the local
     await signInWithDialog(page, null, '');
     await expect(view.status).toHaveAttribute('data-status', 'connected');
     expect(userSettings(settingsDir).serverUrl).toBeUndefined();
-    await lab.stop();
-    const earlierLocalUrl = local.url;
-    await local.stop();
-    local = await startServerFor(localData, path.join(temp, 'local.log'));
-    expect(local.url).not.toBe(earlierLocalUrl);
-    lab = await startLabWithDefaults({ temp, settingsDir, defaults: { serverUrl: local.url, token: local.token, project: 'demo' } });
+    ({ local, lab } = await nextNpmStart(temp, settingsDir, { local, lab }));
     await lab.open(page, 'lab');
     await openRunlabPanel(page);
     await expect(view.status).toHaveAttribute('data-status', 'connected');
