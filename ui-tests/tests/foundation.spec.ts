@@ -142,6 +142,7 @@ test("the Runlab menu lists every feature's commands, each declared in that feat
     'Show Panel',
     'Show Runs',
     'Runs Table',
+    'Compare Selected Runs',
     'Open Run by Id…',
     'Show Datasets',
     'Pin Dataset Versions for This Notebook…',
