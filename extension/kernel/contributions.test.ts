@@ -50,7 +50,8 @@ function fakeConnection(): IRunlabConnection {
   return {
     settings: { serverUrl: 'http://127.0.0.1:8765', token: 'rl_u_x', project: 'demo' },
     frontendId: 'tab-1',
-    stateChanged: new Signal<object, unknown>({})
+    stateChanged: new Signal<object, unknown>({}),
+    settingsChanged: new Signal<object, unknown>({})
   } as unknown as IRunlabConnection;
 }
 
