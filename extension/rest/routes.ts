@@ -54,5 +54,20 @@ export const routes = {
   },
   provenance: {
     getProvenance: { method: 'get', path: '/api/provenance' }
+  },
+  runners: {
+    listRunners: { method: 'get', path: '/api/runners' },
+    addRunner: { method: 'post', path: '/api/runners' },
+    getRunner: { method: 'get', path: '/api/runners/:id' },
+    drainRunner: { method: 'post', path: '/api/runners/:id/drain' },
+    removeRunner: { method: 'delete', path: '/api/runners/:id' },
+    submitJob: { method: 'post', path: '/api/jobs' },
+    listJobs: { method: 'get', path: '/api/jobs' },
+    getJob: { method: 'get', path: '/api/jobs/:id' },
+    cancelJob: { method: 'post', path: '/api/jobs/:id/cancel' },
+    getJobLog: { method: 'get', path: '/api/jobs/:id/log', raw: true },
+    rerunRun: { method: 'post', path: '/api/runs/:id/rerun' },
+    getAttemptNotebook: { method: 'get', path: '/api/runner/attempts/:id/notebook' },
+    putExecutedNotebook: { method: 'put', path: '/api/runner/attempts/:id/notebook' }
   }
 } as const satisfies RouteTable;

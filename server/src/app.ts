@@ -4,7 +4,9 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import cors from 'cors';
 import express, { type Express } from 'express';
 import { authRoutes } from './auth/routes';
@@ -39,6 +41,16 @@ import { mlflowRouter } from './mlflow/routes';
 import { MlflowService } from './mlflow/service';
 import { DomainEvents } from './realtime/events';
 import { attachRealtime, type RealtimeServer } from './realtime/socket';
+import { RunnerAccessPolicy, withRunnerAccess } from './runners/access';
+import { RunnerAgents } from './runners/agents';
+import { JobLog } from './runners/jobLog';
+import { JobLifecycle } from './runners/lifecycle';
+import { runnerRoutes } from './runners/routes';
+import { Scheduler } from './runners/scheduler';
+import { RunnerService } from './runners/service';
+import { attachRunnerSocket } from './runners/socket';
+import { JobStore } from './runners/store';
+import { RunnerViews } from './runners/views';
 import { RunArtifacts } from './runs/artifacts';
 import { ArtifactStore } from './runs/artifactStore';
 import { RunDetailsStore } from './runs/detailsStore';
@@ -86,6 +98,8 @@ export interface RunlabApp {
   readonly blobs: BlobStore;
   readonly datasets: DatasetService;
   readonly provenance: ProvenanceService;
+  readonly runners: RunnerService;
+  readonly scheduler: Scheduler;
   /** Starts listening and writes server.json. */
   listen(): Promise<ServerInfo>;
   /** Stops accepting, lets in-flight requests finish, closes sockets and DB, removes server.json. */
@@ -94,6 +108,8 @@ export interface RunlabApp {
 
 /** How long in-flight requests get to finish on shutdown before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** How long live (websocket) clients get to answer the close before their connections are cut. */
+const WEBSOCKET_CLOSE_GRACE_MS = 1000;
 
 function urlFor(host: string, port: number): string {
   // A wildcard bind is reachable on loopback; clients need a concrete address.
@@ -137,6 +153,29 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
   const datasets = new DatasetService({ store: new DatasetStore(db), packs: chunkPacks, projects, runs, provenance, events });
   provenance.register('dataset_version', (ids) => datasets.provenanceNodes(ids));
   runs.onIoRecorded((run, direction, io) => datasets.linkRunIo(run, direction, io));
+  const jobStore = new JobStore(db);
+  const scheduler = new Scheduler(jobStore, { heartbeatMs: config.runnerHeartbeatMs, leaseMs: config.runnerLeaseMs });
+  // No runner is connected yet: running attempts get a full lease for their runners to come back.
+  const waiting = scheduler.recover();
+  if (waiting > 0) logger.info({ attempts: waiting }, 'jobs running when the server stopped wait for their runners to reconnect');
+  const jobLog = new JobLog(path.join(config.dataDir, 'job-logs'));
+  const runnerViews = new RunnerViews(scheduler, jobStore, runs);
+  const lifecycle = new JobLifecycle({ scheduler, store: jobStore, runs, events, log: jobLog, views: runnerViews, logger });
+  const runners = new RunnerService({
+    scheduler,
+    store: jobStore,
+    auth,
+    runs,
+    snapshots,
+    datasets,
+    projects,
+    provenance,
+    lifecycle,
+    views: runnerViews,
+    log: jobLog
+  });
+  const runnerAgents = new RunnerAgents({ scheduler, store: jobStore, lifecycle, log: jobLog });
+  const runnerAccess = new RunnerAccessPolicy(scheduler, jobStore, runs);
   const sweptPacks = chunkPacks.sweepTemp();
   if (sweptPacks.length > 0) logger.info({ files: sweptPacks }, 'removed chunk packs left half-written by an interrupted upload');
 
@@ -152,15 +191,16 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     );
   }
 
-  const routes: Route[] = [
+  const routes: Route[] = withRunnerAccess([
     ...healthRoutes(VERSION, serverIdentity(db), () => openApiDocument),
     ...authRoutes(auth),
     ...projectRoutes(projects),
     ...runRoutes(runs),
     ...snapshotRoutes(snapshots),
     ...datasetRoutes(datasets),
-    ...provenanceRoutes(provenance)
-  ];
+    ...provenanceRoutes(provenance),
+    ...runnerRoutes(runners)
+  ]);
   const openApiDocument = buildOpenApiDocument(routes, VERSION, {
     maxBodyBytes: config.maxBodyBytes,
     maxLargeBodyBytes: config.maxLargeBodyBytes
@@ -187,13 +227,29 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
   app.use('/api/2.0/mlflow', mlflow);
   app.use('/ajax-api/2.0/mlflow', mlflow);
   const router = express.Router();
-  mountRoutes(router, routes, { authenticate, jsonBody, largeJsonBody });
+  mountRoutes(router, routes, { authenticate, runnerAccess: runnerAccess.check, jsonBody, largeJsonBody });
   app.use(router);
   app.use(unknownRouteHandler);
   app.use(createErrorHandler(logger));
 
   const httpServer = http.createServer(app);
+  // Live connections upgraded to websockets, which closeAllConnections() no longer sees.
+  const upgraded = new Set<Duplex>();
+  httpServer.on('upgrade', (_request, socket: Duplex) => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+  });
   const io = attachRealtime({ httpServer, auth, events, allowedOrigins: config.allowedOrigins, hostNames, logger });
+  attachRunnerSocket({
+    io,
+    httpServer,
+    auth,
+    agents: runnerAgents,
+    lifecycle,
+    events,
+    logger,
+    tickMs: Math.min(1000, config.runnerHeartbeatMs)
+  });
 
   let listening = false;
   let closing: Promise<void> | undefined;
@@ -221,6 +277,10 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
       logger.info('shutting down');
       const forceTimer = setTimeout(() => httpServer.closeAllConnections(), SHUTDOWN_GRACE_MS);
       forceTimer.unref();
+      // Every live client is told to close; one that never answers the websocket close frame
+      // (a runner agent busy in a job) would hold shutdown for ws's 30 s close timeout.
+      const cutTimer = setTimeout(() => upgraded.forEach((socket) => socket.destroy()), WEBSOCKET_CLOSE_GRACE_MS);
+      cutTimer.unref();
       // io.close() disconnects every socket, then closes the HTTP server, which stops accepting
       // at once and calls back when in-flight requests have finished.
       await new Promise<void>((resolve) => {
@@ -230,6 +290,7 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
         });
       });
       clearTimeout(forceTimer);
+      clearTimeout(cutTimer);
       live.close();
       db.close();
       if (listening) fs.rmSync(layout.serverInfoFile, { force: true });
@@ -238,5 +299,23 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     return closing;
   };
 
-  return { express: app, httpServer, io, routes, layout, db, auth, projects, runs, snapshots, blobs, datasets, provenance, listen, close };
+  return {
+    express: app,
+    httpServer,
+    io,
+    routes,
+    layout,
+    db,
+    auth,
+    projects,
+    runs,
+    snapshots,
+    blobs,
+    datasets,
+    provenance,
+    runners,
+    scheduler,
+    listen,
+    close
+  };
 }

@@ -13,7 +13,9 @@ test('defaults', () => {
     maxBodyBytes: 1024 * 1024,
     maxLargeBodyBytes: 64 * 1024 * 1024,
     maxArtifactBytes: 5 * 1024 ** 3,
-    snapshotKeepOutputs: false
+    snapshotKeepOutputs: false,
+    runnerHeartbeatMs: 5000,
+    runnerLeaseMs: 30000
   });
 });
 
@@ -42,7 +44,9 @@ test('environment values are parsed; flags win over the environment', () => {
     maxBodyBytes: 2048,
     maxLargeBodyBytes: 64 * 1024 * 1024,
     maxArtifactBytes: 4096,
-    snapshotKeepOutputs: true
+    snapshotKeepOutputs: true,
+    runnerHeartbeatMs: 5000,
+    runnerLeaseMs: 30000
   });
   expect(loadConfig({ RUNLAB_ALLOWED_ORIGINS: '*' }).allowedOrigins).toEqual(['*']);
   expect(loadConfig({ RUNLAB_ALLOWED_HOSTS: '*' }).allowedHosts).toEqual(['*']);
@@ -82,4 +86,15 @@ test('every bad setting is reported at once', () => {
   } catch (error) {
     expect((error as ConfigError).problems).toHaveLength(2);
   }
+});
+
+test('a runner lease must be longer than the heartbeat interval', () => {
+  expect(loadConfig({ RUNLAB_RUNNER_HEARTBEAT_MS: '200', RUNLAB_RUNNER_LEASE_MS: '1000' })).toMatchObject({
+    runnerHeartbeatMs: 200,
+    runnerLeaseMs: 1000
+  });
+  expect(() => loadConfig({ RUNLAB_RUNNER_HEARTBEAT_MS: '5000', RUNLAB_RUNNER_LEASE_MS: '5000' })).toThrow(
+    'Invalid setting RUNLAB_RUNNER_LEASE_MS: expected more than RUNLAB_RUNNER_HEARTBEAT_MS (5000), got 5000'
+  );
+  expect(() => loadConfig({ RUNLAB_RUNNER_LEASE_MS: 'soon' })).toThrow(/Invalid setting RUNLAB_RUNNER_LEASE_MS/);
 });

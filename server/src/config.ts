@@ -33,6 +33,10 @@ export interface Config {
   maxArtifactBytes: number;
   /** Keep cell outputs and execution counts in notebook snapshots (stripped by default). */
   snapshotKeepOutputs: boolean;
+  /** How often runner agents heartbeat (ms). */
+  runnerHeartbeatMs: number;
+  /** How long a job's attempt survives without a heartbeat from its runner (ms); longer than the heartbeat. */
+  runnerLeaseMs: number;
 }
 
 /** Values given on the command line; undefined means "not given". */
@@ -184,7 +188,19 @@ const SETTINGS = {
     defaultValue: '0',
     expected: '1 (keep outputs) or 0 (strip them)',
     schema: z.enum(['0', '1']).transform((value) => value === '1')
-  } satisfies Setting<boolean>
+  } satisfies Setting<boolean>,
+  runnerHeartbeatMs: {
+    env: 'RUNLAB_RUNNER_HEARTBEAT_MS',
+    defaultValue: '5000',
+    expected: 'a positive integer number of milliseconds',
+    schema: positiveIntegerSchema
+  } satisfies Setting<number>,
+  runnerLeaseMs: {
+    env: 'RUNLAB_RUNNER_LEASE_MS',
+    defaultValue: '30000',
+    expected: 'a positive integer number of milliseconds, longer than RUNLAB_RUNNER_HEARTBEAT_MS',
+    schema: positiveIntegerSchema
+  } satisfies Setting<number>
 };
 
 function expandPath(value: string): string {
@@ -215,8 +231,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     maxBodyBytes: read(SETTINGS.maxBodyBytes),
     maxLargeBodyBytes: read(SETTINGS.maxLargeBodyBytes),
     maxArtifactBytes: read(SETTINGS.maxArtifactBytes),
-    snapshotKeepOutputs: read(SETTINGS.snapshotKeepOutputs)
+    snapshotKeepOutputs: read(SETTINGS.snapshotKeepOutputs),
+    runnerHeartbeatMs: read(SETTINGS.runnerHeartbeatMs),
+    runnerLeaseMs: read(SETTINGS.runnerLeaseMs)
   };
+  if (problems.length === 0 && config.runnerLeaseMs <= config.runnerHeartbeatMs) {
+    problems.push(
+      `Invalid setting RUNLAB_RUNNER_LEASE_MS: expected more than RUNLAB_RUNNER_HEARTBEAT_MS (${config.runnerHeartbeatMs}), got ${config.runnerLeaseMs}`
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

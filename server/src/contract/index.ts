@@ -12,6 +12,7 @@ import { datasetsApi } from './datasets';
 import { healthApi } from './health';
 import { projectsApi } from './projects';
 import { provenanceApi } from './provenance';
+import { runnersApi } from './runners';
 import { runsApi } from './runs';
 import { snapshotsApi } from './snapshots';
 
@@ -25,6 +26,7 @@ export * from './projects';
 export * from './provenance';
 export * from './refs';
 export * from './route';
+export * from './runners';
 export * from './runs';
 export * from './snapshots';
 
@@ -36,7 +38,8 @@ export const api = {
   runs: runsApi,
   snapshots: snapshotsApi,
   datasets: datasetsApi,
-  provenance: provenanceApi
+  provenance: provenanceApi,
+  runners: runnersApi
 } as const;
 
 export type Api = typeof api;

@@ -412,6 +412,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX job_attempts_running_runner ON job_attempts (runner_id) WHERE status = 'running';
       CREATE INDEX job_attempts_running_lease ON job_attempts (lease_expires_at) WHERE status = 'running';
     `
+  },
+  {
+    version: 13,
+    name: 'runners keep the job limit they were added with',
+    // An agent may ask for fewer jobs at once than its runner was added with (max_jobs, what the
+    // scheduler reads); added_max_jobs keeps the limit given when it was added, so an agent
+    // restarted with a higher --max-jobs gets it back. NULL for runners registered before.
+    sql: `
+      ALTER TABLE runners ADD COLUMN added_max_jobs INTEGER CHECK (added_max_jobs IS NULL OR added_max_jobs >= 1);
+    `
   }
 ];
 

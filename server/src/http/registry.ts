@@ -7,7 +7,8 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { IRoute, NextFunction, Request, RequestHandler, Response, Router } from 'express';
-import type { ParsedPart, RouteContract, RouteGroup, RouteResponse, RouteScope, TokenScope } from '../contract';
+import type { ParsedPart, RouteContract, RouteGroup, RouteResponse, RouteScope, RunnerAccess, TokenScope } from '../contract';
+import { requireScope } from '../auth/middleware';
 import type { Logger } from '../logger';
 import { AppError } from './errors';
 import { validatePart } from './validate';
@@ -77,8 +78,17 @@ export function defineRoute<C extends RouteContract & { operationId: string }>(s
 /** Resolves the bearer token of a request for a route's scope, or throws 401/403. */
 export type Authenticator = (request: Request, scope: Exclude<RouteScope, 'public'>) => Principal;
 
+/**
+ * Decides a request of a route declaring `runnerAccess` (runners/access.ts): throws 403 when a
+ * runner token may not reach it, 409 when it names a superseded attempt. `principal` is any
+ * scope: a request naming an attempt is checked whoever sends it.
+ */
+export type RunnerAccessCheck = (access: RunnerAccess, request: Request, principal: Principal) => void;
+
 export interface MountOptions {
   authenticate: Authenticator;
+  /** Required when a route declares runnerAccess. */
+  runnerAccess?: RunnerAccessCheck;
   /** JSON body parsers with the normal and the large size limit. */
   jsonBody: RequestHandler;
   largeJsonBody: RequestHandler;
@@ -105,8 +115,7 @@ export function mountRoutes(router: Router, routes: readonly Route[], options: M
     }
     mounted.methods.push(route.method);
     const authenticate = (req: Request, _res: Response, next: NextFunction): void => {
-      (req as unknown as Record<symbol, Principal | null>)[PRINCIPAL] =
-        route.scope === 'public' ? null : options.authenticate(req, route.scope);
+      (req as unknown as Record<symbol, Principal | null>)[PRINCIPAL] = route.scope === 'public' ? null : authorize(route, req, options);
       next();
     };
     const parsers = route.body ? [route.largeBody ? options.largeJsonBody : options.jsonBody] : [];
@@ -150,6 +159,28 @@ export function mountRoutes(router: Router, routes: readonly Route[], options: M
       next(new AppError('method_not_allowed', `${req.method} is not allowed on ${req.path}; it takes ${allow}`));
     });
   }
+}
+
+/**
+ * The caller of a non-public route. Runner tokens reach runner routes, and other routes only
+ * where the route declares runnerAccess and the runners feature allows it for this request.
+ */
+function authorize(route: Route, req: Request, options: MountOptions): Principal {
+  const scope = route.scope as Exclude<RouteScope, 'public'>;
+  if (scope === 'runner') return options.authenticate(req, scope);
+  const principal = options.authenticate(req, 'any');
+  if (route.runnerAccess) {
+    if (!options.runnerAccess) throw new Error(`Route ${route.operationId} declares runnerAccess but no checker was mounted`);
+    options.runnerAccess(route.runnerAccess, req, principal);
+    if (principal.scope === 'runner') return principal;
+  } else if (principal.scope === 'runner') {
+    throw new AppError(
+      'forbidden',
+      `A runner token reaches only runner endpoints and the run and datasets of the job it runs; "${principal.name}" cannot ${req.method} ${req.path}`
+    );
+  }
+  requireScope(principal, scope);
+  return principal;
 }
 
 /** The `Allow` header of a path: its methods, HEAD with GET (express answers it), and OPTIONS (CORS). */

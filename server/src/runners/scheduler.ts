@@ -497,6 +497,19 @@ export class Scheduler {
     result.requeued.push(job.id);
   }
 
+  /**
+   * An offer the runner did not take (it declined, or never answered): the attempt ends as
+   * abandoned and the job goes back to the queue in its place, no retry spent.
+   */
+  giveBack(attemptId: string, reason: string): JobsReleased {
+    return this.store.transaction(() => {
+      const result: JobsReleased = { requeued: [], failed: [], ended: [] };
+      const attempt = this.store.findAttempt(attemptId);
+      if (attempt?.status === 'running') this.release(attempt, 'abandoned', reason, result);
+      return result;
+    });
+  }
+
   // ------------------------------------------------------------------------------------------
   // runners
 

@@ -34,9 +34,12 @@ export interface RunnerRecord {
   id: string;
   name: string;
   labels: string[];
-  capacity: RunnerCapacity;
+  /** What the agent reported when it last connected; null until it first does. */
+  capacity: RunnerCapacity | null;
   /** How many jobs it runs at once. */
   maxJobs: number;
+  /** The limit it was added with: its agent may ask for fewer (maxJobs), never more. */
+  addedMaxJobs: number | null;
   tokenId: string | null;
   status: RunnerStatus;
   lastHeartbeatAt: string | null;
@@ -106,7 +109,7 @@ export type NewJob = Pick<
 >;
 
 /** A runner's registration as the store upserts it. */
-export type RunnerRegistration = Pick<RunnerRecord, 'id' | 'name' | 'labels' | 'capacity' | 'maxJobs' | 'tokenId'>;
+export type RunnerRegistration = Pick<RunnerRecord, 'id' | 'name' | 'labels' | 'maxJobs' | 'tokenId'> & { capacity: RunnerCapacity };
 
 interface RunnerRow {
   id: string;
@@ -114,6 +117,7 @@ interface RunnerRow {
   labels: string;
   capacity: string;
   max_jobs: number;
+  added_max_jobs: number | null;
   token_id: string | null;
   status: RunnerStatus;
   last_heartbeat_at: string | null;
@@ -159,12 +163,16 @@ interface AttemptRow {
   progress: string | null;
 }
 
+/** A runner added but never connected has the column's default, `{}`. */
+const capacityOf = (value: Partial<RunnerCapacity>): RunnerCapacity | null => (value.cpus === undefined ? null : (value as RunnerCapacity));
+
 const toRunner = (row: RunnerRow): RunnerRecord => ({
   id: row.id,
   name: row.name,
   labels: JSON.parse(row.labels) as string[],
-  capacity: JSON.parse(row.capacity) as RunnerCapacity,
+  capacity: capacityOf(JSON.parse(row.capacity) as Partial<RunnerCapacity>),
   maxJobs: row.max_jobs,
+  addedMaxJobs: row.added_max_jobs,
   tokenId: row.token_id,
   status: row.status,
   lastHeartbeatAt: row.last_heartbeat_at,
@@ -231,6 +239,11 @@ export class JobStore {
           -- an operator's drain outlives a reconnect
           status = CASE WHEN runners.status = 'draining' THEN 'draining' ELSE 'online' END`),
       findRunner: prepare('SELECT * FROM runners WHERE id = ?'),
+      // A runner added by a user: known, bound to its token, not connected yet.
+      insertRunner: prepare(`INSERT INTO runners (id, name, labels, max_jobs, added_max_jobs, token_id, status, created_at)
+        VALUES (@id, @name, @labels, @maxJobs, @maxJobs, @tokenId, 'offline', @at)`),
+      findRunnerByToken: prepare('SELECT * FROM runners WHERE token_id = ?'),
+      findRunnerByName: prepare('SELECT * FROM runners WHERE name = ?'),
       listRunners: prepare('SELECT * FROM runners ORDER BY created_at, id'),
       setRunnerStatus: prepare('UPDATE runners SET status = ? WHERE id = ?'),
       markConnected: prepare(`UPDATE runners SET connected_at = @at, last_heartbeat_at = @at,
@@ -252,6 +265,11 @@ export class JobStore {
         VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs), @projectId, @runId, @snapshotCommit, @notebookPath, @parameters,
           @datasetPins, @envMode, @requiredLabels, @priority, 'queued', @maxRetries, @timeoutS, @createdAt)`),
       findJob: prepare('SELECT * FROM jobs WHERE id = ?'),
+      findJobOfRun: prepare('SELECT * FROM jobs WHERE run_id = ?'),
+      listJobs: prepare(`SELECT * FROM jobs WHERE (@projectId IS NULL OR project_id = @projectId) AND (@status IS NULL OR status = @status)
+        ORDER BY created_at DESC, seq DESC LIMIT @limit`),
+      countJobs: prepare(`SELECT COUNT(*) AS n FROM jobs WHERE (@projectId IS NULL OR project_id = @projectId)
+        AND (@status IS NULL OR status = @status)`),
       queued: prepare(`SELECT j.* FROM jobs j WHERE j.status = 'queued' ${QUEUE_ORDER}`),
       queuedInProject: prepare(`SELECT j.* FROM jobs j WHERE j.status = 'queued' AND j.project_id = ? ${QUEUE_ORDER}`),
       running: prepare("SELECT * FROM jobs WHERE status = 'running' ORDER BY created_at, seq"),
@@ -310,6 +328,21 @@ export class JobStore {
       capacity: JSON.stringify(runner.capacity),
       at
     });
+  }
+
+  /** Adds a runner that has not connected yet (offline, no capacity). */
+  insertRunner(runner: Pick<RunnerRecord, 'id' | 'name' | 'labels' | 'maxJobs' | 'tokenId'>, at: string): void {
+    this.statements.insertRunner.run({ ...runner, labels: JSON.stringify(runner.labels), at });
+  }
+
+  findRunnerByToken(tokenId: string): RunnerRecord | undefined {
+    const row = this.statements.findRunnerByToken.get(tokenId) as RunnerRow | undefined;
+    return row && toRunner(row);
+  }
+
+  findRunnerByName(name: string): RunnerRecord | undefined {
+    const row = this.statements.findRunnerByName.get(name) as RunnerRow | undefined;
+    return row && toRunner(row);
   }
 
   findRunner(id: string): RunnerRecord | undefined {
@@ -371,6 +404,18 @@ export class JobStore {
   findJob(id: string): JobRecord | undefined {
     const row = this.statements.findJob.get(id) as JobRow | undefined;
     return row && toJob(row);
+  }
+
+  findJobOfRun(runId: string): JobRecord | undefined {
+    const row = this.statements.findJobOfRun.get(runId) as JobRow | undefined;
+    return row && toJob(row);
+  }
+
+  /** Jobs newest first, of one project and/or status, with how many match in all. */
+  listJobs(filter: { projectId: string | null; status: JobStatus | null; limit: number }): { jobs: JobRecord[]; total: number } {
+    const jobs = (this.statements.listJobs.all(filter) as JobRow[]).map(toJob);
+    const { projectId, status } = filter;
+    return { jobs, total: (this.statements.countJobs.get({ projectId, status }) as { n: number }).n };
   }
 
   /** Queued jobs in queue order, of one project or of all. */

@@ -76,6 +76,8 @@ export class MetricStore {
     const prepare = (sql: string): Statement => db.prepare(sql);
     this.statements = {
       seriesOfRun: prepare('SELECT * FROM metric_summaries WHERE run_id = ?'),
+      // Blocks go with their series (ON DELETE CASCADE).
+      deleteSeriesOfRun: prepare('DELETE FROM metric_summaries WHERE run_id = ?'),
       series: prepare('SELECT * FROM metric_summaries WHERE run_id = ? AND key = ?'),
       insertSummary:
         prepare(`INSERT INTO metric_summaries (run_id, key, latest, latest_is_nan, step, latest_timestamp, min, max, count, updated_at, in_order)
@@ -97,6 +99,12 @@ export class MetricStore {
         ORDER BY block_no`).raw(),
       block: prepare('SELECT count, points FROM metric_blocks WHERE series_id = ? AND block_no = ?').raw()
     };
+  }
+
+  /** Deletes every series of a run with its points; returns how many series there were. */
+  deleteRunSeries(runId: string): number {
+    this.details.forget(runId);
+    return this.statements.deleteSeriesOfRun.run(runId).changes;
   }
 
   /** Every series of a run, by key. */

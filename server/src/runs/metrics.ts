@@ -213,6 +213,11 @@ export class MetricSeries {
     return sliceSteps(state.inOrder ? all : sortSeries(all), minStep, maxStep);
   }
 
+  /** Removes every series of the run (a job's retried attempt starts its metrics afresh). */
+  clear(runId: string): number {
+    return this.store.deleteRunSeries(runId);
+  }
+
   /** Every point of a key, in order (MLflow's get-history); none for an unknown key. */
   points(runId: string, key: string): MetricPoint[] {
     const state = this.store.series(runId, key);

@@ -338,6 +338,27 @@ export class RunService {
     for (const hook of this.ioHooks) hook(run, direction, io);
   }
 
+  /** Sets tags on a run (for features that own some tags, such as runners' `runlab.*`). */
+  setTags(runId: string, tags: Record<string, string>): void {
+    this.record(runId);
+    this.store.transaction(() => {
+      for (const [key, value] of Object.entries(tags)) this.store.setTag(runId, key, value);
+    });
+    this.announceUpdate(runId);
+  }
+
+  /**
+   * Deletes every metric point of a run (a job's new attempt re-runs the notebook from the start,
+   * so the earlier attempt's points would be duplicates). Returns how many series were removed.
+   */
+  clearMetrics(runId: string): number {
+    this.record(runId);
+    const removed = this.store.transaction(() => this.metrics.clear(runId));
+    this.live.forget(runId);
+    if (removed > 0) this.announceUpdate(runId);
+    return removed;
+  }
+
   /** Removes a tag (MLflow's delete-tag); absent tags are fine. */
   deleteTag(runId: string, key: string): void {
     this.record(runId);

@@ -59,6 +59,44 @@ export class SnapshotService {
     return { commit: snapshot.commit, notebookPath: snapshot.notebookPath, notebook: notebook as Record<string, unknown> };
   }
 
+  /**
+   * Pins the run to a commit already in its project's repository (a job run at an earlier
+   * snapshot); `files` are the snapshot's own files (the notebook and its local modules).
+   */
+  attach(runId: string, snapshot: Omit<RunSnapshot, 'reused'>): RunSnapshot {
+    const pinned: RunSnapshot = { ...snapshot, files: [...new Set(snapshot.files)].sort(), reused: true };
+    if (!this.runs.setSnapshot(runId, pinned)) throw this.alreadySnapshotted(runId);
+    return pinned;
+  }
+
+  /** Whether the project's repository has this commit. */
+  hasCommit(projectId: string, commit: string): Promise<boolean> {
+    return this.store.hasCommit(projectId, commit);
+  }
+
+  /** The files of a commit that `keep` accepts (e.g. Python modules), sorted. */
+  pathsAt(projectId: string, commit: string, keep?: (path: string) => boolean): Promise<string[]> {
+    return this.store.paths(projectId, commit, keep);
+  }
+
+  /** A file's text at a commit, or null when the commit has no such file. */
+  async textAt(projectId: string, commit: string, path: string): Promise<string | null> {
+    const content = await this.store.read(projectId, commit, path);
+    return content === null ? null : content.toString('utf8');
+  }
+
+  /** The notebook (nbformat JSON) at `path` in a commit; null when absent or not a notebook. */
+  async notebookAt(projectId: string, commit: string, path: string): Promise<Record<string, unknown> | null> {
+    const text = await this.textAt(projectId, commit, path);
+    if (text === null) return null;
+    try {
+      const notebook = JSON.parse(text) as unknown;
+      return typeof notebook === 'object' && notebook !== null && !Array.isArray(notebook) ? (notebook as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
+  }
+
   private alreadySnapshotted(runId: string): AppError {
     return new AppError('conflict', `Run ${runId} already has a snapshot; a run is pinned to one commit`);
   }

@@ -55,6 +55,32 @@ export class SnapshotStore {
     }
   }
 
+  /** Whether `commit` is a commit of the project's repository. */
+  async hasCommit(projectId: string, commit: string): Promise<boolean> {
+    try {
+      await git.readCommit({ fs, gitdir: this.repositories.pathOf(projectId), oid: commit });
+      return true;
+    } catch (error) {
+      if (['NotFoundError', 'ObjectTypeError'].includes((error as { code?: string }).code ?? '')) return false;
+      throw error;
+    }
+  }
+
+  /** Every file path in the commit's tree (sorted), or those `keep` accepts. */
+  async paths(projectId: string, commit: string, keep: (path: string) => boolean = () => true): Promise<string[]> {
+    const gitdir = this.repositories.pathOf(projectId);
+    const found: string[] = [];
+    const walk = async (oid: string, prefix: string): Promise<void> => {
+      for (const entry of (await git.readTree({ fs, gitdir, oid })).tree) {
+        const path = prefix + entry.path;
+        if (entry.type === 'tree') await walk(entry.oid, `${path}/`);
+        else if (entry.type === 'blob' && keep(path)) found.push(path);
+      }
+    };
+    await walk((await git.readCommit({ fs, gitdir, oid: commit })).commit.tree, '');
+    return found.sort();
+  }
+
   /** `base` with each path in `blobs` set to its blob; unchanged subtrees keep their oids. */
   private async updateTree(gitdir: string, base: string | null, blobs: ReadonlyMap<string, string>, cache: object): Promise<string> {
     const entries = new Map<string, TreeEntry>();
