@@ -1,7 +1,8 @@
 """``runlab`` on the command line (also ``python -m runlab``): the program for users and runner
 machines. This module only dispatches; each feature's verbs live in its own ``cli`` module:
 
-    runlab data …     versioned datasets (runlab/datasets/cli.py)
+    runlab data …                          versioned datasets (runlab/datasets/cli.py)
+    runlab runner / runners / jobs / rerun  runners and jobs (runlab/runners/cli.py)
 
 The companion server's admin commands (serve, token, gc, fsck) belong to the server's own program,
 ``runlab-server``; asked for here, they are answered with where to find them.
@@ -40,6 +41,7 @@ def add_connection_options(parser: argparse.ArgumentParser, *, top: bool = False
 
 def build_parser() -> argparse.ArgumentParser:
     from runlab.datasets import cli as datasets_cli
+    from runlab.runners import cli as runners_cli
 
     parser = argparse.ArgumentParser(
         prog="runlab",
@@ -50,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_connection_options(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     datasets_cli.register(commands, add_connection_options)
+    runners_cli.register(commands, add_connection_options)
     return parser
 
 
@@ -75,8 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         config.configure(url=args.url, token=args.token, project=args.project)
-        run(args)
-        return 0
+        code = run(args)
+        return code if isinstance(code, int) else 0
     except UsageError as error:
         print(f"runlab: {error}", file=sys.stderr)
         return 2

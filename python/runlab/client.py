@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from runlab.config import Settings, resolve
+from runlab.config import ATTEMPT_HEADER, Settings, attempt_id, resolve
 
 if TYPE_CHECKING:
     import requests
@@ -296,6 +296,59 @@ class Client:
         answer: dict[str, Any] = self.request("GET", f"{_dataset_base(project, name)}/diff", params=params)
         return answer
 
+    # -- runners and jobs -------------------------------------------------------------------------
+
+    def add_runner(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /api/runners``: ``{"runner", "token", "command"}`` (the token is shown once)."""
+        answer: dict[str, Any] = self.request("POST", "/api/runners", json=body)
+        return answer
+
+    def list_runners(self) -> list[dict[str, Any]]:
+        runners: list[dict[str, Any]] = self.request("GET", "/api/runners")["runners"]
+        return runners
+
+    def submit_job(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /api/jobs`` with a SubmitJobRequest: the queued Job."""
+        job: dict[str, Any] = self.request("POST", "/api/jobs", json=body, timeout=TRANSFER_TIMEOUT)
+        return job
+
+    def list_jobs(self, **query: Any) -> dict[str, Any]:
+        """``GET /api/jobs``: ``{"jobs", "total"}``; query keys project, status, limit."""
+        params = {key: value for key, value in query.items() if value is not None}
+        listing: dict[str, Any] = self.request("GET", "/api/jobs", params=params)
+        return listing
+
+    def get_job(self, job_id: str) -> dict[str, Any]:
+        job: dict[str, Any] = self.request("GET", f"/api/jobs/{_quote(job_id)}")
+        return job
+
+    def cancel_job(self, job_id: str) -> dict[str, Any]:
+        job: dict[str, Any] = self.request("POST", f"/api/jobs/{_quote(job_id)}/cancel")
+        return job
+
+    def job_log(self, job_id: str) -> str:
+        """The job's output so far, as text."""
+        body: bytes = self.request("GET", f"/api/jobs/{_quote(job_id)}/log", raw=True)
+        return body.decode("utf-8", errors="replace")
+
+    def rerun_run(self, run_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /api/runs/:id/rerun`` with a RerunRequest: the queued Job."""
+        job: dict[str, Any] = self.request("POST", f"/api/runs/{_quote(run_id)}/rerun", json=body)
+        return job
+
+    def attempt_notebook(self, attempt_id: str) -> dict[str, Any]:
+        """For a runner: the AttemptNotebook of an attempt it holds."""
+        answer: dict[str, Any] = self.request(
+            "GET", f"/api/runner/attempts/{_quote(attempt_id)}/notebook", timeout=TRANSFER_TIMEOUT
+        )
+        return answer
+
+    def put_executed_notebook(self, attempt_id: str, notebook: dict[str, Any]) -> None:
+        """For a runner: the executed notebook of an attempt it holds."""
+        self.request(
+            "PUT", f"/api/runner/attempts/{_quote(attempt_id)}/notebook", json=notebook, timeout=TRANSFER_TIMEOUT
+        )
+
     # -- transport ------------------------------------------------------------------------------
 
     def request(
@@ -320,6 +373,10 @@ class Client:
             headers["Content-Type"] = content_type
         if authenticated and self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+        attempt = attempt_id()
+        if attempt:
+            # In a runner job's kernel: the server refuses what a stale attempt still sends.
+            headers[ATTEMPT_HEADER] = attempt
         timeout = timeout if timeout is not None else self.timeout
         try:
             response = self._session.request(

@@ -28,6 +28,16 @@ ENV_TOKEN = "RUNLAB_TOKEN"
 ENV_PROJECT = "RUNLAB_PROJECT"
 ENV_NOTEBOOK = "RUNLAB_NOTEBOOK"
 ENV_DATA_DIR = "RUNLAB_DATA_DIR"
+# Set by the runner agent in a job's kernel (see runlab/runners/agent.py): the job's run, which
+# every run started in that kernel logs into, and the attempt, sent with every request so the
+# server refuses what a stale attempt (one whose job moved to another runner) still sends.
+ENV_RUN_ID = "RUNLAB_RUN_ID"
+ENV_ATTEMPT_ID = "RUNLAB_ATTEMPT_ID"
+# Also set in a job's kernel: the job's dataset versions as JSON, {"iris": "v3"}, used as the
+# notebook's pins (what the JupyterLab extension sets with `_kernel_pins` in a browser).
+ENV_DATASET_PINS = "RUNLAB_DATASET_PINS"
+# The contract's ATTEMPT_HEADER.
+ATTEMPT_HEADER = "X-Runlab-Attempt"
 
 _ENV_NAMES = {
     "url": ENV_URL,
@@ -140,6 +150,16 @@ def resolve() -> Settings:
         notebook_path=values["notebook_path"],
         sources=sources,
     )
+
+
+def job_run_id() -> str | None:
+    """The job's run when this process is a runner job's kernel (RUNLAB_RUN_ID), else None."""
+    return os.environ.get(ENV_RUN_ID) or None
+
+
+def attempt_id() -> str | None:
+    """The runner job attempt this process belongs to (RUNLAB_ATTEMPT_ID), else None."""
+    return os.environ.get(ENV_ATTEMPT_ID) or None
 
 
 def project_for(explicit: str | None = None, settings: Settings | None = None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -68,11 +69,12 @@ def runlab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
 
 
 def start_server(
-    data_dir: Path, port: int = 0, *, max_file_bytes: int | None = None
+    data_dir: Path, port: int = 0, *, max_file_bytes: int | None = None, extra_env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], RunningServer]:
     """Start `runlab-server serve` on ``port`` (0: any free one) with ``data_dir``; wait until it serves.
     ``max_file_bytes``: no file the server writes may grow past it (RLIMIT_FSIZE; writes fail with
-    EFBIG, as on a full disk). Raise it again with ``resource.prlimit(process.pid, ...)``."""
+    EFBIG, as on a full disk). Raise it again with ``resource.prlimit(process.pid, ...)``.
+    ``extra_env``: settings for the server, e.g. RUNLAB_RUNNER_LEASE_MS."""
 
     def limit_file_size() -> None:
         if max_file_bytes is not None:
@@ -84,6 +86,7 @@ def start_server(
     server_json.unlink(missing_ok=True)  # a restart must not read the previous process's file
     env = {k: v for k, v in os.environ.items() if k not in RUNLAB_ENV}
     env["RUNLAB_LOG_LEVEL"] = "warn"
+    env.update(extra_env or {})
     with open(log_path, "a") as log:
         process = subprocess.Popen(
             ["node", str(SERVER_CLI), "serve", "--port", str(port), "--data-dir", str(data_dir)],
@@ -281,3 +284,155 @@ __all__ = [
     "start_server",
     "stop_server",
 ]
+
+
+# -- runners: a server with short leases, and real `runlab runner start` processes ----------------
+
+# Short enough that losing a runner costs seconds in a test (the server's RUNLAB_RUNNER_* settings).
+RUNNER_HEARTBEAT_MS = 500
+RUNNER_LEASE_MS = 3000
+
+
+@pytest.fixture(scope="module")
+def runner_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A server of its own for a module of runner tests, with a 0.5 s heartbeat and a 3 s lease."""
+    data_dir = tmp_path_factory.mktemp("runner-server-data")
+    process, server = start_server(
+        data_dir,
+        extra_env={
+            "RUNLAB_RUNNER_HEARTBEAT_MS": str(RUNNER_HEARTBEAT_MS),
+            "RUNLAB_RUNNER_LEASE_MS": str(RUNNER_LEASE_MS),
+        },
+    )
+    try:
+        yield server
+    finally:
+        stop_server(process)
+
+
+@dataclass
+class RunnerProcess:
+    """One `runlab runner start` subprocess and what it printed."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    work_dir: Path
+    # Every process it started (its kernels), recorded while it ran, for cleaning up after a kill -9.
+    seen: set[int] = field(default_factory=set)
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def remember_children(self) -> None:
+        import psutil
+
+        with contextlib.suppress(psutil.NoSuchProcess):
+            self.seen.update(child.pid for child in psutil.Process(self.process.pid).children(recursive=True))
+
+    def wait_for_output(self, text: str, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.output():
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        pytest.fail(f"runner {self.name} did not print {text!r} (exit {self.process.poll()}):\n{self.output()}")
+
+
+class Runners:
+    """Adds runners on the server and starts them as real processes; all are stopped at the end."""
+
+    def __init__(self, server: RunningServer, tmp_path: Path) -> None:
+        self.server = server
+        self.tmp_path = tmp_path
+        self.started: list[RunnerProcess] = []
+
+    def add(self, name: str, labels: list[str] | None = None, max_jobs: int = 1) -> str:
+        """Register a runner; its token."""
+        with runlab.Client(self.server.url, self.server.token) as client:
+            answer = client.add_runner({"name": name, "labels": labels or [], "maxJobs": max_jobs})
+        return str(answer["token"])
+
+    def start(
+        self,
+        name: str,
+        labels: list[str] | None = None,
+        *,
+        max_jobs: int = 1,
+        drain_grace: float = 2,
+        online: bool = True,
+    ) -> RunnerProcess:
+        token = self.add(name, labels, max_jobs)
+        work_dir = self.tmp_path / f"runner-{name}"
+        log_path = self.tmp_path / f"runner-{name}.log"
+        env = {k: v for k, v in os.environ.items() if k not in RUNLAB_ENV}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PYTHON_DIR), os.environ.get("PYTHONPATH")]))
+        env["RUNLAB_DATA_DIR"] = str(self.tmp_path / f"runner-{name}-data")
+        env["PYTHONUNBUFFERED"] = "1"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "runlab",
+                    "runner",
+                    "start",
+                    "--server",
+                    self.server.url,
+                    "--token",
+                    token,
+                    "--work-dir",
+                    str(work_dir),
+                    "--drain-grace",
+                    str(drain_grace),
+                ],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        runner = RunnerProcess(name, process, log_path, work_dir)
+        self.started.append(runner)
+        if online:
+            runner.wait_for_output("waiting for jobs")
+        return runner
+
+    def stop_all(self) -> None:
+        import psutil
+
+        for runner in self.started:
+            runner.remember_children()
+            if runner.process.poll() is None:
+                runner.process.send_signal(signal.SIGTERM)
+                runner.process.send_signal(signal.SIGTERM)  # a second signal: stop at once
+        for runner in self.started:
+            try:
+                runner.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                runner.process.kill()
+                runner.process.wait()
+            for pid in runner.seen:
+                with contextlib.suppress(psutil.NoSuchProcess, ProcessLookupError):
+                    psutil.Process(pid).kill()
+
+
+@pytest.fixture
+def runners(runner_server: RunningServer, tmp_path: Path) -> Iterator[Runners]:
+    pool = Runners(runner_server, tmp_path)
+    try:
+        yield pool
+    finally:
+        pool.stop_all()
+
+
+def wait_until(predicate: Any, timeout: float, what: str, interval: float = 0.1) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail with ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    pytest.fail(f"{what} within {timeout:g} s (last: {last!r})")

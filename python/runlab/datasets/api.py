@@ -95,6 +95,22 @@ def pins() -> dict[str, str]:
     return dict(_pins)
 
 
+def _pins_from_environment() -> None:
+    """In a runner job's kernel the job's dataset versions arrive as RUNLAB_DATASET_PINS (JSON)."""
+    text = os.environ.get(config.ENV_DATASET_PINS)
+    if not text:
+        return
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return
+    if isinstance(value, dict):
+        set_pins({str(name): str(version) for name, version in value.items()})
+
+
+_pins_from_environment()
+
+
 def address_key(url: str) -> str:
     """A folder name for a server address: its host and port (and path). Only for a server never
     reached from this cache, whose identity is unknown."""

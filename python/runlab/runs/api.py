@@ -13,6 +13,15 @@ Two styles, as in MLflow and W&B::
 Creating a run is the only call that waits on the server (briefly, so ``run.id`` is known at once);
 if the server does not answer, the run is created in the background instead. Everything else,
 ``end()`` included, is queued and sent by ``runlab.runs.batcher``; ``runlab.flush()`` waits for delivery.
+
+In a runner job's kernel (RUNLAB_RUN_ID set by the runner agent) the job already has its run,
+created when the job was queued. Every ``runlab.start()`` there — and so autolog, ``%%track`` and
+the implicit run of ``runlab.metric(...)`` — continues that run instead of creating one: the
+notebook runs unchanged on a runner and all it logs lands in the job's run. Ending belongs to the
+job: ``run.end()`` (or leaving a ``with`` block) only stops that ``Run`` object and sends what it
+logged; the job's run ends with the notebook, finished or failed as the notebook did, because a
+notebook that calls ``end()`` halfway has not finished the job. A later ``start()`` in the same
+kernel continues the same run again; params stay write-once across them.
 """
 
 from __future__ import annotations
@@ -79,13 +88,20 @@ _pending_inputs: list[dict[str, Any]] = []
 class Run:
     """One tracked execution. Use as a context manager, or call ``end()``."""
 
-    def __init__(self, handle: RunHandle, sender: Batcher, requested_name: str | None) -> None:
+    def __init__(self, handle: RunHandle, sender: Batcher, requested_name: str | None, *, job: bool = False) -> None:
         self._handle = handle
         self._batcher = sender
         self._queue = sender.queue
         self._requested_name = requested_name
         self._params: dict[str, str] = {}
         self._ended = False
+        # The run of the runner job this kernel executes: its end is the job's, not ours.
+        self._job = job
+
+    @property
+    def is_job_run(self) -> bool:
+        """True in a runner job's kernel: this is the job's run, which the job ends."""
+        return self._job
 
     # -- identity -------------------------------------------------------------------------------
 
@@ -217,6 +233,13 @@ class Run:
             if self._ended:
                 return
             self._ended = True
+        if self._job:
+            # The job's run ends when the notebook does, as the runner reports it; what this Run
+            # logged is only sent on (and waited for, with wait=True).
+            self._batcher.wake.set()
+            if wait:
+                self._batcher.flush(timeout, warn_if_pending=warn_if_pending)
+            return
         if status not in ("finished", "failed", "killed"):
             warn(f"unknown run status {status!r}; ending the run as 'failed'.")
             status = "failed"
@@ -285,6 +308,9 @@ def start(
     run in that project instead of the configured one. ``resume=<run id>`` continues an existing
     run instead (say, after the process that logged it was killed): it is marked running again
     and what is logged next is added to it (``mlflow.start_run(run_id=...)``).
+
+    In a runner job's kernel (RUNLAB_RUN_ID set) it continues the job's run; ``name`` and
+    ``project`` are then the job's, and ``params`` and ``tags`` are added to it.
     """
     global _active
     with _active_lock:
@@ -328,6 +354,9 @@ def start(
         body["name"] = name
 
     sender = batcher()
+    job_run = config.job_run_id() if resume is None else None
+    if job_run is not None and settings.url is not None:
+        return _continue_job_run(job_run, settings, sender, name, param_texts, body["tags"])
     handle = RunHandle(url=settings.url or "", token=settings.token)
     if settings.url is None:
         handle.refused = True
@@ -350,6 +379,42 @@ def start(
     # A resumed run keeps the snapshot it started from: a run is pinned to one commit.
     if snapshot is not None and not handle.refused and resume is None:
         sender.append((handle, "snapshot", snapshot))
+    with _active_lock:
+        _active = run
+        pending = list(_pending_inputs)
+        _pending_inputs.clear()
+    for entry in pending:
+        sender.append((handle, "input", entry))
+    return run
+
+
+# In a runner job's kernel: the job's run, shared by every start() there, and its params.
+_job_handle: RunHandle | None = None
+_job_params: dict[str, str] = {}
+
+
+def _continue_job_run(
+    run_id: str,
+    settings: config.Settings,
+    sender: Batcher,
+    name: str | None,
+    param_texts: dict[str, str],
+    tags: dict[str, str],
+) -> Run:
+    """A Run on the runner job's run (created by the server when the job was queued)."""
+    global _active, _job_handle
+    with _active_lock:
+        if _job_handle is None or _job_handle.id != run_id:
+            _job_handle = RunHandle(url=settings.url or "", token=settings.token, id=run_id)
+            _job_params.clear()
+        handle = _job_handle
+    run = Run(handle, sender, name, job=True)
+    # One set of params for the job's run, whichever Run object logs them: write-once holds.
+    run._params = _job_params
+    for key, text in param_texts.items():
+        run.param(key, text)
+    for key, value in tags.items():
+        sender.append((handle, "tag", (key, value)))
     with _active_lock:
         _active = run
         pending = list(_pending_inputs)
