@@ -5,6 +5,7 @@ import { kernelPlugin } from './kernel/plugin';
 import { panelPlugin } from './panel/plugin';
 import { projectsPlugin } from './projects/plugin';
 import { provenancePlugin } from './provenance/plugin';
+import { runnersPlugin } from './runners/plugin';
 import { runsPlugin } from './runs/plugin';
 import { snapshotsPlugin } from './snapshots/plugin';
 import { statusbarPlugin } from './statusbar/plugin';
@@ -18,5 +19,6 @@ export default [
   runsPlugin,
   snapshotsPlugin,
   datasetsPlugin,
-  provenancePlugin
+  provenancePlugin,
+  runnersPlugin
 ];

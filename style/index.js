@@ -6,3 +6,4 @@ import './runs.css';
 import './snapshots.css';
 import './datasets.css';
 import './provenance.css';
+import './runners.css';

@@ -133,10 +133,20 @@ function CompareTable({ runs }: { runs: Run[] }): JSX.Element {
 }
 
 /** Curves overlaid, one chart per metric; single-value metrics are numbers in the table instead. */
+/** The metrics among `keys` whose latest value is the same in every run (and present in all). */
+function sameIn(runs: readonly Run[], keys: readonly string[]): string[] {
+  return keys.filter((key) => {
+    const values = runs.map((run) => run.metrics[key]?.latest);
+    return values.every((value) => value !== undefined && value === values[0]);
+  });
+}
+
 function MetricCharts({ data }: { data: CompareResponse }): JSX.Element {
   const keys = metricKeys(data.runs);
   const curves = keys.filter((key) => isCurve(data.runs, key));
   const single = keys.filter((key) => !curves.includes(key));
+  const equal = sameIn(data.runs, single);
+  const differ = single.filter((key) => !equal.includes(key));
   return (
     <section className="jp-runlab-RunSection" aria-label="Metric charts">
       <h2>Metrics</h2>
@@ -147,6 +157,13 @@ function MetricCharts({ data }: { data: CompareResponse }): JSX.Element {
             ? 'Every metric has one point per run, so the table compares them: '
             : 'One point per run, so the table compares them: '}
           {single.join(', ')}.
+        </p>
+      )}
+      {single.length > 0 && (
+        // What a re-run is for: which results came out the same and which did not.
+        <p className="jp-runlab-CompareVerdict" role="status">
+          {equal.length > 0 && <span data-verdict="equal">Equal in every run: {equal.join(', ')}. </span>}
+          {differ.length > 0 && <span data-verdict="differ">Differ: {differ.join(', ')}.</span>}
         </p>
       )}
       <div className="jp-runlab-Charts">

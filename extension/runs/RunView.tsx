@@ -11,6 +11,7 @@ import { runlabIcon } from '../shared/icons';
 import { KeyValueTable } from '../shared/KeyValueTable';
 import { MetricChart } from '../shared/lazyCharts';
 import { createMainAreaTab } from '../shared/mainArea';
+import { JOB_TAGS } from '../runners/tokens';
 import { IRunlabConnection } from '../tokens';
 import { latest } from './metrics';
 import { RunViewModel } from './runModel';
@@ -21,6 +22,34 @@ export interface IRunActions {
   downloadArtifact(runId: string, path: string): void;
   /** Open the provenance graph around a node (`run:<id>`, `artifact:<id>/<path>`). */
   showProvenance(node: string): void;
+  /** Queue a job that re-produces the run on a runner (the runners feature's command). */
+  rerun(runId: string): void;
+  openRun(runId: string): void;
+}
+
+/** "re-run of <run>" and "ran on <runner> (attempt N)", from the tags a runner job's run carries. */
+function RunnerFacts({ run, actions }: { run: Run; actions: IRunActions }): JSX.Element {
+  const original = run.tags[JOB_TAGS.rerunOf];
+  const runner = run.tags[JOB_TAGS.runner];
+  const attempts = run.tags[JOB_TAGS.attempts];
+  return (
+    <>
+      {original && (
+        <span className="jp-runlab-RunLineage jp-runlab-RerunOf">
+          <span className="jp-runlab-Badge">re-run</span> of
+          <button className="jp-runlab-Link" onClick={() => actions.openRun(original)}>
+            {original.slice(0, 8)}
+          </button>
+        </span>
+      )}
+      {runner && (
+        <span className="jp-runlab-RunLineage jp-runlab-RanOn">
+          ran on {runner}
+          {attempts ? ` (attempt ${attempts})` : ''}
+        </span>
+      )}
+    </>
+  );
 }
 
 function IOList({ items, empty }: { items: RunIO[]; empty: string }): JSX.Element {
@@ -123,6 +152,15 @@ export function RunViewBody({ model, actions }: { model: RunViewModel; actions: 
                 <span className="jp-runlab-Muted">
                   {run.projectName} · {run.id}
                 </span>
+                <RunnerFacts run={run} actions={actions} />
+                <button
+                  className="jp-Button jp-mod-styled jp-runlab-Small jp-runlab-RerunButton"
+                  title="Run it again on a runner: same notebook version, dataset versions and parameters; then compare the two"
+                  disabled={run.status === 'running'}
+                  onClick={() => actions.rerun(run.id)}
+                >
+                  Re-run
+                </button>
                 <button
                   className="jp-Button jp-mod-styled jp-runlab-Small jp-runlab-ProvenanceButton"
                   title="What this run was made from, and what was made from it"

@@ -6,6 +6,7 @@ import { tableRowsIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 import { measureActivation } from '../activation';
 import { CommandIDs as ProvenanceCommandIDs } from '../provenance/tokens';
+import { CommandIDs as RunnersCommandIDs } from '../runners/tokens';
 import { runsIcon } from '../shared/icons';
 import { createMainAreaTab } from '../shared/mainArea';
 import { addSidePanel } from '../shared/sidePanel';
@@ -130,7 +131,9 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
             openSnapshot: (id) => void app.commands.execute(SnapshotsCommandIDs.openSnapshot, { runId: id }),
             restoreSnapshot: (id) => void app.commands.execute(SnapshotsCommandIDs.restoreSnapshot, { runId: id }),
             downloadArtifact: (id, path) => void downloadArtifact(connection, id, path),
-            showProvenance: (node) => void app.commands.execute(ProvenanceCommandIDs.showProvenance, { node })
+            showProvenance: (node) => void app.commands.execute(ProvenanceCommandIDs.showProvenance, { node }),
+            rerun: (id) => void app.commands.execute(RunnersCommandIDs.rerunRun, { runId: id }),
+            openRun: (id) => void app.commands.execute(CommandIDs.openRun, { runId: id })
           });
           void views.add(widget);
           app.shell.add(widget, 'main');

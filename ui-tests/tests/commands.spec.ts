@@ -60,6 +60,9 @@ test('every Runlab view has a command with a plain label, and the common ones ha
       'runlab:open-run',
       'runlab:open-datasets',
       'runlab:show-provenance',
+      'runlab:open-runners',
+      'runlab:run-on-runner',
+      'runlab:open-job',
       'runlab:switch-project',
       'runlab:sign-in',
       'runlab:open-settings'
@@ -79,6 +82,9 @@ test('every Runlab view has a command with a plain label, and the common ones ha
     'Open Run by Id…',
     'Show Datasets',
     'Show Provenance',
+    'Show Runners',
+    'Run on Runner…',
+    'Open Job by Id…',
     'Switch Project…',
     'Sign In…',
     'Open Settings'
@@ -114,6 +120,9 @@ test('the command palette lists every Runlab view under Runlab', async ({ page, 
     'Open Run by Id…',
     'Show Datasets',
     'Show Provenance',
+    'Show Runners',
+    'Run on Runner…',
+    'Open Job by Id…',
     'Switch Project…'
   ];
   await expect.poll(runlabItems).toEqual(expect.arrayContaining(views));

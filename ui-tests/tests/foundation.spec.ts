@@ -116,7 +116,7 @@ test('activation time is measured and printed; the panel reads well in the dark 
   );
   // One measure per plugin: every Runlab plugin activated.
   expect(measures.map((entry) => entry.name).sort()).toEqual(
-    ['connection', 'datasets', 'kernel', 'panel', 'projects', 'provenance', 'runs', 'snapshots', 'statusbar']
+    ['connection', 'datasets', 'kernel', 'panel', 'projects', 'provenance', 'runners', 'runs', 'snapshots', 'statusbar']
       .map((id) => `runlab:activate:runlab:${id}`)
       .sort()
   );
@@ -147,6 +147,9 @@ test("the Runlab menu lists every feature's commands, each declared in that feat
     'Show Datasets',
     'Pin Dataset Versions for This Notebook…',
     'Show Provenance',
+    'Show Runners',
+    'Run on Runner…',
+    'Open Job by Id…',
     'Switch Project…',
     'Sign In…',
     'Use the Local Server',
