@@ -1,7 +1,8 @@
 /**
  * `npm start`: set everything up, then run Runlab on its embedded default — the companion
  * server (SQLite + file blob store in one data directory) and JupyterLab with Runlab loaded and
- * the demo project's notebook open. Ctrl-C (SIGINT or SIGTERM) stops both.
+ * the demo project's notebook open, and one local runner (`local`) for jobs. Ctrl-C (SIGINT or
+ * SIGTERM) stops them all.
  *
  * The companion server is supervised: when it stops on its own (a crash, an out-of-memory kill,
  * someone's `kill`) it is started again on the same port and data directory, and JupyterLab —
@@ -26,6 +27,7 @@ import {
   superviseCompanionServer,
   writeSettingsDefaults
 } from './launch.mjs';
+import { ensureLocalRunner, LOCAL_RUNNER_NAME, superviseLocalRunner } from './localRunner.mjs';
 import { fail, log, ROOT, setup } from './setup.mjs';
 
 function warn(message) {
@@ -109,6 +111,24 @@ async function main() {
     serverLines = `(data in ${dataDir}; restarted if it stops)\n    Run it alone:      ${command}`;
   }
   await ensureProject(server.url, server.token, 'demo', 'The demo project that npm start opens.');
+  // One local runner, so "Run on Runner" and "Re-run" work with no setup.
+  let runnerLine = '';
+  try {
+    const runner = await ensureLocalRunner(server, dataDir);
+    const runnerLog = path.join(dataDir, 'local-runner.log');
+    running.add(
+      superviseLocalRunner({
+        serverUrl: server.url,
+        token: runner.token,
+        workDir: path.join(dataDir, 'runner'),
+        logFile: runnerLog,
+        report: warn
+      })
+    );
+    runnerLine = `\n    Local runner:      ${LOCAL_RUNNER_NAME} (log: ${runnerLog})`;
+  } catch (error) {
+    warn(`${error.message}. Runlab works without it, but jobs wait for a runner: add one with \`runlab runners add NAME\`.`);
+  }
   seedWorkspace(workspace);
   writeSettingsDefaults({ serverUrl: server.url, token: server.token, project: 'demo' });
 
@@ -131,7 +151,7 @@ async function main() {
   Runlab is running.
 
     JupyterLab:        ${lab.url}/lab/tree/demo.ipynb?token=${lab.token}
-    Companion server:  ${server.url}   ${serverLines}
+    Companion server:  ${server.url}   ${serverLines}${runnerLine}
     Admin token:       ${path.join(dataDir, 'admin-token')}
     Workspace:         ${workspace}
 
