@@ -121,10 +121,11 @@ describe('parsePythonLiteral', () => {
   it('refuses what is not a JSON-compatible literal, saying why', () => {
     expect(() => parsePythonLiteral('true')).toThrow('not a Python literal');
     expect(() => parsePythonLiteral('abc')).toThrow('not a Python literal');
-    expect(() => parsePythonLiteral('(1, 2)')).toThrow('tuple');
-    expect(() => parsePythonLiteral('{1, 2}')).toThrow('dict keys must be strings');
-    expect(() => parsePythonLiteral("'open")).toThrow('unterminated');
-    expect(() => parsePythonLiteral('1 2')).toThrow('unexpected');
-    expect(() => parsePythonLiteral('')).toThrow('not a Python literal');
+    // A tuple or a set has no JSON form; an unfinished string or two values are no literal.
+    expect(() => parsePythonLiteral('(1, 2)')).toThrow('not a Python literal: (1, 2)');
+    expect(() => parsePythonLiteral('{1, 2}')).toThrow('not a Python literal: {1, 2}');
+    expect(() => parsePythonLiteral("'open")).toThrow("not a Python literal: 'open");
+    expect(() => parsePythonLiteral('1 2')).toThrow('not a Python literal: 1 2');
+    expect(() => parsePythonLiteral('')).toThrow('not a Python literal: (nothing)');
   });
 });

@@ -19,13 +19,8 @@ export namespace CommandIDs {
 /** Also the settings id: `schema/runners.json`. */
 export const PLUGIN_ID = 'runlab:runners';
 
-/** Run tags the server sets on a job's run (the contract's `JOB_TAGS`, without importing zod). */
-export const JOB_TAGS = {
-  job: 'runlab.job',
-  runner: 'runlab.runner',
-  attempts: 'runlab.attempts',
-  rerunOf: 'runlab.rerunOf'
-} as const;
+/** Run tags the server sets on a job's run (from the contract module that imports no zod). */
+export { JOB_TAGS } from '../../server/src/contract/jobTags';
 
 export interface IRunnersModel {
   /** Every registered runner, by name; live on `runner:updated` / `runner:removed`. */

@@ -29,13 +29,7 @@ export const DEFAULT_LEASE_MS = 30000;
 export const RUNNERS_NAMESPACE = '/runners';
 /** Header a job's kernel sends with what it logs, so a stale attempt's late points are refused. */
 export const ATTEMPT_HEADER = 'X-Runlab-Attempt';
-/** Run tags the server sets on a job's run (shown in the Runs panel like other tags). */
-export const JOB_TAGS = {
-  job: 'runlab.job',
-  runner: 'runlab.runner',
-  attempts: 'runlab.attempts',
-  rerunOf: 'runlab.rerunOf'
-} as const;
+export { JOB_TAGS } from './jobTags';
 
 /**
  * Routes of other features a runner token reaches while it holds a job's current attempt, by

@@ -33,7 +33,7 @@ import type { RunService } from '../runs/service';
 import type { SnapshotService } from '../snapshots/service';
 import type { JobLog } from './jobLog';
 import type { JobLifecycle } from './lifecycle';
-import { checkParameters, declaredParameters, parameterFromText, parameterText } from './parameters';
+import { checkParameters, declaredParameters, parameterFromText, parameterText } from '../contract/parameters';
 import type { Scheduler } from './scheduler';
 import type { EnvMode, JobStore, RunnerRecord } from './store';
 import type { DatasetPin, RunnerViews } from './views';

@@ -4,8 +4,12 @@
  * first code cell tagged `parameters` declares them with top-level assignments (`epochs = 10`,
  * `lr: float = 1`); a literal default gives the type, an annotation naming a JSON type overrides
  * it, and a default that is not a literal (or is None) takes anything.
+ *
+ * The one reading of a `parameters` cell: the server checks a job's parameters with it, and the
+ * extension's Run dialog prefills and parses what the user types with it (no runtime imports,
+ * so it reaches the browser bundle as it is).
  */
-import type { ParameterValue } from '../contract';
+import type { ParameterValue } from './runners';
 
 export const PARAMETERS_TAG = 'parameters';
 
@@ -17,9 +21,16 @@ export interface DeclaredParameter {
   type: ParameterType | null;
   /** The right-hand side as written, for messages. */
   expression: string;
+  /** The default as JSON; null when it is not a literal. */
+  value: ParameterValue;
+  /** The comment that ends the assignment (`epochs = 10  # passes over the data`), if any. */
+  help: string | null;
 }
 
 export class ParametersCellError extends Error {}
+
+/** Thrown by `parsePythonLiteral` for text that is not a JSON-compatible Python literal. */
+export class LiteralError extends Error {}
 
 const ANNOTATION_TYPES = new Set(['int', 'float', 'str', 'bool', 'list', 'dict']);
 const IPYTHON_LINE = /^\s*[%!]/;
@@ -52,7 +63,7 @@ export function declaredParameters(notebook: Record<string, unknown>): Map<strin
     for (const name of parsed.names) {
       // A later assignment wins, as when the cell runs.
       declared.delete(name);
-      declared.set(name, { name, type, expression: parsed.expression });
+      declared.set(name, { name, type, expression: parsed.expression, value: parsed.literal?.value ?? null, help: parsed.help });
     }
   }
   return declared;
@@ -112,6 +123,7 @@ interface Assignment {
   annotation: string | null;
   expression: string;
   literal: { value: ParameterValue; float: boolean } | null;
+  help: string | null;
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -151,7 +163,31 @@ function assignment(statement: string): Assignment | null {
   } catch {
     literal = null;
   }
-  return { names, annotation, expression, literal };
+  return { names, annotation, expression, literal, help: trailingComment(statement) };
+}
+
+/** The text of the comment that ends `text`'s last line, or null. */
+function trailingComment(text: string): string | null {
+  const last = new Lexer(text).commentStarts().at(-1);
+  if (last === undefined || text.slice(last).includes('\n')) return null;
+  return text.slice(last + 1).trim() || null;
+}
+
+/** A Python literal as typed (`10`, `0.1`, `"logreg"`, `True`, `None`, `[64, 32]`) with its type name. */
+export function parsePythonLiteral(text: string): { type: ParameterType; value: ParameterValue } {
+  let parser: LiteralParser;
+  let value: ParameterValue | undefined;
+  try {
+    parser = new LiteralParser(text.trim());
+    value = parser.parse();
+  } catch {
+    value = undefined;
+  }
+  if (value === undefined) {
+    // Tuples, sets, names, calls and unfinished strings alike: JSON cannot carry what they mean.
+    throw new LiteralError(`not a Python literal: ${text.trim().slice(0, 40) || '(nothing)'}`);
+  }
+  return { type: parser!.floatLiteral ? 'float' : typeOf(value), value };
 }
 
 /** The expression without the comment that ends its last line (comments inside brackets stay, as Python shows them). */
