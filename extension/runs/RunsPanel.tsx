@@ -13,6 +13,7 @@ import { CompareButton } from './CompareButton';
 import { latest, metricKeys } from './metrics';
 import { IRunsModel } from './tokens';
 import { useElementHeight } from '../shared/useElementHeight';
+import { JOB_TAGS } from '../../server/src/contract/jobTags';
 
 const ROW_HEIGHT = 54;
 /** Metrics shown per row; the run view shows them all. */
@@ -41,6 +42,11 @@ interface IRowData {
   openRun(id: string): void;
 }
 
+/** "on gpu-box", and the attempt when the job was retried: "on gpu-box · attempt 2". */
+function runnerBadge(runner: string, attempts: string | undefined): string {
+  return attempts && attempts !== '1' ? `on ${runner} · attempt ${attempts}` : `on ${runner}`;
+}
+
 function RunRow({ index, style, data }: ListChildComponentProps<IRowData>): JSX.Element {
   const run = data.runs[index];
   const keys = data.keys.filter((key) => key in run.metrics).slice(0, ROW_METRICS);
@@ -59,6 +65,14 @@ function RunRow({ index, style, data }: ListChildComponentProps<IRowData>): JSX.
         <div className="jp-runlab-RunRow-title">
           <span className={`jp-runlab-RunStatus jp-runlab-mod-${run.status}`} title={run.status} />
           <span className="jp-runlab-RunRow-name">{run.name}</span>
+          {run.tags[JOB_TAGS.runner] && (
+            <span
+              className="jp-runlab-RunRow-runner"
+              title={`Ran as a job on runner ${run.tags[JOB_TAGS.runner]}, attempt ${run.tags[JOB_TAGS.attempts] ?? '1'}`}
+            >
+              {runnerBadge(run.tags[JOB_TAGS.runner], run.tags[JOB_TAGS.attempts])}
+            </span>
+          )}
           <span className="jp-runlab-RunRow-time">{formatDuration(run)}</span>
         </div>
         <div className="jp-runlab-RunRow-metrics">

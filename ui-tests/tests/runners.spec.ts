@@ -107,7 +107,10 @@ test('a runner added from the panel runs the demo notebook; Re-run compares the 
 
     // Its run appears in the Runs panel.
     await runCommand(page, 'runlab:open-runs');
-    await expect(page.locator(`#jp-runlab-runs .jp-runlab-RunRow[data-run-id="${runId}"]`)).toHaveAttribute('data-status', 'finished');
+    const runRow = page.locator(`#jp-runlab-runs .jp-runlab-RunRow[data-run-id="${runId}"]`);
+    await expect(runRow).toHaveAttribute('data-status', 'finished');
+    // Marked with the runner it ran on, like a local run otherwise.
+    await expect(runRow.locator('.jp-runlab-RunRow-runner')).toHaveText('on ui-runner');
 
     // Re-run it from the run view: a new job, then the comparison of the two runs.
     await job.locator('.jp-runlab-JobOpenRun').click();
