@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -253,6 +255,40 @@ def test_an_unknown_kernel_fails_the_run_with_its_name(tmp_path: Path) -> None:
 
     assert result.status == "failed"
     assert "no-such-kernel" in result.error
+
+
+def _kernelspec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, code: str) -> str:
+    """A kernelspec whose "kernel" is `code` in this Python: one that exits or hangs while starting."""
+    folder = tmp_path / "jupyter" / "kernels" / name
+    folder.mkdir(parents=True)
+    spec = {"argv": [sys.executable, "-c", code, "{connection_file}"], "display_name": name, "language": "python"}
+    (folder / "kernel.json").write_text(json.dumps(spec))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    return name
+
+
+def test_a_kernel_that_exits_while_starting_fails_the_run_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kernel = _kernelspec(tmp_path, monkeypatch, "exits", "import sys; sys.exit(3)")
+    started = time.monotonic()
+    result = run(notebook("1"), tmp_path, kernel_name=kernel)
+
+    assert result.status == "failed"
+    assert "exit" in result.error.lower() or "died" in result.error.lower(), result.error
+    assert time.monotonic() - started < 30
+
+
+def test_a_kernel_that_never_answers_fails_the_run_after_the_startup_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As a kernel whose port another process took: alive, silent, holding its runner forever.
+    kernel = _kernelspec(tmp_path, monkeypatch, "silent", "import time; time.sleep(600)")
+    started = time.monotonic()
+    result = run(notebook("1"), tmp_path, kernel_name=kernel, startup_timeout_s=3)
+
+    assert (result.status, result.error) == ("failed", "The kernel did not start within 3 s")
+    assert time.monotonic() - started < 25
 
 
 def test_a_job_leaves_no_background_process_behind_even_when_its_kernel_dies(tmp_path: Path) -> None:

@@ -47,6 +47,10 @@ StopReason = Literal["cancelled", "timed_out", "cell_timed_out"]
 _POLL_S = 0.1
 # After a kill, nbclient notices the dead kernel within about a second; this bounds the wait.
 _AFTER_KILL_S = 5.0
+# How long a kernel may take to start (to answer kernel_info), and how long nbclient may take to
+# unwind once the run is stopped: past either, the run is given up instead of holding its runner.
+STARTUP_TIMEOUT_S = 60.0
+_UNWIND_S = 15.0
 
 
 @dataclass
@@ -89,11 +93,14 @@ class _RunlabClient(NotebookClient):
         self.stop_reason: StopReason | None = None
         self.kernel_process: subprocess.Popen[bytes] | None = None
         self.kernel_process_group: int | None = None
+        self.notebook_started = False  # the kernel answered: cells can run
+        self.start_failure: str | None = None  # why the kernel never got that far
         self._errored: set[int] = set()
 
     # -- hooks --------------------------------------------------------------------------------
 
     def _on_notebook_start(self, notebook: NotebookNode) -> None:
+        self.notebook_started = True
         self._emit({"type": "started", "cells": self.code_cells})
 
     def _on_cell_execute(self, cell: NotebookNode, cell_index: int) -> None:
@@ -222,10 +229,23 @@ async def _supervise(
     cell_timeout_s: float | None,
     cancel: threading.Event | None,
     cancel_grace_s: float,
+    startup_timeout_s: float,
 ) -> None:
     """Watch the run; when it must stop, interrupt the kernel, then kill it if it does not stop."""
+    watched_since = time.monotonic()
     while not run.done():
         now = time.monotonic()
+        if not client.notebook_started:
+            # A kernel that exits or hangs while starting (a port another process took between
+            # being picked and bound) must not hold the runner: give the start up.
+            process = client.kernel_process
+            if process is not None and process.poll() is not None:
+                client.start_failure = f"The kernel exited while starting{client.exit_description()}"
+            elif now - watched_since >= startup_timeout_s:
+                client.start_failure = f"The kernel did not start within {startup_timeout_s:g} s"
+            if client.start_failure is not None:
+                run.cancel()
+                return
         reason: StopReason | None = None
         if cancel is not None and cancel.is_set():
             reason = "cancelled"
@@ -280,6 +300,7 @@ async def execute_notebook_async(
     cell_timeout_s: float | None = None,
     cancel: threading.Event | None = None,
     cancel_grace_s: float = 10,
+    startup_timeout_s: float = STARTUP_TIMEOUT_S,
 ) -> ExecutionResult:
     """:func:`execute_notebook` for callers that already run an asyncio event loop."""
     started = time.monotonic()
@@ -304,13 +325,26 @@ async def execute_notebook_async(
             cell_timeout_s=cell_timeout_s,
             cancel=cancel,
             cancel_grace_s=cancel_grace_s,
+            startup_timeout_s=startup_timeout_s,
         )
+        # nbclient unwinds a stopped run itself; if it does not within _UNWIND_S, give up on it.
+        await asyncio.wait({run}, timeout=_UNWIND_S)
+        if client.start_failure is not None:
+            return result("failed", client.start_failure)
+        if not run.done():
+            run.cancel()
+            status: Status = "failed"
+            if client.stop_reason is not None:
+                status = "cancelled" if client.stop_reason == "cancelled" else "timed_out"
+            return result(
+                status, "The kernel stopped answering and did not shut down; the run was given up", client.current_cell
+            )
         try:
             await run
         except (_StopRequested, asyncio.CancelledError, CellExecutionError, DeadKernelError) as error:
             if client.stop_reason is not None:
-                status: Status = "cancelled" if client.stop_reason == "cancelled" else "timed_out"
-                return result(status, _stopped_message(client, timeout_s, cell_timeout_s), client.current_cell)
+                stopped: Status = "cancelled" if client.stop_reason == "cancelled" else "timed_out"
+                return result(stopped, _stopped_message(client, timeout_s, cell_timeout_s), client.current_cell)
             if isinstance(error, CellExecutionError):
                 cell = (client.current_cell or 0) + 1
                 return result("failed", f"Cell {cell} raised {error.ename}: {error.evalue}", client.current_cell)
@@ -339,6 +373,7 @@ def execute_notebook(
     cell_timeout_s: float | None = None,
     cancel: threading.Event | None = None,
     cancel_grace_s: float = 10,
+    startup_timeout_s: float = STARTUP_TIMEOUT_S,
 ) -> ExecutionResult:
     """Execute every code cell of ``nb`` in a fresh kernel and say how it went; never raises for the run.
 
@@ -346,8 +381,9 @@ def execute_notebook(
     goes to ``on_event`` (called on this thread; see the module docstring for the event shapes).
     ``timeout_s`` bounds the whole run and ``cell_timeout_s`` each cell (both end as ``timed_out``);
     setting ``cancel`` stops the run (``cancelled``). Stopping interrupts the kernel and kills it
-    if the cell has not ended ``cancel_grace_s`` seconds later. The kernel, and any process it
-    started, is gone when this returns.
+    if the cell has not ended ``cancel_grace_s`` seconds later. A kernel that exits while starting,
+    or has not answered after ``startup_timeout_s``, fails the run at once. The kernel, and any
+    process it started, is gone when this returns.
 
     Call it from a thread with no running event loop (an async caller uses
     :func:`execute_notebook_async` or runs this in a worker thread).
@@ -363,5 +399,6 @@ def execute_notebook(
             cell_timeout_s=cell_timeout_s,
             cancel=cancel,
             cancel_grace_s=cancel_grace_s,
+            startup_timeout_s=startup_timeout_s,
         )
     )
