@@ -2,7 +2,7 @@
 /**
  * `npm run bench`: set up (plus MLflow and DVC for the side-by-side figures), then run every benchmark
  * and print its figures. Benchmarks never fail on wall-clock time; they only report.
- *   npm run bench -- ingest      (or queries, snapshots, kernel, datasets, load)   runs one of them
+ *   npm run bench -- ingest      (or queries, snapshots, kernel, datasets, load, runners)   runs one of them
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -14,10 +14,11 @@ const benchmarks = {
   ingest: [PYTHON, [path.join(ROOT, 'bench', 'ingest.py')]],
   kernel: [PYTHON, [path.join(ROOT, 'bench', 'kernel_overhead.py')]],
   datasets: [PYTHON, [path.join(ROOT, 'bench', 'datasets.py')]],
-  load: [process.execPath, [path.join(ROOT, 'bench', 'load.mjs')]]
+  load: [process.execPath, [path.join(ROOT, 'bench', 'load.mjs')]],
+  runners: [PYTHON, [path.join(ROOT, 'bench', 'runners.py')]]
 };
-/** Benchmarks that compare with MLflow or DVC, which are installed only when one of them runs. */
-const NEEDS_MLFLOW_OR_DVC = new Set(['ingest', 'kernel', 'datasets']);
+/** Benchmarks that compare with MLflow, DVC or papermill, which are installed only when one of them runs. */
+const NEEDS_MLFLOW_OR_DVC = new Set(['ingest', 'kernel', 'datasets', 'runners']);
 
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((name) => !(name in benchmarks));
@@ -26,7 +27,7 @@ if (unknown.length) fail(`Unknown benchmark(s): ${unknown.join(', ')}. Choose fr
 const selected = chosen.length ? chosen : Object.keys(benchmarks);
 setup({ tests: true });
 if (selected.some((name) => NEEDS_MLFLOW_OR_DVC.has(name))) {
-  log('Installing MLflow and DVC for the side-by-side figures (first run only takes a while)…');
+  log('Installing MLflow, DVC and papermill for the side-by-side figures (first run only takes a while)…');
   run(PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', 'python/requirements-bench.txt']);
 }
 for (const name of selected) {
