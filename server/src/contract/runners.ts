@@ -112,9 +112,10 @@ export const RunnerListResponse = z.strictObject({ runners: z.array(Runner) });
 
 /** A JSON value as parameters take it (checked against the notebook's `parameters` cell). */
 export type ParameterValue = string | number | boolean | null | ParameterValue[] | { [key: string]: ParameterValue };
-export const ParameterValue: z.ZodType<ParameterValue> = z.lazy(() =>
-  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(ParameterValue), z.record(z.string(), ParameterValue)])
-);
+// Named: the OpenAPI document defines the recursive schema once (components.schemas.ParameterValue).
+export const ParameterValue: z.ZodType<ParameterValue> = z
+  .lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(ParameterValue), z.record(z.string(), ParameterValue)]))
+  .meta({ id: 'ParameterValue', description: 'A JSON value: a number, a string, true/false, null, a list or an object of them.' });
 const ParameterName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,99}$/, 'a Python identifier')
@@ -222,6 +223,12 @@ export const SubmitJobRequest = z
   })
   .refine((body) => (body.commit === undefined) !== (body.notebook === undefined), {
     message: 'give exactly one of commit (an existing snapshot) or notebook (its JSON)'
+  })
+  .meta({
+    description:
+      'Also checked, beyond this schema: exactly one of commit and notebook; the files as for a snapshot (no path twice, none ' +
+      "inside another, not the notebook); each parameter declared by the notebook's `parameters` cell with a value of its type, " +
+      'and each dataset version in the project (400 naming it); a commit must be in the project repository and hold notebookPath.'
   });
 export type SubmitJobRequest = z.input<typeof SubmitJobRequest>;
 

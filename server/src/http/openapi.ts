@@ -23,9 +23,17 @@ const ERROR_DESCRIPTION: Record<string, string> = {
  * JSON Schema (draft 2020-12, which OpenAPI 3.1 uses) for one zod schema. Requests are described
  * as clients send them (`input`: defaults make fields optional), answers as the server sends them.
  */
-export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
-  return rest;
+export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output', shared?: Record<string, JsonSchema>): JsonSchema {
+  const { $schema: _ignored, $defs, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  if (!$defs) return rest;
+  // A recursive schema (a JSON value, named with `.meta({ id })`) refers to itself by `#/$defs/…`,
+  // which in an OpenAPI document would point at the document's root: its definitions move to
+  // components.schemas, where such a name means the same schema in every operation.
+  const hoisted = JSON.parse(JSON.stringify(rest).replaceAll('"#/$defs/', '"#/components/schemas/')) as JsonSchema;
+  for (const [name, definition] of Object.entries($defs as Record<string, JsonSchema>)) {
+    if (shared) shared[name] = JSON.parse(JSON.stringify(definition).replaceAll('"#/$defs/', '"#/components/schemas/')) as JsonSchema;
+  }
+  return hoisted;
 }
 
 /** OpenAPI 3.1 spelling of "any bytes". */
@@ -43,13 +51,13 @@ function takesList(schema: JsonSchema): boolean {
 
 type ObjectSchema = { properties?: Record<string, JsonSchema>; required?: string[] };
 
-function parametersOf(schema: z.ZodType | undefined, location: 'path' | 'query'): unknown[] {
+function parametersOf(schema: z.ZodType | undefined, location: 'path' | 'query', shared: Record<string, JsonSchema>): unknown[] {
   if (!schema) return [];
   // Parameters arrive as text, which the server reads into values (`z.coerce.number().pipe(...)`):
   // the document gives the values it takes (the output), and which parameters may be left out
   // (the input, where a default makes a parameter optional).
-  const input = jsonSchemaOf(schema, 'input') as ObjectSchema;
-  const output = jsonSchemaOf(schema, 'output') as ObjectSchema;
+  const input = jsonSchemaOf(schema, 'input', shared) as ObjectSchema;
+  const output = jsonSchemaOf(schema, 'output', shared) as ObjectSchema;
   return Object.entries(output.properties ?? {}).map(([name, property]) => ({
     name,
     in: location,
@@ -98,11 +106,13 @@ function errorCodesOf(route: Route): Set<string> {
 
 export function buildOpenApiDocument(routes: readonly Route[], version: string, limits?: BodyLimits): JsonSchema {
   const paths: Record<string, Record<string, unknown>> = {};
+  /** Named (recursive) schemas the operations refer to, for components.schemas. */
+  const shared: Record<string, JsonSchema> = {};
   for (const route of routes) {
     const responses: Record<string, unknown> = {
       [String(route.status)]: {
         description: route.status === 204 ? 'Done; no content' : (route.rawResponse?.description ?? 'Success'),
-        ...(route.response ? { content: { 'application/json': { schema: jsonSchemaOf(route.response, 'output') } } } : {}),
+        ...(route.response ? { content: { 'application/json': { schema: jsonSchemaOf(route.response, 'output', shared) } } } : {}),
         ...(route.rawResponse
           ? {
               content: {
@@ -127,14 +137,14 @@ export function buildOpenApiDocument(routes: readonly Route[], version: string, 
       tags: [route.tag],
       security: route.scope === 'public' ? [] : [{ bearerToken: [] }],
       'x-runlab-scope': route.scope,
-      parameters: [...parametersOf(route.params, 'path'), ...parametersOf(route.query, 'query')],
+      parameters: [...parametersOf(route.params, 'path', shared), ...parametersOf(route.query, 'query', shared)],
       ...(route.body
         ? {
             requestBody: {
               required: true,
               description: limit.text,
               ...(limit.bytes === undefined ? {} : { 'x-runlab-max-bytes': limit.bytes }),
-              content: { 'application/json': { schema: jsonSchemaOf(route.body, 'input') } }
+              content: { 'application/json': { schema: jsonSchemaOf(route.body, 'input', shared) } }
             }
           }
         : {}),
@@ -173,7 +183,7 @@ export function buildOpenApiDocument(routes: readonly Route[], version: string, 
       securitySchemes: {
         bearerToken: { type: 'http', scheme: 'bearer', description: 'A Runlab token: rl_a_… (admin), rl_u_… (user) or rl_r_… (runner)' }
       },
-      schemas: { ErrorResponse: jsonSchemaOf(ErrorResponse, 'output') }
+      schemas: { ...shared, ErrorResponse: jsonSchemaOf(ErrorResponse, 'output') }
     },
     paths
   };
