@@ -57,6 +57,7 @@ from runlab.runners.parameters import inject_parameters
 NAMESPACE = "/runners"
 # How long socket acks may take before the call is retried (the server answers in milliseconds).
 ACK_TIMEOUT_S = 10
+DRAIN_ACK_TIMEOUT_S = 2
 # job:event batches: at most one message per interval, per job.
 EVENT_INTERVAL_S = 0.1
 # Events kept while the connection is down; older output is dropped past this.
@@ -528,7 +529,9 @@ class RunnerAgent:
                     f"runner {self.name}: draining: taking no new jobs; waiting up to "
                     f"{self.options.drain_grace_s:g} s for {running} running job(s)"
                 )
-                self.call("runner:drain", {})
+                # Advisory (the agent takes nothing new either way): a server stopping at the same
+                # moment, as under npm start's Ctrl-C, must not hold the exit for a full ack timeout.
+                self.call("runner:drain", {}, timeout=DRAIN_ACK_TIMEOUT_S)
             if self.draining:
                 if not self.jobs:
                     break
