@@ -48,6 +48,21 @@ test("the companion server's address shows what it is, and a run link's id", asy
   await expect(page.locator('#run')).toBeHidden();
 });
 
+/** Every Runlab view's command label, in the Runlab menu's order. */
+const VIEW_LABELS = [
+  'Show Panel',
+  'Show Runs',
+  'Runs Table',
+  'Compare Selected Runs',
+  'Open Run by Id…',
+  'Show Datasets',
+  'Show Provenance',
+  'Show Runners',
+  'Run on Runner…',
+  'Open Job by Id…',
+  'Switch Project…'
+] as const;
+
 test('every Runlab view has a command with a plain label, and the common ones have shortcuts', async ({ page, runlab }) => {
   await runlab.open(page, 'lab');
   const state = await page.evaluate(() => {
@@ -74,21 +89,7 @@ test('every Runlab view has a command with a plain label, and the common ones ha
         .map((binding) => `${binding.command} ${binding.keys.join(' ')}`)
     };
   });
-  expect(state.labels).toEqual([
-    'Show Panel',
-    'Show Runs',
-    'Runs Table',
-    'Compare Selected Runs',
-    'Open Run by Id…',
-    'Show Datasets',
-    'Show Provenance',
-    'Show Runners',
-    'Run on Runner…',
-    'Open Job by Id…',
-    'Switch Project…',
-    'Sign In…',
-    'Open Settings'
-  ]);
+  expect(state.labels).toEqual([...VIEW_LABELS, 'Sign In…', 'Open Settings']);
   expect(state.bindings).toEqual(
     expect.arrayContaining(['runlab:open-runs Ctrl Alt R', 'runlab:open-runs-table Ctrl Alt T', 'runlab:open-datasets Ctrl Alt D'])
   );
@@ -112,20 +113,7 @@ test('the command palette lists every Runlab view under Runlab', async ({ page, 
       }
       return labels;
     });
-  const views = [
-    'Show Panel',
-    'Show Runs',
-    'Runs Table',
-    'Compare Selected Runs',
-    'Open Run by Id…',
-    'Show Datasets',
-    'Show Provenance',
-    'Show Runners',
-    'Run on Runner…',
-    'Open Job by Id…',
-    'Switch Project…'
-  ];
-  await expect.poll(runlabItems).toEqual(expect.arrayContaining(views));
+  await expect.poll(runlabItems).toEqual(expect.arrayContaining([...VIEW_LABELS]));
   const listed = await runlabItems();
   expect(
     listed.filter((label) => label.startsWith('Runlab')),
