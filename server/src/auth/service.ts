@@ -10,7 +10,7 @@ import type { TokenRecord, TokenStore } from './store';
 export const LOCAL_ADMIN_TOKEN_NAME = 'local-admin';
 export const ADMIN_TOKEN_FILE = 'admin-token';
 
-const SECRET_PREFIX: Record<TokenScope, string> = { admin: 'rl_a_', user: 'rl_u_', runner: 'rl_r_' };
+const SECRET_PREFIX: Record<TokenScope, string> = { admin: 'rl_a_', user: 'rl_u_', runner: 'rl_r_', deployment: 'rl_d_' };
 /** How much of a secret is kept in clear, enough to tell tokens apart in a list. */
 const VISIBLE_PREFIX_LENGTH = 10;
 

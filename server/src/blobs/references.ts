@@ -5,7 +5,10 @@
  */
 import type { Database } from '../db/database';
 
-const REFERENCING_TABLES: readonly { table: string; column: string }[] = [{ table: 'artifacts', column: 'digest' }];
+const REFERENCING_TABLES: readonly { table: string; column: string }[] = [
+  { table: 'artifacts', column: 'digest' },
+  { table: 'model_version_files', column: 'digest' }
+];
 
 export function isBlobReferenced(db: Database, digest: string): boolean {
   return REFERENCING_TABLES.some(

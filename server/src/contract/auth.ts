@@ -7,9 +7,11 @@ import { route } from './route';
  * - `admin`: everything a user token can, and managing every token (the local admin token in
  *   `<data dir>/admin-token` is one; `runlab-server token create --scope admin` makes more);
  * - `user`: the API and live connections; lists and revokes only itself and the tokens it created;
- * - `runner`: only runner endpoints (a machine that executes jobs), never user routes.
+ * - `runner`: only runner endpoints (a machine that executes jobs), never user routes;
+ * - `deployment`: made by the server for one deployment's serving runtime: that deployment's
+ *   spec, its versions' files and its telemetry, nothing else (revoked when it is undeployed).
  */
-export const TokenScope = z.enum(['admin', 'user', 'runner']);
+export const TokenScope = z.enum(['admin', 'user', 'runner', 'deployment']);
 export type TokenScope = z.infer<typeof TokenScope>;
 
 export const TokenInfo = z.strictObject({

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { AuthEvents } from './auth';
 import type { DatasetEvents } from './datasets';
+import type { DeploymentEvents } from './deployments';
+import type { ModelEvents } from './models';
 import type { ProjectEvents } from './projects';
 import type { RunnerEvents } from './runners';
 import type { RunEvents } from './runs';
@@ -9,7 +11,13 @@ import type { RunEvents } from './runs';
  * Every live event the server sends, named `domain:verb`: each feature declares its own in its
  * contract module, and this is their union (what socket.io and the extension are typed with).
  */
-export interface ServerToClientEvents extends ProjectEvents, RunEvents, DatasetEvents, AuthEvents, RunnerEvents {}
+export interface ServerToClientEvents extends ProjectEvents,
+    RunEvents,
+    DatasetEvents,
+    AuthEvents,
+    RunnerEvents,
+    ModelEvents,
+    DeploymentEvents {}
 
 export const ProjectRoomPayload = z.strictObject({ projectId: z.string().min(1).max(100) });
 export const RunRoomPayload = z.strictObject({ runId: z.string().min(1).max(100) });

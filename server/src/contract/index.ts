@@ -9,7 +9,9 @@
  */
 import { authApi } from './auth';
 import { datasetsApi } from './datasets';
+import { deploymentsApi } from './deployments';
 import { healthApi } from './health';
+import { modelsApi } from './models';
 import { projectsApi } from './projects';
 import { provenanceApi } from './provenance';
 import { runnersApi } from './runners';
@@ -18,10 +20,12 @@ import { snapshotsApi } from './snapshots';
 
 export * from './auth';
 export * from './datasets';
+export * from './deployments';
 export * from './errors';
 export * from './events';
 export * from './format';
 export * from './health';
+export * from './models';
 export * from './projects';
 export * from './provenance';
 export * from './refs';
@@ -39,7 +43,9 @@ export const api = {
   snapshots: snapshotsApi,
   datasets: datasetsApi,
   provenance: provenanceApi,
-  runners: runnersApi
+  runners: runnersApi,
+  models: modelsApi,
+  deployments: deploymentsApi
 } as const;
 
 export type Api = typeof api;

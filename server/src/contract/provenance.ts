@@ -6,12 +6,12 @@ import { route } from './route';
  * Kinds of provenance nodes. Later features add theirs (model_version, deployment) here and
  * register a resolver on the server; edges and queries do not change.
  */
-export const ProvenanceNodeKind = z.enum(['dataset_version', 'run', 'artifact']);
+export const ProvenanceNodeKind = z.enum(['dataset_version', 'run', 'artifact', 'model_version', 'deployment']);
 export type ProvenanceNodeKind = z.infer<typeof ProvenanceNodeKind>;
 
 /**
  * A node reference, `kind:id`: `run:<runId>`, `dataset_version:<versionId>`,
- * `artifact:<runId>/<artifact path>`.
+ * `artifact:<runId>/<artifact path>`, `model_version:<versionId>`, `deployment:<deploymentId>`.
  */
 export const ProvenanceNodeRef = z
   .string()
@@ -19,7 +19,7 @@ export const ProvenanceNodeRef = z
   .max(1200)
   // `.` spelled out as what it means here (no line breaks): other readers of the documented
   // pattern (Python's re) take `.` to allow \r, U+2028 and U+2029.
-  .regex(/^(dataset_version|run|artifact):[^\n\r\u2028\u2029]+$/, 'kind:id, e.g. run:<id> or dataset_version:<id>');
+  .regex(/^(dataset_version|run|artifact|model_version|deployment):[^\n\r\u2028\u2029]+$/, 'kind:id, e.g. run:<id> or dataset_version:<id>');
 
 export const ProvenanceNode = z.strictObject({
   ref: z.string(),
@@ -36,7 +36,9 @@ export const ProvenanceNode = z.strictObject({
   datasetName: z.string().nullable(),
   versionNumber: z.number().int().nullable(),
   /** Set for artifacts. */
-  artifactPath: z.string().nullable()
+  artifactPath: z.string().nullable(),
+  /** Set for model versions (and the model a deployment serves). */
+  modelName: z.string().nullable().default(null)
 });
 export type ProvenanceNode = z.infer<typeof ProvenanceNode>;
 
@@ -53,7 +55,10 @@ export type ProvenanceQuery = z.input<typeof ProvenanceQuery>;
 export const ProvenanceGraph = z.strictObject({
   root: z.string(),
   nodes: z.array(ProvenanceNode),
-  /** `from` was used to make `to`: dataset version → run, run → dataset version / artifact. */
+  /**
+   * `from` was used to make `to`: dataset version → run, run → dataset version / artifact /
+   * model version, model version → deployment.
+   */
   edges: z.array(ProvenanceEdge),
   /** true when the graph was cut at 500 nodes. */
   truncated: z.boolean()

@@ -411,7 +411,8 @@ export class DatasetService {
       runId: null,
       datasetName: version.datasetName,
       versionNumber: version.number,
-      artifactPath: null
+      artifactPath: null,
+      modelName: null
     }));
   }
 

@@ -422,6 +422,161 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
       ALTER TABLE runners ADD COLUMN added_max_jobs INTEGER CHECK (added_max_jobs IS NULL OR added_max_jobs >= 1);
     `
+  },
+  {
+    version: 14,
+    name: 'model registry',
+    // Models are global names (as in MLflow's registry). A version is immutable: its files are
+    // copied from the run's artifacts into model_version_files (blob digests, kept alive by
+    // blobs/references.ts), so deleting or overwriting the run's artifacts later changes nothing.
+    // run_id is SET NULL on delete: a version outlives its run (the lineage then says so).
+    // Signature, input example, requirements and profile are JSON. An alias is one row per
+    // (model, alias); alias_moves is its append-only history. The UNIQUE (model_id, version) and
+    // the transaction that reads the next number make concurrent versions get distinct numbers.
+    sql: `
+      CREATE TABLE models (
+        id          TEXT PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL DEFAULT '',
+        tags        TEXT NOT NULL DEFAULT '{}',
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+      );
+
+      CREATE TABLE model_versions (
+        id              TEXT PRIMARY KEY,
+        model_id        TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+        version         INTEGER NOT NULL CHECK (version >= 1),
+        flavor          TEXT NOT NULL,
+        source          TEXT NOT NULL CHECK (source IN ('runlab', 'mlflow')),
+        description     TEXT NOT NULL DEFAULT '',
+        tags            TEXT NOT NULL DEFAULT '{}',
+        run_id          TEXT REFERENCES runs (id) ON DELETE SET NULL,
+        project_name    TEXT,
+        snapshot_commit TEXT,
+        artifact_path   TEXT NOT NULL,
+        signature       TEXT,
+        input_example   TEXT,
+        requirements    TEXT NOT NULL DEFAULT '[]',
+        profile         TEXT,
+        size_bytes      INTEGER NOT NULL DEFAULT 0,
+        created_at      TEXT NOT NULL,
+        created_by      TEXT NOT NULL,
+        UNIQUE (model_id, version)
+      );
+      CREATE INDEX model_versions_run ON model_versions (run_id);
+
+      CREATE TABLE model_version_files (
+        version_id TEXT NOT NULL REFERENCES model_versions (id) ON DELETE CASCADE,
+        path       TEXT NOT NULL,
+        digest     TEXT NOT NULL,
+        size       INTEGER NOT NULL,
+        PRIMARY KEY (version_id, path)
+      );
+      CREATE INDEX model_version_files_digest ON model_version_files (digest);
+
+      CREATE TABLE model_aliases (
+        model_id   TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+        alias      TEXT NOT NULL,
+        version_id TEXT NOT NULL REFERENCES model_versions (id) ON DELETE CASCADE,
+        PRIMARY KEY (model_id, alias)
+      );
+
+      CREATE TABLE alias_moves (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        model_id     TEXT NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+        alias        TEXT NOT NULL,
+        from_version INTEGER,
+        to_version   INTEGER,
+        action       TEXT NOT NULL CHECK (action IN ('set', 'removed', 'rollback')),
+        reason       TEXT NOT NULL DEFAULT '',
+        moved_by     TEXT NOT NULL,
+        moved_at     TEXT NOT NULL
+      );
+      CREATE INDEX alias_moves_model ON alias_moves (model_id, alias, id);
+    `
+  },
+  {
+    version: 15,
+    name: 'deployments and deployment tokens',
+    // A deployment serves model versions on a target; slots (stable / canary / shadow with their
+    // share) are JSON, and every change bumps revision and appends to deployment_events. Each
+    // deployment has its own token of scope `deployment` (what its serving runtime presents), so
+    // the tokens table is rebuilt to allow that scope, as migration 9 did. Sampled predictions
+    // land in prediction_logs (JSON rows; monitoring reads them).
+    sql: `
+      CREATE TABLE tokens_v15 (
+        id           TEXT PRIMARY KEY,
+        name         TEXT NOT NULL,
+        scope        TEXT NOT NULL CHECK (scope IN ('admin', 'user', 'runner', 'deployment')),
+        secret_hash  TEXT NOT NULL UNIQUE,
+        prefix       TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at   TEXT,
+        created_by   TEXT
+      );
+      INSERT INTO tokens_v15 (id, name, scope, secret_hash, prefix, created_at, last_used_at, revoked_at, created_by)
+        SELECT id, name, scope, secret_hash, prefix, created_at, last_used_at, revoked_at, created_by FROM tokens;
+      DROP TABLE tokens;
+      ALTER TABLE tokens_v15 RENAME TO tokens;
+      CREATE INDEX tokens_created_by ON tokens (created_by);
+
+      CREATE TABLE deployments (
+        id             TEXT PRIMARY KEY,
+        name           TEXT NOT NULL,
+        target         TEXT NOT NULL CHECK (target IN ('local', 'kubernetes')),
+        status         TEXT NOT NULL CHECK (status IN ('deploying', 'ready', 'degraded', 'failed', 'stopped')),
+        status_message TEXT NOT NULL DEFAULT '',
+        endpoint       TEXT,
+        port           INTEGER,
+        requested_ref  TEXT NOT NULL,
+        replicas       INTEGER NOT NULL CHECK (replicas >= 1),
+        revision       INTEGER NOT NULL DEFAULT 1,
+        slots          TEXT NOT NULL DEFAULT '[]',
+        -- target-specific settings (kubernetes: context, namespace, resources)
+        target_config  TEXT NOT NULL DEFAULT '{}',
+        token_id       TEXT,
+        created_at     TEXT NOT NULL,
+        updated_at     TEXT NOT NULL,
+        created_by     TEXT NOT NULL
+      );
+      -- one live deployment per name; a stopped one frees its name
+      CREATE UNIQUE INDEX deployments_live_name ON deployments (name) WHERE status <> 'stopped';
+
+      CREATE TABLE deployment_events (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        deployment_id TEXT NOT NULL REFERENCES deployments (id) ON DELETE CASCADE,
+        kind          TEXT NOT NULL,
+        revision      INTEGER NOT NULL,
+        message       TEXT NOT NULL DEFAULT '',
+        slots         TEXT NOT NULL DEFAULT '[]',
+        actor         TEXT NOT NULL,
+        at            TEXT NOT NULL
+      );
+      CREATE INDEX deployment_events_deployment ON deployment_events (deployment_id, id);
+
+      -- which model versions a deployment has served (lineage, and deleting a model is refused
+      -- while a live deployment serves one of its versions)
+      CREATE TABLE deployment_versions (
+        deployment_id TEXT NOT NULL REFERENCES deployments (id) ON DELETE CASCADE,
+        version_id    TEXT NOT NULL REFERENCES model_versions (id) ON DELETE CASCADE,
+        PRIMARY KEY (deployment_id, version_id)
+      );
+
+      CREATE TABLE prediction_logs (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        deployment_id   TEXT NOT NULL REFERENCES deployments (id) ON DELETE CASCADE,
+        request_id      TEXT NOT NULL,
+        role            TEXT NOT NULL,
+        version_id      TEXT NOT NULL,
+        at              INTEGER NOT NULL,
+        latency_ms      REAL NOT NULL,
+        status          INTEGER NOT NULL,
+        record          TEXT NOT NULL
+      );
+      CREATE INDEX prediction_logs_deployment ON prediction_logs (deployment_id, id);
+    `
   }
 ];
 

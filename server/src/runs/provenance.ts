@@ -30,7 +30,8 @@ export class RunProvenance {
       runId: run.id,
       datasetName: null,
       versionNumber: null,
-      artifactPath: null
+      artifactPath: null,
+      modelName: null
     }));
   }
 
@@ -53,7 +54,8 @@ export class RunProvenance {
         runId,
         datasetName: null,
         versionNumber: null,
-        artifactPath: artifact.path
+        artifactPath: artifact.path,
+        modelName: null
       });
     }
     return nodes;
