@@ -1,7 +1,9 @@
 /** Runlab's JupyterLab plugins; wiring only — logic lives in each feature's model. */
 import { connectionPlugin } from './connection/plugin';
 import { datasetsPlugin } from './datasets/plugin';
+import { deploymentsPlugin } from './deployments/plugin';
 import { kernelPlugin } from './kernel/plugin';
+import { modelsPlugin } from './models/plugin';
 import { panelPlugin } from './panel/plugin';
 import { projectsPlugin } from './projects/plugin';
 import { provenancePlugin } from './provenance/plugin';
@@ -20,5 +22,7 @@ export default [
   snapshotsPlugin,
   datasetsPlugin,
   provenancePlugin,
-  runnersPlugin
+  runnersPlugin,
+  modelsPlugin,
+  deploymentsPlugin
 ];

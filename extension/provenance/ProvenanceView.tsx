@@ -25,8 +25,19 @@ export interface IProvenanceActions {
 const KIND_NAMES: Record<ProvenanceNodeKind, string> = {
   dataset_version: 'dataset version',
   run: 'run',
-  artifact: 'artifact'
+  artifact: 'artifact',
+  model_version: 'model version',
+  deployment: 'deployment'
 };
+
+/** The kinds in the legend, in the order data flows: data → run → files and models → serving. */
+const LEGEND: readonly { kind: ProvenanceNodeKind; label: string }[] = [
+  { kind: 'dataset_version', label: 'dataset' },
+  { kind: 'run', label: 'run' },
+  { kind: 'artifact', label: 'artifact' },
+  { kind: 'model_version', label: 'model' },
+  { kind: 'deployment', label: 'deployment' }
+];
 
 /** Space between a node's edge and its text, left and right. */
 const TEXT_INSET = 12;
@@ -102,6 +113,26 @@ function NodeShape({ kind, width, height }: { kind: ProvenanceNodeKind; width: n
       </>
     );
   }
+  if (kind === 'model_version') {
+    // A hexagon: a packaged, immutable thing.
+    const cut = Math.min(12, height / 2);
+    return (
+      <path
+        className="jp-runlab-ProvShape"
+        d={`M${cut},0 H${width - cut} L${width},${height / 2} L${width - cut},${height} H${cut} L0,${height / 2} Z`}
+      />
+    );
+  }
+  if (kind === 'deployment') {
+    // A box with a status bar on top: something running somewhere.
+    const bar = 6;
+    return (
+      <>
+        <rect className="jp-runlab-ProvShape" width={width} height={height} rx={3} ry={3} />
+        <path className="jp-runlab-ProvShape-line" d={`M0,${bar} H${width}`} />
+      </>
+    );
+  }
   const radius = Math.min(10, height / 4);
   return <rect className="jp-runlab-ProvShape" width={width} height={height} rx={radius} ry={radius} />;
 }
@@ -157,12 +188,18 @@ function GraphNode({
 
 function Legend(): JSX.Element {
   return (
-    <svg className="jp-runlab-ProvLegend" width={330} height={22} role="img" aria-label="Legend: dataset versions, runs, artifacts">
-      {(['dataset_version', 'run', 'artifact'] as const).map((kind, index) => (
+    <svg
+      className="jp-runlab-ProvLegend"
+      width={LEGEND.length * 110}
+      height={22}
+      role="img"
+      aria-label="Legend: dataset versions, runs, artifacts, model versions, deployments"
+    >
+      {LEGEND.map(({ kind, label }, index) => (
         <g key={kind} className="jp-runlab-ProvNode" data-kind={kind} transform={`translate(${index * 110 + 1},2)`}>
           <NodeShape kind={kind} width={24} height={18} />
           <text className="jp-runlab-ProvDetail" x={30} y={14}>
-            {kind === 'dataset_version' ? 'dataset' : kind}
+            {label}
           </text>
         </g>
       ))}

@@ -9,7 +9,7 @@ import { IRunlabConnection } from '../tokens';
 import { createProvenanceView } from './ProvenanceView';
 import { CommandIDs, PLUGIN_ID } from './tokens';
 
-const NODE_REF = /^(dataset_version|run|artifact):.+$/;
+const NODE_REF = /^(dataset_version|run|artifact|model_version|deployment):.+$/;
 
 export const provenancePlugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,

@@ -69,5 +69,35 @@ export const routes = {
     rerunRun: { method: 'post', path: '/api/runs/:id/rerun' },
     getAttemptNotebook: { method: 'get', path: '/api/runner/attempts/:id/notebook' },
     putExecutedNotebook: { method: 'put', path: '/api/runner/attempts/:id/notebook' }
+  },
+  models: {
+    listModels: { method: 'get', path: '/api/models' },
+    createModel: { method: 'post', path: '/api/models' },
+    getModel: { method: 'get', path: '/api/models/:name' },
+    updateModel: { method: 'patch', path: '/api/models/:name' },
+    deleteModel: { method: 'delete', path: '/api/models/:name' },
+    listModelVersions: { method: 'get', path: '/api/models/:name/versions' },
+    createModelVersion: { method: 'post', path: '/api/models/:name/versions' },
+    getModelVersion: { method: 'get', path: '/api/models/:name/versions/:version' },
+    updateModelVersion: { method: 'patch', path: '/api/models/:name/versions/:version' },
+    getModelVersionProfile: { method: 'get', path: '/api/models/:name/versions/:version/profile' },
+    downloadModelFile: { method: 'get', path: '/api/models/:name/versions/:version/files', raw: true },
+    setModelAlias: { method: 'put', path: '/api/models/:name/aliases/:alias' },
+    deleteModelAlias: { method: 'delete', path: '/api/models/:name/aliases/:alias' },
+    rollbackModelAlias: { method: 'post', path: '/api/models/:name/aliases/:alias/rollback' },
+    getAliasHistory: { method: 'get', path: '/api/models/:name/alias-history' }
+  },
+  deployments: {
+    listDeployments: { method: 'get', path: '/api/deployments' },
+    createDeployment: { method: 'post', path: '/api/deployments' },
+    getDeployment: { method: 'get', path: '/api/deployments/:id' },
+    updateDeploymentTraffic: { method: 'post', path: '/api/deployments/:id/traffic' },
+    promoteDeployment: { method: 'post', path: '/api/deployments/:id/promote' },
+    rollbackDeployment: { method: 'post', path: '/api/deployments/:id/rollback' },
+    deleteDeployment: { method: 'delete', path: '/api/deployments/:id' },
+    listPredictions: { method: 'get', path: '/api/deployments/:id/predictions' },
+    getServingSpec: { method: 'get', path: '/api/deployments/:id/spec' },
+    downloadDeploymentFile: { method: 'get', path: '/api/deployments/:id/files', raw: true },
+    reportTelemetry: { method: 'post', path: '/api/deployments/:id/telemetry' }
   }
 } as const satisfies RouteTable;

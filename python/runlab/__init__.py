@@ -37,6 +37,8 @@ from runlab.warning import RunlabWarning
 
 if TYPE_CHECKING:
     from runlab.datasets.api import Dataset, DatasetDiff, DatasetVersion
+    from runlab.models.flavors import LoadedModel
+    from runlab.models.registry import ModelVersion
 
 _DATASET_NAMES = ("Dataset", "DatasetDiff", "DatasetVersion")
 
@@ -47,6 +49,40 @@ def dataset(ref: str, *, project: str | None = None) -> Dataset:
     from runlab.datasets.api import Dataset
 
     return Dataset(ref, project=project)
+
+
+def model(
+    obj_or_path: Any,
+    name: str,
+    *,
+    flavor: str | None = None,
+    input_example: Any = None,
+    description: str = "",
+    tags: dict[str, Any] | None = None,
+    profile_data: Any = None,
+) -> ModelVersion:
+    """Log a model version from the current run: ``runlab.model(clf, name="churn", input_example=X[:5])``.
+    The flavor (sklearn, onnx, python), signature, requirements and a reference profile are
+    worked out here; the version links to the run. Returns the ModelVersion (``.ref``: churn@v3)."""
+    from runlab.models.registry import model as log_model
+
+    return log_model(
+        obj_or_path,
+        name,
+        flavor=flavor,
+        input_example=input_example,
+        description=description,
+        tags=tags,
+        profile_data=profile_data,
+    )
+
+
+def load_model(ref: str) -> LoadedModel:
+    """A registered model version, ready to ``.predict``: ``runlab.load_model("churn@production")``
+    (or ``"churn"`` for the latest, ``"churn@v3"``). Downloaded once, then cached by version."""
+    from runlab.models.registry import load_model as load
+
+    return load(ref)
 
 
 def __getattr__(name: str) -> Any:
@@ -87,8 +123,10 @@ __all__ = [
     "flush",
     "input",
     "load_ipython_extension",
+    "load_model",
     "log",
     "metric",
+    "model",
     "output",
     "param",
     "params",

@@ -3,6 +3,8 @@ machines. This module only dispatches; each feature's verbs live in its own ``cl
 
     runlab data …                          versioned datasets (runlab/datasets/cli.py)
     runlab runner / runners / jobs / rerun  runners and jobs (runlab/runners/cli.py)
+    runlab serve-model                      the model serving runtime (runlab/serving/cli.py)
+    runlab models …                        the model registry (runlab/models/cli.py)
 
 The companion server's admin commands (serve, token, gc, fsck) belong to the server's own program,
 ``runlab-server``; asked for here, they are answered with where to find them.
@@ -41,7 +43,9 @@ def add_connection_options(parser: argparse.ArgumentParser, *, top: bool = False
 
 def build_parser() -> argparse.ArgumentParser:
     from runlab.datasets import cli as datasets_cli
+    from runlab.models import cli as models_cli
     from runlab.runners import cli as runners_cli
+    from runlab.serving import cli as serving_cli
 
     parser = argparse.ArgumentParser(
         prog="runlab",
@@ -53,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     datasets_cli.register(commands, add_connection_options)
     runners_cli.register(commands, add_connection_options)
+    models_cli.register(commands, add_connection_options)
+    serving_cli.register(commands, add_connection_options)
     return parser
 
 

@@ -21,6 +21,10 @@ import { datasetRoutes } from './datasets/routes';
 import { DatasetService } from './datasets/service';
 import { DatasetStore } from './datasets/store';
 import type { Database } from './db/database';
+import { LocalTarget } from './deployments/local';
+import { deploymentRoutes } from './deployments/routes';
+import { DeploymentService } from './deployments/service';
+import { DeploymentStore } from './deployments/store';
 import { healthRoutes } from './health/routes';
 import { corsOptions } from './http/cors';
 import { hostCheck, isWildcardAddress, serverHostNames } from './http/hosts';
@@ -37,8 +41,10 @@ import { ProjectStore } from './projects/store';
 import { provenanceRoutes } from './provenance/routes';
 import { ProvenanceService } from './provenance/service';
 import { ProvenanceStore } from './provenance/store';
-import { mlflowRouter } from './mlflow/routes';
-import { MlflowService } from './mlflow/service';
+import { mlflowRouters } from './mlflow/apis';
+import { modelRoutes } from './models/routes';
+import { ModelService } from './models/service';
+import { ModelStore } from './models/store';
 import { DomainEvents } from './realtime/events';
 import { attachRealtime, type RealtimeServer } from './realtime/socket';
 import { RunnerAccessPolicy, withRunnerAccess } from './runners/access';
@@ -97,6 +103,8 @@ export interface RunlabApp {
   readonly snapshots: SnapshotService;
   readonly blobs: BlobStore;
   readonly datasets: DatasetService;
+  readonly models: ModelService;
+  readonly deployments: DeploymentService;
   readonly provenance: ProvenanceService;
   readonly runners: RunnerService;
   readonly scheduler: Scheduler;
@@ -153,6 +161,19 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
   const datasets = new DatasetService({ store: new DatasetStore(db), packs: chunkPacks, projects, runs, provenance, events });
   provenance.register('dataset_version', (ids) => datasets.provenanceNodes(ids));
   runs.onIoRecorded((run, direction, io) => datasets.linkRunIo(run, direction, io));
+  const models = new ModelService({ db, store: new ModelStore(db), runs, blobs, provenance, events });
+  provenance.register('model_version', (ids) => models.provenanceNodes(ids));
+  const deployments = new DeploymentService({
+    store: new DeploymentStore(db),
+    models,
+    auth,
+    provenance,
+    events,
+    target: new LocalTarget({ python: config.servingPython, logsDir: path.join(config.dataDir, 'deployment-logs'), logger }),
+    settings: { pollSeconds: config.servingPollSeconds, predictionSampleRate: config.predictionSampleRate },
+    logger
+  });
+  provenance.register('deployment', (ids) => deployments.provenanceNodes(ids));
   const jobStore = new JobStore(db);
   const scheduler = new Scheduler(jobStore, { heartbeatMs: config.runnerHeartbeatMs, leaseMs: config.runnerLeaseMs });
   // No runner is connected yet: running attempts get a full lease for their runners to come back.
@@ -199,7 +220,9 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     ...snapshotRoutes(snapshots),
     ...datasetRoutes(datasets),
     ...provenanceRoutes(provenance),
-    ...runnerRoutes(runners)
+    ...runnerRoutes(runners),
+    ...modelRoutes(models),
+    ...deploymentRoutes(deployments)
   ]);
   const openApiDocument = buildOpenApiDocument(routes, VERSION, {
     maxBodyBytes: config.maxBodyBytes,
@@ -222,10 +245,17 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
   };
   const jsonBody = jsonParser(config.maxBodyBytes, 'RUNLAB_MAX_BODY_BYTES');
   const largeJsonBody = jsonParser(config.maxLargeBodyBytes, 'RUNLAB_MAX_LARGE_BODY_BYTES');
-  // MLflow's tracking REST API, for the official mlflow client; it answers errors in MLflow's shape.
-  const mlflow = mlflowRouter(new MlflowService(runs, projects), { authenticate, jsonBody: largeJsonBody, logger });
-  app.use('/api/2.0/mlflow', mlflow);
-  app.use('/ajax-api/2.0/mlflow', mlflow);
+  // MLflow's tracking, registry and proxied-artifact REST APIs, for the official mlflow client;
+  // they answer errors in MLflow's shape.
+  const mlflow = mlflowRouters(
+    { db, runs, projects, models, blobs, maxArtifactBytes: config.maxArtifactBytes },
+    { authenticate, jsonBody: largeJsonBody, logger }
+  );
+  app.use('/api/2.0/mlflow', mlflow.api);
+  app.use('/ajax-api/2.0/mlflow', mlflow.api);
+  app.use('/api/2.0/mlflow-artifacts', mlflow.artifacts);
+  app.use('/ajax-api/2.0/mlflow-artifacts', mlflow.artifacts);
+  app.use('/api/3.0/mlflow', mlflow.serverInfo);
   const router = express.Router();
   mountRoutes(router, routes, { authenticate, runnerAccess: runnerAccess.check, jsonBody, largeJsonBody });
   app.use(router);
@@ -269,12 +299,16 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     fs.writeFileSync(temporary, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
     fs.renameSync(temporary, layout.serverInfoFile);
     logger.info({ url: info.url, dataDir: config.dataDir, version: VERSION }, 'listening');
+    // Live deployments serve again: their runtimes need this server's URL.
+    await deployments.start(info.url);
     return info;
   };
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
       logger.info('shutting down');
+      // Serving processes first, while they can still send their last telemetry here.
+      await deployments.close();
       const forceTimer = setTimeout(() => httpServer.closeAllConnections(), SHUTDOWN_GRACE_MS);
       forceTimer.unref();
       // Every live client is told to close; one that never answers the websocket close frame
@@ -312,6 +346,8 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     snapshots,
     blobs,
     datasets,
+    models,
+    deployments,
     provenance,
     runners,
     scheduler,

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { formatBytes, TokenName, TokenScope, type TokenInfo } from './contract';
+import { formatBytes, IssuableTokenScope, TokenName, type TokenInfo, type TokenScope } from './contract';
 import { AuthService, OPERATOR } from './auth/service';
 import { collectGarbage } from './blobs/gc';
 import { BlobStore } from './blobs/store';
@@ -129,7 +129,7 @@ export function buildProgram(): Command {
     .requiredOption('--name <name>', 'a name to recognise the token by', parseTokenName)
     .addOption(
       new Option('--scope <scope>', 'admin (manages every token), user, or runner (a machine that runs jobs)')
-        .choices(TokenScope.options)
+        .choices(IssuableTokenScope.options)
         .default('user')
     )
     .addOption(dataDirOption())

@@ -15,7 +15,10 @@ test('defaults', () => {
     maxArtifactBytes: 5 * 1024 ** 3,
     snapshotKeepOutputs: false,
     runnerHeartbeatMs: 5000,
-    runnerLeaseMs: 30000
+    runnerLeaseMs: 30000,
+    servingPython: 'python3',
+    servingPollSeconds: 2,
+    predictionSampleRate: 1
   });
 });
 
@@ -30,7 +33,10 @@ test('environment values are parsed; flags win over the environment', () => {
       RUNLAB_ALLOWED_HOSTS: 'Lab.Example.org, .corp.example, 10.0.0.5, [fd00::5], runlab_hub',
       RUNLAB_MAX_BODY_BYTES: '2048',
       RUNLAB_MAX_ARTIFACT_BYTES: '4096',
-      RUNLAB_SNAPSHOT_KEEP_OUTPUTS: '1'
+      RUNLAB_SNAPSHOT_KEEP_OUTPUTS: '1',
+      RUNLAB_SERVING_PYTHON: '/opt/venv/bin/python',
+      RUNLAB_SERVING_POLL_SECONDS: '0.5',
+      RUNLAB_PREDICTION_SAMPLE_RATE: '0.25'
     },
     { port: '0', dataDir: 'relative/dir' }
   );
@@ -46,7 +52,10 @@ test('environment values are parsed; flags win over the environment', () => {
     maxArtifactBytes: 4096,
     snapshotKeepOutputs: true,
     runnerHeartbeatMs: 5000,
-    runnerLeaseMs: 30000
+    runnerLeaseMs: 30000,
+    servingPython: '/opt/venv/bin/python',
+    servingPollSeconds: 0.5,
+    predictionSampleRate: 0.25
   });
   expect(loadConfig({ RUNLAB_ALLOWED_ORIGINS: '*' }).allowedOrigins).toEqual(['*']);
   expect(loadConfig({ RUNLAB_ALLOWED_HOSTS: '*' }).allowedHosts).toEqual(['*']);
@@ -73,7 +82,9 @@ test.each([
   ],
   [{ RUNLAB_ALLOWED_HOSTS: 'ok.example, bad host' }, {}, 'Invalid setting RUNLAB_ALLOWED_HOSTS'],
   [{ RUNLAB_ALLOWED_HOSTS: 'lab.example.org/path' }, {}, 'Invalid setting RUNLAB_ALLOWED_HOSTS'],
-  [{ RUNLAB_ALLOWED_HOSTS: '-lead.example' }, {}, 'Invalid setting RUNLAB_ALLOWED_HOSTS']
+  [{ RUNLAB_ALLOWED_HOSTS: '-lead.example' }, {}, 'Invalid setting RUNLAB_ALLOWED_HOSTS'],
+  [{ RUNLAB_PREDICTION_SAMPLE_RATE: '1.5' }, {}, 'Invalid setting RUNLAB_PREDICTION_SAMPLE_RATE: expected a share of requests from 0'],
+  [{ RUNLAB_SERVING_POLL_SECONDS: '0' }, {}, 'Invalid setting RUNLAB_SERVING_POLL_SECONDS: expected a number of seconds']
 ])('a bad value names the setting: %j %j', (env, flags, message) => {
   expect(() => loadConfig(env, flags)).toThrow(ConfigError);
   expect(() => loadConfig(env, flags)).toThrow(message);

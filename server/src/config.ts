@@ -37,6 +37,12 @@ export interface Config {
   runnerHeartbeatMs: number;
   /** How long a job's attempt survives without a heartbeat from its runner (ms); longer than the heartbeat. */
   runnerLeaseMs: number;
+  /** The Python that runs `-m runlab serve-model` for local deployments (npm start passes the venv's). */
+  servingPython: string;
+  /** Seconds between a serving runtime's spec polls and telemetry reports. */
+  servingPollSeconds: number;
+  /** Share of requests (0–1) whose inputs and outputs serving runtimes log back as predictions. */
+  predictionSampleRate: number;
 }
 
 /** Values given on the command line; undefined means "not given". */
@@ -78,6 +84,12 @@ const positiveIntegerSchema = z
   .regex(/^\d{1,15}$/)
   .transform(Number)
   .pipe(z.number().int().min(1));
+
+/** A decimal number, e.g. `0.5` or `2`. */
+const decimalSchema = z
+  .string()
+  .regex(/^\d{1,9}(\.\d{1,9})?$/)
+  .transform(Number);
 
 const originSchema = z.string().transform((value, ctx) => {
   if (value === '*') return value;
@@ -200,6 +212,24 @@ const SETTINGS = {
     defaultValue: '30000',
     expected: 'a positive integer number of milliseconds, longer than RUNLAB_RUNNER_HEARTBEAT_MS',
     schema: positiveIntegerSchema
+  } satisfies Setting<number>,
+  servingPython: {
+    env: 'RUNLAB_SERVING_PYTHON',
+    defaultValue: 'python3',
+    expected: 'a Python executable (a path, or a name on PATH) with the runlab package installed',
+    schema: z.string().min(1)
+  } satisfies Setting<string>,
+  servingPollSeconds: {
+    env: 'RUNLAB_SERVING_POLL_SECONDS',
+    defaultValue: '2',
+    expected: 'a number of seconds from 0.1 to 3600',
+    schema: decimalSchema.pipe(z.number().min(0.1).max(3600))
+  } satisfies Setting<number>,
+  predictionSampleRate: {
+    env: 'RUNLAB_PREDICTION_SAMPLE_RATE',
+    defaultValue: '1',
+    expected: 'a share of requests from 0 (log none) to 1 (log every request)',
+    schema: decimalSchema.pipe(z.number().min(0).max(1))
   } satisfies Setting<number>
 };
 
@@ -233,7 +263,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     maxArtifactBytes: read(SETTINGS.maxArtifactBytes),
     snapshotKeepOutputs: read(SETTINGS.snapshotKeepOutputs),
     runnerHeartbeatMs: read(SETTINGS.runnerHeartbeatMs),
-    runnerLeaseMs: read(SETTINGS.runnerLeaseMs)
+    runnerLeaseMs: read(SETTINGS.runnerLeaseMs),
+    servingPython: read(SETTINGS.servingPython),
+    servingPollSeconds: read(SETTINGS.servingPollSeconds),
+    predictionSampleRate: read(SETTINGS.predictionSampleRate)
   };
   if (problems.length === 0 && config.runnerLeaseMs <= config.runnerHeartbeatMs) {
     problems.push(

@@ -7,7 +7,8 @@ import type { Database } from '../db/database';
 
 const REFERENCING_TABLES: readonly { table: string; column: string }[] = [
   { table: 'artifacts', column: 'digest' },
-  { table: 'model_version_files', column: 'digest' }
+  { table: 'model_version_files', column: 'digest' },
+  { table: 'mlflow_logged_model_files', column: 'digest' }
 ];
 
 export function isBlobReferenced(db: Database, digest: string): boolean {

@@ -13,6 +13,8 @@ import { route } from './route';
  */
 export const TokenScope = z.enum(['admin', 'user', 'runner', 'deployment']);
 export type TokenScope = z.infer<typeof TokenScope>;
+/** The scopes a person may create a token with; `deployment` tokens are made by the server only. */
+export const IssuableTokenScope = z.enum(['admin', 'user', 'runner']);
 
 export const TokenInfo = z.strictObject({
   id: z.string(),
@@ -36,7 +38,7 @@ export const TokenName = z
 
 export const CreateTokenRequest = z.strictObject({
   name: TokenName,
-  scope: TokenScope.default('user')
+  scope: IssuableTokenScope.default('user')
 });
 export type CreateTokenRequest = z.input<typeof CreateTokenRequest>;
 

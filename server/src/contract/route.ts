@@ -17,13 +17,14 @@ export type RouteScope = 'public' | TokenScope | 'any';
 /**
  * What of another feature's route a runner token may reach while it holds a job's current
  * attempt (runners/access.ts decides): `run` — the job's run (`:id`), no other run;
+ * `runBody` — the same for a run named by the JSON body's `runId` (a model version logged from it);
  * `projectDatasets` — the datasets of the job's project (`:project`), to load the versions the
  * notebook uses and commit the ones it makes, as the notebook would run anywhere else;
  * `datasetChunks` — chunk transfers (content-addressed), while it holds a job; `always` — nothing
  * to protect (who am I, the API document). Without it, a runner token is refused (403) on every
  * route whose scope is not `runner`.
  */
-export type RunnerAccess = 'run' | 'projectDatasets' | 'datasetChunks' | 'always';
+export type RunnerAccess = 'run' | 'runBody' | 'projectDatasets' | 'datasetChunks' | 'always';
 
 export type RouteMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 

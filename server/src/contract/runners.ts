@@ -52,7 +52,8 @@ export const RUNNER_ACCESS: Readonly<Record<string, RunnerAccess>> = {
   commitDatasetVersion: 'projectDatasets',
   findMissingChunks: 'datasetChunks',
   uploadChunks: 'datasetChunks',
-  fetchChunks: 'datasetChunks'
+  fetchChunks: 'datasetChunks',
+  createModelVersion: 'runBody'
 };
 
 export const RunnerName = TokenName;

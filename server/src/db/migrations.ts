@@ -577,6 +577,49 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX prediction_logs_deployment ON prediction_logs (deployment_id, id);
     `
+  },
+  {
+    version: 16,
+    name: 'mlflow logged models',
+    // MLflow 3 logs a model as a "logged model" (its own id, files and status) before it is
+    // registered; mlflow.sklearn.log_model uploads the files through the artifact proxy. The
+    // files are blobs (kept alive by blobs/references.ts). A logged model outlives its run
+    // (run_id SET NULL), as in MLflow. mlflow_model_versions remembers, for the versions the
+    // MLflow API created, the source the client gave and the logged model they came from.
+    sql: `
+      CREATE TABLE mlflow_logged_models (
+        id             TEXT PRIMARY KEY,
+        experiment_id  TEXT NOT NULL,
+        name           TEXT NOT NULL,
+        run_id         TEXT REFERENCES runs (id) ON DELETE SET NULL,
+        model_type     TEXT NOT NULL DEFAULT '',
+        status         TEXT NOT NULL CHECK (status IN ('PENDING', 'READY', 'FAILED')),
+        status_message TEXT NOT NULL DEFAULT '',
+        params         TEXT NOT NULL DEFAULT '{}',
+        tags           TEXT NOT NULL DEFAULT '{}',
+        created_at     INTEGER NOT NULL,
+        updated_at     INTEGER NOT NULL,
+        created_by     TEXT NOT NULL
+      );
+      CREATE INDEX mlflow_logged_models_run ON mlflow_logged_models (run_id);
+      CREATE INDEX mlflow_logged_models_experiment ON mlflow_logged_models (experiment_id, created_at);
+
+      CREATE TABLE mlflow_logged_model_files (
+        model_id TEXT NOT NULL REFERENCES mlflow_logged_models (id) ON DELETE CASCADE,
+        path     TEXT NOT NULL,
+        digest   TEXT NOT NULL,
+        size     INTEGER NOT NULL,
+        PRIMARY KEY (model_id, path)
+      );
+      CREATE INDEX mlflow_logged_model_files_digest ON mlflow_logged_model_files (digest);
+
+      CREATE TABLE mlflow_model_versions (
+        version_id      TEXT PRIMARY KEY REFERENCES model_versions (id) ON DELETE CASCADE,
+        source          TEXT NOT NULL,
+        logged_model_id TEXT
+      );
+      CREATE INDEX mlflow_model_versions_logged_model ON mlflow_model_versions (logged_model_id);
+    `
   }
 ];
 

@@ -133,6 +133,7 @@ export function mountRoutes(router: Router, routes: readonly Route[], options: M
         }
         body = validatePart('body', route.body, req.body);
       }
+      if (route.runnerAccess === 'runBody' && principal) options.runnerAccess?.('runBody', req, principal);
       const log = (req as { log?: Logger }).log as Logger;
       const result = await route.handle({ params, query, body, principal, log, request: req });
       if (result instanceof RawReply) {
@@ -171,12 +172,19 @@ function authorize(route: Route, req: Request, options: MountOptions): Principal
   const principal = options.authenticate(req, 'any');
   if (route.runnerAccess) {
     if (!options.runnerAccess) throw new Error(`Route ${route.operationId} declares runnerAccess but no checker was mounted`);
-    options.runnerAccess(route.runnerAccess, req, principal);
+    // `runBody` names the run in the JSON body: checked once the body is parsed (mountRoutes).
+    if (route.runnerAccess !== 'runBody') options.runnerAccess(route.runnerAccess, req, principal);
     if (principal.scope === 'runner') return principal;
   } else if (principal.scope === 'runner') {
     throw new AppError(
       'forbidden',
       `A runner token reaches only runner endpoints and the run and datasets of the job it runs; "${principal.name}" cannot ${req.method} ${req.path}`
+    );
+  }
+  if (principal.scope === 'deployment' && scope !== 'deployment') {
+    throw new AppError(
+      'forbidden',
+      `A deployment token reaches only its deployment's spec, files and telemetry; "${principal.name}" cannot ${req.method} ${req.path}`
     );
   }
   requireScope(principal, scope);

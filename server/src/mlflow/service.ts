@@ -19,6 +19,7 @@ import { AppError, notFound } from '../http/errors';
 import type { ProjectService } from '../projects/service';
 import { parseNumber, type FilterOperator, type RunFilter, type RunSort } from '../runs/filters';
 import type { RunService } from '../runs/service';
+import { runArtifactUri } from './artifacts';
 
 export const DEFAULT_EXPERIMENT_ID = '0';
 export const DEFAULT_EXPERIMENT_NAME = 'Default';
@@ -62,7 +63,9 @@ function checked<T>(schema: { safeParse(value: unknown): { success: boolean; dat
 export class MlflowService {
   constructor(
     private readonly runs: RunService,
-    private readonly projects: ProjectService
+    private readonly projects: ProjectService,
+    /** The MLflow 3 logged models a run produced (its `outputs`); none without logged models. */
+    private readonly modelOutputs: (runId: string) => { model_id: string; step: number }[] = () => []
   ) {}
 
   // ------------------------------------------------------------------------------------------
@@ -85,7 +88,8 @@ export class MlflowService {
     return {
       experiment_id: experimentId,
       name: project.name,
-      artifact_location: `runlab-artifacts:/experiments/${experimentId}`,
+      // Runs carry their own artifact_uri; nothing is stored under the experiment's location itself.
+      artifact_location: `mlflow-artifacts:/experiments/${experimentId}`,
       lifecycle_stage: 'active',
       creation_time: Date.parse(project.createdAt),
       last_update_time: Date.parse(project.updatedAt),
@@ -163,7 +167,8 @@ export class MlflowService {
         params: Object.entries(run.params).map(([key, value]) => ({ key, value })),
         tags
       },
-      inputs: { dataset_inputs: [] }
+      inputs: { dataset_inputs: [] },
+      outputs: { model_outputs: this.modelOutputs(run.id) }
     };
   }
 
@@ -177,7 +182,8 @@ export class MlflowService {
       status: STATUS_TO_MLFLOW[run.status],
       start_time: ms(run.startedAt),
       ...(run.endedAt ? { end_time: ms(run.endedAt) } : {}),
-      artifact_uri: `runlab-artifacts:/${run.id}`,
+      // Served by the artifact proxy (artifacts.ts): mlflow.log_artifact lands on the Runlab run.
+      artifact_uri: runArtifactUri(run.id),
       lifecycle_stage: 'active'
     };
   }
@@ -326,11 +332,11 @@ export class MlflowService {
   }
 }
 
-function encodePageToken(offset: number): string {
+export function encodePageToken(offset: number): string {
   return Buffer.from(JSON.stringify({ offset }), 'utf8').toString('base64');
 }
 
-function decodePageToken(token: string | undefined): number {
+export function decodePageToken(token: string | undefined): number {
   if (!token) return 0;
   try {
     const { offset } = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { offset: unknown };

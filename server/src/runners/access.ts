@@ -2,7 +2,7 @@
  * What a runner token may reach beyond the runner routes (contract: RUNNER_ACCESS, the routes'
  * `runnerAccess`): while its runner holds a job's current attempt, that job's run and the
  * datasets of the job's project (a notebook loads versions it did not pin, and commits the ones
- * it makes), nothing of other runs or projects. And a request naming an attempt (ATTEMPT_HEADER) is heard
+ * it makes), and model versions logged from that run, nothing of other runs or projects. And a request naming an attempt (ATTEMPT_HEADER) is heard
  * only while that attempt is its job's current one, so a lost runner's late points never land.
  */
 import type { Request } from 'express';
@@ -20,6 +20,8 @@ export function withRunnerAccess(routes: readonly Route[]): Route[] {
 }
 
 const paramOf = (request: Request, name: string): string => String((request.params as Record<string, unknown>)[name] ?? '');
+/** The run a `runBody` route names (http/registry.ts checks it once the body is parsed). */
+const bodyRunId = (request: Request): string => String((request.body as { runId?: unknown } | undefined)?.runId ?? '');
 
 export class RunnerAccessPolicy {
   constructor(
@@ -32,6 +34,7 @@ export class RunnerAccessPolicy {
     if (access === 'always') return;
     const attemptId = request.get(ATTEMPT_HEADER);
     if (access === 'run' && attemptId) this.checkAttempt(attemptId, paramOf(request, 'id'));
+    if (access === 'runBody' && attemptId) this.checkAttempt(attemptId, bodyRunId(request));
     if (principal.scope !== 'runner') return;
     const held = this.heldJobs(principal);
     if (!this.allows(access, request, held)) {
@@ -53,6 +56,8 @@ export class RunnerAccessPolicy {
     switch (access) {
       case 'run':
         return held.some((job) => job.runId === paramOf(request, 'id'));
+      case 'runBody':
+        return held.some((job) => job.runId === bodyRunId(request));
       case 'datasetChunks':
         return held.length > 0;
       case 'projectDatasets': {
@@ -66,9 +71,11 @@ export class RunnerAccessPolicy {
     const what =
       access === 'run'
         ? `run ${paramOf(request, 'id')}`
-        : access === 'datasetChunks'
-          ? 'dataset chunks'
-          : `the datasets of project ${paramOf(request, 'project')}`;
+        : access === 'runBody'
+          ? `run ${bodyRunId(request)}`
+          : access === 'datasetChunks'
+            ? 'dataset chunks'
+            : `the datasets of project ${paramOf(request, 'project')}`;
     const holding = heldCount === 0 ? 'it runs no job now' : `it is not part of the ${heldCount === 1 ? 'job' : 'jobs'} it runs`;
     return `Runner token "${principal.name}" cannot reach ${what}: a runner reaches only the run and the project's datasets of a job it runs, and ${holding}`;
   }

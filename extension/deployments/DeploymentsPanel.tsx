@@ -1,0 +1,205 @@
+/**
+ * The Deployments sidebar: each deployment's status, versions and traffic split, endpoint,
+ * serving figures (requests/s, p50/p99 latency, error rate) and history, with Try it, Promote
+ * canary, Roll back, Change split and Undeploy.
+ */
+import { UseSignal } from '@jupyterlab/ui-components';
+import React from 'react';
+import type { Deployment, DeploymentEvent } from '../../server/src/contract';
+import { ErrorMessage } from '../shared/ErrorMessage';
+import { formatTime, relativeTime } from '../shared/format';
+import { StatusBadge } from './DeploymentStatusView';
+import { EVENT_LABELS, replicasText, secondSlot, splitLabel, statsFigures } from './format';
+import { IDeploymentsModel } from './tokens';
+import { Endpoint } from './TryIt';
+
+export interface IDeploymentsPanelActions {
+  deploy(): void;
+  tryIt(deployment: Deployment): void;
+  promote(deployment: Deployment): void;
+  rollback(deployment: Deployment): void;
+  changeSplit(deployment: Deployment): void;
+  undeploy(deployment: Deployment): void;
+  openVersion(name: string, version: number): void;
+}
+
+export function DeploymentsEmptyState({ onDeploy }: { onDeploy: () => void }): JSX.Element {
+  return (
+    <div className="jp-runlab-DeploymentsEmpty">
+      <p>
+        <strong>No deployments yet.</strong> A deployment serves a model version on this machine (the <code>local</code> target) behind
+        the Open Inference Protocol, with an optional canary or shadow version beside it.
+      </p>
+      <p>
+        Log a model with <code>runlab.model(...)</code> in a run, then press <strong>Deploy model</strong> in the notebook&apos;s toolbar, or:
+      </p>
+      <button className="jp-Button jp-mod-styled jp-mod-accept" onClick={onDeploy}>
+        Deploy model…
+      </button>
+    </div>
+  );
+}
+
+function HistoryList({ events }: { events: readonly DeploymentEvent[] }): JSX.Element {
+  if (!events.length) {
+    return <p className="jp-runlab-Muted">No history yet.</p>;
+  }
+  return (
+    <ol className="jp-runlab-DeploymentHistory" aria-label="Deployment history">
+      {events.map((event) => (
+        <li key={event.id} className="jp-runlab-DeploymentEvent" data-kind={event.kind}>
+          <strong className="jp-runlab-DeploymentEvent-kind">{EVENT_LABELS[event.kind]}</strong>{' '}
+          <span className="jp-runlab-DeploymentEvent-message">{event.message}</span>
+          <div className="jp-runlab-Muted" title={formatTime(event.at)}>
+            {splitLabel(event.slots)} · revision {event.revision} · by {event.actor}, {relativeTime(event.at)}
+          </div>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function Figures({ deployment }: { deployment: Deployment }): JSX.Element {
+  const figures = statsFigures(deployment.stats);
+  if (!figures) {
+    return <div className="jp-runlab-DeploymentStats jp-runlab-Muted">No requests yet.</div>;
+  }
+  return (
+    <dl className="jp-runlab-DeploymentStats" aria-label="Serving figures, last minute">
+      <div>
+        <dt>requests</dt>
+        <dd className="jp-runlab-DeploymentStats-rate">{figures.rate}</dd>
+      </div>
+      <div>
+        <dt>p50</dt>
+        <dd className="jp-runlab-DeploymentStats-p50">{figures.p50}</dd>
+      </div>
+      <div>
+        <dt>p99</dt>
+        <dd className="jp-runlab-DeploymentStats-p99">{figures.p99}</dd>
+      </div>
+      <div>
+        <dt>errors</dt>
+        <dd className="jp-runlab-DeploymentStats-errors">{figures.errors}</dd>
+      </div>
+    </dl>
+  );
+}
+
+function DeploymentCard({ deployment, actions }: { deployment: Deployment; actions: IDeploymentsPanelActions }): JSX.Element {
+  const second = secondSlot(deployment.slots);
+  const stopped = deployment.status === 'stopped';
+  const canRollBack = !!second || deployment.history.some((event) => event.kind === 'promoted' || event.kind === 'split_changed');
+  return (
+    <li className="jp-runlab-DeploymentCard" data-deployment={deployment.name} data-status={deployment.status} data-revision={deployment.revision}>
+      <div className="jp-runlab-DeploymentCard-head">
+        <strong className="jp-runlab-DeploymentCard-name">{deployment.name}</strong>
+        <StatusBadge status={deployment.status} />
+        <span className="jp-runlab-Muted">
+          {deployment.target} · {replicasText(deployment)}
+        </span>
+      </div>
+      {(deployment.status === 'failed' || deployment.status === 'degraded') && deployment.statusMessage && (
+        <p className="jp-runlab-Message jp-runlab-DeploymentCard-problem" role="alert">
+          {deployment.statusMessage}
+        </p>
+      )}
+      <div className="jp-runlab-DeploymentCard-detail">
+        <span className="jp-runlab-DeploymentSplit">{splitLabel(deployment.slots)}</span>
+        {deployment.slots.map((slot) => (
+          <button
+            key={slot.role}
+            className="jp-runlab-Link"
+            title={`Open ${slot.modelName} v${slot.version}`}
+            onClick={() => actions.openVersion(slot.modelName, slot.version)}
+          >
+            {slot.modelName} v{slot.version}
+          </button>
+        ))}
+      </div>
+      <div className="jp-runlab-DeploymentCard-detail">
+        <Endpoint endpoint={deployment.endpoint} />
+      </div>
+      <Figures deployment={deployment} />
+      <div className="jp-runlab-DeploymentCard-actions">
+        <button className="jp-Button jp-mod-styled jp-runlab-Small jp-runlab-DeploymentTry" disabled={stopped} onClick={() => actions.tryIt(deployment)}>
+          Try it…
+        </button>
+        <button
+          className="jp-Button jp-mod-styled jp-mod-accept jp-runlab-Small jp-runlab-DeploymentPromote"
+          disabled={stopped || second?.role !== 'canary'}
+          title={second?.role === 'canary' ? `Make v${second.version} the stable version, with all the traffic` : 'No canary to promote'}
+          onClick={() => actions.promote(deployment)}
+        >
+          Promote canary
+        </button>
+        <button
+          className="jp-Button jp-mod-styled jp-runlab-Small jp-runlab-DeploymentRollback"
+          disabled={stopped || !canRollBack}
+          title={second ? `Drop the ${second.role} (v${second.version})` : 'Go back to the previous stable version'}
+          onClick={() => actions.rollback(deployment)}
+        >
+          Roll back
+        </button>
+        <button className="jp-Button jp-mod-styled jp-runlab-Small jp-runlab-DeploymentSplitButton" disabled={stopped} onClick={() => actions.changeSplit(deployment)}>
+          Change split…
+        </button>
+        <button
+          className="jp-Button jp-mod-styled jp-mod-warn jp-runlab-Small jp-runlab-DeploymentUndeploy"
+          disabled={stopped}
+          onClick={() => actions.undeploy(deployment)}
+        >
+          Undeploy…
+        </button>
+      </div>
+      <details className="jp-runlab-DeploymentHistorySection">
+        <summary>History ({deployment.history.length})</summary>
+        <HistoryList events={deployment.history} />
+      </details>
+    </li>
+  );
+}
+
+function DeploymentsList({ model, actions }: { model: IDeploymentsModel; actions: IDeploymentsPanelActions }): JSX.Element {
+  if (model.error && !model.deployments.length) {
+    return (
+      <div className="jp-runlab-DeploymentsBody">
+        <ErrorMessage message={model.error} onRetry={() => void model.refresh()} />
+      </div>
+    );
+  }
+  if (!model.deployments.length) {
+    return model.loading ? (
+      <p className="jp-runlab-Muted jp-runlab-DeploymentsBody">Loading deployments…</p>
+    ) : (
+      <DeploymentsEmptyState onDeploy={actions.deploy} />
+    );
+  }
+  const ready = model.deployments.filter((deployment) => deployment.status === 'ready').length;
+  return (
+    <div className="jp-runlab-DeploymentsBody">
+      <div className="jp-runlab-DeploymentsSummary">
+        <span className="jp-runlab-Muted">
+          {model.deployments.length} {model.deployments.length === 1 ? 'deployment' : 'deployments'}, {ready} ready
+        </span>
+        <button className="jp-Button jp-mod-styled jp-mod-accept jp-runlab-Small" onClick={actions.deploy}>
+          Deploy model…
+        </button>
+      </div>
+      {model.error && (
+        <p className="jp-runlab-Message" role="alert">
+          {model.error}
+        </p>
+      )}
+      <ul className="jp-runlab-DeploymentList" aria-label="Deployments">
+        {model.deployments.map((deployment) => (
+          <DeploymentCard key={deployment.id} deployment={deployment} actions={actions} />
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+export function DeploymentsPanelView({ model, actions }: { model: IDeploymentsModel; actions: IDeploymentsPanelActions }): JSX.Element {
+  return <UseSignal signal={model.changed}>{() => <DeploymentsList model={model} actions={actions} />}</UseSignal>;
+}
