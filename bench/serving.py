@@ -54,6 +54,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "python"))
 sys.path.insert(0, str(REPO / "bench"))
 
+import psutil  # noqa: E402
 from serving_load import LoadGenerator, LoadResult, ensure_wrk  # noqa: E402
 
 PARTS = ("peers", "logging", "deploy")
@@ -513,39 +514,108 @@ class ControlPlane:
         self.server.server_close()
 
 
-def bench_logging(work: Path, load: LoadGenerator, model: Model, workers: int, seconds: float, warmup: float) -> None:
-    c = CONNECTIONS[-1]
-    print(
-        f"\n2. Prediction logging: runlab serve-model --deployment, predictionSampleRate 0 vs 1 ({c} connections,"
-        f" {warmup:g} s warm-up then {seconds:g} s; pollSeconds 1)"
-    )
-    results = {}
-    for rate in (0.0, 1.0):
-        plane = ControlPlane(model, rate)
-        port = free_port()
-        command = [sys.executable, "-m", "runlab", "serve-model", "--deployment", "bench", "--server", plane.url]
-        command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-        env = {**clean_env(), "RUNLAB_TOKEN": "bench-deployment-token"}
-        base = f"http://127.0.0.1:{port}"
+@dataclass
+class Served:
+    """A deployment's runtime under load, and what its control plane saw."""
+
+    base: str
+    predictions: Callable[[], int]  # sampled predictions received so far
+    control_cpu: Callable[[], float]  # CPU seconds the control plane has used so far
+    control: str
+
+
+@contextlib.contextmanager
+def served_by_companion(work: Path, model: Model, workers: int, rate: float) -> Iterator[Served]:
+    env = {"RUNLAB_PREDICTION_SAMPLE_RATE": f"{rate:g}"}
+    with companion_server(work, f"logging-{rate:g}", env) as server:
+        log_version(server, model)
+        deployment, _ = deploy(server, model, f"logging-{rate:g}".replace(".", "-"), workers)
+        total_url = f"{server.url}/api/deployments/{deployment['id']}/predictions?limit=1"
+        server_process = psutil.Process(server.pid)
+
+        def cpu() -> float:
+            times = server_process.cpu_times()
+            return times.user + times.system
+
         try:
-            with started(
-                f"Runlab deployment (rate {rate:g})", command, work / f"deployment-{rate:g}.log", env=env
-            ) as proc:
-                wait_ready(proc, f"{base}/v2/models/{MODEL_NAME}/ready")
-                body = oip_body(model, runlab_input_name(base))
-                load.run(f"{base}/v2/models/{MODEL_NAME}/infer", body, c, warmup)
-                before = plane.predictions
-                results[rate] = load.run(f"{base}/v2/models/{MODEL_NAME}/infer", body, c, seconds)
-                time.sleep(2.5)  # the last reports
-                logged = plane.predictions - before
+            yield Served(
+                deployment["endpoint"],
+                lambda: http("GET", total_url, token=server.token)["total"],
+                cpu,
+                "the companion server",
+            )
         finally:
-            plane.close()
-        r = results[rate]
+            http("DELETE", f"{server.url}/api/deployments/{deployment['id']}", token=server.token)
+
+
+@contextlib.contextmanager
+def served_by_stub(work: Path, model: Model, workers: int, rate: float) -> Iterator[Served]:
+    plane = ControlPlane(model, rate)
+    port = free_port()
+    command = [sys.executable, "-m", "runlab", "serve-model", "--deployment", "bench", "--server", plane.url]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    command += ["--cache-dir", str(work / f"serving-cache-{rate:g}")]
+    env = {**clean_env(), "RUNLAB_TOKEN": "bench-deployment-token"}
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with started(f"Runlab deployment (rate {rate:g})", command, work / f"deployment-{rate:g}.log", env=env) as proc:
+            wait_ready(proc, f"{base}/v2/models/{MODEL_NAME}/ready")
+            yield Served(base, lambda: plane.predictions, time.process_time, "the stand-in control plane")
+    finally:
+        plane.close()
+
+
+def bench_logging(
+    work: Path, load: LoadGenerator, model: Model, workers: int, seconds: float, warmup: float, real: bool
+) -> None:
+    c = CONNECTIONS[-1]
+    serve = served_by_companion if real else served_by_stub
+    where = (
+        "a deployment of the real companion server (RUNLAB_PREDICTION_SAMPLE_RATE, its default pollSeconds)"
+        if real
+        else "runlab serve-model --deployment against a stand-in control plane in this process (pollSeconds 1;"
+        " the companion server has no deployments API yet)"
+    )
+    rounds = max(2, round(seconds / 5))
+    print(
+        f"\n2. Prediction logging: predictionSampleRate 0 vs 1, {c} connections; both deployed at once, then"
+        f" {rounds} alternating rounds of {seconds / rounds:.3g} s each after a {warmup:g} s warm-up each"
+    )
+    print(f"   served by {where}; replicas {workers}")
+    rates = (0.0, 1.0)
+    with contextlib.ExitStack() as stack:
+        served = {rate: stack.enter_context(serve(work, model, workers, rate)) for rate in rates}
+        urls = {rate: f"{s.base}/v2/models/{MODEL_NAME}/infer" for rate, s in served.items()}
+        body = oip_body(model, runlab_input_name(served[0.0].base))
+        for rate in rates:
+            load.run(urls[rate], body, c, warmup)
+        time.sleep(3)  # the warm-ups' last telemetry reports
+        rounds_of: dict[float, list[LoadResult]] = {rate: [] for rate in rates}
+        logged = dict.fromkeys(rates, 0)
+        cpu = dict.fromkeys(rates, 0.0)
+        for _ in range(rounds):
+            for rate in rates:
+                before, cpu_before = served[rate].predictions(), served[rate].control_cpu()
+                rounds_of[rate].append(load.run(urls[rate], body, c, seconds / rounds))
+                # The round's last reports arrive within a poll interval: counted here, not in the next round.
+                time.sleep(3)
+                logged[rate] += served[rate].predictions() - before
+                cpu[rate] += served[rate].control_cpu() - cpu_before
+    rps = {}
+    for rate in rates:
+        results = rounds_of[rate]
+        rps[rate] = sum(r.requests for r in results) / sum(r.seconds for r in results)
+        p50 = statistics.median(r.p50_ms for r in results)
+        p99 = statistics.median(r.p99_ms for r in results)
         print(
-            f"  sample rate {rate:g}: {r.rps:8,.0f} req/s  p50 {r.p50_ms:6.2f} ms  p99 {r.p99_ms:6.2f} ms  errors {r.errors}"
-            f"  — {plane.reports} telemetry reports, {logged:,} predictions logged during the run"
+            f"  sample rate {rate:g}: {rps[rate]:8,.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms"
+            f" (medians of the rounds)  errors {sum(r.errors for r in results)}"
+            f"   rounds: {', '.join(f'{r.rps:,.0f}' for r in results)} req/s"
         )
-    overhead = 1 - results[1.0].rps / results[0.0].rps
+        print(
+            f"    {logged[rate]:,} predictions logged; {served[rate].control} used {cpu[rate]:.1f} s of CPU meanwhile"
+        )
+    overhead = 1 - rps[1.0] / rps[0.0]
     print(
         f"  overhead of logging every prediction: {overhead * 100:.1f}% of requests/s   target ≤ 5% — {verdict(overhead <= 0.05)}"
     )
@@ -558,16 +628,18 @@ def bench_logging(work: Path, load: LoadGenerator, model: Model, workers: int, s
 class Companion:
     url: str
     token: str
+    pid: int
 
 
 @contextlib.contextmanager
-def companion_server(work: Path) -> Iterator[Companion]:
-    """`node server/dist/cli.js serve --port 0` on a fresh data directory (as bench/runners.py)."""
-    data_dir = work / "server-data"
+def companion_server(work: Path, name: str, extra_env: dict[str, str] | None = None) -> Iterator[Companion]:
+    """`node server/dist/cli.js serve --port 0` on a fresh data directory (as bench/runners.py), whose
+    local target runs `runlab serve-model` with this Python."""
+    data_dir = work / f"{name}-data"
     data_dir.mkdir()
-    env = {**clean_env(), "RUNLAB_LOG_LEVEL": "warn"}
+    env = {**clean_env(), "RUNLAB_LOG_LEVEL": "warn", "RUNLAB_SERVING_PYTHON": sys.executable, **(extra_env or {})}
     command = ["node", str(REPO / "server" / "dist" / "cli.js"), "serve", "--port", "0", "--data-dir", str(data_dir)]
-    with started("companion server", command, work / "server.log", env=env, cwd=REPO) as process:
+    with started("companion server", command, work / f"{name}-server.log", env=env, cwd=REPO) as process:
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -578,11 +650,23 @@ def companion_server(work: Path) -> Iterator[Companion]:
                 if process.popen.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"the companion server did not start:\n{process.tail()}") from None
                 time.sleep(0.05)
-        yield Companion(info["url"].rstrip("/"), token)
+        yield Companion(info["url"].rstrip("/"), token, process.popen.pid)
+
+
+def deployments_api_answers(work: Path) -> bool:
+    """Whether this checkout's built server has deployments (POST /api/deployments is not a 404)."""
+    with companion_server(work, f"probe-{time.monotonic_ns()}") as server:
+        try:
+            http("POST", f"{server.url}/api/deployments", b"{}", server.token)
+        except urllib.error.HTTPError as error:
+            return error.code != 404
+        except OSError:
+            return False
+        return True
 
 
 def log_version(server: Companion, model: Model) -> None:
-    """The model directory as run artifacts, then a version of `rf` made from them."""
+    """The model directory as run artifacts, then version 1 of `rf` made from them."""
     import runlab
 
     with runlab.Client(server.url, server.token) as api:
@@ -601,50 +685,49 @@ def log_version(server: Companion, model: Model) -> None:
         api.request("POST", f"/api/models/{MODEL_NAME}/versions", json=body)
 
 
-def bench_deploy(work: Path, model: Model, workers: int, reps: int) -> None:
-    print(f"\n3. Deploy → ready on the local target ({reps} deployments, one after another, replicas {workers})")
-    with companion_server(work) as server:
-        probe = status_of(f"{server.url}/api/deployments")
-        if probe in (0, 404):
-            print(f"  skipped: the companion server has no deployments API yet (GET /api/deployments → {probe})")
-            return
+def deploy(server: Companion, model: Model, name: str, workers: int) -> tuple[dict[str, Any], float]:
+    """POST /api/deployments, then GET it every 20 ms until ready; checks one prediction."""
+    body = json.dumps({"name": name, "model": MODEL_NAME, "version": "1", "replicas": workers}).encode()
+    began = time.perf_counter()
+    deployment = http("POST", f"{server.url}/api/deployments", body, server.token)
+    while deployment["status"] not in ("ready", "failed"):
+        if time.perf_counter() - began > 120:
+            raise SystemExit(f"deployment {name} not ready within 120 s: {deployment}")
+        time.sleep(0.02)
+        deployment = http("GET", f"{server.url}/api/deployments/{deployment['id']}", token=server.token)
+    elapsed = time.perf_counter() - began
+    if deployment["status"] == "failed":
+        raise SystemExit(f"deployment {name} failed: {deployment['statusMessage']}")
+    endpoint = deployment["endpoint"]
+    answer = http("POST", f"{endpoint}/v2/models/{MODEL_NAME}/infer", oip_body(model, runlab_input_name(endpoint)))
+    if answer["outputs"][0]["data"][0] != model.expected:
+        raise SystemExit(f"deployment {name} answered {answer}, expected {model.expected}")
+    return deployment, elapsed
+
+
+def bench_deploy(work: Path, model: Model, workers: int, reps: int, has_deployments: bool) -> None:
+    print(f"\n3. Deploy → ready on the local target ({reps} deployments one after another, replicas {workers})")
+    if not has_deployments:
+        print("  skipped: this checkout's server has no deployments API yet (POST /api/deployments → 404)")
+        return
+    with companion_server(work, "deploy") as server:
         log_version(server, model)
         took, server_side = [], []
         for rep in range(reps):
-            body = json.dumps(
-                {"name": f"bench-{rep}", "model": MODEL_NAME, "version": "1", "replicas": workers}
-            ).encode()
-            began = time.perf_counter()
-            deployment = http("POST", f"{server.url}/api/deployments", body, server.token)
-            while deployment["status"] not in ("ready", "failed"):
-                if time.perf_counter() - began > 120:
-                    raise SystemExit(f"deployment {deployment['id']} not ready within 120 s: {deployment}")
-                time.sleep(0.02)
-                deployment = http("GET", f"{server.url}/api/deployments/{deployment['id']}", token=server.token)
-            elapsed = time.perf_counter() - began
-            if deployment["status"] == "failed":
-                raise SystemExit(f"deployment failed: {deployment['statusMessage']}\n(see {work / 'server.log'})")
-            endpoint = deployment["endpoint"]
-            answer = http(
-                "POST", f"{endpoint}/v2/models/{MODEL_NAME}/infer", oip_body(model, runlab_input_name(endpoint))
-            )
-            if answer["outputs"][0]["data"][0] != model.expected:
-                raise SystemExit(f"the deployment answered {answer}, expected {model.expected}")
+            deployment, elapsed = deploy(server, model, f"bench-{rep}", workers)
             took.append(elapsed)
             events = {e["kind"]: e["at"] for e in deployment["history"]}
             if "deployed" in events and "ready" in events:
                 server_side.append(epoch(events["ready"]) - epoch(events["deployed"]))
             http("DELETE", f"{server.url}/api/deployments/{deployment['id']}", token=server.token)
-        med = statistics.median(took)
-        print(
-            f"  POST /api/deployments → GET says ready (20 ms polls): median {med:5.2f} s   "
-            f"[{', '.join(f'{t:.2f}' for t in took)}]"
-        )
-        if server_side:
-            print(
-                f"  history: deployed → ready event:                     median {statistics.median(server_side):5.2f} s"
-            )
-        print(f"  target ≤ 3 s — {verdict(med <= 3)}")
+    med = statistics.median(took)
+    print(
+        f"  POST /api/deployments → GET says ready (20 ms polls): median {med:5.2f} s   "
+        f"[{', '.join(f'{t:.2f}' for t in took)}]"
+    )
+    if server_side:
+        print(f"  its history, deployed → ready:                       median {statistics.median(server_side):5.2f} s")
+    print(f"  target ≤ 3 s — {verdict(med <= 3)}")
 
 
 def epoch(iso: str) -> float:
@@ -660,7 +743,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a smoke run: 2 s per measurement, 1 s warm-up, 2 deploys")
     parser.add_argument("--seconds", type=float, default=15, help="measured seconds per server and connection count")
-    parser.add_argument("--warmup", type=float, default=5, help="warm-up seconds before each measurement")
+    parser.add_argument("--warmup", type=float, default=3, help="warm-up seconds before each measurement")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="worker processes of every server")
     parser.add_argument("--deploys", type=int, default=5, help="deployments for deploy → ready")
     parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated parts: {', '.join(PARTS)}")
@@ -690,17 +773,19 @@ def main() -> None:
         )
         if "peers" in parts:
             bench_peers(work, load, model, args.workers, args.seconds, args.warmup, with_runlab)
+        has_deployments = with_runlab and bool({"logging", "deploy"} & set(parts)) and deployments_api_answers(work)
         if "logging" in parts and with_runlab:
-            bench_logging(work, load, model, args.workers, args.seconds, args.warmup)
+            bench_logging(work, load, model, args.workers, args.seconds, args.warmup, has_deployments)
         if "deploy" in parts and with_runlab:
-            bench_deploy(work, model, args.workers, args.deploys)
+            bench_deploy(work, model, args.workers, args.deploys, has_deployments)
     finally:
         load.close()
         if os.environ.get("BENCH_KEEP"):
             print(f"  kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    print(f"\n(whole benchmark: {time.perf_counter() - began:.0f} s)")
+    load_avg = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"\n(whole benchmark: {time.perf_counter() - began:.0f} s; load average at the end {load_avg})")
 
 
 if __name__ == "__main__":

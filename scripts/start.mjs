@@ -11,7 +11,8 @@
  *
  * Environment: RUNLAB_DATA_DIR (default ~/.runlab), RUNLAB_PORT (default 8765, or the next free
  * port: 8766, 8767, …), RUNLAB_WORKSPACE (default ./workspace), JUPYTER_PORT (default 8888, or
- * the next free port). A port set explicitly must be free.
+ * the next free port), RUNLAB_SERVING_PYTHON (the Python local deployments serve with; default
+ * .venv's). A port set explicitly must be free.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -28,7 +29,7 @@ import {
   writeSettingsDefaults
 } from './launch.mjs';
 import { ensureLocalRunner, LOCAL_RUNNER_NAME, superviseLocalRunner } from './localRunner.mjs';
-import { fail, log, ROOT, setup } from './setup.mjs';
+import { fail, log, PYTHON, ROOT, setup } from './setup.mjs';
 
 function warn(message) {
   process.stderr.write(`[runlab] ${message}\n`);
@@ -85,6 +86,9 @@ async function main() {
   const workspace = path.resolve(process.env.RUNLAB_WORKSPACE || path.join(ROOT, 'workspace'));
   const serverPort = portSetting('RUNLAB_PORT', 8765);
   const jupyterPort = portSetting('JUPYTER_PORT', 8888);
+  // Local deployments run `python -m runlab serve-model`: the venv's Python has runlab installed.
+  // The companion server inherits this environment (and so does its restart after a crash).
+  process.env.RUNLAB_SERVING_PYTHON ||= PYTHON;
 
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));

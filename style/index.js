@@ -7,3 +7,5 @@ import './snapshots.css';
 import './datasets.css';
 import './provenance.css';
 import './runners.css';
+import './models.css';
+import './deployments.css';

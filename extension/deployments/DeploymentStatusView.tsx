@@ -3,7 +3,7 @@
  * Deployments panel's Try it): its status until ready or failed, then the endpoint and the
  * try-it box, prefilled from the stable version's signature and input example.
  */
-import { Dialog, ReactWidget, showDialog } from '@jupyterlab/apputils';
+import { Dialog, ReactWidget } from '@jupyterlab/apputils';
 import { UseSignal } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
 import type { Deployment, ModelVersion } from '../../server/src/contract';
@@ -23,9 +23,16 @@ export function StatusBadge({ status }: { status: Deployment['status'] }): JSX.E
 }
 
 /** The stable version's signature and example, read once per version. */
-function useStableVersion(connection: IRunlabConnection, deployment: Deployment | null): { version: ModelVersion | null; error: string | null } {
+function useStableVersion(
+  connection: IRunlabConnection,
+  deployment: Deployment | null
+): { version: ModelVersion | null; error: string | null } {
   const stable = deployment ? stableSlot(deployment.slots) : null;
-  const [state, setState] = useState<{ key: string; version: ModelVersion | null; error: string | null }>({ key: '', version: null, error: null });
+  const [state, setState] = useState<{ key: string; version: ModelVersion | null; error: string | null }>({
+    key: '',
+    version: null,
+    error: null
+  });
   const key = stable ? `${stable.modelName}@${stable.version}` : '';
   useEffect(() => {
     if (!stable || state.key === key) {
@@ -39,7 +46,15 @@ function useStableVersion(connection: IRunlabConnection, deployment: Deployment 
   return state.key === key ? state : { version: null, error: null };
 }
 
-function StatusBody({ connection, deployments, id }: { connection: IRunlabConnection; deployments: IDeploymentsModel; id: string }): JSX.Element {
+function StatusBody({
+  connection,
+  deployments,
+  id
+}: {
+  connection: IRunlabConnection;
+  deployments: IDeploymentsModel;
+  id: string;
+}): JSX.Element {
   const deployment = deployments.deployment(id);
   const { version, error } = useStableVersion(connection, deployment);
   if (!deployment) {
@@ -48,7 +63,12 @@ function StatusBody({ connection, deployments, id }: { connection: IRunlabConnec
   const stable = stableSlot(deployment.slots);
   const settled = isSettled(deployment.status);
   return (
-    <div className="jp-runlab-DeploymentProgress" data-deployment={deployment.name} data-status={deployment.status} data-revision={deployment.revision}>
+    <div
+      className="jp-runlab-DeploymentProgress"
+      data-deployment={deployment.name}
+      data-status={deployment.status}
+      data-revision={deployment.revision}
+    >
       <div className="jp-runlab-DeploymentProgress-head">
         <StatusBadge status={deployment.status} />
         <span className="jp-runlab-DeploymentProgress-text" role="status">
@@ -78,7 +98,8 @@ function StatusBody({ connection, deployments, id }: { connection: IRunlabConnec
       </table>
       {deployment.status === 'failed' && (
         <p className="jp-runlab-Message jp-runlab-RunForm-error" role="alert">
-          {deployment.statusMessage || 'The serving process did not start.'} The Deployments panel keeps its history; fix the cause and deploy again.
+          {deployment.statusMessage || 'The serving process did not start.'} The Deployments panel keeps its history; fix the cause and
+          deploy again.
         </p>
       )}
       {error && (
@@ -126,11 +147,14 @@ export async function showDeploymentStatus(
   const buttons = options.onShowPanel
     ? [Dialog.cancelButton({ label: 'Show Deployments' }), Dialog.okButton({ label: 'Close' })]
     : [Dialog.okButton({ label: 'Close' })];
-  const result = await showDialog({
+  const dialog = new Dialog({
     title: options.title ?? `Deployment ${deployment.name}`,
     body: new DeploymentStatusWidget(connection, deployments, deployment.id),
     buttons
   });
+  // Room for the try-it answer: JupyterLab's dialogs are 500 px high at most.
+  dialog.addClass('jp-runlab-TallDialog');
+  const result = await dialog.launch();
   if (options.onShowPanel && !result.button.accept && result.button.label === 'Show Deployments') {
     options.onShowPanel();
   }

@@ -27,11 +27,12 @@ export function DeploymentsEmptyState({ onDeploy }: { onDeploy: () => void }): J
   return (
     <div className="jp-runlab-DeploymentsEmpty">
       <p>
-        <strong>No deployments yet.</strong> A deployment serves a model version on this machine (the <code>local</code> target) behind
-        the Open Inference Protocol, with an optional canary or shadow version beside it.
+        <strong>No deployments yet.</strong> A deployment serves a model version on this machine (the <code>local</code> target) behind the
+        Open Inference Protocol, with an optional canary or shadow version beside it.
       </p>
       <p>
-        Log a model with <code>runlab.model(...)</code> in a run, then press <strong>Deploy model</strong> in the notebook&apos;s toolbar, or:
+        Log a model with <code>runlab.model(...)</code> in a run, then press <strong>Deploy model</strong> in the notebook&apos;s toolbar,
+        or:
       </p>
       <button className="jp-Button jp-mod-styled jp-mod-accept" onClick={onDeploy}>
         Deploy model…
@@ -91,7 +92,12 @@ function DeploymentCard({ deployment, actions }: { deployment: Deployment; actio
   const stopped = deployment.status === 'stopped';
   const canRollBack = !!second || deployment.history.some((event) => event.kind === 'promoted' || event.kind === 'split_changed');
   return (
-    <li className="jp-runlab-DeploymentCard" data-deployment={deployment.name} data-status={deployment.status} data-revision={deployment.revision}>
+    <li
+      className="jp-runlab-DeploymentCard"
+      data-deployment={deployment.name}
+      data-status={deployment.status}
+      data-revision={deployment.revision}
+    >
       <div className="jp-runlab-DeploymentCard-head">
         <strong className="jp-runlab-DeploymentCard-name">{deployment.name}</strong>
         <StatusBadge status={deployment.status} />
@@ -106,6 +112,9 @@ function DeploymentCard({ deployment, actions }: { deployment: Deployment; actio
       )}
       <div className="jp-runlab-DeploymentCard-detail">
         <span className="jp-runlab-DeploymentSplit">{splitLabel(deployment.slots)}</span>
+      </div>
+      <div className="jp-runlab-DeploymentCard-detail jp-runlab-DeploymentCard-versions">
+        <span className="jp-runlab-Muted">versions</span>
         {deployment.slots.map((slot) => (
           <button
             key={slot.role}
@@ -122,7 +131,11 @@ function DeploymentCard({ deployment, actions }: { deployment: Deployment; actio
       </div>
       <Figures deployment={deployment} />
       <div className="jp-runlab-DeploymentCard-actions">
-        <button className="jp-Button jp-mod-styled jp-runlab-Small jp-runlab-DeploymentTry" disabled={stopped} onClick={() => actions.tryIt(deployment)}>
+        <button
+          className="jp-Button jp-mod-styled jp-runlab-Small jp-runlab-DeploymentTry"
+          disabled={stopped || deployment.status === 'failed'}
+          onClick={() => actions.tryIt(deployment)}
+        >
           Try it…
         </button>
         <button
@@ -141,7 +154,11 @@ function DeploymentCard({ deployment, actions }: { deployment: Deployment; actio
         >
           Roll back
         </button>
-        <button className="jp-Button jp-mod-styled jp-runlab-Small jp-runlab-DeploymentSplitButton" disabled={stopped} onClick={() => actions.changeSplit(deployment)}>
+        <button
+          className="jp-Button jp-mod-styled jp-runlab-Small jp-runlab-DeploymentSplitButton"
+          disabled={stopped}
+          onClick={() => actions.changeSplit(deployment)}
+        >
           Change split…
         </button>
         <button

@@ -8,7 +8,7 @@ import { Clipboard } from '@jupyterlab/apputils';
 import React, { useState } from 'react';
 import type { Deployment } from '../../server/src/contract';
 import { latencyText } from './format';
-import { answeredBy, curlCommand, inferUrl } from './tryIt';
+import { answeredBy, curlCommand, inferUrl, requestText } from './tryIt';
 
 interface IAnswer {
   status: number;
@@ -35,7 +35,7 @@ export async function sendInferRequest(url: string, body: string, deployment: Pi
   let shown = text;
   try {
     parsed = JSON.parse(text);
-    shown = JSON.stringify(parsed, null, 2);
+    shown = requestText(parsed);
   } catch {
     // Not JSON: show it as it came.
   }
@@ -48,7 +48,15 @@ export async function sendInferRequest(url: string, body: string, deployment: Pi
   };
 }
 
-export function TryIt({ deployment, modelName, initialRequest }: { deployment: Deployment; modelName: string; initialRequest: string }): JSX.Element {
+export function TryIt({
+  deployment,
+  modelName,
+  initialRequest
+}: {
+  deployment: Deployment;
+  modelName: string;
+  initialRequest: string;
+}): JSX.Element {
   const [request, setRequest] = useState(initialRequest);
   const [answer, setAnswer] = useState<IAnswer | null>(null);
   const [error, setError] = useState<string | null>(null);

@@ -8,65 +8,18 @@
 import { Dialog, ReactWidget } from '@jupyterlab/apputils';
 import { UseSignal } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
-import type { CreateDeploymentRequest, Deployment, DeploymentTarget } from '../../server/src/contract';
+import type { Deployment, DeploymentTarget } from '../../server/src/contract';
 import { latestFromNotebook, newestFirst, resolveSelector, versionChoices } from '../models/format';
 import { IModelsModel } from '../models/tokens';
 import { RunlabRequestError } from '../request';
 import { SubmittingDialog } from '../runners/dialog';
 import { describeError } from '../shared/errors';
 import { defaultDeploymentName, isLive, splitLabel, stableSlot } from './format';
+import { deployRequest, IDeployValues, SecondMode } from './deployRequest';
 import { IDeploymentsModel } from './tokens';
-
-type SecondMode = 'none' | 'canary' | 'shadow';
-
-export interface IDeployValues {
-  model: string;
-  version: string;
-  /** A live deployment of the model to add the version to (as canary or shadow); '' for a new one. */
-  addTo: string;
-  name: string;
-  target: DeploymentTarget;
-  replicas: string;
-  mode: SecondMode;
-  secondVersion: string;
-  percent: string;
-}
 
 /** The targets a deployment can go to; Kubernetes contexts join this list in the next issue. */
 const TARGETS: { value: DeploymentTarget; label: string }[] = [{ value: 'local', label: 'local — this machine' }];
-
-/** What the form holds, checked: the request to send, or a sentence saying what to fix. */
-export function deployRequest(
-  values: IDeployValues
-): { kind: 'create'; request: CreateDeploymentRequest } | { kind: 'traffic'; id: string; second: { mode: 'canary' | 'shadow'; version: string; percent: number } } | { error: string } {
-  if (!values.model) {
-    return { error: 'Choose a model.' };
-  }
-  const percent = Number(values.percent);
-  const needsPercent = values.addTo !== '' || values.mode !== 'none';
-  if (needsPercent && (!Number.isFinite(percent) || percent < 0.1 || percent > 99.9)) {
-    return { error: 'The percentage is a number from 0.1 to 99.9.' };
-  }
-  if (values.addTo) {
-    const mode = values.mode === 'shadow' ? 'shadow' : 'canary';
-    return { kind: 'traffic', id: values.addTo, second: { mode, version: values.version, percent } };
-  }
-  const replicas = Number(values.replicas);
-  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) {
-    return { error: 'Replicas is a whole number from 1 to 16.' };
-  }
-  const request: CreateDeploymentRequest = { model: values.model, version: values.version, target: values.target, replicas };
-  if (values.name.trim()) {
-    request.name = values.name.trim();
-  }
-  if (values.mode !== 'none') {
-    if (!values.secondVersion || values.secondVersion === values.version) {
-      return { error: `Choose a second version other than ${values.version} for the ${values.mode}.` };
-    }
-    request.second = { mode: values.mode, version: values.secondVersion, percent };
-  }
-  return { kind: 'create', request };
-}
 
 function DeployForm({
   values,
@@ -92,7 +45,9 @@ function DeployForm({
   const model = registry.model(values.model);
   const versions = registry.versions(values.model) ?? [];
   const choices = model ? versionChoices(model, versions) : [];
-  const live = deployments.deployments.filter((deployment) => isLive(deployment) && deployment.slots.some((slot) => slot.modelName === values.model));
+  const live = deployments.deployments.filter(
+    (deployment) => isLive(deployment) && deployment.slots.some((slot) => slot.modelName === values.model)
+  );
   const chosen = model ? resolveSelector(model, values.version) : null;
   const secondChoices = choices.filter((choice) => choice.value.startsWith('v') && choice.value !== `v${chosen}`);
   return (
@@ -125,7 +80,12 @@ function DeployForm({
       </label>
       <label className="jp-runlab-Field">
         <span>Version or alias</span>
-        <select className="jp-mod-styled" aria-label="Version" value={values.version} onChange={(event) => edit(() => (values.version = event.target.value))}>
+        <select
+          className="jp-mod-styled"
+          aria-label="Version"
+          value={values.version}
+          onChange={(event) => edit(() => (values.version = event.target.value))}
+        >
           {choices.map((choice) => (
             <option key={choice.value} value={choice.value}>
               {choice.label}
@@ -247,7 +207,15 @@ function DeployForm({
   );
 }
 
-export function SecondFields({ values, edit, allowNone }: { values: IDeployValues; edit: (change: () => void) => void; allowNone: boolean }): JSX.Element {
+export function SecondFields({
+  values,
+  edit,
+  allowNone
+}: {
+  values: IDeployValues;
+  edit: (change: () => void) => void;
+  allowNone: boolean;
+}): JSX.Element {
   const modes: { mode: SecondMode; label: string }[] = [
     ...(allowNone ? [{ mode: 'none' as const, label: 'None: one version takes all traffic' }] : []),
     { mode: 'canary', label: 'Canary: answers a share of the requests' },
@@ -257,7 +225,13 @@ export function SecondFields({ values, edit, allowNone }: { values: IDeployValue
     <>
       {modes.map(({ mode, label }) => (
         <label key={mode} className="jp-runlab-Radio">
-          <input type="radio" name="jp-runlab-deploy-mode" aria-label={mode} checked={values.mode === mode} onChange={() => edit(() => (values.mode = mode))} />{' '}
+          <input
+            type="radio"
+            name="jp-runlab-deploy-mode"
+            aria-label={mode}
+            checked={values.mode === mode}
+            onChange={() => edit(() => (values.mode = mode))}
+          />{' '}
           {label}
         </label>
       ))}
@@ -338,7 +312,9 @@ export async function deployModelDialog(
   start: { model: string; version: string }
 ): Promise<Deployment | null> {
   await Promise.all([registry.loadVersions(start.model).catch(() => undefined), deployments.refresh()]);
-  const live = deployments.deployments.find((deployment) => isLive(deployment) && deployment.slots.some((slot) => slot.modelName === start.model));
+  const live = deployments.deployments.find(
+    (deployment) => isLive(deployment) && deployment.slots.some((slot) => slot.modelName === start.model)
+  );
   const model = registry.model(start.model);
   const chosen = model ? resolveSelector(model, start.version) : null;
   // Offer the live deployment when this version is not what it serves already.
@@ -366,7 +342,10 @@ export async function deployModelDialog(
       deployment =
         checked.kind === 'create'
           ? await deployments.create(checked.request)
-          : await deployments.updateTraffic(checked.id, { second: checked.second, reason: `${checked.second.mode} from the Deploy model dialog` });
+          : await deployments.updateTraffic(checked.id, {
+              second: checked.second,
+              reason: `${checked.second.mode} from the Deploy model dialog`
+            });
       return true;
     } catch (error) {
       body.error = error instanceof RunlabRequestError ? refusal(error) : (error as Error).message;
@@ -374,6 +353,7 @@ export async function deployModelDialog(
       return false;
     }
   });
+  dialog.addClass('jp-runlab-TallDialog');
   const result = await dialog.launch();
   return result.button.accept ? deployment : null;
 }

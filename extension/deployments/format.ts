@@ -105,7 +105,12 @@ export function statsFigures(stats: DeploymentStats | null): IStatsFigures | nul
   if (!stats) {
     return null;
   }
-  return { rate: rateText(stats.requestsPerSecond), p50: latencyText(stats.p50Ms), p99: latencyText(stats.p99Ms), errors: errorRateText(stats.errorRate) };
+  return {
+    rate: rateText(stats.requestsPerSecond),
+    p50: latencyText(stats.p50Ms),
+    p99: latencyText(stats.p99Ms),
+    errors: errorRateText(stats.errorRate)
+  };
 }
 
 /** `1 of 2 replicas ready`. */

@@ -4,7 +4,15 @@
  * palette and the Runlab menu, and the models feature's version page all open its dialog.
  */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { Dialog, ICommandPalette, IToolbarWidgetRegistry, Notification, showDialog, showErrorMessage, ToolbarButton } from '@jupyterlab/apputils';
+import {
+  Dialog,
+  ICommandPalette,
+  IToolbarWidgetRegistry,
+  Notification,
+  showDialog,
+  showErrorMessage,
+  ToolbarButton
+} from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import React from 'react';
 import type { Deployment } from '../../server/src/contract';
@@ -85,7 +93,8 @@ export const deploymentsPlugin: JupyterFrontEndPlugin<IDeploymentsModel> = {
             actions={{
               deploy: () => void app.commands.execute(CommandIDs.deployModel),
               tryIt: (deployment) => void follow(deployment, `Try ${deployment.name}`),
-              openVersion: (name, version) => void app.commands.execute(ModelsCommandIDs.openModelVersion, { name, version: String(version) }),
+              openVersion: (name, version) =>
+                void app.commands.execute(ModelsCommandIDs.openModelVersion, { name, version: String(version) }),
               promote: (deployment) => act('Promote', () => model.promote(deployment.id, 'promoted from the Deployments panel')),
               rollback: (deployment) =>
                 void (async () => {
@@ -137,7 +146,8 @@ export const deploymentsPlugin: JupyterFrontEndPlugin<IDeploymentsModel> = {
         label: 'Try Deployment',
         caption: "A deployment's endpoint and try-it box",
         execute: async (args) => {
-          const deployment = model.deployment(str(args.id)) ?? (await connection.api.deployments.getDeployment({ params: { id: str(args.id) } }));
+          const deployment =
+            model.deployment(str(args.id)) ?? (await connection.api.deployments.getDeployment({ params: { id: str(args.id) } }));
           await follow(deployment, `Try ${deployment.name}`);
         }
       });

@@ -5,29 +5,15 @@
  */
 import { Dialog, ReactWidget } from '@jupyterlab/apputils';
 import React, { useState } from 'react';
-import type { Deployment, UpdateTrafficRequest } from '../../server/src/contract';
+import type { Deployment } from '../../server/src/contract';
 import { IModelsModel } from '../models/tokens';
 import { RunlabRequestError } from '../request';
 import { SubmittingDialog } from '../runners/dialog';
 import { describeError } from '../shared/errors';
-import { IDeployValues, SecondFields } from './deployDialog';
+import { SecondFields } from './deployDialog';
+import { IDeployValues, splitRequest } from './deployRequest';
 import { secondSlot, splitLabel, stableSlot } from './format';
 import { IDeploymentsModel } from './tokens';
-
-/** The traffic request the split form holds, or what to fix. */
-export function splitRequest(values: Pick<IDeployValues, 'mode' | 'secondVersion' | 'percent'>, reason: string): UpdateTrafficRequest | { error: string } {
-  if (values.mode === 'none') {
-    return { second: null, reason };
-  }
-  const percent = Number(values.percent);
-  if (!Number.isFinite(percent) || percent < 0.1 || percent > 99.9) {
-    return { error: 'The percentage is a number from 0.1 to 99.9.' };
-  }
-  if (!values.secondVersion) {
-    return { error: `Choose the ${values.mode} version.` };
-  }
-  return { second: { mode: values.mode, version: values.secondVersion, percent }, reason };
-}
 
 function SplitForm({
   values,
@@ -79,7 +65,12 @@ function SplitForm({
       )}
       <label className="jp-runlab-Field">
         <span>Reason (kept in the history)</span>
-        <input className="jp-mod-styled" aria-label="Reason" value={values.reason} onChange={(event) => edit(() => (values.reason = event.target.value))} />
+        <input
+          className="jp-mod-styled"
+          aria-label="Reason"
+          value={values.reason}
+          onChange={(event) => edit(() => (values.reason = event.target.value))}
+        />
       </label>
     </div>
   );
@@ -101,7 +92,11 @@ class SplitBody extends ReactWidget {
 }
 
 /** Opens the dialog for `deployment`; answers it changed, or null when cancelled. */
-export async function changeSplitDialog(registry: IModelsModel, deployments: IDeploymentsModel, deployment: Deployment): Promise<Deployment | null> {
+export async function changeSplitDialog(
+  registry: IModelsModel,
+  deployments: IDeploymentsModel,
+  deployment: Deployment
+): Promise<Deployment | null> {
   const stable = stableSlot(deployment.slots);
   const second = secondSlot(deployment.slots);
   const modelName = stable?.modelName ?? deployment.slots[0]?.modelName ?? '';
@@ -140,6 +135,7 @@ export async function changeSplitDialog(registry: IModelsModel, deployments: IDe
       return false;
     }
   });
+  dialog.addClass('jp-runlab-TallDialog');
   const result = await dialog.launch();
   return result.button.accept ? changed : null;
 }

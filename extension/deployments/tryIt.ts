@@ -19,9 +19,12 @@ export interface IInferRequest {
   inputs: IInferInput[];
 }
 
-/** The name an unnamed tensor input travels under (as MLServer and KServe name them). */
-export function tensorInputName(index: number): string {
-  return `input-${index}`;
+/**
+ * The name an unnamed input travels under, as the serving runtime names it
+ * (python/runlab/serving/codec.py): `input` when it is the only one, else `input-<position>`.
+ */
+export function tensorInputName(index: number, count = 1): string {
+  return count === 1 ? 'input' : `input-${index}`;
 }
 
 /** An example as a table: column names and rows; or null when it is not tabular. */
@@ -97,11 +100,11 @@ function concreteShape(shape: readonly number[], rows: number): number[] {
   return shape.length ? shape.map((size, index) => (size === -1 ? (index === 0 ? rows : 1) : size)) : [rows];
 }
 
-function placeholderInput(field: SignatureField, index: number): IInferInput {
+function placeholderInput(field: SignatureField, index: number, fields: readonly SignatureField[]): IInferInput {
   const shape = field.kind === 'column' ? [1] : concreteShape(field.shape, 1);
   const count = shape.reduce((product, size) => product * size, 1);
   return {
-    name: field.name ?? tensorInputName(index),
+    name: field.name ?? tensorInputName(index, fields.length),
     shape,
     datatype: field.datatype,
     data: Array.from({ length: count }, () => placeholderValue(field.datatype))
@@ -112,14 +115,14 @@ function columnInputs(fields: readonly SignatureField[], table: { columns: strin
   return fields.map((field, index) => {
     const column = field.name === null ? index : table.columns.indexOf(field.name);
     const data = table.rows.map((row) => (column >= 0 && column < row.length ? row[column] : placeholderValue(field.datatype)));
-    return { name: field.name ?? tensorInputName(index), shape: [data.length], datatype: field.datatype, data };
+    return { name: field.name ?? tensorInputName(index, fields.length), shape: [data.length], datatype: field.datatype, data };
   });
 }
 
-function tensorInput(field: SignatureField | null, index: number, value: unknown): IInferInput {
+function tensorInput(field: SignatureField | null, index: number, count: number, value: unknown): IInferInput {
   const data = flatten(value);
   return {
-    name: field?.name ?? tensorInputName(index),
+    name: field?.name ?? tensorInputName(index, count),
     shape: Array.isArray(value) ? nestedShape(value) : [1],
     datatype: field?.datatype ?? inferDatatype(data),
     data
@@ -148,21 +151,23 @@ export function buildInferRequest(signature: ModelSignature | null, example: unk
   }
   if (example !== null && example !== undefined && !table) {
     if (fields.length <= 1) {
-      return { inputs: [tensorInput(fields[0] ?? null, 0, example)] };
+      return { inputs: [tensorInput(fields[0] ?? null, 0, 1, example)] };
     }
     // Several named tensors: the example holds one value per name.
     const named = example as Record<string, unknown>;
     return {
       inputs: fields.map((field, index) =>
-        field.name && named[field.name] !== undefined ? tensorInput(field, index, named[field.name]) : placeholderInput(field, index)
+        field.name && named[field.name] !== undefined
+          ? tensorInput(field, index, fields.length, named[field.name])
+          : placeholderInput(field, index, fields)
       )
     };
   }
-  return { inputs: fields.map(placeholderInput) };
+  return { inputs: fields.map((field, index) => placeholderInput(field, index, fields)) };
 }
 
-/** The request as the try-it box shows it: indented, with each row of numbers on one line. */
-export function requestText(request: IInferRequest): string {
+/** JSON as the try-it box shows requests and answers: indented, with each list of plain values on one line. */
+export function requestText(request: unknown): string {
   return JSON.stringify(request, null, 2).replace(/\[\s+([^[\]{}]*?)\s+\]/g, (_, items: string) => `[${items.split(/,\n\s*/).join(', ')}]`);
 }
 

@@ -28,8 +28,8 @@ export interface IModelVersionActions {
   rollback(name: string, alias: string): void;
 }
 
-export function SignatureTable({ fields, label }: { fields: readonly SignatureField[] | null; label: string }): JSX.Element {
-  const rows = signatureRows(fields);
+export function SignatureTable({ fields, label }: { fields: readonly SignatureField[] | null; label: 'Inputs' | 'Outputs' }): JSX.Element {
+  const rows = signatureRows(fields, label === 'Inputs' ? 'input' : 'output');
   if (!rows.length) {
     return <p className="jp-runlab-Muted">{fields === null ? 'Not described (the example’s predictions could not be read).' : 'None.'}</p>;
   }
@@ -134,7 +134,15 @@ function Lineage({ version, actions }: { version: ModelVersion; actions: IModelV
   );
 }
 
-function VersionBody({ version, registry, actions }: { version: ModelVersion; registry: IModelsModel; actions: IModelVersionActions }): JSX.Element {
+function VersionBody({
+  version,
+  registry,
+  actions
+}: {
+  version: ModelVersion;
+  registry: IModelsModel;
+  actions: IModelVersionActions;
+}): JSX.Element {
   const history = (registry.history(version.modelName) ?? []).filter(
     (move) => move.toVersion === version.version || move.fromVersion === version.version
   );

@@ -96,7 +96,8 @@ export function AliasHistory({ moves }: { moves: readonly AliasMove[] }): JSX.El
     <ol className="jp-runlab-AliasHistory" aria-label="Alias history">
       {moves.map((move) => (
         <li key={move.id} className="jp-runlab-AliasMove" data-alias={move.alias} data-action={move.action}>
-          <span className="jp-runlab-AliasChip">{move.alias}</span> <strong className="jp-runlab-AliasMove-versions">{moveText(move)}</strong>
+          <span className="jp-runlab-AliasChip">{move.alias}</span>{' '}
+          <strong className="jp-runlab-AliasMove-versions">{moveText(move)}</strong>
           {move.action === 'rollback' && <span className="jp-runlab-Badge jp-runlab-AliasMove-action">rollback</span>}
           <span className="jp-runlab-Muted jp-runlab-AliasMove-who" title={formatTime(move.movedAt)}>
             {' '}
@@ -246,7 +247,8 @@ function ModelsList({ registry, actions }: { registry: IModelsModel; actions: IM
         </p>
       )}
       <p className="jp-runlab-Muted jp-runlab-ModelsCount">
-        {query ? `${shown.length} of ${registry.models.length}` : registry.models.length} {registry.models.length === 1 ? 'model' : 'models'}
+        {query ? `${shown.length} of ${registry.models.length}` : registry.models.length}{' '}
+        {registry.models.length === 1 ? 'model' : 'models'}
       </p>
       <ul className="jp-runlab-ModelList" aria-label="Models">
         {shown.map((model) => (

@@ -20,10 +20,10 @@ export interface ISignatureRow {
   required: boolean;
 }
 
-/** A signature's inputs or outputs as table rows; unnamed tensors are numbered as the runtime names them. */
-export function signatureRows(fields: readonly SignatureField[] | null): ISignatureRow[] {
+/** A signature's inputs or outputs as table rows; unnamed ones named as the runtime names them (`input`, or `input-0`, `input-1`…). */
+export function signatureRows(fields: readonly SignatureField[] | null, unnamed: 'input' | 'output' = 'input'): ISignatureRow[] {
   return (fields ?? []).map((field, index) => ({
-    name: field.name ?? `input-${index}`,
+    name: field.name ?? (fields!.length === 1 ? unnamed : `${unnamed}-${index}`),
     kind: field.kind,
     datatype: field.datatype,
     shape: shapeText(field.shape),

@@ -59,7 +59,9 @@ export const modelsPlugin: JupyterFrontEndPlugin<IModelsModel> = {
           if (answer.button.accept) {
             await registry
               .rollbackAlias(name, alias, 'rolled back from the Models panel')
-              .catch((error) => showErrorMessage(`Could not roll back ${alias}`, describeError(`Could not roll back ${alias}`, error, 'models')));
+              .catch((error) =>
+                showErrorMessage(`Could not roll back ${alias}`, describeError(`Could not roll back ${alias}`, error, 'models'))
+              );
           }
         })();
       const deploy = (name: string, version: number) =>
@@ -119,7 +121,11 @@ export const modelsPlugin: JupyterFrontEndPlugin<IModelsModel> = {
           let name = str(args.name);
           let version = str(args.version) || 'latest';
           if (!name) {
-            const answer = await InputDialog.getText({ title: 'Open model version', label: 'Model (name, name@v3, name@production)', placeholder: 'churn@production' });
+            const answer = await InputDialog.getText({
+              title: 'Open model version',
+              label: 'Model (name, name@v3, name@production)',
+              placeholder: 'churn@production'
+            });
             [name, version = 'latest'] = str(answer.value).split('@');
           }
           if (name) {

@@ -75,6 +75,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command in SERVER_COMMANDS:
         print(f"runlab: {server_command_message(command)}", file=sys.stderr)
         return 2
+    if command == "serve-model":
+        # Straight to the serving runtime, without importing every other command: a deployment's
+        # start-up time is what users wait for.
+        from runlab.serving.__main__ import main as serve_model
+
+        position = args_list.index(command)
+        return serve_model(args_list[:position] + args_list[position + 1 :])
     parser = build_parser()
     args = parser.parse_args(args_list)
     run = getattr(args, "run", None)

@@ -245,7 +245,7 @@ def test_an_mlflow_model_directory_can_be_saved_as_it_is(tmp_path: Path, arrays)
     mlflow.sklearn.save_model(LogisticRegression().fit(features, labels), str(source), input_example=features[:2])
     saved = save_model(source, tmp_path / "copy")
     assert saved.flavor == "sklearn"
-    assert "model.pkl" in saved.files and "MLmodel" in saved.files
+    assert "model.skops" in saved.files and "MLmodel" in saved.files  # MLflow 3 saves sklearn with skops
     assert saved.signature["inputs"][0]["shape"] == [-1, 4]
 
 
@@ -284,3 +284,26 @@ def test_requirements_include_what_the_model_holds(table) -> None:
     names = {p.split("==")[0].lower() for p in model_requirements(uses_scipy, "python")}
     assert {"scipy", "numpy", "cloudpickle"} <= names
     assert not any(name in names for name in ("os", "sys", "json"))
+
+
+def test_the_users_own_modules_travel_inside_the_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A helper module next to the notebook, which the serving machine does not have.
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "churn_rules.py").write_text(
+        "import numpy as np\n\nclass Threshold:\n    def __init__(self, at):\n        self.at = at\n\n"
+        "    def predict(self, rows):\n        return (np.asarray(rows)[:, 0] > self.at).astype(int)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path / "src"))
+    import churn_rules
+
+    saved = save_model(churn_rules.Threshold(0.5), tmp_path / "rule", input_example=np.array([[0.2], [0.9]]))
+    script = f"""
+import sys, json
+sys.path.insert(0, {str(PYTHON_DIR)!r})
+import numpy as np
+from runlab.models.flavors import load_model_dir
+print(json.dumps(load_model_dir({str(saved.directory)!r}).predict(np.array([[0.1], [0.7]])).tolist()))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [0, 1]

@@ -63,7 +63,7 @@ test('runs: create, log-batch/metric/param, set-tag, get, history, update, searc
     start_time: 1700000000000,
     lifecycle_stage: 'active',
     user_id: 'ada',
-    artifact_uri: `runlab-artifacts:/${info.run_id}`
+    artifact_uri: `mlflow-artifacts:/runs/${info.run_id}`
   });
   const runId = info.run_id;
 
@@ -190,7 +190,7 @@ test('errors come in MLflow shape: bad types, unknown endpoints, auth', async ()
   expect(unknownRun.status).toBe(404);
   const malformed = await server.request('POST', '/api/2.0/mlflow/runs/create', { rawBody: '{"tags": [' });
   expect(malformed.body.error_code).toBe('MALFORMED_REQUEST');
-  const endpoint = await call('POST', 'logged-models/create', {});
+  const endpoint = await call('POST', 'scorers/create', {});
   expect(endpoint.status).toBe(404);
   expect(endpoint.body.error_code).toBe('ENDPOINT_NOT_FOUND');
   const anonymous = await call('GET', 'experiments/get', { experiment_id: '0' }, null);

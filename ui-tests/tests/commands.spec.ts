@@ -60,6 +60,9 @@ const VIEW_LABELS = [
   'Show Runners',
   'Run on Runner…',
   'Open Job by Id…',
+  'Show Models',
+  'Show Deployments',
+  'Deploy Model…',
   'Switch Project…'
 ] as const;
 
@@ -78,6 +81,9 @@ test('every Runlab view has a command with a plain label, and the common ones ha
       'runlab:open-runners',
       'runlab:run-on-runner',
       'runlab:open-job',
+      'runlab:open-models',
+      'runlab:open-deployments',
+      'runlab:deploy-model',
       'runlab:switch-project',
       'runlab:sign-in',
       'runlab:open-settings'

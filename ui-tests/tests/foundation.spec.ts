@@ -116,7 +116,20 @@ test('activation time is measured and printed; the panel reads well in the dark 
   );
   // One measure per plugin: every Runlab plugin activated.
   expect(measures.map((entry) => entry.name).sort()).toEqual(
-    ['connection', 'datasets', 'kernel', 'panel', 'projects', 'provenance', 'runners', 'runs', 'snapshots', 'statusbar']
+    [
+      'connection',
+      'datasets',
+      'deployments',
+      'kernel',
+      'models',
+      'panel',
+      'projects',
+      'provenance',
+      'runners',
+      'runs',
+      'snapshots',
+      'statusbar'
+    ]
       .map((id) => `runlab:activate:runlab:${id}`)
       .sort()
   );
@@ -150,6 +163,9 @@ test("the Runlab menu lists every feature's commands, each declared in that feat
     'Show Runners',
     'Run on Runner…',
     'Open Job by Id…',
+    'Show Models',
+    'Show Deployments',
+    'Deploy Model…',
     'Switch Project…',
     'Sign In…',
     'Use the Local Server',

@@ -21,6 +21,8 @@ import pickle
 import platform
 import shutil
 import sys
+import sysconfig
+import types
 import uuid
 import warnings
 from collections.abc import Mapping, Sequence
@@ -266,11 +268,10 @@ def save_model(
     env = {"virtualenv": "python_env.yaml"}
     flavors: dict[str, Any]
     if flavor == "sklearn":
-        import cloudpickle
         import sklearn
 
         with open(target / SKLEARN_FILE, "wb") as handle:
-            cloudpickle.dump(obj_or_path, handle)
+            _dump_with_local_code(obj_or_path, handle)
         flavors = {
             "python_function": {
                 "env": env,
@@ -301,10 +302,8 @@ def save_model(
             "onnx": {"code": None, "data": ONNX_FILE, "providers": ["CPUExecutionProvider"], **_onnx_version()},
         }
     else:
-        import cloudpickle
-
         with open(target / PYTHON_FILE, "wb") as handle:
-            cloudpickle.dump(obj_or_path, handle)
+            _dump_with_local_code(obj_or_path, handle)
         flavors = {
             "python_function": {
                 "env": env,
@@ -395,6 +394,43 @@ def _copy_model_directory(source: Path, target: Path) -> SavedModel:
         requirements=requirements,
         files=_files(target),
     )
+
+
+def _local_modules(obj: Any) -> list[types.ModuleType]:
+    """The user's own modules (not installed packages, not the standard library) whose classes or
+    functions ``obj`` holds: a notebook's ``features.py`` with a custom transformer, say."""
+    installed = {
+        Path(p).resolve() for key in ("stdlib", "platstdlib", "purelib", "platlib") if (p := sysconfig.get_path(key))
+    }
+    found: dict[str, types.ModuleType] = {}
+    for name in requirements_module.module_names_of(obj):
+        module = sys.modules.get(name)
+        file = getattr(module, "__file__", None)
+        if module is None or not file or name == "__main__" or name.split(".", 1)[0] == "runlab":
+            continue
+        path = Path(file).resolve()
+        if not any(path.is_relative_to(root) for root in installed):
+            found[name] = module
+    return list(found.values())
+
+
+def _dump_with_local_code(obj: Any, handle: Any) -> None:
+    """cloudpickle ``obj``, with the code of the user's own modules inside (by value), so the model
+    loads where those modules are not on the path: a server, the serving runtime."""
+    import cloudpickle
+
+    registered = []
+    for module in _local_modules(obj):
+        try:
+            cloudpickle.register_pickle_by_value(module)
+        except ValueError:
+            continue
+        registered.append(module)
+    try:
+        cloudpickle.dump(obj, handle)
+    finally:
+        for module in registered:
+            cloudpickle.unregister_pickle_by_value(module)
 
 
 def _files(directory: Path) -> list[str]:

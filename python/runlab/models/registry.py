@@ -33,6 +33,7 @@ from runlab.models.flavors import MLMODEL, LoadedModel, load_model_dir, save_mod
 from runlab.models.profile import build_profile
 from runlab.models.refs import api_path as _path
 from runlab.models.refs import check_name, parse_ref
+from runlab.warning import warn
 
 ARTIFACT_FOLDER = "models"
 # The inputExample sent with a version (and shown in the try-it box) stays this small.
@@ -181,13 +182,24 @@ def _profile(saved: flavors_module.SavedModel, input_example: Any, profile_data:
         predictions = saved.predictions
     else:
         loaded = load_model_dir(saved.directory)
-        predictions = loaded.predict(flavors_module._model_input(profile_data, loaded))
+        try:
+            predictions = loaded.predict(flavors_module._model_input(profile_data, loaded))
+        except Exception as error:
+            raise RunlabError(
+                "invalid_request",
+                f"the model's predict failed on profile_data ({type(error).__name__}: {error}); pass rows the "
+                "model accepts (its training inputs), or leave profile_data out to profile input_example",
+            ) from error
     signature = saved.signature or {}
     feature_names = [f["name"] for f in signature.get("inputs") or [] if f.get("name")] or None
     output_names = [f["name"] for f in signature.get("outputs") or [] if f.get("name")] or None
     if isinstance(predictions, Mapping):
         output_names = None
-    return build_profile(data, predictions, feature_names=feature_names, output_names=output_names)
+    try:
+        return build_profile(data, predictions, feature_names=feature_names, output_names=output_names)
+    except Exception as error:  # a summary for later drift checks must not stop the model from being logged
+        warn(f"the reference profile could not be built ({type(error).__name__}: {error}); the version has none.")
+        return None
 
 
 def _small_example(example: Any) -> Any:
@@ -250,7 +262,7 @@ def _download_into(api: Client, version: Mapping[str, Any], target: Path) -> Non
             relative = str(file["path"])
             content: bytes = api.request(
                 "GET",
-                _path(str(version["modelName"]), str(version["version"]), "files"),
+                _path(str(version["modelName"]), "versions", str(version["version"]), "files"),
                 params={"path": relative},
                 raw=True,
                 timeout=TRANSFER_TIMEOUT,

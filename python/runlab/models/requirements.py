@@ -33,15 +33,21 @@ def _distributions_by_module() -> dict[str, list[str]]:
     return dict(metadata.packages_distributions())
 
 
-def _top_module(obj: Any) -> str | None:
+def _module_name(obj: Any) -> str | None:
     module = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", None)
     if not isinstance(module, str) or not module:
         module = getattr(type(obj), "__module__", None)
-    return module.split(".", 1)[0] if isinstance(module, str) and module else None
+    return module if isinstance(module, str) and module else None
 
 
 def modules_of(obj: Any) -> set[str]:
-    """Top-level modules of the classes and functions ``obj`` holds (a bounded walk)."""
+    """Top-level modules of the classes and functions ``obj`` holds (a bounded walk), less the
+    standard library's."""
+    return {name.split(".", 1)[0] for name in module_names_of(obj)} - _IGNORED_MODULES - {""}
+
+
+def module_names_of(obj: Any) -> set[str]:
+    """Full names of the modules whose classes and functions ``obj`` holds (a bounded walk)."""
     seen: set[int] = set()
     found: set[str] = set()
     stack: list[tuple[Any, int]] = [(obj, 0)]
@@ -51,12 +57,12 @@ def modules_of(obj: Any) -> set[str]:
             continue
         seen.add(id(value))
         if isinstance(value, types.ModuleType):
-            found.add(value.__name__.split(".", 1)[0])
+            found.add(value.__name__)
             continue
         if isinstance(value, type):
-            found.add(_top_module(value) or "")
+            found.add(_module_name(value) or "")
             continue
-        module = _top_module(type(value))
+        module = _module_name(type(value))
         if module:
             found.add(module)
         if depth >= _MAX_DEPTH:
@@ -64,7 +70,7 @@ def modules_of(obj: Any) -> set[str]:
         children: Iterable[Any] = ()
         if isinstance(value, (types.FunctionType, types.MethodType)):
             function = value.__func__ if isinstance(value, types.MethodType) else value
-            found.add(_top_module(function) or "")
+            found.add(_module_name(function) or "")
             globals_ = function.__globals__
             children = [globals_[name] for name in function.__code__.co_names if name in globals_]
             if function.__closure__:
@@ -76,7 +82,7 @@ def modules_of(obj: Any) -> set[str]:
         elif hasattr(value, "__dict__") and not hasattr(value, "__array__"):
             children = list(vars(value).values())
         stack.extend((child, depth + 1) for child in children)
-    return {module for module in found if module and module not in _IGNORED_MODULES}
+    return {module for module in found if module}
 
 
 def _filled(cell: Any) -> bool:

@@ -103,7 +103,7 @@ class ServingApp:
             status, headers, content_type = answer.status, answer.headers, JSON
             prediction = path == "/invocations" or path.endswith("/infer")
             if prediction and not answer.counted:
-                self.request_metrics.observe("", "", "", status, 0.0)
+                self._count_unrouted(status)
             if path == "/invocations":
                 # MLflow's scoring server answers errors as {error_code, message}; "error" as OIP has it.
                 code = _MLFLOW_ERROR_CODES.get(status, "INTERNAL_ERROR")
@@ -226,7 +226,7 @@ class ServingApp:
             "versions": [version] if version else revision.versions(),
             "platform": described.flavor or "",
             "inputs": metadata_fields(signature.get("inputs")),
-            "outputs": metadata_fields(signature.get("outputs")),
+            "outputs": metadata_fields(signature.get("outputs"), "predict"),
         }
 
     # -- predictions --------------------------------------------------------------------------------
@@ -275,7 +275,9 @@ class ServingApp:
             missing = [n for n in wanted if n not in outputs]
             if missing:
                 self._count(slot, 400, started)
-                raise _counted(Answer(400, f"unknown output '{missing[0]}': the model's outputs are {', '.join(outputs)}"))
+                raise _counted(
+                    Answer(400, f"unknown output '{missing[0]}': the model's outputs are {', '.join(outputs)}")
+                )
         answer = {
             "model_name": slot.model_name,
             "model_version": slot.version_label,
@@ -359,10 +361,25 @@ class ServingApp:
         if decoded is not None and (always or random.random() < self.runtime.sample_rate):
             telemetry.record(
                 prediction_record(
-                    request_id or uuid.uuid4().hex, slot.role, version_id, seconds * 1000.0, decoded.columns,
-                    decoded.array, outputs, status, error,
+                    request_id or uuid.uuid4().hex,
+                    slot.role,
+                    version_id,
+                    seconds * 1000.0,
+                    decoded.columns,
+                    decoded.array,
+                    outputs,
+                    status,
+                    error,
                 )
             )
+
+    def _count_unrouted(self, status: int) -> None:
+        """An answer given before a slot was chosen (unknown model, not loaded yet, bad JSON)."""
+        self.request_metrics.observe("", "", "", status, 0.0)
+        revision = self.runtime.revision
+        if self.runtime.telemetry is not None and revision is not None:
+            # The deployment's error rate counts them: they are requests it did not answer.
+            self.runtime.telemetry.count("stable", revision.stable.model_version_id or "", status, None)
 
     def _copy_to_shadow(self, shadow: Slot, decode: Any, decoded: Decoded, slot: Slot, request_id: str) -> None:
         if shadow.batcher.queued >= MAX_SHADOW_QUEUE:
@@ -423,7 +440,9 @@ def _header(scope: dict, name: bytes) -> str | None:
 def _wanted_outputs(outputs: Any) -> list[str] | None:
     if outputs is None:
         return None
-    if not isinstance(outputs, list) or not all(isinstance(o, dict) and isinstance(o.get("name"), str) for o in outputs):
+    if not isinstance(outputs, list) or not all(
+        isinstance(o, dict) and isinstance(o.get("name"), str) for o in outputs
+    ):
         raise Answer(400, "'outputs' must be a list of {name}")
     return [o["name"] for o in outputs]
 
@@ -445,7 +464,12 @@ def _csv_value(text: str) -> Any:
             return None if text == "" else text
 
 
-_MLFLOW_ERROR_CODES = {400: "BAD_REQUEST", 404: "RESOURCE_DOES_NOT_EXIST", 415: "BAD_REQUEST", 503: "TEMPORARILY_UNAVAILABLE"}
+_MLFLOW_ERROR_CODES = {
+    400: "BAD_REQUEST",
+    404: "RESOURCE_DOES_NOT_EXIST",
+    415: "BAD_REQUEST",
+    503: "TEMPORARILY_UNAVAILABLE",
+}
 
 
 def _error(message: str) -> bytes:

@@ -62,10 +62,18 @@ class Batcher:
         future = loop.create_future()
         self._queue.append((decoded, future))
         if not self._busy:
-            self._start_next()
+            # Start on the loop's next turn, not now: requests that were read in this same turn
+            # (their tasks are already scheduled) join this call. No timer: alone, it starts at once.
+            self._busy = True
+            loop.call_soon(self._start_next)
         return await future
 
     def _start_next(self) -> None:
+        while self._queue and self._queue[0][1].done():  # clients that went away
+            self._queue.popleft()
+        if not self._queue:
+            self._busy = False
+            return
         first = self._queue.popleft()
         batch = [first]
         rows = first[0].rows
@@ -89,10 +97,11 @@ class Batcher:
     def _finish(self, batch: list, done: asyncio.Future) -> None:
         self._busy = False
         if self._queue:
+            self._busy = True
             self._start_next()
         error = done.exception()
         results = [error] * len(batch) if error is not None else done.result()
-        for (_, future), result in zip(batch, results):
+        for (_, future), result in zip(batch, results, strict=True):
             if future.done():
                 continue
             if isinstance(result, BaseException):

@@ -1,8 +1,8 @@
 """``runlab serve-model``: serve a model over the Open Inference Protocol v2 and MLflow's /invocations.
 
-    runlab serve-model REF [--port 8080] [--host 127.0.0.1] [--workers N]     REF: churn@production, churn@v3, churn
-    runlab serve-model --model-dir DIR [--name churn] [--canary-dir DIR2 | --shadow-dir DIR2 --percent P]
-    runlab serve-model --deployment ID --server URL [--workers N]            token in RUNLAB_TOKEN
+runlab serve-model REF [--port 8080] [--host 127.0.0.1] [--workers N]     REF: churn@production, churn@v3, churn
+runlab serve-model --model-dir DIR [--name churn] [--canary-dir DIR2 | --shadow-dir DIR2 --percent P]
+runlab serve-model --deployment ID --server URL [--workers N]            token in RUNLAB_TOKEN
 """
 
 from __future__ import annotations
@@ -26,9 +26,13 @@ def register(commands: Any, add_connection_options: Callable[[argparse.ArgumentP
         "/ping, /health, /metrics, /runlab/status. SIGTERM finishes the requests in flight and exits 0.",
     )
     serve.add_argument("ref", metavar="REF", nargs="?", help="a registered model: churn@production, churn@v3, churn")
-    serve.add_argument("--model-dir", metavar="DIR", help="serve a model directory (MLmodel) instead of a registry model")
+    serve.add_argument(
+        "--model-dir", metavar="DIR", help="serve a model directory (MLmodel) instead of a registry model"
+    )
     serve.add_argument("--name", help="the model's name in URLs with --model-dir (default: the directory's name)")
-    serve.add_argument("--canary-dir", metavar="DIR", help="with --model-dir: a canary that answers --percent %% of requests")
+    serve.add_argument(
+        "--canary-dir", metavar="DIR", help="with --model-dir: a canary that answers --percent %% of requests"
+    )
     serve.add_argument(
         "--shadow-dir", metavar="DIR", help="with --model-dir: a shadow that gets a copy of --percent %% of requests"
     )
@@ -63,11 +67,16 @@ def run(args: argparse.Namespace) -> int:
     from runlab.serving.runtime import Options
     from runlab.serving.supervisor import StartError, Supervisor
 
+    config.configure(
+        url=getattr(args, "url", None), token=getattr(args, "token", None), project=getattr(args, "project", None)
+    )
     sources = [bool(args.ref), bool(args.model_dir), bool(args.deployment)]
     if sum(sources) != 1:
         raise UsageError("serve-model needs one of REF, --model-dir DIR or --deployment ID (see --help)")
     if (args.canary_dir or args.shadow_dir) and not args.model_dir:
-        raise UsageError("--canary-dir and --shadow-dir go with --model-dir (deployments take their split from the server)")
+        raise UsageError(
+            "--canary-dir and --shadow-dir go with --model-dir (deployments take their split from the server)"
+        )
     if args.canary_dir and args.shadow_dir:
         raise UsageError("give --canary-dir or --shadow-dir, not both")
     if not 0 < args.percent < 100:

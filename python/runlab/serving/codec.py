@@ -69,7 +69,7 @@ def compile_signature(signature: dict | None) -> InputSchema:
         return InputSchema("free", [], {}, None)
     fields = [
         Field(
-            name=spec.get("name") or f"input-{position}",
+            name=spec.get("name") or ("input" if len(signature["inputs"]) == 1 else f"input-{position}"),
             datatype=spec.get("datatype", "FP64"),
             shape=list(spec.get("shape") or [-1]),
             required=spec.get("required", True),
@@ -89,11 +89,16 @@ def _table_dtype(fields: list[Field]) -> Any:
     return np.result_type(*(OIP_DTYPES[field.datatype] for field in fields))
 
 
-def metadata_fields(signature_fields: list[dict] | None) -> list[dict]:
-    """A signature's inputs or outputs as OIP model metadata lists them."""
+def metadata_fields(signature_fields: list[dict] | None, unnamed: str = "input") -> list[dict]:
+    """A signature's inputs or outputs as OIP model metadata lists them (unnamed ones as infer names them)."""
+    fields = signature_fields or []
     return [
-        {"name": spec.get("name") or f"input-{i}", "datatype": spec.get("datatype", "FP64"), "shape": spec.get("shape")}
-        for i, spec in enumerate(signature_fields or [])
+        {
+            "name": spec.get("name") or (unnamed if len(fields) == 1 else f"{unnamed}-{i}"),
+            "datatype": spec.get("datatype", "FP64"),
+            "shape": spec.get("shape"),
+        }
+        for i, spec in enumerate(fields)
     ]
 
 
@@ -180,9 +185,11 @@ def _decode_columns(schema: InputSchema, tensors: list[_Tensor]) -> Decoded:
         if schema.table_dtype is object:
             # Text and numbers in one table: one datatype cannot describe it, so each column's values are checked.
             return Decoded(_mixed_table(schema, label, tensor), schema.column_names)
-        for field in schema.fields:
-            _check_datatype(f"{label} (column '{field.name}')", field.datatype, tensor.datatype)
-        return Decoded(_to_array(label, tensor.data, tensor.datatype, tensor.shape, schema.table_dtype), schema.column_names)
+        # The table has one dtype (the columns' promoted): FP64 for float and integer columns mixed.
+        _check_datatype(label, oip_datatype(np.empty(0, dtype=schema.table_dtype)), tensor.datatype)
+        return Decoded(
+            _to_array(label, tensor.data, tensor.datatype, tensor.shape, schema.table_dtype), schema.column_names
+        )
 
     columns: dict[str, np.ndarray] = {}
     rows: int | None = None
@@ -194,9 +201,7 @@ def _decode_columns(schema: InputSchema, tensors: list[_Tensor]) -> Decoded:
         if tensor.name in columns:
             raise InputError(f"{label} is given twice")
         field = schema.fields[position]
-        if len(tensor.shape) == 2 and tensor.shape[1] == 1:
-            length = tensor.shape[0]
-        elif len(tensor.shape) == 1:
+        if (len(tensor.shape) == 2 and tensor.shape[1] == 1) or len(tensor.shape) == 1:
             length = tensor.shape[0]
         else:
             raise InputError(f"{label}: expected shape [-1] (one value per row), got {tensor.shape}")
@@ -215,7 +220,9 @@ def _mixed_table(schema: InputSchema, label: str, tensor: _Tensor) -> np.ndarray
     except ValueError:
         raise InputError(f"{label}: 'data' must be a flat list of values (or nested lists of equal length)") from None
     if table.size != math.prod(tensor.shape):
-        raise InputError(f"{label}: shape {tensor.shape} needs {math.prod(tensor.shape)} values, 'data' has {table.size}")
+        raise InputError(
+            f"{label}: shape {tensor.shape} needs {math.prod(tensor.shape)} values, 'data' has {table.size}"
+        )
     table = table.reshape(tensor.shape)
     for j, field in enumerate(schema.fields):
         column_label = f"{label} (column '{field.name}')"
@@ -276,7 +283,7 @@ def _decode_free(tensors: list[_Tensor]) -> Decoded:
 
 
 def _check_shape(label: str, expected: list[int], got: list[int]) -> None:
-    if len(expected) != len(got) or any(e not in (-1, g) for e, g in zip(expected, got)):
+    if len(expected) != len(got) or any(e not in (-1, g) for e, g in zip(expected, got, strict=True)):
         raise InputError(f"{label}: expected shape {expected} (-1: any length), got {got}")
 
 
@@ -292,9 +299,13 @@ def _to_array(label: str, data: Any, datatype: str, shape: list[int] | None, dty
         try:
             array = np.asarray(data)
         except ValueError:
-            raise InputError(f"{label}: 'data' must be a flat list of values (or nested lists of equal length)") from None
+            raise InputError(
+                f"{label}: 'data' must be a flat list of values (or nested lists of equal length)"
+            ) from None
         kind = array.dtype.kind
         if kind not in "iuf" and not (kind == "b" and datatype == "BOOL"):
+            if kind in "US":  # numpy turned numbers mixed with text into text: look at the values as sent
+                array = np.asarray(data, dtype=object)
             array = _numbers_with_missing(label, array, datatype)
         elif datatype in _INTEGERS and kind == "f":
             if not np.all(np.isfinite(array)) or not np.all(array == np.round(array)):
@@ -319,12 +330,9 @@ def _numbers_with_missing(label: str, array: np.ndarray, datatype: str) -> np.nd
     """Numbers mixed with nulls (missing values, NaN in float fields); anything else names the first bad value."""
     for value in array.reshape(-1):
         ok = (
-            value is None
-            and datatype in _FLOATS
-            or isinstance(value, (int, float, np.number))
-            and not isinstance(value, bool)
-            or isinstance(value, (bool, np.bool_))
-            and datatype == "BOOL"
+            (value is None and datatype in _FLOATS)
+            or (isinstance(value, (int, float, np.number)) and not isinstance(value, bool))
+            or (isinstance(value, (bool, np.bool_)) and datatype == "BOOL")
         )
         if not ok:
             kind = "booleans" if datatype == "BOOL" else "numbers"
@@ -357,7 +365,7 @@ def decode_mlflow(schema: InputSchema, body: Any) -> Decoded:
     value = body[key]
     if key == "dataframe_split":
         if not isinstance(value, dict) or not isinstance(value.get("data"), list):
-            raise InputError("'dataframe_split' must be {\"columns\": [...], \"data\": [[...], ...]}")
+            raise InputError('\'dataframe_split\' must be {"columns": [...], "data": [[...], ...]}')
         columns = value.get("columns")
         if columns is None:
             return _decode_rows(schema, value["data"], key)
@@ -380,6 +388,8 @@ def _decode_split(schema: InputSchema, columns: Any, data: list) -> Decoded:
     _check_column_names(schema, columns)
     try:
         array = np.asarray(data) if schema.table_dtype is not object else np.asarray(data, dtype=object)
+        if array.dtype.kind in "US":  # text among numbers: keep each value as sent
+            array = np.asarray(data, dtype=object)
     except ValueError:
         raise InputError("'dataframe_split.data' rows must all have one value per column") from None
     if array.size == 0:
@@ -424,12 +434,16 @@ def _decode_rows(schema: InputSchema, rows: Any, key: str) -> Decoded:
         count = len(schema.fields)
         try:
             array = np.asarray(rows, dtype=object) if schema.table_dtype is object else np.asarray(rows)
+            if array.dtype.kind in "US":
+                array = np.asarray(rows, dtype=object)
         except ValueError:
             raise InputError(f"'{key}' rows must all have {count} values") from None
         if array.ndim == 1 and count == 1:
             array = array.reshape(-1, 1)
         if array.ndim != 2 or array.shape[1] != count:
-            raise InputError(f"'{key}': expected rows of {count} values ({_names(schema)}), got shape {list(array.shape)}")
+            raise InputError(
+                f"'{key}': expected rows of {count} values ({_names(schema)}), got shape {list(array.shape)}"
+            )
         if array.dtype.kind in "iuf" and schema.table_dtype is not object:
             return Decoded(array.astype(schema.table_dtype, copy=False), schema.column_names)
         return _typed_table(schema, {f.name: array[:, j] for j, f in enumerate(schema.fields)}, array.shape[0])

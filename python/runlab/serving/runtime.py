@@ -108,7 +108,10 @@ class Runtime:
                 self.telemetry = Telemetry()
                 self.sample_rate = options.sample_rate
                 self.reporter = Reporter(
-                    self.telemetry, FileSink(Path(options.prediction_log)), interval=lambda: 1.0, revision=lambda: 1,
+                    self.telemetry,
+                    FileSink(Path(options.prediction_log)),
+                    interval=lambda: 1.0,
+                    revision=lambda: 1,
                     replica=replica_name(options.port, options.worker),
                 )
                 self.reporter.start()
@@ -140,7 +143,9 @@ class Runtime:
             print(f"runlab serve-model: {error}", file=sys.stderr, flush=True)
             os._exit(FATAL_EXIT)
         except Exception as error:  # a bug: say so and let the parent restart this worker
-            print(f"runlab serve-model: the worker failed: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+            print(
+                f"runlab serve-model: the worker failed: {type(error).__name__}: {error}", file=sys.stderr, flush=True
+            )
             os._exit(1)
 
     def _serve_local(self) -> None:
@@ -176,11 +181,20 @@ class Runtime:
         try:
             version, directory = registry.download_version(ref)
         except ServerUnreachable as error:
-            raise FatalStartError(f"{error.message}: start the companion server or pass --url / set RUNLAB_URL") from None
+            raise FatalStartError(
+                f"{error.message}: start the companion server or pass --url / set RUNLAB_URL"
+            ) from None
         except RunlabError as error:
             raise FatalStartError(f"cannot serve {ref!r}: {error}") from None
-        slot = Slot("stable", version.get("modelName") or ref.split("@", 1)[0], version.get("version"),
-                    version.get("id"), 100.0, flavor=version.get("flavor"), signature=version.get("signature"))
+        slot = Slot(
+            "stable",
+            version.get("modelName") or ref.split("@", 1)[0],
+            version.get("version"),
+            version.get("id"),
+            100.0,
+            flavor=version.get("flavor"),
+            signature=version.get("signature"),
+        )
         slot.schema = compile_signature(slot.signature)
         return Path(directory), slot
 
@@ -189,16 +203,14 @@ class Runtime:
         for slot in revision.slots:
             slot.loaded = asyncio.Event()
         self._publish(revision)
-        for slot, directory in zip(revision.slots, directories):
+        for slot, directory in zip(revision.slots, directories, strict=True):
             started = time.perf_counter()
             try:
                 model = self._load(directory())
             except FatalStartError:
                 raise
             except Exception as error:
-                raise FatalStartError(
-                    f"cannot load the {slot.role} model: {type(error).__name__}: {error}"
-                ) from None
+                raise FatalStartError(f"cannot load the {slot.role} model: {type(error).__name__}: {error}") from None
             self._attach(slot, model, time.perf_counter() - started)
         self.loop.call_soon_threadsafe(lambda: [s.loaded.set() for s in revision.slots])
 
@@ -206,12 +218,15 @@ class Runtime:
         from runlab.models.flavors import load_model_dir
 
         if not Path(directory).is_dir():
-            raise FatalStartError(f"{str(directory)!r} is not a directory: pass a model directory (with an MLmodel file)")
+            raise FatalStartError(
+                f"{str(directory)!r} is not a directory: pass a model directory (with an MLmodel file)"
+            )
         return load_model_dir(directory)
 
     def _attach(self, slot: Slot, model: Any, seconds: float, batcher: Batcher | None = None) -> None:
         label = (slot.model_name, slot.version_label)
         if batcher is None:
+            _warm_up(model, slot)
             batch_size = metrics.BATCH_SIZE.labels(*label)
             predict_time = metrics.PREDICT_DURATION.labels(*label)
 
@@ -220,7 +235,10 @@ class Runtime:
                 predict_time.observe(took)
 
             batcher = Batcher(
-                model, self.executor, output_name=_output_name(model, slot), max_rows=self.options.max_batch_rows,
+                model,
+                self.executor,
+                output_name=_output_name(model, slot),
+                max_rows=self.options.max_batch_rows,
                 on_batch=on_batch,
             )
         slot.load_seconds = seconds
@@ -265,8 +283,11 @@ class Runtime:
             except Exception as error:
                 failures += 1
                 if failures in (1, 10) or failures % 100 == 0:
-                    print(f"runlab serve-model: could not update the spec ({error}); serving the current revision",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"runlab serve-model: could not update the spec ({error}); serving the current revision",
+                        file=sys.stderr,
+                        flush=True,
+                    )
 
     def _apply_settings(self, spec: dict) -> None:
         self.poll_seconds = float(spec.get("pollSeconds") or 5.0)
@@ -275,19 +296,30 @@ class Runtime:
     def _revision_from_spec(self, spec: dict) -> Revision:
         slots = []
         for entry in spec["slots"]:
-            slot = Slot(entry["role"], entry["modelName"], entry["version"], entry["modelVersionId"],
-                        float(entry["percent"]), flavor=entry.get("flavor"), signature=entry.get("signature"))
+            slot = Slot(
+                entry["role"],
+                entry["modelName"],
+                entry["version"],
+                entry["modelVersionId"],
+                float(entry["percent"]),
+                flavor=entry.get("flavor"),
+                signature=entry.get("signature"),
+            )
             slot.schema = compile_signature(slot.signature)
             slots.append(slot)
         if not any(slot.role == "stable" for slot in slots):
             raise FatalStartError(f"deployment {spec.get('deploymentId')}: the spec has no stable slot")
-        return Revision(spec["revision"], spec.get("name") or slots[0].model_name, slots,
-                        float(spec.get("predictionSampleRate") or 0.0))
+        return Revision(
+            spec["revision"],
+            spec.get("name") or slots[0].model_name,
+            slots,
+            float(spec.get("predictionSampleRate") or 0.0),
+        )
 
     def _swap(self, spec: dict) -> None:
         """Load the new revision's slots (reusing loaded versions), then switch to it in one step."""
         revision = self._revision_from_spec(spec)
-        for entry, slot in zip(spec["slots"], revision.slots):
+        for entry, slot in zip(spec["slots"], revision.slots, strict=True):
             slot.loaded = asyncio.Event()
             cached = self.models.get(slot.model_version_id)
             if cached is not None:
@@ -306,18 +338,41 @@ class Runtime:
 
         # After the batcher assignments queued by _attach: call_soon_threadsafe keeps the order.
         self.loop.call_soon_threadsafe(switch)
-        print(f"runlab serve-model: now serving revision {revision.number} "
-              f"({', '.join(f'{s.role} v{s.version} {s.percent:g}%' for s in revision.slots)})",
-              file=sys.stderr, flush=True)
+        print(
+            f"runlab serve-model: now serving revision {revision.number} "
+            f"({', '.join(f'{s.role} v{s.version} {s.percent:g}%' for s in revision.slots)})",
+            file=sys.stderr,
+            flush=True,
+        )
         if old is not None:
             kept = {slot.model_version_id for slot in revision.slots}
+            kept_roles = {(slot.model_version_id, slot.role) for slot in revision.slots}
             for slot in old.slots:
                 if slot.model_version_id not in kept:
                     self.models.pop(slot.model_version_id, None)
+                if (slot.model_version_id, slot.role) not in kept_roles:  # gone, or promoted to another role
                     metrics.MODEL_READY.labels(slot.model_name, slot.version_label, slot.role).set(0)
 
     def _download(self, entry: dict) -> Path:
         return self.client.download(entry, Path(self.options.cache_dir) if self.options.cache_dir else default_cache())
+
+
+def _warm_up(model: Any, slot: Slot) -> None:
+    """One prediction on the input example before the slot is ready, so the first request is not
+    the one that pays for lazy imports and cold caches."""
+    from runlab.serving.batching import Batcher as _Batcher
+    from runlab.serving.codec import InputError, decode_mlflow
+
+    example = getattr(model, "input_example", None)
+    if example is None:
+        return
+    schema = slot.schema if slot.schema.kind != "free" else compile_signature(getattr(model, "signature", None))
+    body = {"dataframe_split": example} if isinstance(example, dict) else {"instances": example}
+    try:
+        decoded = decode_mlflow(schema, body)
+        _Batcher(model, None)._call(decoded.array, decoded.columns)  # type: ignore[arg-type]
+    except (InputError, Exception):
+        pass  # the example may not fit the model as served; requests will tell
 
 
 def _output_name(model: Any, slot: Slot) -> str:
@@ -427,7 +482,12 @@ class DeploymentClient:
             raise RuntimeError(f"{path}: the content does not match its digest")
 
     def report(self, report: dict) -> dict | None:
-        response = self.session.post(self._url("telemetry"), json=report, timeout=10)
+        import orjson  # a report holds thousands of records: orjson encodes them many times faster
+
+        body = orjson.dumps(report, option=orjson.OPT_SERIALIZE_NUMPY)
+        response = self.session.post(
+            self._url("telemetry"), data=body, headers={"Content-Type": "application/json"}, timeout=10
+        )
         if response.status_code >= 400:
             raise RuntimeError(f"telemetry answered {response.status_code}: {response.text[:300]}")
         return response.json()

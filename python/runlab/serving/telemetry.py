@@ -29,7 +29,7 @@ from runlab.serving import metrics
 
 LATENCY_BUCKETS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 MAX_PREDICTIONS_KEPT = 10_000
-MAX_PREDICTIONS_PER_REPORT = 2_000
+MAX_PREDICTIONS_PER_REPORT = 5_000
 MAX_ROWS_PER_RECORD = 1_000
 
 
@@ -66,7 +66,9 @@ class Telemetry:
         with self._lock:
             counts, self._counts = self._counts, {}
             latency, self._latency = self._latency, [0] * (len(LATENCY_BUCKETS_MS) + 1)
-            predictions = [self.predictions.popleft() for _ in range(min(len(self.predictions), MAX_PREDICTIONS_PER_REPORT))]
+            predictions = [
+                self.predictions.popleft() for _ in range(min(len(self.predictions), MAX_PREDICTIONS_PER_REPORT))
+            ]
         interval = min(max(time.monotonic() - self.since, 0.001), 3600.0)
         cumulative, total = [], 0
         for value in latency:

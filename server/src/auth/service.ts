@@ -71,6 +71,12 @@ export class AuthService {
       if (actor.scope === 'runner') {
         throw new AppError('forbidden', `A runner token cannot create tokens; "${actor.name}" has scope runner`);
       }
+      if (scope === 'deployment') {
+        throw new AppError(
+          'forbidden',
+          "Deployment tokens are made by the server for each deployment's serving runtime; deploy a model instead"
+        );
+      }
       if (scope === 'admin' && !isAdmin(actor)) {
         throw new AppError(
           'forbidden',

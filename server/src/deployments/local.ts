@@ -32,6 +32,7 @@ const UNRESPONSIVE_AFTER_CHECKS = 3;
 /** Lines of its log quoted when a runtime fails. */
 const LOG_TAIL_LINES = 15;
 const LOG_HEADER = '--- runlab: started';
+const MAX_LOG_BYTES = 10 * 1024 * 1024;
 
 export interface LocalTargetOptions {
   /** The Python that runs `-m runlab serve-model` (RUNLAB_SERVING_PYTHON). */
@@ -118,8 +119,6 @@ export function logTail(file: string, lines = LOG_TAIL_LINES): string {
 
 const exitReason = (code: number | null, signal: NodeJS.Signals | null): string =>
   signal ? `signal ${signal}` : code === null ? 'an unknown cause' : `exit code ${code}`;
-
-const seconds = (ms: number): string => `${ms / 1000} s`;
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (pid === undefined) return;
@@ -242,6 +241,7 @@ class ServingProcess {
     const { python, logsDir, logger } = this.options;
     const args = servingArgs(this.launch);
     fs.mkdirSync(logsDir, { recursive: true });
+    this.rotateLog();
     fs.appendFileSync(this.logFile, `${LOG_HEADER} ${new Date().toISOString()}: ${python} ${args.join(' ')}\n`);
     const log = fs.openSync(this.logFile, 'a');
     let child: ChildProcess;
@@ -274,6 +274,15 @@ class ServingProcess {
     if (child.pid !== undefined) fs.writeFileSync(this.pidFile, `${child.pid}\n`);
     logger.info({ deploymentId: this.launch.deploymentId, pid: child.pid, port: this.launch.port }, 'serving process started');
     this.scheduleCheck(LOADING_CHECK_MS);
+  }
+
+  /** A runtime restarted again and again must not fill the disk: past the limit, the log starts over (one old copy kept). */
+  private rotateLog(): void {
+    try {
+      if (fs.statSync(this.logFile).size > MAX_LOG_BYTES) fs.renameSync(this.logFile, `${this.logFile}.1`);
+    } catch {
+      // no log yet
+    }
   }
 
   private handleExit(child: ChildProcess, reason: string): void {
@@ -331,7 +340,10 @@ class ServingProcess {
       if (status === null) {
         this.failedChecks++;
         if (this.readySeen && this.failedChecks === UNRESPONSIVE_AFTER_CHECKS) {
-          observer.unresponsive(id, `The serving process (pid ${child.pid}) stopped answering its health check on port ${this.launch.port}`);
+          observer.unresponsive(
+            id,
+            `The serving process (pid ${child.pid}) stopped answering its health check on port ${this.launch.port}`
+          );
         }
       } else {
         this.failedChecks = 0;

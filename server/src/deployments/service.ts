@@ -127,6 +127,7 @@ export class DeploymentService implements ServingObserver {
   private readonly publishTimers = new Map<string, NodeJS.Timeout>();
   private readonly now: () => Date;
   private serverUrl: string | null = null;
+  private closed = false;
   /** Token secrets of live deployments, for restarting their runtimes; never written anywhere. */
   private readonly secrets = new Map<string, string>();
 
@@ -153,7 +154,14 @@ export class DeploymentService implements ServingObserver {
       const { token, secret } = auth.createToken(`deployment-${record.name}`, 'deployment', OPERATOR);
       this.secrets.set(record.id, secret);
       store.update(record.id, { tokenId: token.id, status: 'deploying', statusMessage: 'starting after a server restart' }, at);
-      this.addEvent(record.id, 'restarted', record.revision, 'the companion server started again; starting the serving process', record.slots, SERVER_ACTOR);
+      this.addEvent(
+        record.id,
+        'restarted',
+        record.revision,
+        'the companion server started again; starting the serving process',
+        record.slots,
+        SERVER_ACTOR
+      );
       this.publish(record.id);
       logger.info({ deploymentId: record.id, name: record.name }, 'starting the serving process of a live deployment');
       this.launch(record.id);
@@ -162,6 +170,7 @@ export class DeploymentService implements ServingObserver {
 
   /** Stops every runtime (server shutdown); deployments stay live and start again with the server. */
   async close(): Promise<void> {
+    this.closed = true;
     for (const timer of this.publishTimers.values()) clearTimeout(timer);
     this.publishTimers.clear();
     await this.deps.target.stopAll();
@@ -193,7 +202,9 @@ export class DeploymentService implements ServingObserver {
       ]);
     }
     this.refuseTakenName(name);
-    const slots = input.second ? this.slotsWithSecond(slotOf(stableVersion, 'stable', 100), input.second) : [slotOf(stableVersion, 'stable', 100)];
+    const slots = input.second
+      ? this.slotsWithSecond(slotOf(stableVersion, 'stable', 100), input.second)
+      : [slotOf(stableVersion, 'stable', 100)];
     const port = await this.choosePort(input.port);
     this.refuseTakenName(name); // again: choosing the port awaited
 
@@ -221,7 +232,14 @@ export class DeploymentService implements ServingObserver {
           createdBy: actor.name
         });
         const replicas = input.replicas === 1 ? '1 replica' : `${input.replicas} replicas`;
-        this.addEvent(id, 'deployed', 1, `deployed ${describeSlots(slots)} on ${input.target} at ${endpoint}, ${replicas}`, slots, actor.name);
+        this.addEvent(
+          id,
+          'deployed',
+          1,
+          `deployed ${describeSlots(slots)} on ${input.target} at ${endpoint}, ${replicas}`,
+          slots,
+          actor.name
+        );
         this.recordVersions(id, slots);
       });
     } catch (error) {
@@ -246,7 +264,7 @@ export class DeploymentService implements ServingObserver {
     }
     const slots = this.slotsWithSecond({ ...stable, percent: 100 }, input.second);
     if (JSON.stringify(slots) === JSON.stringify(record.slots)) return this.get(id); // unchanged
-    return this.change(record, 'split_changed', slots, withReason(describeSlots(slots), input.reason), actor);
+    return this.change(record, 'split_changed', slots, withReason(describeSlot(slots[1]), input.reason), actor);
   }
 
   /** The canary becomes the stable version and takes all the traffic. */
@@ -254,11 +272,19 @@ export class DeploymentService implements ServingObserver {
     const record = this.liveRecord(id, 'promote');
     const { stable, second } = split(record.slots);
     if (!second || second.role !== 'canary') {
-      const what = second ? `it has a shadow (${describeSlot(second)}), which never answers clients` : `it serves only ${describeSlot(stable)}`;
-      throw new AppError('conflict', `Deployment ${record.name} has no canary to promote: ${what}; add one with POST /api/deployments/${id}/traffic`);
+      const what = second
+        ? `it has a shadow (${describeSlot(second)}), which never answers clients`
+        : `it serves only ${describeSlot(stable)}`;
+      throw new AppError(
+        'conflict',
+        `Deployment ${record.name} has no canary to promote: ${what}; add one with POST /api/deployments/${id}/traffic`
+      );
     }
     const slots = [{ ...second, role: 'stable' as const, percent: 100 }];
-    const message = withReason(`promoted canary ${second.modelName} v${second.version} to stable (100%), replacing v${stable.version}`, reason);
+    const message = withReason(
+      `promoted canary ${second.modelName} v${second.version} to stable (100%), replacing v${stable.version}`,
+      reason
+    );
     return this.change(record, 'promoted', slots, message, actor);
   }
 
@@ -298,7 +324,14 @@ export class DeploymentService implements ServingObserver {
     const at = this.now().toISOString();
     store.inTransaction(() => {
       store.update(id, { status: 'stopped', statusMessage: '' }, at);
-      this.addEvent(id, 'undeployed', record.revision, `undeployed; ${record.endpoint ?? 'its endpoint'} no longer answers`, record.slots, actor.name);
+      this.addEvent(
+        id,
+        'undeployed',
+        record.revision,
+        `undeployed; ${record.endpoint ?? 'its endpoint'} no longer answers`,
+        record.slots,
+        actor.name
+      );
     });
     this.publish(id);
     return this.get(id);
@@ -332,7 +365,9 @@ export class DeploymentService implements ServingObserver {
   openFile(id: string, versionId: string, path: string, principal: Principal): { stream: Readable; size: number } {
     const record = deploymentOfToken(this.deps.store, principal, id);
     if (!record.slots.some((slot) => slot.modelVersionId === versionId)) {
-      throw notFound(`Model version ${versionId} in deployment ${record.name} (revision ${record.revision} serves ${describeSlots(record.slots)})`);
+      throw notFound(
+        `Model version ${versionId} in deployment ${record.name} (revision ${record.revision} serves ${describeSlots(record.slots)})`
+      );
     }
     return this.deps.models.openFile(versionId, path);
   }
@@ -396,7 +431,14 @@ export class DeploymentService implements ServingObserver {
       if (firstTime) {
         const since = this.deps.store.events(id).find((event) => event.revision === record.revision && event.kind !== 'ready');
         const took = since ? ` in ${((this.now().getTime() - Date.parse(since.at)) / 1000).toFixed(1)} s` : '';
-        this.addEvent(id, 'ready', record.revision, `ready${took}: ${describeSlots(record.slots)} at ${record.endpoint}`, record.slots, SERVER_ACTOR);
+        this.addEvent(
+          id,
+          'ready',
+          record.revision,
+          `ready${took}: ${describeSlots(record.slots)} at ${record.endpoint}`,
+          record.slots,
+          SERVER_ACTOR
+        );
       }
     });
     this.publish(id);
@@ -405,7 +447,8 @@ export class DeploymentService implements ServingObserver {
   loading(id: string, servedRevision: number | null): void {
     const record = this.deps.store.findById(id);
     if (!record || record.status !== 'ready') return;
-    const message = servedRevision === null ? `loading revision ${record.revision}` : `serving revision ${servedRevision}, loading ${record.revision}`;
+    const message =
+      servedRevision === null ? `loading revision ${record.revision}` : `serving revision ${servedRevision}, loading ${record.revision}`;
     this.setStatus(record, 'deploying', message);
   }
 
@@ -452,7 +495,10 @@ export class DeploymentService implements ServingObserver {
   private liveRecord(id: string, action: string): DeploymentRecord {
     const record = this.record(id);
     if (record.status === 'stopped') {
-      throw new AppError('conflict', `Deployment ${record.name} was undeployed; cannot ${action} it. Deploy the model again (POST /api/deployments)`);
+      throw new AppError(
+        'conflict',
+        `Deployment ${record.name} was undeployed; cannot ${action} it. Deploy the model again (POST /api/deployments)`
+      );
     }
     return record;
   }
@@ -491,11 +537,21 @@ export class DeploymentService implements ServingObserver {
   }
 
   /** A new revision: slots, an event, lineage of new versions, and the runtime told. */
-  private change(record: DeploymentRecord, kind: DeploymentEventKind, slots: DeploymentSlot[], message: string, actor: Principal): Deployment {
+  private change(
+    record: DeploymentRecord,
+    kind: DeploymentEventKind,
+    slots: DeploymentSlot[],
+    message: string,
+    actor: Principal
+  ): Deployment {
     const { store, target } = this.deps;
     const revision = record.revision + 1;
     store.inTransaction(() => {
-      store.update(record.id, { slots, revision, status: 'deploying', statusMessage: `loading revision ${revision}` }, this.now().toISOString());
+      store.update(
+        record.id,
+        { slots, revision, status: 'deploying', statusMessage: `loading revision ${revision}` },
+        this.now().toISOString()
+      );
       this.addEvent(record.id, kind, revision, message, slots, actor.name);
       this.recordVersions(record.id, slots);
     });
@@ -580,6 +636,7 @@ export class DeploymentService implements ServingObserver {
   }
 
   private publish(id: string): void {
+    if (this.closed) return;
     const timer = this.publishTimers.get(id);
     if (timer) clearTimeout(timer);
     this.publishTimers.delete(id);
@@ -592,6 +649,7 @@ export class DeploymentService implements ServingObserver {
   /** Stats change with every report; browsers hear of them at most every STATS_PUBLISH_MS. */
   private publishThrottled(id: string): void {
     const since = Date.now() - (this.lastPublished.get(id) ?? 0);
+    if (this.closed) return;
     if (since >= STATS_PUBLISH_MS) {
       this.publish(id);
     } else if (!this.publishTimers.has(id)) {

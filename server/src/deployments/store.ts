@@ -6,7 +6,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { DeploymentSlot, DeploymentStatus, DeploymentTarget, PredictionRecord, SlotRole } from '../contract';
 
-export type DeploymentEventKind = 'deployed' | 'ready' | 'split_changed' | 'promoted' | 'rolled_back' | 'restarted' | 'failed' | 'undeployed';
+export type DeploymentEventKind =
+  'deployed' | 'ready' | 'split_changed' | 'promoted' | 'rolled_back' | 'restarted' | 'failed' | 'undeployed';
 
 export interface DeploymentRecord {
   id: string;

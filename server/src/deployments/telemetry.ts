@@ -43,7 +43,8 @@ function mergeHistograms(reports: readonly ReceivedReport[]): { bounds: number[]
   let total = 0;
   for (const { latency } of reports) {
     const counts = latency.counts;
-    if (counts.length !== latency.bucketsMs.length + 1) continue;
+    // An empty histogram says nothing, and its bounds would only split others' buckets.
+    if (counts.length !== latency.bucketsMs.length + 1 || counts[counts.length - 1] <= 0) continue;
     let previous = 0;
     latency.bucketsMs.forEach((bound, index) => {
       perBound.set(bound, (perBound.get(bound) ?? 0) + Math.max(0, counts[index] - previous));
@@ -89,6 +90,7 @@ export class TelemetryWindows {
     let clientErrors = 0;
     for (const report of reports) {
       for (const { role, status, count } of report.counts) {
+        if (count <= 0) continue;
         requestsByRole[role] = (requestsByRole[role] ?? 0) + count;
         if (role === 'shadow') continue;
         answered += count;

@@ -27,16 +27,16 @@ export interface MlflowDeps {
 
 export function mlflowRouters(deps: MlflowDeps, options: MlflowRouterOptions): { api: Router; artifacts: Router; serverInfo: Router } {
   const loggedModelStore = new LoggedModelStore(deps.db);
-  let tracking: MlflowService | undefined;
-  const loggedModels = new LoggedModels({
+  // The two refer to each other (a run's outputs are its logged models; a logged model's experiment must exist).
+  const tracking: MlflowService = new MlflowService(deps.runs, deps.projects, (runId) => loggedModels.outputsOfRun(runId));
+  const loggedModels: LoggedModels = new LoggedModels({
     db: deps.db,
     store: loggedModelStore,
     blobs: deps.blobs,
     runs: deps.runs,
     maxArtifactBytes: deps.maxArtifactBytes,
-    checkExperiment: (experimentId) => (tracking as MlflowService).getExperiment(experimentId)
+    checkExperiment: (experimentId) => tracking.getExperiment(experimentId)
   });
-  tracking = new MlflowService(deps.runs, deps.projects, (runId) => loggedModels.outputsOfRun(runId));
   const registry = new MlflowRegistry({ models: deps.models, runs: deps.runs, blobs: deps.blobs, loggedModels, loggedModelStore });
   return {
     api: mlflowRouter({ mlflow: tracking, loggedModels, registry }, options),

@@ -51,9 +51,11 @@ export class MlflowArtifacts {
 
   async put(rawPath: string, body: Readable): Promise<Record<string, never>> {
     const place = parseArtifactPath(rawPath, true);
-    if (place.kind === 'runs') await this.runs.putArtifact(place.id, place.path, body);
-    else if (place.kind === 'logged-models') await this.loggedModels.putFile(place.id, place.path, body);
-    else {
+    if (place.kind === 'runs') {
+      await this.runs.putArtifact(place.id, place.path, body);
+    } else if (place.kind === 'logged-models') {
+      await this.loggedModels.putFile(place.id, place.path, body);
+    } else {
       throw new AppError(
         'invalid_request',
         `Model version ${place.id} is immutable: its files cannot be written. Log a new version instead`

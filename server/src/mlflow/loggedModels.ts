@@ -110,12 +110,17 @@ export class LoggedModels {
 
   finalize(id: string, status: string): { model: Record<string, unknown> } {
     const next = STATUS_FROM_MLFLOW[status];
-    if (!next || next === 'PENDING') throw invalid(`Invalid logged model status '${status}': use LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED`);
+    if (!next || next === 'PENDING') {
+      throw invalid(`Invalid logged model status '${status}': use LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED`);
+    }
     return { model: this.toMlflow(this.change(id, (record) => ({ ...record, status: next }))) };
   }
 
   setTags(id: string, tags: { key: string; value: string }[]): Record<string, never> {
-    this.change(id, (record) => ({ ...record, tags: { ...record.tags, ...Object.fromEntries(tags.map(({ key, value }) => [key, value])) } }));
+    this.change(id, (record) => ({
+      ...record,
+      tags: { ...record.tags, ...Object.fromEntries(tags.map(({ key, value }) => [key, value])) }
+    }));
     return {};
   }
 

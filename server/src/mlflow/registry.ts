@@ -29,7 +29,9 @@ const STAGES_UNSUPPORTED =
 
 function checkModelName(name: string): void {
   if (!ModelName.safeParse(name).success) {
-    throw invalid(`Invalid registered model name '${name}': Runlab model names start with a letter or digit and use letters, digits, . _ - (at most 64)`);
+    throw invalid(
+      `Invalid registered model name '${name}': Runlab model names start with a letter or digit and use letters, digits, . _ - (at most 64)`
+    );
   }
 }
 
@@ -39,7 +41,9 @@ function checkAlias(alias: string): void {
 }
 
 function checkTag(key: string, value: string): void {
-  if (!/^[A-Za-z0-9_.\-/ ]{1,250}$/.test(key)) throw invalid(`Invalid tag key '${key}': use letters, digits, spaces and _ . - / (at most 250)`);
+  if (!/^[A-Za-z0-9_.\-/ ]{1,250}$/.test(key)) {
+    throw invalid(`Invalid tag key '${key}': use letters, digits, spaces and _ . - / (at most 250)`);
+  }
   if (value.length > 5000) throw invalid(`The value of tag '${key}' is longer than 5000 characters`);
 }
 
@@ -89,7 +93,8 @@ function parseFilter(filter: string | undefined, keys: readonly string[]): Claus
 }
 
 function matches(clause: Clause, value: string | undefined): boolean {
-  if (value === undefined) return false;
+  // A missing tag differs from every value (the client itself searches `tag.mlflow.prompt.is_prompt != 'true'`).
+  if (value === undefined) return clause.operator === '!=';
   const [first] = clause.values;
   switch (clause.operator) {
     case '=':
@@ -153,7 +158,8 @@ export class MlflowRegistry {
   // shapes
 
   toRegisteredModel(model: Model): Record<string, unknown> {
-    const latest = model.latestVersion === null ? [] : [this.toModelVersion(this.deps.models.getVersion(model.name, String(model.latestVersion)))];
+    const latest =
+      model.latestVersion === null ? [] : [this.toModelVersion(this.deps.models.getVersion(model.name, String(model.latestVersion)))];
     return {
       name: model.name,
       creation_timestamp: ms(model.createdAt),
@@ -373,7 +379,9 @@ export class MlflowRegistry {
   searchModelVersions(input: { filter?: string; maxResults: number; orderBy: string[]; pageToken?: string }) {
     const clauses = parseFilter(input.filter, ['name', 'run_id', 'version_number', 'source_path']);
     const byName = clauses.find((clause) => !clause.tag && clause.key === 'name' && clause.operator === '=');
-    const models = byName ? this.deps.models.listModels({ limit: 1000 }).filter((model) => model.name === byName.values[0]) : this.deps.models.listModels({ limit: 1000 });
+    const models = byName
+      ? this.deps.models.listModels({ limit: 1000 }).filter((model) => model.name === byName.values[0])
+      : this.deps.models.listModels({ limit: 1000 });
     const versions = models
       .flatMap((model) => this.deps.models.listVersions(model.name))
       .filter((version) =>
@@ -461,7 +469,12 @@ export class MlflowRegistry {
     if (registered) {
       const version = this.version(registered[1], registered[2]);
       const folder = modelFolder(version.files);
-      return { files: underFolder(version.files, folder), runId: version.runId, artifactPath: version.files.length ? folder : '', loggedModelId: null };
+      return {
+        files: underFolder(version.files, folder),
+        runId: version.runId,
+        artifactPath: folder,
+        loggedModelId: null
+      };
     }
 
     const runsUri = /^runs:\/([^/]+)\/(.+)$/.exec(source);

@@ -5,7 +5,7 @@
  * protobuf JSON mapping). Errors answer in MLflow's shape, `{ error_code, message }`. These
  * routes are not in /api/openapi.json: MLflow's REST reference describes them.
  */
-import express, { type ErrorRequestHandler, type RequestHandler, type Router } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { MetricStep, MetricTimestamp, type ErrorCode } from '../contract';
 import { AppError, storageFull } from '../http/errors';
@@ -100,15 +100,26 @@ function endpoint<S extends z.ZodType>(method: Method, path: string, operationId
     summary: `MLflow ${method.toUpperCase()} ${path}`,
     tag: 'mlflow',
     scope: 'user',
-    ...(method === 'get' ? { query: z.looseObject({}) } : { body: z.looseObject({}), largeBody: true }),
+    ...(method === 'get' ? { query: z.looseObject({}) } : method === 'delete' ? {} : { body: z.looseObject({}), largeBody: true }),
     status: 200,
-    handle: ({ query, body, request, principal }) => {
+    handle: async ({ query, body, request, principal }) => {
+      let given: unknown = method === 'get' ? query : body;
+      if (method === 'delete') {
+        // The client sends some DELETEs with a JSON body and others with none at all.
+        await new Promise<void>((resolve, reject) =>
+          deleteBody(request, request.res as Response, (error?: unknown) => (error ? reject(error) : resolve()))
+        );
+        given = request.body ?? {};
+      }
       // Path parameters (`/logged-models/:model_id`) join the fields, as MLflow's handlers read them.
-      const fields = { ...((method === 'get' ? query : body) as unknown as Record<string, unknown>), ...request.params };
+      const fields = { ...(given as Record<string, unknown>), ...request.params };
       return handle(validatePart(part, schema, fields) as z.output<S>, principal?.name ?? 'mlflow') as never;
     }
   });
 }
+
+/** DELETE bodies name what to delete: small. Parsed after authentication, inside the handler. */
+const deleteBody = express.json({ limit: '1mb' });
 
 function mlflowRoutes(mlflow: MlflowService): Route[] {
   const post = <B extends z.ZodType>(path: string, operationId: string, body: B, handle: Handle<B>): Route =>
@@ -184,7 +195,12 @@ function mlflowRoutes(mlflow: MlflowService): Route[] {
     post(
       '/runs/outputs',
       'mlflowLogOutputs',
-      withRunId({ models: z.array(z.looseObject({ model_id: z.string() })).optional().default([]) }),
+      withRunId({
+        models: z
+          .array(z.looseObject({ model_id: z.string() }))
+          .optional()
+          .default([])
+      }),
       (body) => {
         mlflow.getRun(body.runId);
         return {};
@@ -304,7 +320,9 @@ function loggedModelRoutes(loggedModels: LoggedModels): Route[] {
         return { models, ...(more ? { next_page_token: encodePageToken(offset + models.length) } : {}) };
       }
     ),
-    endpoint('get', '/logged-models/:model_id', 'mlflowGetLoggedModel', z.looseObject(ModelId), (query) => loggedModels.get(query.model_id)),
+    endpoint('get', '/logged-models/:model_id', 'mlflowGetLoggedModel', z.looseObject(ModelId), (query) =>
+      loggedModels.get(query.model_id)
+    ),
     endpoint('patch', '/logged-models/:model_id', 'mlflowFinalizeLoggedModel', z.looseObject({ ...ModelId, status: z.string() }), (body) =>
       loggedModels.finalize(body.model_id, body.status)
     ),
@@ -352,7 +370,9 @@ function registryRoutes(registry: MlflowRegistry): Route[] {
       z.looseObject({ ...Name, tags: Tags, description: z.string().optional() }),
       (body) => registry.createRegisteredModel(body)
     ),
-    endpoint('get', '/registered-models/get', 'mlflowGetRegisteredModel', z.looseObject(Name), (query) => registry.getRegisteredModel(query.name)),
+    endpoint('get', '/registered-models/get', 'mlflowGetRegisteredModel', z.looseObject(Name), (query) =>
+      registry.getRegisteredModel(query.name)
+    ),
     endpoint(
       'post',
       '/registered-models/rename',
@@ -386,8 +406,12 @@ function registryRoutes(registry: MlflowRegistry): Route[] {
       z.looseObject({ ...Name, key: z.string(), value: z.string() }),
       (body) => registry.setRegisteredModelTag(body.name, body.key, body.value)
     ),
-    endpoint('delete', '/registered-models/delete-tag', 'mlflowDeleteRegisteredModelTag', z.looseObject({ ...Name, key: z.string() }), (body) =>
-      registry.deleteRegisteredModelTag(body.name, body.key)
+    endpoint(
+      'delete',
+      '/registered-models/delete-tag',
+      'mlflowDeleteRegisteredModelTag',
+      z.looseObject({ ...Name, key: z.string() }),
+      (body) => registry.deleteRegisteredModelTag(body.name, body.key)
     ),
     endpoint(
       'post',
@@ -403,8 +427,12 @@ function registryRoutes(registry: MlflowRegistry): Route[] {
       z.looseObject({ ...Name, alias: z.string().min(1) }),
       (body, actor) => registry.deleteAlias(body.name, body.alias, actor)
     ),
-    endpoint('get', '/registered-models/alias', 'mlflowGetModelVersionByAlias', z.looseObject({ ...Name, alias: z.string().min(1) }), (query) =>
-      registry.getVersionByAlias(query.name, query.alias)
+    endpoint(
+      'get',
+      '/registered-models/alias',
+      'mlflowGetModelVersionByAlias',
+      z.looseObject({ ...Name, alias: z.string().min(1) }),
+      (query) => registry.getVersionByAlias(query.name, query.alias)
     ),
     endpoint(
       'post',
@@ -420,7 +448,14 @@ function registryRoutes(registry: MlflowRegistry): Route[] {
       }),
       (body, actor) =>
         registry.createModelVersion(
-          { name: body.name, source: body.source, runId: body.run_id, modelId: body.model_id, description: body.description, tags: body.tags },
+          {
+            name: body.name,
+            source: body.source,
+            runId: body.run_id,
+            modelId: body.model_id,
+            description: body.description,
+            tags: body.tags
+          },
           actor
         )
     ),
@@ -440,7 +475,9 @@ function registryRoutes(registry: MlflowRegistry): Route[] {
     endpoint('post', '/model-versions/transition-stage', 'mlflowTransitionModelVersionStage', z.looseObject(NameVersion), (body) =>
       registry.transitionStage(body.name, body.version)
     ),
-    endpoint('get', '/model-versions/search', 'mlflowSearchModelVersions', search, (query) => registry.searchModelVersions(searchInput(query))),
+    endpoint('get', '/model-versions/search', 'mlflowSearchModelVersions', search, (query) =>
+      registry.searchModelVersions(searchInput(query))
+    ),
     endpoint('get', '/model-versions/get-download-uri', 'mlflowGetModelVersionDownloadUri', z.looseObject(NameVersion), (query) =>
       registry.getDownloadUri(query.name, query.version)
     ),
@@ -451,8 +488,12 @@ function registryRoutes(registry: MlflowRegistry): Route[] {
       z.looseObject({ ...NameVersion, key: z.string(), value: z.string() }),
       (body) => registry.setModelVersionTag(body.name, body.version, body.key, body.value)
     ),
-    endpoint('delete', '/model-versions/delete-tag', 'mlflowDeleteModelVersionTag', z.looseObject({ ...NameVersion, key: z.string() }), (body) =>
-      registry.deleteModelVersionTag(body.name, body.version, body.key)
+    endpoint(
+      'delete',
+      '/model-versions/delete-tag',
+      'mlflowDeleteModelVersionTag',
+      z.looseObject({ ...NameVersion, key: z.string() }),
+      (body) => registry.deleteModelVersionTag(body.name, body.version, body.key)
     )
   ];
 }
@@ -484,7 +525,17 @@ export function mlflowRouter(
 export function mlflowArtifactsRouter(artifacts: MlflowArtifacts, options: MlflowRouterOptions): Router {
   const router = express.Router();
   const route = (method: 'get' | 'put', path: string, operationId: string, handle: Route['handle'], extra: object = {}): Route =>
-    defineRoute({ operationId, method, path, summary: `MLflow artifacts ${method.toUpperCase()} ${path}`, tag: 'mlflow', scope: 'user', status: 200, ...extra, handle } as never);
+    defineRoute({
+      operationId,
+      method,
+      path,
+      summary: `MLflow artifacts ${method.toUpperCase()} ${path}`,
+      tag: 'mlflow',
+      scope: 'user',
+      status: 200,
+      ...extra,
+      handle
+    } as never);
   const pathOf = (request: { params: Record<string, unknown> }): string => {
     const segments = request.params.path;
     return Array.isArray(segments) ? segments.join('/') : String(segments ?? '');
