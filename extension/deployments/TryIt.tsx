@@ -26,7 +26,8 @@ export async function sendInferRequest(url: string, body: string, deployment: Pi
     response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
   } catch (error) {
     throw new Error(
-      `No answer from ${url} (${(error as Error).message}). Check that the deployment is ready and that this browser can reach its endpoint.`
+      `No answer from ${url} (${(error as Error).message}): the endpoint is not reachable from this browser, or it refused a ` +
+        'cross-origin request. Copy as curl sends the same request from a terminal on the machine that serves it.'
     );
   }
   const text = await response.text();

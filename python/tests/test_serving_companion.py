@@ -103,3 +103,34 @@ def test_a_local_deployment_serves_reports_and_swaps_to_a_canary(companion: Runn
         assert status["revision"] == 2 and [s["role"] for s in status["slots"]] == ["stable", "canary"]
     finally:
         api(companion, "DELETE", f"/api/deployments/{created['id']}")
+
+
+def test_serve_model_by_alias_from_the_registry(companion: RunningServer, tmp_path: Path):
+    from sklearn.ensemble import RandomForestClassifier
+    from test_serving_http import serve
+
+    runlab.configure(url=companion.url, token=companion.token, project="serving")
+    features, target = iris_frame()
+    with runlab.start():
+        runlab.model(
+            RandomForestClassifier(n_estimators=5, random_state=0).fit(features, target),
+            name="petals",
+            input_example=features[:5],
+        )
+    api(companion, "PUT", "/api/models/petals/aliases/production", {"version": 1})
+    environment = {"RUNLAB_URL": companion.url, "RUNLAB_TOKEN": companion.token, "XDG_CACHE_HOME": str(tmp_path)}
+    with serve(tmp_path, "petals@production", env=environment) as serving:
+        answer = serving.post("/v2/models/petals/infer", rows_request([SETOSA]))
+        assert answer.status_code == 200
+        assert answer.json()["model_version"] == "1" and answer.json()["outputs"][0]["data"] == [0]
+        status = serving.get("/runlab/status").json()
+        assert status["slots"][0]["modelName"] == "petals" and status["slots"][0]["version"] == 1
+
+
+def test_an_unknown_registry_model_is_a_clear_start_error(companion: RunningServer, tmp_path: Path):
+    from test_serving_http import serve
+
+    environment = {"RUNLAB_URL": companion.url, "RUNLAB_TOKEN": companion.token}
+    with serve(tmp_path, "no-such-model@production", env=environment, ready=False) as serving:
+        assert serving.process.wait(timeout=60) == 1
+    assert "cannot serve 'no-such-model@production'" in serving.log.read_text()

@@ -420,6 +420,10 @@ def test_requests_wait_for_a_slow_load_and_ready_is_503_meanwhile(tmp_path: Path
         assert not_ready.status_code == 503 and not_ready.json()["ready"] is False
         assert not_ready.headers["Retry-After"] == "1"
         assert s.get("/v2/models/slow/ready").status_code == 503
+        # the metadata comes from the MLmodel file, before the load ends
+        metadata = s.get("/v2/models/slow").json()
+        assert metadata["inputs"] == [{"name": "input", "datatype": "FP64", "shape": [-1, 4]}]
+        assert metadata["platform"] == "python"
         assert s.get("/ping").status_code == 503
         started = time.monotonic()
         request = {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP64", "data": [1, 2, 3, 4]}]}
@@ -494,3 +498,12 @@ def test_a_directory_without_a_model_is_a_clear_start_error(tmp_path: Path):
     )
     assert result.returncode == 1
     assert "is not a model directory (no MLmodel file)" in result.stderr
+
+
+def test_workers_stop_when_the_parent_is_killed(iris_dir: Path, tmp_path: Path):
+    with serve(tmp_path, "--model-dir", str(iris_dir), "--name", "iris") as serving:
+        workers = psutil.Process(serving.process.pid).children()
+        serving.process.send_signal(signal.SIGKILL)
+        serving.process.wait(timeout=10)
+        _, alive = psutil.wait_procs(workers, timeout=30)
+        assert alive == [], "a worker outlived its killed parent"

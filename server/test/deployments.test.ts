@@ -531,7 +531,7 @@ describe('changes, access and telemetry', () => {
     expectErrorBody(await server.request('GET', `/api/deployments/${deployment.id}/predictions`, { token }), 403, 'forbidden');
   });
 
-  test('lineage: dataset-free chain run → model version → deployment', async () => {
+  test('lineage run → model version → deployment; a served model cannot be deleted', async () => {
     const response = await server.request('GET', `/api/provenance?node=deployment:${deployment.id}&direction=upstream`);
     expect(response.status).toBe(200);
     const graph = response.body as ProvenanceGraph;

@@ -130,7 +130,7 @@ test('deploy the demo model, try it, add v2 as a 10% canary, promote, roll back,
   for (const version of [1, 2]) {
     await iris.locator(`.jp-runlab-ModelVersionRow[data-version="${version}"]`).getByRole('button', { name: 'Set alias…' }).click();
     const aliasDialog = page.locator('.jp-Dialog');
-    await aliasDialog.getByLabel('Alias').fill('production');
+    await aliasDialog.getByLabel('Alias', { exact: true }).fill('production');
     await aliasDialog.getByLabel('Reason').fill(`v${version} for the UI test`);
     await aliasDialog.getByRole('button', { name: 'Set alias' }).click();
     await expect(iris.locator(`.jp-runlab-ModelVersionRow[data-version="${version}"] .jp-runlab-AliasChip`)).toHaveText('production');

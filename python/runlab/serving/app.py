@@ -198,8 +198,10 @@ class ServingApp:
         if method != "GET":
             raise Answer(405, f"use GET on {path}")
         revision = self.runtime.revision
-        if revision is None:
+        if revision is None and action == "ready":
             raise Answer(503, "the runtime is fetching what to serve", [(b"retry-after", b"1")])
+        if revision is None:  # metadata: worth waiting for (bounded), as infer does
+            revision = await self._revision_for_request(time.perf_counter())
         slot = self._slot(revision, name, version)
         if action == "ready":
             body = {"name": name, "ready": slot is not None and slot.ready if version else revision.ready}

@@ -168,6 +168,8 @@ class Runtime:
             if slot.version is None:
                 slot.version = number
                 slot.model_version_id = f"local-{number}"
+        for slot, directory in specs:
+            _describe_from_mlmodel(slot, directory)
         revision = Revision(None, specs[0][0].model_name, [slot for slot, _ in specs])
         self._load_first(revision, [lambda d=d: d for _, d in specs])
 
@@ -355,6 +357,21 @@ class Runtime:
 
     def _download(self, entry: dict) -> Path:
         return self.client.download(entry, Path(self.options.cache_dir) if self.options.cache_dir else default_cache())
+
+
+def _describe_from_mlmodel(slot: Slot, directory: Path) -> None:
+    """Signature and flavor from the MLmodel file, before the (slow) load: metadata answers at once."""
+    from runlab.models import signature as signatures
+    from runlab.models.flavors import read_mlmodel
+
+    try:
+        mlmodel = read_mlmodel(directory)
+        slot.signature = signatures.from_mlflow(mlmodel.get("signature"))
+    except Exception:
+        return  # the load says what is wrong
+    slot.schema = compile_signature(slot.signature)
+    flavors = mlmodel.get("flavors") or {}
+    slot.flavor = next((name for name in ("sklearn", "onnx") if name in flavors), "python" if flavors else None)
 
 
 def _warm_up(model: Any, slot: Slot) -> None:

@@ -12,8 +12,11 @@ import dataclasses
 import json
 import logging
 import os
+import signal
 import socket
 import sys
+import threading
+import time
 
 from runlab.serving.runtime import Options, Runtime
 
@@ -55,8 +58,22 @@ def main(argv: list[str]) -> int:
         timeout_graceful_shutdown=30,
     )
     logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
+    _exit_with_parent()
     uvicorn.Server(config).run(sockets=[sock])
     return 0
+
+
+def _exit_with_parent() -> None:
+    """A supervisor killed with SIGKILL cannot stop its workers; they notice and stop themselves
+    (gracefully), so no orphan keeps the port."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="runlab-parent-watch", daemon=True).start()
 
 
 def _loop() -> str:
