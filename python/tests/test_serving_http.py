@@ -184,6 +184,24 @@ def test_server_metadata_and_health(server: Serving):
     ]
 
 
+def test_a_page_on_another_origin_may_call_it(server: Serving):
+    """The Deploy dialog's try-it box runs on JupyterLab's origin and calls the endpoint directly."""
+    preflight = requests.options(
+        server.url + "/v2/models/iris/infer",
+        headers={"Origin": "http://127.0.0.1:8888", "Access-Control-Request-Method": "POST"},
+        timeout=10,
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "Content-Type" in preflight.headers["Access-Control-Allow-Headers"]
+    answer = server.post("/v2/models/iris/infer", rows_request([[5.1, 3.5, 1.4, 0.2]]), headers={"Origin": "http://x"})
+    assert answer.status_code == 200 and answer.headers["Access-Control-Allow-Origin"] == "*"
+    assert "X-Runlab-Model-Version" in answer.headers["Access-Control-Expose-Headers"]
+    refused = server.post("/v2/models/iris/infer", {"inputs": []})
+    assert refused.status_code == 400 and refused.headers["Access-Control-Allow-Origin"] == "*"
+
+
 def test_model_metadata_and_readiness(server: Serving):
     metadata = server.get("/v2/models/iris").json()
     assert metadata["name"] == "iris"

@@ -185,7 +185,7 @@ beforeAll(async () => {
   model = saved[0];
   server = await startServer({
     dataDir: path.join(tmp, 'data'),
-    env: { RUNLAB_SERVING_PYTHON: process.env.RUNLAB_TEST_SERVING_PYTHON ?? PYTHON, RUNLAB_SERVING_POLL_SECONDS: '0.5' }
+    env: { RUNLAB_SERVING_PYTHON: PYTHON, RUNLAB_SERVING_POLL_SECONDS: '0.5' }
   });
   logDirs.add(path.join(server.dataDir, 'deployment-logs'));
   for (const each of saved) versions.push(await logVersion(each));
@@ -592,7 +592,7 @@ test('a restarted server starts its live deployments again, with a fresh token',
   expect(isAlive(oldPid)).toBe(false);
   server = await startServer({
     dataDir: server.dataDir,
-    env: { RUNLAB_SERVING_PYTHON: process.env.RUNLAB_TEST_SERVING_PYTHON ?? PYTHON, RUNLAB_SERVING_POLL_SECONDS: '0.5' }
+    env: { RUNLAB_SERVING_PYTHON: PYTHON, RUNLAB_SERVING_POLL_SECONDS: '0.5' }
   });
   const ready = await waitForStatus(deployment.id, 'ready');
   expect(ready.endpoint).toBe(deployment.endpoint);

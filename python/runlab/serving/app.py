@@ -51,6 +51,20 @@ _DUMP_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 MAX_SHADOW_QUEUE = 256
 
 
+# Every answer may be read by a page on another origin: the endpoint takes no cookies or
+# credentials (it listens on loopback, or behind the user's own ingress), and the try-it box in
+# JupyterLab reads which version answered from the headers.
+_CORS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-expose-headers", b"X-Runlab-Model-Version, X-Runlab-Role, X-Runlab-Revision"),
+]
+_PREFLIGHT = [
+    (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
+    (b"access-control-allow-headers", b"Content-Type, X-Request-Id"),
+    (b"access-control-max-age", b"600"),
+]
+
+
 class Answer(Exception):
     """An error answer: ``{"error": message}`` with ``status`` (and extra headers)."""
 
@@ -87,6 +101,11 @@ class ServingApp:
             return
         method = scope["method"]
         path = scope["path"]
+        if method == "OPTIONS":
+            # A browser's preflight (the Deploy dialog's try-it box runs on JupyterLab's origin).
+            await send({"type": "http.response.start", "status": 204, "headers": [*_CORS, *_PREFLIGHT]})
+            await send({"type": "http.response.body", "body": b""})
+            return
         try:
             handler = self._routes.get((method, path))
             if handler is not None:
@@ -114,7 +133,7 @@ class ServingApp:
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [(b"content-type", content_type), (b"content-length", b"%d" % len(body)), *headers],
+                "headers": [(b"content-type", content_type), (b"content-length", b"%d" % len(body)), *_CORS, *headers],
             }
         )
         await send({"type": "http.response.body", "body": body})

@@ -37,6 +37,9 @@ def hold_port(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # Without SO_REUSEPORT first: another server on the port (even one of ours) is an error.
     probe = socket.socket(family, socket.SOCK_STREAM)
+    # SO_REUSEADDR still refuses a port another socket listens on, but not one whose earlier
+    # connections linger in TIME_WAIT (a runtime restarted after a SIGKILL keeps its port).
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         probe.bind((host, port))
         port = probe.getsockname()[1]
@@ -104,10 +107,13 @@ class Supervisor:
         package_root = str(Path(runlab.__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
         env["RUNLAB_SERVING_WORKER"] = str(worker.index)
+        # The token travels in the environment, never on a command line every local user can read.
+        if self.options.token:
+            env["RUNLAB_SERVING_TOKEN"] = self.options.token
         return env
 
     def _start(self, worker: Worker) -> None:
-        options = dataclasses.replace(self.options, worker=worker.index)
+        options = dataclasses.replace(self.options, worker=worker.index, token=None)
         worker.process = subprocess.Popen(
             [sys.executable, "-m", "runlab.serving.worker", json.dumps(dataclasses.asdict(options))],
             env=self._environment(worker),

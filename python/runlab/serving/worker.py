@@ -39,6 +39,7 @@ def main(argv: list[str]) -> int:
 
     fields = {f.name for f in dataclasses.fields(Options)}
     options = Options(**{k: v for k, v in json.loads(argv[0]).items() if k in fields})
+    options.token = os.environ.pop("RUNLAB_SERVING_TOKEN", None) or options.token
     # predict holds the GIL for most of a call (a forest's Python per tree); a shorter switch
     # interval lets the event loop read and queue requests meanwhile, so batches fill up.
     sys.setswitchinterval(float(os.environ.get("RUNLAB_SERVING_SWITCH_INTERVAL", "0.001")))
