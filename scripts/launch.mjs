@@ -132,7 +132,9 @@ export function spawnCompanionServer({ dataDir, port = 0, host = '127.0.0.1', lo
   fs.rmSync(serverJson, { force: true });
   const child = spawn(process.execPath, [SERVER_CLI, ...companionServerArgs({ dataDir, port, host, logLevel })], {
     cwd: ROOT,
-    stdio: outputOf(stdio, logFile)
+    stdio: outputOf(stdio, logFile),
+    // Local deployments serve with the venv's Python, which has runlab (unless told otherwise).
+    env: { ...process.env, RUNLAB_SERVING_PYTHON: process.env.RUNLAB_SERVING_PYTHON || PYTHON }
   });
   const exited = exitOf(child);
   let ended = null;

@@ -86,9 +86,6 @@ async function main() {
   const workspace = path.resolve(process.env.RUNLAB_WORKSPACE || path.join(ROOT, 'workspace'));
   const serverPort = portSetting('RUNLAB_PORT', 8765);
   const jupyterPort = portSetting('JUPYTER_PORT', 8888);
-  // Local deployments run `python -m runlab serve-model`: the venv's Python has runlab installed.
-  // The companion server inherits this environment (and so does its restart after a crash).
-  process.env.RUNLAB_SERVING_PYTHON ||= PYTHON;
 
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
