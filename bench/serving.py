@@ -420,7 +420,7 @@ def verdict(ok: bool, target: str = "") -> str:
 def bench_peers(
     work: Path, load: LoadGenerator, model: Model, workers: int, seconds: float, warmup: float, with_runlab: bool
 ) -> None:
-    print(f"\n1. One model, three servers: {CONNECTIONS} connections, {warmup:g} s warm-up then {seconds:g} s each")
+    print(f"\n1. One model, three servers: 1 and 64 connections, {warmup:g} s warm-up then {seconds:g} s each")
     print(f"   load generator: {load.name}; one server running at a time")
     contenders = []
     if with_runlab:
@@ -587,7 +587,7 @@ def bench_logging(
     c = CONNECTIONS[-1]
     serve = served_by_companion if real else served_by_stub
     where = (
-        "a deployment of the real companion server (RUNLAB_PREDICTION_SAMPLE_RATE, its default pollSeconds)"
+        "a deployment of the real companion server (RUNLAB_PREDICTION_SAMPLE_RATE; RUNLAB_PREDICTION_LIMIT and pollSeconds at their defaults)"
         if real
         else "runlab serve-model --deployment against a stand-in control plane in this process (pollSeconds 1;"
         " the companion server has no deployments API yet)"

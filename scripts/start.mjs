@@ -29,7 +29,7 @@ import {
   writeSettingsDefaults
 } from './launch.mjs';
 import { ensureLocalRunner, LOCAL_RUNNER_NAME, superviseLocalRunner } from './localRunner.mjs';
-import { fail, log, PYTHON, ROOT, setup } from './setup.mjs';
+import { fail, log, ROOT, setup } from './setup.mjs';
 
 function warn(message) {
   process.stderr.write(`[runlab] ${message}\n`);

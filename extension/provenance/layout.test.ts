@@ -13,7 +13,8 @@ function node(ref: string, kind: ProvenanceNode['kind'], label: string): Provena
     runId: null,
     datasetName: null,
     versionNumber: null,
-    artifactPath: null
+    artifactPath: null,
+    modelName: null
   };
 }
 

@@ -68,3 +68,19 @@ def test_versions_address_slots_directly():
     assert split.by_version("v3").role == "stable"
     assert split.by_version("9") is None
     assert split.serves("churn") and split.serves("churn-prod") and not split.serves("other")
+
+
+def test_the_sample_budget_keeps_logging_to_its_rate_at_any_traffic(monkeypatch):
+    """Sampled predictions are capped per second, so logging's cost does not grow with traffic."""
+    from runlab.serving import telemetry
+
+    now = [1000.0]
+    monkeypatch.setattr(telemetry.time, "monotonic", lambda: now[0])
+    budget = telemetry.SampleBudget(100.0)
+    taken = 0
+    for _ in range(10_000):  # 10,000 requests over 10 s: 1,000 requests/s
+        now[0] += 0.001
+        taken += budget.take()
+    # Two seconds' worth of burst at the start, then 100 a second.
+    assert 1_000 <= taken <= 1_201
+    assert all(telemetry.SampleBudget(None).take() for _ in range(1000))

@@ -170,7 +170,11 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     provenance,
     events,
     target: new LocalTarget({ python: config.servingPython, logsDir: path.join(config.dataDir, 'deployment-logs'), logger }),
-    settings: { pollSeconds: config.servingPollSeconds, predictionSampleRate: config.predictionSampleRate },
+    settings: {
+      pollSeconds: config.servingPollSeconds,
+      predictionSampleRate: config.predictionSampleRate,
+      predictionLimitPerSecond: config.predictionLimitPerSecond
+    },
     logger
   });
   provenance.register('deployment', (ids) => deployments.provenanceNodes(ids));

@@ -18,7 +18,8 @@ test('defaults', () => {
     runnerLeaseMs: 30000,
     servingPython: 'python3',
     servingPollSeconds: 2,
-    predictionSampleRate: 1
+    predictionSampleRate: 1,
+    predictionLimitPerSecond: 100
   });
 });
 
@@ -55,7 +56,8 @@ test('environment values are parsed; flags win over the environment', () => {
     runnerLeaseMs: 30000,
     servingPython: '/opt/venv/bin/python',
     servingPollSeconds: 0.5,
-    predictionSampleRate: 0.25
+    predictionSampleRate: 0.25,
+    predictionLimitPerSecond: 100
   });
   expect(loadConfig({ RUNLAB_ALLOWED_ORIGINS: '*' }).allowedOrigins).toEqual(['*']);
   expect(loadConfig({ RUNLAB_ALLOWED_HOSTS: '*' }).allowedHosts).toEqual(['*']);

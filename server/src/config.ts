@@ -43,6 +43,8 @@ export interface Config {
   servingPollSeconds: number;
   /** Share of requests (0–1) whose inputs and outputs serving runtimes log back as predictions. */
   predictionSampleRate: number;
+  /** Most sampled predictions a serving replica logs per second. */
+  predictionLimitPerSecond: number;
 }
 
 /** Values given on the command line; undefined means "not given". */
@@ -230,6 +232,12 @@ const SETTINGS = {
     defaultValue: '1',
     expected: 'a share of requests from 0 (log none) to 1 (log every request)',
     schema: decimalSchema.pipe(z.number().min(0).max(1))
+  } satisfies Setting<number>,
+  predictionLimitPerSecond: {
+    env: 'RUNLAB_PREDICTION_LIMIT',
+    defaultValue: '100',
+    expected: 'a positive number of sampled predictions per second per serving replica',
+    schema: decimalSchema.pipe(z.number().positive().max(1_000_000))
   } satisfies Setting<number>
 };
 
@@ -266,7 +274,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     runnerLeaseMs: read(SETTINGS.runnerLeaseMs),
     servingPython: read(SETTINGS.servingPython),
     servingPollSeconds: read(SETTINGS.servingPollSeconds),
-    predictionSampleRate: read(SETTINGS.predictionSampleRate)
+    predictionSampleRate: read(SETTINGS.predictionSampleRate),
+    predictionLimitPerSecond: read(SETTINGS.predictionLimitPerSecond)
   };
   if (problems.length === 0 && config.runnerLeaseMs <= config.runnerHeartbeatMs) {
     problems.push(

@@ -361,7 +361,8 @@ describe('changes, access and telemetry', () => {
       name: 'churn-ops',
       revision: deployment.revision,
       pollSeconds: 0.5,
-      predictionSampleRate: 1
+      predictionSampleRate: 1,
+      predictionLimitPerSecond: 100
     });
     expect(body.slots).toEqual([
       expect.objectContaining({

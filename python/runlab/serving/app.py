@@ -379,7 +379,9 @@ class ServingApp:
         version_id = slot.model_version_id or ""
         telemetry.count(slot.role, version_id, status, seconds * 1000.0 if slot.role != "shadow" else None)
         # A request copied to the shadow is always logged on both sides, so the two answers can be compared.
-        if decoded is not None and (always or random.random() < self.runtime.sample_rate):
+        if decoded is not None and (
+            always or (random.random() < self.runtime.sample_rate and self.runtime.sample_budget.take())
+        ):
             telemetry.record(
                 prediction_record(
                     request_id or uuid.uuid4().hex,

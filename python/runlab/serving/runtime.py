@@ -31,7 +31,7 @@ from runlab.serving import metrics
 from runlab.serving.batching import Batcher
 from runlab.serving.codec import compile_signature
 from runlab.serving.router import Revision, Slot
-from runlab.serving.telemetry import FileSink, Reporter, Telemetry, replica_name
+from runlab.serving.telemetry import FileSink, Reporter, SampleBudget, Telemetry, replica_name
 
 FATAL_EXIT = 3  # a worker's "this cannot work, do not restart me" (the parent exits 1)
 
@@ -75,6 +75,7 @@ class Runtime:
         self.telemetry: Telemetry | None = None
         self.reporter: Reporter | None = None
         self.sample_rate = 0.0
+        self.sample_budget = SampleBudget(None)
         self.poll_seconds = 5.0
         self.spec_revision_seen = 0
         self.wake = threading.Event()
@@ -294,6 +295,9 @@ class Runtime:
     def _apply_settings(self, spec: dict) -> None:
         self.poll_seconds = float(spec.get("pollSeconds") or 5.0)
         self.sample_rate = float(spec.get("predictionSampleRate") or 0.0)
+        limit = spec.get("predictionLimitPerSecond")
+        if self.sample_budget.per_second != limit:
+            self.sample_budget = SampleBudget(float(limit) if limit else None)
 
     def _revision_from_spec(self, spec: dict) -> Revision:
         slots = []

@@ -107,6 +107,28 @@ class Telemetry:
         return report, delivered, failed
 
 
+class SampleBudget:
+    """A token bucket: at most ``per_second`` sampled predictions a second (bursts of up to two
+    seconds' worth), so logging costs the same small share of serving at any traffic. Only the
+    event loop's thread calls it, so it takes no lock. ``None`` means no limit."""
+
+    def __init__(self, per_second: float | None) -> None:
+        self.per_second = per_second
+        self.tokens = 2.0 * per_second if per_second else 0.0
+        self.checked = time.monotonic()
+
+    def take(self) -> bool:
+        if self.per_second is None:
+            return True
+        now = time.monotonic()
+        self.tokens = min(2.0 * self.per_second, self.tokens + (now - self.checked) * self.per_second)
+        self.checked = now
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
+
+
 def prediction_record(
     request_id: str,
     role: str,

@@ -178,6 +178,11 @@ export const ServingSpec = z.strictObject({
   slots: z.array(ServingSpecSlot),
   /** Share of requests (0–1) whose inputs and outputs the runtime sends back as prediction logs. */
   predictionSampleRate: z.number().min(0).max(1),
+  /**
+   * At most this many sampled predictions per second per replica (a token bucket), so logging
+   * costs the same small share of serving at any traffic; counts and latencies are never sampled.
+   */
+  predictionLimitPerSecond: z.number().positive(),
   /** Seconds between spec polls and between telemetry reports. */
   pollSeconds: z.number().positive()
 });

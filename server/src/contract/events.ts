@@ -11,13 +11,8 @@ import type { RunEvents } from './runs';
  * Every live event the server sends, named `domain:verb`: each feature declares its own in its
  * contract module, and this is their union (what socket.io and the extension are typed with).
  */
-export interface ServerToClientEvents extends ProjectEvents,
-    RunEvents,
-    DatasetEvents,
-    AuthEvents,
-    RunnerEvents,
-    ModelEvents,
-    DeploymentEvents {}
+export interface ServerToClientEvents
+  extends ProjectEvents, RunEvents, DatasetEvents, AuthEvents, RunnerEvents, ModelEvents, DeploymentEvents {}
 
 export const ProjectRoomPayload = z.strictObject({ projectId: z.string().min(1).max(100) });
 export const RunRoomPayload = z.strictObject({ runId: z.string().min(1).max(100) });

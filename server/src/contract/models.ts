@@ -51,7 +51,21 @@ const Tags = userRecord(TagKey, z.string().max(5000));
  * Open Inference Protocol datatypes: what a signature field holds and what `/v2/.../infer`
  * takes. `BYTES` is strings (UTF-8) and raw bytes.
  */
-export const OipDatatype = z.enum(['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES']);
+export const OipDatatype = z.enum([
+  'BOOL',
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP16',
+  'FP32',
+  'FP64',
+  'BYTES'
+]);
 export type OipDatatype = z.infer<typeof OipDatatype>;
 
 /**

@@ -19,7 +19,10 @@ export const ProvenanceNodeRef = z
   .max(1200)
   // `.` spelled out as what it means here (no line breaks): other readers of the documented
   // pattern (Python's re) take `.` to allow \r, U+2028 and U+2029.
-  .regex(/^(dataset_version|run|artifact|model_version|deployment):[^\n\r\u2028\u2029]+$/, 'kind:id, e.g. run:<id> or dataset_version:<id>');
+  .regex(
+    /^(dataset_version|run|artifact|model_version|deployment):[^\n\r\u2028\u2029]+$/,
+    'kind:id, e.g. run:<id> or dataset_version:<id>'
+  );
 
 export const ProvenanceNode = z.strictObject({
   ref: z.string(),

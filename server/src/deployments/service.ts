@@ -59,6 +59,8 @@ export interface DeploymentSettings {
   pollSeconds: number;
   /** Share of requests (0–1) whose inputs and outputs a runtime logs. */
   predictionSampleRate: number;
+  /** Most sampled predictions per second per replica. */
+  predictionLimitPerSecond: number;
 }
 
 export interface DeploymentServiceDeps {
@@ -357,6 +359,7 @@ export class DeploymentService implements ServingObserver {
         return { ...slot, flavor: version.flavor, signature: version.signature, files: version.files };
       }),
       predictionSampleRate: settings.predictionSampleRate,
+      predictionLimitPerSecond: settings.predictionLimitPerSecond,
       pollSeconds: settings.pollSeconds
     };
   }
