@@ -48,7 +48,7 @@ function HistoryList({ events }: { events: readonly DeploymentEvent[] }): JSX.El
   return (
     <ol className="jp-runlab-DeploymentHistory" aria-label="Deployment history">
       {events.map((event) => (
-        <li key={event.id} className="jp-runlab-DeploymentEvent" data-kind={event.kind}>
+        <li key={event.id} className="jp-runlab-HistoryEntry jp-runlab-DeploymentEvent" data-kind={event.kind}>
           <strong className="jp-runlab-DeploymentEvent-kind">{EVENT_LABELS[event.kind]}</strong>{' '}
           <span className="jp-runlab-DeploymentEvent-message">{event.message}</span>
           <div className="jp-runlab-Muted" title={formatTime(event.at)}>
@@ -169,7 +169,7 @@ function DeploymentCard({ deployment, actions }: { deployment: Deployment; actio
           Undeploy…
         </button>
       </div>
-      <details className="jp-runlab-DeploymentHistorySection">
+      <details className="jp-runlab-HistorySection jp-runlab-DeploymentHistorySection">
         <summary>History ({deployment.history.length})</summary>
         <HistoryList events={deployment.history} />
       </details>

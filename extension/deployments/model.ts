@@ -3,10 +3,8 @@
  * browser): status, slots, stats and history. Stopped deployments leave the list but stay
  * known by id, so a view following one sees it stop.
  */
-import { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
 import type { CreateDeploymentRequest, Deployment, UpdateTrafficRequest } from '../../server/src/contract';
-import { describeError } from '../shared/errors';
+import { ServerListModel } from '../shared/serverList';
 import { IRunlabConnection } from '../tokens';
 import { IDeploymentsModel } from './tokens';
 
@@ -32,55 +30,26 @@ function isOlder(candidate: Deployment, current: Deployment): boolean {
   return candidate.revision < current.revision || (candidate.revision === current.revision && candidate.updatedAt < current.updatedAt);
 }
 
-export class DeploymentsModel implements IDeploymentsModel, IDisposable {
+export class DeploymentsModel extends ServerListModel implements IDeploymentsModel {
   constructor(private readonly _connection: IRunlabConnection) {
+    super(_connection, 'the deployments', 'deployments');
     _connection.on('deployment:updated', (deployment) => this._apply(deployment), this);
-    _connection.stateChanged.connect((_, state) => {
-      if (state.status === 'connected') {
-        void this.refresh();
-      }
-    }, this);
-    if (_connection.state.status === 'connected') {
-      void this.refresh();
-    }
   }
 
   get deployments(): readonly Deployment[] {
     return this._deployments;
-  }
-  get loading(): boolean {
-    return this._loading;
-  }
-  get error(): string | null {
-    return this._error;
-  }
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-  get isDisposed(): boolean {
-    return this._isDisposed;
   }
 
   deployment(id: string): Deployment | null {
     return this._known.get(id) ?? null;
   }
 
-  async refresh(): Promise<void> {
-    this._loading = true;
-    this._changed.emit();
-    try {
-      const { deployments } = await this._connection.api.deployments.listDeployments({});
-      this._error = null;
-      for (const deployment of deployments) {
-        this._known.set(deployment.id, deployment);
-      }
-      this._deployments = sortDeployments(deployments.filter((deployment) => deployment.status !== 'stopped'));
-    } catch (error) {
-      this._error = describeError('Could not load the deployments', error, 'deployments');
-    } finally {
-      this._loading = false;
-      this._changed.emit();
+  protected async load(): Promise<void> {
+    const { deployments } = await this._connection.api.deployments.listDeployments({});
+    for (const deployment of deployments) {
+      this._known.set(deployment.id, deployment);
     }
+    this._deployments = sortDeployments(deployments.filter((deployment) => deployment.status !== 'stopped'));
   }
 
   async create(request: CreateDeploymentRequest): Promise<Deployment> {
@@ -103,25 +72,16 @@ export class DeploymentsModel implements IDeploymentsModel, IDisposable {
     return this._apply(await this._connection.api.deployments.deleteDeployment({ params: { id } }));
   }
 
-  dispose(): void {
-    this._isDisposed = true;
-    Signal.clearData(this);
-  }
-
   private _apply(deployment: Deployment): Deployment {
     const known = this._known.get(deployment.id);
     if (!known || !isOlder(deployment, known)) {
       this._known.set(deployment.id, deployment);
     }
     this._deployments = applyDeploymentUpdate(this._deployments, deployment);
-    this._changed.emit();
+    this.emitChanged();
     return this._known.get(deployment.id)!;
   }
 
   private _deployments: Deployment[] = [];
   private _known = new Map<string, Deployment>();
-  private _loading = false;
-  private _error: string | null = null;
-  private _isDisposed = false;
-  private _changed = new Signal<this, void>(this);
 }

@@ -95,7 +95,7 @@ export function AliasHistory({ moves }: { moves: readonly AliasMove[] }): JSX.El
   return (
     <ol className="jp-runlab-AliasHistory" aria-label="Alias history">
       {moves.map((move) => (
-        <li key={move.id} className="jp-runlab-AliasMove" data-alias={move.alias} data-action={move.action}>
+        <li key={move.id} className="jp-runlab-HistoryEntry jp-runlab-AliasMove" data-alias={move.alias} data-action={move.action}>
           <span className="jp-runlab-AliasChip">{move.alias}</span>{' '}
           <strong className="jp-runlab-AliasMove-versions">{moveText(move)}</strong>
           {move.action === 'rollback' && <span className="jp-runlab-Badge jp-runlab-AliasMove-action">rollback</span>}
@@ -163,7 +163,10 @@ function ModelDetail({ model, registry, actions }: { model: Model; registry: IMo
       ) : (
         <p className="jp-runlab-Muted">Loading versions…</p>
       )}
-      <details className="jp-runlab-AliasHistorySection" open={!!history && history.length > 0 && history.length <= 5}>
+      <details
+        className="jp-runlab-HistorySection jp-runlab-AliasHistorySection"
+        open={!!history && history.length > 0 && history.length <= 5}
+      >
         <summary>Alias history{history ? ` (${history.length})` : ''}</summary>
         {history ? <AliasHistory moves={history} /> : <p className="jp-runlab-Muted">Loading…</p>}
       </details>

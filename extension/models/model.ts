@@ -4,10 +4,8 @@
  * `model:version-created`) and alias history (live on `model:alias-moved`). Every signed-in
  * browser receives these events, so no room is joined.
  */
-import { IDisposable } from '@lumino/disposable';
-import { ISignal, Signal } from '@lumino/signaling';
 import type { AliasMove, Model, ModelVersion } from '../../server/src/contract';
-import { describeError } from '../shared/errors';
+import { ServerListModel } from '../shared/serverList';
 import { IRunlabConnection } from '../tokens';
 import { newestFirst } from './format';
 import { IModelsModel } from './tokens';
@@ -43,8 +41,9 @@ export function applyAliasMoveToModel(model: Model, move: AliasMove): Model {
   return { ...model, aliases };
 }
 
-export class ModelsModel implements IModelsModel, IDisposable {
+export class ModelsModel extends ServerListModel implements IModelsModel {
   constructor(private readonly _connection: IRunlabConnection) {
+    super(_connection, 'the models', 'models');
     _connection.on('model:updated', (model) => this._setModels(applyModelUpdate(this._models, model)), this);
     _connection.on(
       'model:deleted',
@@ -57,31 +56,10 @@ export class ModelsModel implements IModelsModel, IDisposable {
     );
     _connection.on('model:version-created', (version) => this._addVersion(version), this);
     _connection.on('model:alias-moved', (move) => this._applyMove(move), this);
-    // Events missed while disconnected: what is shown is read again on every (re)connect.
-    _connection.stateChanged.connect((_, state) => {
-      if (state.status === 'connected') {
-        void this.refresh();
-      }
-    }, this);
-    if (_connection.state.status === 'connected') {
-      void this.refresh();
-    }
   }
 
   get models(): readonly Model[] {
     return this._models;
-  }
-  get loading(): boolean {
-    return this._loading;
-  }
-  get error(): string | null {
-    return this._error;
-  }
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-  get isDisposed(): boolean {
-    return this._isDisposed;
   }
 
   model(name: string): Model | null {
@@ -96,38 +74,28 @@ export class ModelsModel implements IModelsModel, IDisposable {
     return this._history.get(name) ?? null;
   }
 
-  async refresh(): Promise<void> {
-    this._loading = true;
-    this._changed.emit();
-    try {
-      const { models } = await this._connection.api.models.listModels({ query: { limit: 1000 } });
-      this._error = null;
-      this._models = sortModels(models);
-      // Versions and histories a view shows are read again too: events may have been missed.
-      await Promise.all([
-        ...[...this._versions.keys()].map((name) => this.loadVersions(name).catch(() => undefined)),
-        ...[...this._history.keys()].map((name) => this.loadHistory(name).catch(() => undefined))
-      ]);
-    } catch (error) {
-      this._error = describeError('Could not load the models', error, 'models');
-    } finally {
-      this._loading = false;
-      this._changed.emit();
-    }
+  protected async load(): Promise<void> {
+    const { models } = await this._connection.api.models.listModels({ query: { limit: 1000 } });
+    this._models = sortModels(models);
+    // Versions and histories a view shows are read again too: events may have been missed.
+    await Promise.all([
+      ...[...this._versions.keys()].map((name) => this.loadVersions(name).catch(() => undefined)),
+      ...[...this._history.keys()].map((name) => this.loadHistory(name).catch(() => undefined))
+    ]);
   }
 
   async loadVersions(name: string): Promise<readonly ModelVersion[]> {
     const { versions } = await this._connection.api.models.listModelVersions({ params: { name } });
     const sorted = newestFirst(versions);
     this._versions.set(name, sorted);
-    this._changed.emit();
+    this.emitChanged();
     return sorted;
   }
 
   async loadHistory(name: string): Promise<readonly AliasMove[]> {
     const { moves } = await this._connection.api.models.getAliasHistory({ params: { name } });
     this._history.set(name, moves);
-    this._changed.emit();
+    this.emitChanged();
     return moves;
   }
 
@@ -150,14 +118,9 @@ export class ModelsModel implements IModelsModel, IDisposable {
     return move;
   }
 
-  dispose(): void {
-    this._isDisposed = true;
-    Signal.clearData(this);
-  }
-
   private _setModels(models: Model[]): void {
     this._models = models;
-    this._changed.emit();
+    this.emitChanged();
   }
 
   private _addVersion(version: ModelVersion): void {
@@ -195,14 +158,10 @@ export class ModelsModel implements IModelsModel, IDisposable {
     if (model) {
       this._models = this._models.map((existing) => (existing === model ? applyAliasMoveToModel(model, move) : existing));
     }
-    this._changed.emit();
+    this.emitChanged();
   }
 
   private _models: Model[] = [];
   private _versions = new Map<string, ModelVersion[]>();
   private _history = new Map<string, AliasMove[]>();
-  private _loading = false;
-  private _error: string | null = null;
-  private _isDisposed = false;
-  private _changed = new Signal<this, void>(this);
 }

@@ -6,6 +6,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 import type { AddRunnerResponse, Job, JobEvent, JobProgress, Runner } from '../../server/src/contract';
 import { describeError } from '../shared/errors';
+import { ServerListModel } from '../shared/serverList';
 import { IRunlabConnection } from '../tokens';
 import { applyProgressEvents, isJobEnded, mergeLog, outputText } from './format';
 import { IRunnersModel } from './tokens';
@@ -19,50 +20,20 @@ export function applyRunnerRemoval(runners: readonly Runner[], id: string): Runn
   return runners.filter((runner) => runner.id !== id);
 }
 
-export class RunnersModel implements IRunnersModel, IDisposable {
+export class RunnersModel extends ServerListModel implements IRunnersModel {
   constructor(private readonly _connection: IRunlabConnection) {
+    super(_connection, 'the runners', 'runners');
     _connection.on('runner:updated', (runner) => this._set(applyRunnerUpdate(this._runners, runner)), this);
     _connection.on('runner:removed', ({ id }) => this._set(applyRunnerRemoval(this._runners, id)), this);
-    // Events missed while disconnected: the list is read again on every (re)connect.
-    _connection.stateChanged.connect((_, state) => {
-      if (state.status === 'connected') {
-        void this.refresh();
-      }
-    }, this);
-    if (_connection.state.status === 'connected') {
-      void this.refresh();
-    }
   }
 
   get runners(): readonly Runner[] {
     return this._runners;
   }
-  get loading(): boolean {
-    return this._loading;
-  }
-  get error(): string | null {
-    return this._error;
-  }
-  get changed(): ISignal<this, void> {
-    return this._changed;
-  }
-  get isDisposed(): boolean {
-    return this._isDisposed;
-  }
 
-  async refresh(): Promise<void> {
-    this._loading = true;
-    this._changed.emit();
-    try {
-      const { runners } = await this._connection.api.runners.listRunners();
-      this._error = null;
-      this._runners = [...runners].sort((a, b) => a.name.localeCompare(b.name));
-    } catch (error) {
-      this._error = describeError('Could not load the runners', error, 'runners');
-    } finally {
-      this._loading = false;
-      this._changed.emit();
-    }
+  protected async load(): Promise<void> {
+    const { runners } = await this._connection.api.runners.listRunners();
+    this._runners = [...runners].sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async add(name: string, labels: string[]): Promise<AddRunnerResponse> {
@@ -80,21 +51,12 @@ export class RunnersModel implements IRunnersModel, IDisposable {
     this._set(applyRunnerRemoval(this._runners, id));
   }
 
-  dispose(): void {
-    this._isDisposed = true;
-    Signal.clearData(this);
-  }
-
   private _set(runners: Runner[]): void {
     this._runners = runners;
-    this._changed.emit();
+    this.emitChanged();
   }
 
   private _runners: Runner[] = [];
-  private _loading = false;
-  private _error: string | null = null;
-  private _isDisposed = false;
-  private _changed = new Signal<this, void>(this);
 }
 
 /** The last error the executor reported, with its traceback. */
