@@ -202,6 +202,18 @@ def test_a_page_on_another_origin_may_call_it(server: Serving):
     assert refused.status_code == 400 and refused.headers["Access-Control-Allow-Origin"] == "*"
 
 
+def test_an_oversized_body_is_413_and_the_server_keeps_serving(iris_dir: Path, tmp_path: Path):
+    with serve(
+        tmp_path, "--model-dir", str(iris_dir), "--name", "iris", env={"RUNLAB_SERVING_MAX_BODY_BYTES": "2000"}
+    ) as small:
+        rows = [[5.1, 3.5, 1.4, 0.2]] * 200
+        refused = small.post("/v2/models/iris/infer", rows_request(rows))
+        assert refused.status_code == 413
+        assert "larger than 2000 bytes (RUNLAB_SERVING_MAX_BODY_BYTES)" in refused.json()["error"]
+        assert small.post("/invocations", {"inputs": rows}).status_code == 413
+        assert small.post("/v2/models/iris/infer", rows_request(rows[:2])).status_code == 200
+
+
 def test_model_metadata_and_readiness(server: Serving):
     metadata = server.get("/v2/models/iris").json()
     assert metadata["name"] == "iris"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import os
 import random
 import time
 import uuid
@@ -434,16 +435,35 @@ def _counted(answer: Answer) -> Answer:
     return answer
 
 
+# The largest request body read (RUNLAB_SERVING_MAX_BODY_BYTES): a bigger one is refused with 413
+# before it fills the worker's memory; send large inputs as several requests.
+MAX_BODY_BYTES = int(os.environ.get("RUNLAB_SERVING_MAX_BODY_BYTES", str(64 * 1024 * 1024)))
+
+
 async def _read_body(receive: Any) -> bytes:
     message = await receive()
     body = message.get("body", b"")
     if not message.get("more_body"):
+        if len(body) > MAX_BODY_BYTES:
+            raise _too_large()
         return body
-    chunks = [body]
+    chunks, size = [body], len(body)
     while message.get("more_body"):
         message = await receive()
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _too_large() -> Answer:
+    return Answer(
+        413,
+        f"the request body is larger than {MAX_BODY_BYTES} bytes (RUNLAB_SERVING_MAX_BODY_BYTES): "
+        "send fewer rows per request",
+    )
 
 
 def _parse_json(body: bytes) -> Any:
@@ -490,6 +510,7 @@ def _csv_value(text: str) -> Any:
 _MLFLOW_ERROR_CODES = {
     400: "BAD_REQUEST",
     404: "RESOURCE_DOES_NOT_EXIST",
+    413: "BAD_REQUEST",
     415: "BAD_REQUEST",
     503: "TEMPORARILY_UNAVAILABLE",
 }
