@@ -516,8 +516,14 @@ test("a runner token logs a version from its job's run, and not from another run
     const refused = await createVersion('job-model', other.id, {}, token);
     expectErrorBody(refused, 403, 'forbidden');
     expect(refused.body.error.message).toMatch(new RegExp(`cannot reach run ${other.id}`));
-    // Only the version route: the rest of the registry stays out of a runner's reach.
-    expectErrorBody(await server.request('GET', '/api/models/job-model', { token }), 403, 'forbidden');
+    // While it runs a job it reads the registry (runlab.load_model in the notebook), and changes nothing else.
+    const read = await server.request('GET', '/api/models/job-model/versions/1', { token });
+    expect(read.status).toBe(200);
+    const file = await fetch(`${server.url}/api/models/job-model/versions/1/files?path=${encodeURIComponent(read.body.files[0].path)}`, {
+      headers: { Authorization: `Bearer ${token}` }
+    });
+    expect(file.status).toBe(200);
+    expectErrorBody(await server.request('PATCH', '/api/models/job-model', { token, json: { description: 'x' } }), 403, 'forbidden');
     expectErrorBody(
       await server.request('PUT', '/api/models/job-model/aliases/production', { token, json: { version: 1 } }),
       403,
@@ -537,4 +543,7 @@ test("a runner token logs a version from its job's run, and not from another run
   const after = await createVersion('job-model', job.runId, {}, token);
   expectErrorBody(after, 403, 'forbidden');
   expect(after.body.error.message).toMatch(/it runs no job now/);
+  const readAfter = await server.request('GET', '/api/models/job-model/versions/1', { token });
+  expectErrorBody(readAfter, 403, 'forbidden');
+  expect(readAfter.body.error.message).toMatch(/cannot reach the model registry: .*it runs no job now/);
 });

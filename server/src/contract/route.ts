@@ -20,11 +20,13 @@ export type RouteScope = 'public' | TokenScope | 'any';
  * `runBody` — the same for a run named by the JSON body's `runId` (a model version logged from it);
  * `projectDatasets` — the datasets of the job's project (`:project`), to load the versions the
  * notebook uses and commit the ones it makes, as the notebook would run anywhere else;
- * `datasetChunks` — chunk transfers (content-addressed), while it holds a job; `always` — nothing
+ * `datasetChunks` — chunk transfers (content-addressed), while it holds a job; `registryRead` —
+ * reading the model registry (versions and their files, for `runlab.load_model`), while it holds
+ * a job; never moving an alias or changing a model; `always` — nothing
  * to protect (who am I, the API document). Without it, a runner token is refused (403) on every
  * route whose scope is not `runner`.
  */
-export type RunnerAccess = 'run' | 'runBody' | 'projectDatasets' | 'datasetChunks' | 'always';
+export type RunnerAccess = 'run' | 'runBody' | 'projectDatasets' | 'datasetChunks' | 'registryRead' | 'always';
 
 export type RouteMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 

@@ -53,7 +53,11 @@ export const RUNNER_ACCESS: Readonly<Record<string, RunnerAccess>> = {
   findMissingChunks: 'datasetChunks',
   uploadChunks: 'datasetChunks',
   fetchChunks: 'datasetChunks',
-  createModelVersion: 'runBody'
+  createModelVersion: 'runBody',
+  getModel: 'registryRead',
+  listModelVersions: 'registryRead',
+  getModelVersion: 'registryRead',
+  downloadModelFile: 'registryRead'
 };
 
 export const RunnerName = TokenName;

@@ -59,6 +59,7 @@ export class RunnerAccessPolicy {
       case 'runBody':
         return held.some((job) => job.runId === bodyRunId(request));
       case 'datasetChunks':
+      case 'registryRead':
         return held.length > 0;
       case 'projectDatasets': {
         const project = paramOf(request, 'project');
@@ -75,9 +76,11 @@ export class RunnerAccessPolicy {
           ? `run ${bodyRunId(request)}`
           : access === 'datasetChunks'
             ? 'dataset chunks'
-            : `the datasets of project ${paramOf(request, 'project')}`;
+            : access === 'registryRead'
+              ? 'the model registry'
+              : `the datasets of project ${paramOf(request, 'project')}`;
     const holding = heldCount === 0 ? 'it runs no job now' : `it is not part of the ${heldCount === 1 ? 'job' : 'jobs'} it runs`;
-    return `Runner token "${principal.name}" cannot reach ${what}: a runner reaches only the run and the project's datasets of a job it runs, and ${holding}`;
+    return `Runner token "${principal.name}" cannot reach ${what}: a runner reaches only the run and the project's datasets of a job it runs (and reads the model registry while it runs one), and ${holding}`;
   }
 
   /** 409 unless the attempt is the current one of the job of this run. */
