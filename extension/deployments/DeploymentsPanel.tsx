@@ -6,7 +6,7 @@
 import { UseSignal } from '@jupyterlab/ui-components';
 import React from 'react';
 import type { Deployment, DeploymentEvent } from '../../server/src/contract';
-import { ErrorMessage } from '../shared/ErrorMessage';
+import { serverListPlaceholder, StaleListError } from '../shared/serverListPlaceholder';
 import { formatTime, relativeTime } from '../shared/format';
 import { StatusBadge } from './DeploymentStatusView';
 import { EVENT_LABELS, replicasText, secondSlot, splitLabel, statsFigures } from './format';
@@ -178,19 +178,15 @@ function DeploymentCard({ deployment, actions }: { deployment: Deployment; actio
 }
 
 function DeploymentsList({ model, actions }: { model: IDeploymentsModel; actions: IDeploymentsPanelActions }): JSX.Element {
-  if (model.error && !model.deployments.length) {
-    return (
-      <div className="jp-runlab-DeploymentsBody">
-        <ErrorMessage message={model.error} onRetry={() => void model.refresh()} />
-      </div>
-    );
-  }
-  if (!model.deployments.length) {
-    return model.loading ? (
-      <p className="jp-runlab-Muted jp-runlab-DeploymentsBody">Loading deployments…</p>
-    ) : (
-      <DeploymentsEmptyState onDeploy={actions.deploy} />
-    );
+  const placeholder = serverListPlaceholder({
+    list: model,
+    count: model.deployments.length,
+    bodyClass: 'jp-runlab-DeploymentsBody',
+    loadingText: 'Loading deployments…',
+    empty: <DeploymentsEmptyState onDeploy={actions.deploy} />
+  });
+  if (placeholder) {
+    return placeholder;
   }
   const ready = model.deployments.filter((deployment) => deployment.status === 'ready').length;
   return (
@@ -203,11 +199,7 @@ function DeploymentsList({ model, actions }: { model: IDeploymentsModel; actions
           Deploy model…
         </button>
       </div>
-      {model.error && (
-        <p className="jp-runlab-Message" role="alert">
-          {model.error}
-        </p>
-      )}
+      <StaleListError list={model} />
       <ul className="jp-runlab-DeploymentList" aria-label="Deployments">
         {model.deployments.map((deployment) => (
           <DeploymentCard key={deployment.id} deployment={deployment} actions={actions} />

@@ -5,7 +5,7 @@
 import { UseSignal } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
 import type { AliasMove, Model, ModelVersion } from '../../server/src/contract';
-import { ErrorMessage } from '../shared/ErrorMessage';
+import { serverListPlaceholder, StaleListError } from '../shared/serverListPlaceholder';
 import { formatTime, relativeTime } from '../shared/format';
 import { canRollBack, filterModels, metricsSummary, moveText, versionLabel } from './format';
 import { IModelsModel } from './tokens';
@@ -209,15 +209,15 @@ function ModelsList({ registry, actions }: { registry: IModelsModel; actions: IM
   const [openNames, setOpenNames] = useState<ReadonlySet<string>>(new Set());
   // With a single model there is nothing to choose: show it opened.
   const single = registry.models.length === 1 ? registry.models[0].name : null;
-  if (registry.error && !registry.models.length) {
-    return (
-      <div className="jp-runlab-ModelsBody">
-        <ErrorMessage message={registry.error} onRetry={() => void registry.refresh()} />
-      </div>
-    );
-  }
-  if (!registry.models.length) {
-    return registry.loading ? <p className="jp-runlab-Muted jp-runlab-ModelsBody">Loading models…</p> : <ModelsEmptyState />;
+  const placeholder = serverListPlaceholder({
+    list: registry,
+    count: registry.models.length,
+    bodyClass: 'jp-runlab-ModelsBody',
+    loadingText: 'Loading models…',
+    empty: <ModelsEmptyState />
+  });
+  if (placeholder) {
+    return placeholder;
   }
   const shown = filterModels(registry.models, query);
   const isOpen = (name: string) => (openNames.has(name) ? true : name === single && !openNames.has(`!${name}`));
@@ -244,11 +244,7 @@ function ModelsList({ registry, actions }: { registry: IModelsModel; actions: IM
         value={query}
         onChange={(event) => setQuery(event.target.value)}
       />
-      {registry.error && (
-        <p className="jp-runlab-Message" role="alert">
-          {registry.error}
-        </p>
-      )}
+      <StaleListError list={registry} />
       <p className="jp-runlab-Muted jp-runlab-ModelsCount">
         {query ? `${shown.length} of ${registry.models.length}` : registry.models.length}{' '}
         {registry.models.length === 1 ? 'model' : 'models'}

@@ -2,7 +2,7 @@
 import { UseSignal } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
 import type { Runner } from '../../server/src/contract';
-import { ErrorMessage } from '../shared/ErrorMessage';
+import { serverListPlaceholder, StaleListError } from '../shared/serverListPlaceholder';
 import { capacityText, heartbeatText, runningJobsText } from './format';
 import { IRunnersModel } from './tokens';
 
@@ -96,19 +96,15 @@ function RunnerRow({ runner, now, actions }: { runner: Runner; now: number; acti
 
 function RunnersList({ model, actions }: { model: IRunnersModel; actions: IRunnersPanelActions }): JSX.Element {
   const now = useNow();
-  if (model.error && !model.runners.length) {
-    return (
-      <div className="jp-runlab-RunnersBody">
-        <ErrorMessage message={model.error} onRetry={() => void model.refresh()} />
-      </div>
-    );
-  }
-  if (!model.runners.length) {
-    return model.loading ? (
-      <p className="jp-runlab-Muted jp-runlab-RunnersBody">Loading runners…</p>
-    ) : (
-      <RunnersEmptyState onAdd={actions.add} />
-    );
+  const placeholder = serverListPlaceholder({
+    list: model,
+    count: model.runners.length,
+    bodyClass: 'jp-runlab-RunnersBody',
+    loadingText: 'Loading runners…',
+    empty: <RunnersEmptyState onAdd={actions.add} />
+  });
+  if (placeholder) {
+    return placeholder;
   }
   const online = model.runners.filter((runner) => runner.status === 'online').length;
   return (
@@ -121,11 +117,7 @@ function RunnersList({ model, actions }: { model: IRunnersModel; actions: IRunne
           Add runner…
         </button>
       </div>
-      {model.error && (
-        <p className="jp-runlab-Message" role="alert">
-          {model.error}
-        </p>
-      )}
+      <StaleListError list={model} />
       <ul className="jp-runlab-RunnerList" aria-label="Runners">
         {model.runners.map((runner) => (
           <RunnerRow key={runner.id} runner={runner} now={now} actions={actions} />
