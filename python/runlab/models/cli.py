@@ -104,8 +104,9 @@ def _list(args: argparse.Namespace) -> None:
         return
     for entry in models:
         latest = f"v{entry['latestVersion']}" if entry.get("latestVersion") else "-"
+        count = entry["versionCount"]
         print(
-            f"{entry['name']:<24} {entry['versionCount']:>3} versions  latest {latest:<5} "
+            f"{entry['name']:<24} {count:>3} {'version ' if count == 1 else 'versions'}  latest {latest:<5} "
             f"{_aliases(entry.get('aliases') or {}):<30} updated {_when(entry.get('updatedAt'))}"
         )
 
