@@ -90,7 +90,7 @@ export default defineConfig([
     languageOptions: { globals: { ...globals.node } }
   },
   {
-    files: ['**/jest.config.js'],
+    files: ['**/jest.config.js', '**/jest.*.config.js'],
     languageOptions: { sourceType: 'commonjs', globals: { ...globals.node } },
     rules: { '@typescript-eslint/no-require-imports': 'off' }
   },

@@ -4,9 +4,12 @@
  *      check is one test in the summary; nothing is written)
  *   2. server: jest unit + integration tests (real server on an ephemeral port, real SQLite,
  *      real git, real socket.io-client)
- *   3. extension: jest unit tests
- *   4. python: pytest against a real ipykernel and a real companion server
- *   5. ui: Playwright driving a real JupyterLab with the built extension in headless Chromium
+ *   3. kubernetes: jest integration tests against a real control plane (kube-apiserver, etcd,
+ *      controller-manager, scheduler, KWOK nodes) on loopback; its binaries are built from the Go
+ *      module proxy into ~/.cache/runlab/kube once per version (scripts/kube/build.mjs)
+ *   4. extension: jest unit tests
+ *   5. python: pytest against a real ipykernel and a real companion server
+ *   6. ui: Playwright driving a real JupyterLab with the built extension in headless Chromium
  * Every layer runs even if an earlier one failed; the summary counts them all.
  * `npm test -- server python` runs only the named layers (`npm run lint` is `npm test -- lint`).
  * `--fix` (`npm run lint:fix`) first applies every automatic fix (eslint --fix, stylelint --fix,
@@ -16,6 +19,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ensureKubeBinaries } from './kube/build.mjs';
 import { buildAll, fail, log, PYTHON, ROOT, setup, VENV_BIN } from './setup.mjs';
 
 const reports = fs.mkdtempSync(path.join(os.tmpdir(), 'runlab-test-reports-'));
@@ -219,6 +223,15 @@ function ensureChromium() {
   return chromium;
 }
 
+/** The control plane's binaries (built once per version, then cached); stops with what to do when Go is missing. */
+function kubeBinaries() {
+  try {
+    return { RUNLAB_KUBE_BIN: ensureKubeBinaries() };
+  } catch (error) {
+    fail(error.message);
+  }
+}
+
 function jestCounts(file) {
   const report = JSON.parse(fs.readFileSync(file, 'utf8'));
   return {
@@ -258,6 +271,16 @@ const layers = [
     counts: jestCounts
   },
   {
+    name: 'kubernetes',
+    report: 'kubernetes.json',
+    before: kubeBinaries,
+    command: (report) => [
+      process.execPath,
+      [nodeBin('jest', 'bin', 'jest.js'), '-c', 'server/jest.kubernetes.config.js', '--json', `--outputFile=${report}`]
+    ],
+    counts: jestCounts
+  },
+  {
     name: 'extension',
     report: 'extension.json',
     command: (report) => [
@@ -275,7 +298,7 @@ const layers = [
   {
     name: 'ui',
     report: 'ui.json',
-    before: () => ({ CHROMIUM_PATH: ensureChromium() }),
+    before: () => ({ CHROMIUM_PATH: ensureChromium(), ...kubeBinaries() }),
     command: (report) => [process.execPath, [nodeBin('@playwright', 'test', 'cli.js'), 'test', '-c', 'ui-tests/playwright.config.ts']],
     env: (report) => ({ RUNLAB_UI_REPORT: report }),
     counts: playwrightCounts

@@ -35,6 +35,7 @@ _CODE_BY_STATUS = {
     409: "conflict",
     413: "payload_too_large",
     507: "insufficient_storage",
+    503: "unavailable",
 }
 
 # Codes for conditions only the client sees; every other code is the server's (its ErrorCode):

@@ -21,11 +21,14 @@ import { datasetRoutes } from './datasets/routes';
 import { DatasetService } from './datasets/service';
 import { DatasetStore } from './datasets/store';
 import type { Database } from './db/database';
+import { KubernetesTarget } from './deployments/kubernetes/target';
 import { LocalTarget } from './deployments/local';
 import { deploymentRoutes } from './deployments/routes';
 import { DeploymentService } from './deployments/service';
 import { DeploymentStore } from './deployments/store';
 import { healthRoutes } from './health/routes';
+import { KubernetesClusters } from './kubernetes/clusters';
+import { kubernetesRoutes } from './kubernetes/routes';
 import { corsOptions } from './http/cors';
 import { hostCheck, isWildcardAddress, serverHostNames } from './http/hosts';
 import { createErrorHandler, unknownRouteHandler } from './http/errors';
@@ -105,6 +108,8 @@ export interface RunlabApp {
   readonly datasets: DatasetService;
   readonly models: ModelService;
   readonly deployments: DeploymentService;
+  /** The Kubernetes clusters of the kubeconfig (its apiCalls count what this server asked them). */
+  readonly kubernetes: KubernetesClusters;
   readonly provenance: ProvenanceService;
   readonly runners: RunnerService;
   readonly scheduler: Scheduler;
@@ -163,6 +168,9 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
   runs.onIoRecorded((run, direction, io) => datasets.linkRunIo(run, direction, io));
   const models = new ModelService({ db, store: new ModelStore(db), runs, blobs, provenance, events });
   provenance.register('model_version', (ids) => models.provenanceNodes(ids));
+  const kubernetes = new KubernetesClusters({ kubeconfig: config.kubeconfig, logger });
+  /** This server's URL once it listens: pods reach it there unless RUNLAB_KUBERNETES_SERVER_URL says otherwise. */
+  let ownUrl = '';
   const deployments = new DeploymentService({
     store: new DeploymentStore(db),
     models,
@@ -170,6 +178,11 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     provenance,
     events,
     target: new LocalTarget({ python: config.servingPython, logsDir: path.join(config.dataDir, 'deployment-logs'), logger }),
+    kubernetes: new KubernetesTarget({
+      clusters: kubernetes,
+      logger,
+      settings: () => ({ image: config.servingImage, serverUrl: config.kubernetesServerUrl ?? ownUrl })
+    }),
     settings: {
       pollSeconds: config.servingPollSeconds,
       predictionSampleRate: config.predictionSampleRate,
@@ -226,7 +239,8 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     ...provenanceRoutes(provenance),
     ...runnerRoutes(runners),
     ...modelRoutes(models),
-    ...deploymentRoutes(deployments)
+    ...deploymentRoutes(deployments),
+    ...kubernetesRoutes(kubernetes)
   ]);
   const openApiDocument = buildOpenApiDocument(routes, VERSION, {
     maxBodyBytes: config.maxBodyBytes,
@@ -303,6 +317,7 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     fs.writeFileSync(temporary, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
     fs.renameSync(temporary, layout.serverInfoFile);
     logger.info({ url: info.url, dataDir: config.dataDir, version: VERSION }, 'listening');
+    ownUrl = info.url;
     // Live deployments serve again: their runtimes need this server's URL.
     await deployments.start(info.url);
     return info;
@@ -330,6 +345,7 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
       clearTimeout(forceTimer);
       clearTimeout(cutTimer);
       live.close();
+      kubernetes.close();
       db.close();
       if (listening) fs.rmSync(layout.serverInfoFile, { force: true });
       logger.info('stopped');
@@ -352,6 +368,7 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     datasets,
     models,
     deployments,
+    kubernetes,
     provenance,
     runners,
     scheduler,

@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { VERSION } from './version';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -45,6 +46,14 @@ export interface Config {
   predictionSampleRate: number;
   /** Most sampled predictions a serving replica logs per second. */
   predictionLimitPerSecond: number;
+  /** The kubeconfig whose contexts are Kubernetes targets; null: KUBECONFIG, else ~/.kube/config. */
+  kubeconfig: string | null;
+  /** The image Kubernetes deployments' pods run (`runlab models dockerfile` writes its Dockerfile). */
+  servingImage: string;
+  /** The image Kubernetes runner pools' pods run, unless a pool names its own. */
+  runnerImage: string;
+  /** The URL pods use to reach this server; null: the server's own URL. */
+  kubernetesServerUrl: string | null;
 }
 
 /** Values given on the command line; undefined means "not given". */
@@ -64,6 +73,9 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** A container image reference: registry/name:tag or …@sha256:digest. */
+const imageSchema = z.string().regex(/^[\w.-]+(:\d+)?(\/[\w.-]+)*(:[\w.-]+)?(@sha256:[a-f0-9]{64})?$/);
 
 interface Setting<T> {
   env: string;
@@ -238,7 +250,34 @@ const SETTINGS = {
     defaultValue: '100',
     expected: 'a positive number of sampled predictions per second per serving replica',
     schema: decimalSchema.pipe(z.number().positive().max(1_000_000))
-  } satisfies Setting<number>
+  } satisfies Setting<number>,
+  kubeconfig: {
+    env: 'RUNLAB_KUBECONFIG',
+    defaultValue: '',
+    expected: 'the path of a kubeconfig file',
+    schema: z.string().transform((value) => (value === '' ? null : expandPath(value)))
+  } satisfies Setting<string | null>,
+  servingImage: {
+    env: 'RUNLAB_SERVING_IMAGE',
+    defaultValue: `runlab-serving:${VERSION}`,
+    expected: 'a container image reference (registry.example.com/runlab-serving:1.0)',
+    schema: imageSchema
+  } satisfies Setting<string>,
+  runnerImage: {
+    env: 'RUNLAB_RUNNER_IMAGE',
+    defaultValue: `runlab-runner:${VERSION}`,
+    expected: 'a container image reference (registry.example.com/runlab-runner:1.0)',
+    schema: imageSchema
+  } satisfies Setting<string>,
+  kubernetesServerUrl: {
+    env: 'RUNLAB_KUBERNETES_SERVER_URL',
+    defaultValue: '',
+    expected: 'an http(s) URL pods reach this server at (http://runlab.tools.svc:8765)',
+    schema: z
+      .string()
+      .refine((value) => value === '' || /^https?:\/\/[^\s/]+(\/\S*)?$/.test(value))
+      .transform((value) => (value === '' ? null : value.replace(/\/+$/, '')))
+  } satisfies Setting<string | null>
 };
 
 function expandPath(value: string): string {
@@ -275,7 +314,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     servingPython: read(SETTINGS.servingPython),
     servingPollSeconds: read(SETTINGS.servingPollSeconds),
     predictionSampleRate: read(SETTINGS.predictionSampleRate),
-    predictionLimitPerSecond: read(SETTINGS.predictionLimitPerSecond)
+    predictionLimitPerSecond: read(SETTINGS.predictionLimitPerSecond),
+    kubeconfig: read(SETTINGS.kubeconfig),
+    servingImage: read(SETTINGS.servingImage),
+    runnerImage: read(SETTINGS.runnerImage),
+    kubernetesServerUrl: read(SETTINGS.kubernetesServerUrl)
   };
   if (problems.length === 0 && config.runnerLeaseMs <= config.runnerHeartbeatMs) {
     problems.push(

@@ -11,40 +11,15 @@
  * stored or answered by the server; the tests read it where the runtime gets it: the
  * RUNLAB_TOKEN of its process (/proc/<pid>/environ, Linux).
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { io as connect } from 'socket.io-client';
 import type { Deployment, ModelVersion, ProvenanceGraph, Run, ServingSpec } from '../src/contract';
 import { expectErrorBody, makeTempDir, removeDir, startServer, type TestServer } from './helpers';
+import { logVersion, PYTHON, saveModel, type SavedModel } from './model-helpers';
 
 jest.setTimeout(120_000);
-
-const ROOT = path.resolve(__dirname, '..', '..');
-const PYTHON = path.join(ROOT, '.venv', 'bin', 'python');
-
-const SAVE_MODEL = `
-import json, sys
-import numpy as np
-import pandas as pd
-from sklearn.linear_model import LogisticRegression
-from runlab.models.flavors import save_model
-rng = np.random.default_rng(int(sys.argv[2]))
-X = pd.DataFrame(rng.normal(size=(60, 4)), columns=["a", "b", "c", "d"])
-y = (X["a"] + X["b"] > 0).astype(int)
-saved = save_model(LogisticRegression().fit(X, y), sys.argv[1], input_example=X.iloc[:3])
-print(json.dumps({"flavor": saved.flavor, "signature": saved.signature, "inputExample": saved.input_example,
-                  "requirements": saved.requirements}))
-`;
-
-interface SavedModel {
-  dir: string;
-  flavor: string;
-  signature: unknown;
-  inputExample: { columns: string[]; data: number[][] };
-  requirements: string[];
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -105,42 +80,6 @@ let server: TestServer;
 const versions: ModelVersion[] = [];
 const runs: Run[] = [];
 
-async function putArtifact(runId: string, artifactPath: string, content: Buffer): Promise<void> {
-  const response = await fetch(`${server.url}/api/runs/${runId}/artifacts?path=${encodeURIComponent(artifactPath)}`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/octet-stream' },
-    body: content
-  });
-  expect(response.status).toBe(201);
-}
-
-/** Logs a version of `churn` the way runlab.model(...) does: a run, its model directory as artifacts, the version. */
-async function logVersion(saved: SavedModel): Promise<ModelVersion> {
-  const run = (await server.request('POST', '/api/runs', { json: { project: 'deploy-demo', name: 'train' } })).body as Run;
-  runs.push(run);
-  for (const file of fs.readdirSync(saved.dir)) {
-    await putArtifact(run.id, `models/churn/${file}`, fs.readFileSync(path.join(saved.dir, file)));
-  }
-  const response = await server.request('POST', '/api/models/churn/versions', {
-    json: {
-      runId: run.id,
-      artifactPath: 'models/churn',
-      flavor: saved.flavor,
-      signature: saved.signature,
-      inputExample: saved.inputExample,
-      requirements: saved.requirements
-    }
-  });
-  expect(response.status).toBe(201);
-  return response.body as ModelVersion;
-}
-
-function saveModel(seed: number): SavedModel {
-  const dir = path.join(tmp, `model-${seed}`);
-  const output = execFileSync(PYTHON, ['-c', SAVE_MODEL, dir, String(seed)], { encoding: 'utf8' });
-  return { dir, ...(JSON.parse(output.trim().split('\n').pop() as string) as Omit<SavedModel, 'dir'>) };
-}
-
 const get = async (id: string, on: TestServer = server): Promise<Deployment> => {
   const response = await on.request('GET', `/api/deployments/${id}`);
   expect(response.status).toBe(200);
@@ -181,14 +120,18 @@ async function runtimeStatus(endpoint: string): Promise<{ revision: number; read
 beforeAll(async () => {
   tmp = makeTempDir('runlab-deployments-');
   // Saved before the server starts: a synchronous child process would stall its event loop.
-  const saved = [1, 2, 3].map(saveModel);
+  const saved = [1, 2, 3].map((seed) => saveModel(tmp, seed));
   model = saved[0];
   server = await startServer({
     dataDir: path.join(tmp, 'data'),
     env: { RUNLAB_SERVING_PYTHON: PYTHON, RUNLAB_SERVING_POLL_SECONDS: '0.5' }
   });
   logDirs.add(path.join(server.dataDir, 'deployment-logs'));
-  for (const each of saved) versions.push(await logVersion(each));
+  for (const each of saved) {
+    const logged = await logVersion(server, each);
+    versions.push(logged.version);
+    runs.push(logged.run);
+  }
 });
 
 afterAll(async () => {

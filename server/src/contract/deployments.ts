@@ -1,7 +1,9 @@
 /**
  * Deployments: model versions served on a target. `local` (this machine: the companion server
  * starts, health-checks, restarts and stops `runlab serve-model` processes) is the embedded
- * default; `kubernetes` comes next behind the same object.
+ * default; `kubernetes` (a cluster from the user's kubeconfig: a Deployment, a Service and a
+ * Secret written with server-side apply, or a KServe InferenceService) is the second target of
+ * the same object.
  *
  * A deployment holds a stable version and optionally a canary (a share of the requests, answered
  * by it) or a shadow (a copy of a share of the requests, whose answers are logged, never
@@ -16,11 +18,12 @@
  * - browsers: live `deployment:*` events.
  */
 import { z } from 'zod';
+import { ContextName, KubernetesName, KubernetesResources } from './kubernetes';
 import { RelativePath, QueryWholeNumber } from './refs';
 import { ModelFile, ModelName, ModelSignature, VersionSelector } from './models';
 import { route } from './route';
 
-export const DeploymentTarget = z.enum(['local']);
+export const DeploymentTarget = z.enum(['local', 'kubernetes']);
 export type DeploymentTarget = z.infer<typeof DeploymentTarget>;
 
 export const DeploymentName = z
@@ -61,7 +64,13 @@ export const DeploymentEventKind = z.enum([
   'rolled_back',
   'restarted',
   'failed',
-  'undeployed'
+  'undeployed',
+  /** Kubernetes: replicas or resources changed (a new revision, rolled out). */
+  'updated',
+  /** Kubernetes: an object differs from what Runlab wrote (a hand edit), or is gone. */
+  'drifted',
+  /** Kubernetes: the objects were written again as Runlab wants them. */
+  'reconciled'
 ]);
 
 export const DeploymentEvent = z.strictObject({
@@ -91,6 +100,115 @@ export const DeploymentStats = z.strictObject({
 });
 export type DeploymentStats = z.infer<typeof DeploymentStats>;
 
+/** Kubernetes: how the objects serve the versions. */
+export const KubernetesBackend = z.enum(['deployment', 'kserve']);
+
+export const KubernetesAutoscale = z
+  .strictObject({
+    minReplicas: z.number().int().min(1).max(100).default(1),
+    maxReplicas: z.number().int().min(1).max(100),
+    targetCpuPercent: z.number().int().min(1).max(100).default(80)
+  })
+  .refine((a) => a.maxReplicas >= a.minReplicas, { message: 'maxReplicas must be at least minReplicas', path: ['maxReplicas'] });
+
+export const KubernetesIngress = z.strictObject({
+  host: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'a host name (models.example.com)'),
+  path: z
+    .string()
+    .regex(/^\/[\w./-]*$/, 'a path starting with /')
+    .default('/'),
+  className: KubernetesName.optional()
+});
+
+/** What the Deploy dialog asks for a Kubernetes deployment. */
+export const KubernetesDeploymentRequest = z.strictObject({
+  context: ContextName,
+  namespace: KubernetesName.default('default'),
+  backend: KubernetesBackend.default('deployment'),
+  resources: KubernetesResources.default({ requests: { cpu: '100m', memory: '256Mi' }, limits: {} }),
+  autoscale: KubernetesAutoscale.optional(),
+  ingress: KubernetesIngress.optional(),
+  /** A rollout that makes no progress this long is marked failed (Kubernetes' progressDeadlineSeconds). */
+  progressDeadlineSeconds: z.number().int().min(5).max(3600).default(300)
+});
+export type KubernetesDeploymentRequest = z.input<typeof KubernetesDeploymentRequest>;
+
+export const KubernetesObjectRef = z.strictObject({
+  /** `Deployment`, `Service`, `Secret`, `HorizontalPodAutoscaler`, `Ingress`, `InferenceService`. */
+  kind: z.string(),
+  name: z.string()
+});
+export type KubernetesObjectRef = z.infer<typeof KubernetesObjectRef>;
+
+export const KubernetesPod = z.strictObject({
+  name: z.string(),
+  /** Pending, Running, Succeeded, Failed, Unknown. */
+  phase: z.string(),
+  ready: z.boolean(),
+  /** Why it is not ready, in the cluster's words (Unschedulable, ImagePullBackOff…); '' when ready. */
+  reason: z.string(),
+  /** The revision its template pins. */
+  revision: z.number().int().nonnegative(),
+  node: z.string().nullable()
+});
+
+export const KubernetesEvent = z.strictObject({
+  type: z.string(),
+  reason: z.string(),
+  message: z.string(),
+  /** `Pod/churn-7d9f-abcde`. */
+  object: z.string(),
+  count: z.number().int().nonnegative(),
+  at: z.string()
+});
+
+export const KubernetesDrift = z.strictObject({
+  object: KubernetesObjectRef,
+  /** `spec.replicas`, `spec.template.spec.containers[0].image`, or `the object` when it is gone. */
+  field: z.string(),
+  expected: z.string(),
+  actual: z.string()
+});
+export type KubernetesDrift = z.infer<typeof KubernetesDrift>;
+
+export const KubernetesRollout = z.strictObject({
+  /** progressing, complete (every replica updated and available) or failed (no progress within the deadline). */
+  phase: z.enum(['progressing', 'complete', 'failed']),
+  replicas: z.number().int().nonnegative(),
+  updatedReplicas: z.number().int().nonnegative(),
+  readyReplicas: z.number().int().nonnegative(),
+  availableReplicas: z.number().int().nonnegative(),
+  /** The cluster's words for where the rollout stands. */
+  message: z.string()
+});
+
+/** A Kubernetes deployment's place in the cluster and what the cluster says about it. */
+export const DeploymentKubernetes = z.strictObject({
+  context: z.string(),
+  namespace: z.string(),
+  backend: KubernetesBackend,
+  resources: KubernetesResources,
+  autoscale: KubernetesAutoscale.nullable(),
+  ingress: KubernetesIngress.nullable(),
+  progressDeadlineSeconds: z.number().int().positive(),
+  /** Every object Runlab created for it (undeploy removes these, and nothing else). */
+  objects: z.array(KubernetesObjectRef),
+  rollout: KubernetesRollout.nullable(),
+  pods: z.array(KubernetesPod),
+  /** The newest events of its objects and pods, newest first. */
+  events: z.array(KubernetesEvent),
+  drift: z.array(KubernetesDrift),
+  /** When the cluster was last read; null before the first read. */
+  observedAt: z.string().nullable(),
+  /** Why the cluster cannot be read now (unreachable, no rights), or null. */
+  clusterError: z.string().nullable()
+});
+export type DeploymentKubernetes = z.infer<typeof DeploymentKubernetes>;
+
 export const Deployment = z.strictObject({
   id: z.string(),
   name: z.string(),
@@ -111,7 +229,9 @@ export const Deployment = z.strictObject({
   updatedAt: z.string(),
   createdBy: z.string(),
   /** Newest first; in lists only the last 20. */
-  history: z.array(DeploymentEvent)
+  history: z.array(DeploymentEvent),
+  /** Kubernetes target only; null for local. */
+  kubernetes: DeploymentKubernetes.nullable()
 });
 export type Deployment = z.infer<typeof Deployment>;
 
@@ -126,18 +246,29 @@ export const SecondSlotRequest = z.strictObject({
 });
 export type SecondSlotRequest = z.input<typeof SecondSlotRequest>;
 
-export const CreateDeploymentRequest = z.strictObject({
-  /** Defaults to the model's name (lower-cased, `_` and `.` as `-`). */
-  name: DeploymentName.optional(),
-  model: ModelName,
-  /** A version (3, v3), latest, or an alias (production), resolved now. */
-  version: VersionSelector.default('latest'),
-  target: DeploymentTarget.default('local'),
-  replicas: z.number().int().min(1).max(16).default(1),
-  /** Local target: the port to serve on (default: a free one, kept across restarts). */
-  port: z.number().int().min(1024).max(65535).optional(),
-  second: SecondSlotRequest.optional()
-});
+export const CreateDeploymentRequest = z
+  .strictObject({
+    /** Defaults to the model's name (lower-cased, `_` and `.` as `-`). */
+    name: DeploymentName.optional(),
+    model: ModelName,
+    /** A version (3, v3), latest, or an alias (production), resolved now. */
+    version: VersionSelector.default('latest'),
+    target: DeploymentTarget.default('local'),
+    replicas: z.number().int().min(1).max(16).default(1),
+    /** Local target: the port to serve on (default: a free one, kept across restarts). */
+    port: z.number().int().min(1024).max(65535).optional(),
+    second: SecondSlotRequest.optional(),
+    /** Required for the kubernetes target: where and how. */
+    kubernetes: KubernetesDeploymentRequest.optional()
+  })
+  .superRefine((request, ctx) => {
+    if (request.target === 'kubernetes' && !request.kubernetes) {
+      ctx.addIssue({ code: 'custom', path: ['kubernetes'], message: 'the kubernetes target needs "kubernetes": { "context": … }' });
+    }
+    if (request.target === 'local' && request.kubernetes) {
+      ctx.addIssue({ code: 'custom', path: ['kubernetes'], message: 'only for "target": "kubernetes"' });
+    }
+  });
 export type CreateDeploymentRequest = z.input<typeof CreateDeploymentRequest>;
 
 /** Changes the second slot: a new canary or shadow, a new share, or none (`second: null`). */
@@ -148,6 +279,21 @@ export const UpdateTrafficRequest = z.strictObject({
 export type UpdateTrafficRequest = z.input<typeof UpdateTrafficRequest>;
 
 export const DeploymentActionRequest = z.strictObject({ reason: Reason });
+
+/** Kubernetes: new replicas or resources, rolled out as a new revision. */
+export const UpdateDeploymentRequest = z
+  .strictObject({
+    replicas: z.number().int().min(1).max(16).optional(),
+    resources: KubernetesResources.optional(),
+    reason: Reason
+  })
+  .refine((r) => r.replicas !== undefined || r.resources !== undefined, { message: 'give "replicas" or "resources"' });
+export type UpdateDeploymentRequest = z.input<typeof UpdateDeploymentRequest>;
+
+/** A serving runtime in a Kubernetes pod asks for the revision its pod template pins. */
+export const ServingSpecQuery = z.strictObject({
+  revision: QueryWholeNumber.pipe(z.number().int().min(1)).optional()
+});
 
 export const DeploymentParams = z.strictObject({ id: z.string().min(1).max(100) });
 
@@ -268,7 +414,7 @@ export const deploymentsApi = {
     body: CreateDeploymentRequest,
     status: 201,
     response: Deployment,
-    errors: ['not_found', 'conflict']
+    errors: ['not_found', 'conflict', 'forbidden', 'unavailable']
   }),
   getDeployment: route({
     method: 'get',
@@ -291,7 +437,7 @@ export const deploymentsApi = {
     body: UpdateTrafficRequest,
     status: 200,
     response: Deployment,
-    errors: ['not_found', 'conflict']
+    errors: ['not_found', 'conflict', 'forbidden', 'unavailable']
   }),
   promoteDeployment: route({
     method: 'post',
@@ -303,19 +449,44 @@ export const deploymentsApi = {
     body: DeploymentActionRequest,
     status: 200,
     response: Deployment,
-    errors: ['not_found', 'conflict']
+    errors: ['not_found', 'conflict', 'forbidden', 'unavailable']
   }),
-  rollbackDeployment: route({
+  updateDeployment: route({
+    method: 'patch',
+    path: '/api/deployments/:id',
+    summary: 'Kubernetes: change replicas or resources (a new revision, rolled out)',
+    tag: TAG,
+    scope: 'user',
+    params: DeploymentParams,
+    body: UpdateDeploymentRequest,
+    status: 200,
+    response: Deployment,
+    errors: ['not_found', 'conflict', 'forbidden', 'unavailable']
+  }),
+  reconcileDeployment: route({
     method: 'post',
-    path: '/api/deployments/:id/rollback',
-    summary: 'Drop the canary or shadow; without one, go back to the previous stable version',
+    path: '/api/deployments/:id/reconcile',
+    summary: "Kubernetes: write the deployment's objects again as Runlab wants them (undoes drift)",
     tag: TAG,
     scope: 'user',
     params: DeploymentParams,
     body: DeploymentActionRequest,
     status: 200,
     response: Deployment,
-    errors: ['not_found', 'conflict']
+    errors: ['not_found', 'conflict', 'forbidden', 'unavailable']
+  }),
+  rollbackDeployment: route({
+    method: 'post',
+    path: '/api/deployments/:id/rollback',
+    summary:
+      'Drop the canary or shadow; after a failed Kubernetes rollout, go back to the last revision that was ready; otherwise to the previous stable version',
+    tag: TAG,
+    scope: 'user',
+    params: DeploymentParams,
+    body: DeploymentActionRequest,
+    status: 200,
+    response: Deployment,
+    errors: ['not_found', 'conflict', 'forbidden', 'unavailable']
   }),
   deleteDeployment: route({
     method: 'delete',
@@ -326,7 +497,7 @@ export const deploymentsApi = {
     params: DeploymentParams,
     status: 200,
     response: Deployment,
-    errors: ['not_found']
+    errors: ['not_found', 'forbidden', 'unavailable']
   }),
   listPredictions: route({
     method: 'get',
@@ -347,6 +518,7 @@ export const deploymentsApi = {
     tag: TAG,
     scope: 'deployment',
     params: DeploymentParams,
+    query: ServingSpecQuery,
     status: 200,
     response: ServingSpec,
     errors: ['not_found']

@@ -15,7 +15,9 @@ export const ErrorCode = z.enum([
   'data_corrupt',
   'internal',
   /** The server's disk (or quota) is full (HTTP 507); the request was not completed. */
-  'insufficient_storage'
+  'insufficient_storage',
+  /** Something the server depends on does not answer (HTTP 503): a Kubernetes API server, say. */
+  'unavailable'
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 

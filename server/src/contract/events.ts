@@ -4,6 +4,7 @@ import type { DatasetEvents } from './datasets';
 import type { DeploymentEvents } from './deployments';
 import type { ModelEvents } from './models';
 import type { ProjectEvents } from './projects';
+import type { RunnerPoolEvents } from './runnerPools';
 import type { RunnerEvents } from './runners';
 import type { RunEvents } from './runs';
 
@@ -12,7 +13,7 @@ import type { RunEvents } from './runs';
  * contract module, and this is their union (what socket.io and the extension are typed with).
  */
 export interface ServerToClientEvents
-  extends ProjectEvents, RunEvents, DatasetEvents, AuthEvents, RunnerEvents, ModelEvents, DeploymentEvents {}
+  extends ProjectEvents, RunEvents, DatasetEvents, AuthEvents, RunnerEvents, RunnerPoolEvents, ModelEvents, DeploymentEvents {}
 
 export const ProjectRoomPayload = z.strictObject({ projectId: z.string().min(1).max(100) });
 export const RunRoomPayload = z.strictObject({ runId: z.string().min(1).max(100) });

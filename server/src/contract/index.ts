@@ -11,9 +11,11 @@ import { authApi } from './auth';
 import { datasetsApi } from './datasets';
 import { deploymentsApi } from './deployments';
 import { healthApi } from './health';
+import { kubernetesApi } from './kubernetes';
 import { modelsApi } from './models';
 import { projectsApi } from './projects';
 import { provenanceApi } from './provenance';
+import { runnerPoolsApi } from './runnerPools';
 import { runnersApi } from './runners';
 import { runsApi } from './runs';
 import { snapshotsApi } from './snapshots';
@@ -25,11 +27,13 @@ export * from './errors';
 export * from './events';
 export * from './format';
 export * from './health';
+export * from './kubernetes';
 export * from './models';
 export * from './projects';
 export * from './provenance';
 export * from './refs';
 export * from './route';
+export * from './runnerPools';
 export * from './runners';
 export * from './runs';
 export * from './snapshots';
@@ -44,8 +48,10 @@ export const api = {
   datasets: datasetsApi,
   provenance: provenanceApi,
   runners: runnersApi,
+  runnerPools: runnerPoolsApi,
   models: modelsApi,
-  deployments: deploymentsApi
+  deployments: deploymentsApi,
+  kubernetes: kubernetesApi
 } as const;
 
 export type Api = typeof api;

@@ -66,7 +66,7 @@ export const RunnerLabel = z
   .min(1)
   .max(63)
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a label: letters, digits, _ . - (e.g. gpu, bigmem)');
-const Labels = z.array(RunnerLabel).max(32);
+export const Labels = z.array(RunnerLabel).max(32);
 
 export const GpuInfo = z.strictObject({ model: z.string().max(200), memoryBytes: z.number().int().nonnegative() });
 export const RunnerCapacity = z.strictObject({
@@ -93,7 +93,9 @@ export const Runner = z.strictObject({
   connectedAt: z.string().nullable(),
   createdAt: z.string(),
   /** Ids of the jobs it runs now. */
-  runningJobs: z.array(z.string())
+  runningJobs: z.array(z.string()),
+  /** The runner pool that started it for one job (runnerPools.ts), or null for a machine added by hand. */
+  poolId: z.string().nullable()
 });
 export type Runner = z.infer<typeof Runner>;
 

@@ -9,10 +9,12 @@ export function deploymentRoutes(deployments: DeploymentService): Route[] {
     getDeployment: ({ params }) => deployments.get(params.id),
     updateDeploymentTraffic: ({ params, body, principal }) => deployments.updateTraffic(params.id, body, principal as Principal),
     promoteDeployment: ({ params, body, principal }) => deployments.promote(params.id, body.reason, principal as Principal),
+    updateDeployment: ({ params, body, principal }) => deployments.update(params.id, body, principal as Principal),
+    reconcileDeployment: ({ params, body, principal }) => deployments.reconcile(params.id, body.reason, principal as Principal),
     rollbackDeployment: ({ params, body, principal }) => deployments.rollback(params.id, body.reason, principal as Principal),
     deleteDeployment: ({ params, principal }) => deployments.undeploy(params.id, principal as Principal),
     listPredictions: ({ params, query }) => deployments.predictions(params.id, query.limit),
-    getServingSpec: ({ params, principal }) => deployments.spec(params.id, principal as Principal),
+    getServingSpec: ({ params, query, principal }) => deployments.spec(params.id, principal as Principal, query.revision),
     downloadDeploymentFile: ({ params, query, principal }) => {
       const file = deployments.openFile(params.id, query.modelVersionId, query.path, principal as Principal);
       return new RawReply(file.stream, 'application/octet-stream', file.size);

@@ -8,7 +8,12 @@
  *
  * Each deployment has a token of scope `deployment` for its runtime. Only its hash is stored, so
  * the secret lives in memory for as long as this server runs; when the server starts again, each
- * live deployment gets a fresh token and the old one is revoked.
+ * live local deployment gets a fresh token and the old one is revoked. A Kubernetes deployment's
+ * token lives in its Secret in the cluster, which its pods read, so it is kept across restarts.
+ *
+ * The kubernetes target (kubernetes/target.ts) writes objects instead of starting processes:
+ * every change is checked against the cluster's access rules first, then recorded, then written
+ * (a Kubernetes rolling update), and the rollout it watches becomes the status.
  */
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -17,7 +22,9 @@ import {
   DeploymentName,
   type CreateDeploymentRequest,
   type Deployment,
+  type DeploymentKubernetes,
   type DeploymentSlot,
+  type KubernetesDrift,
   type ListDeploymentsQuery,
   type ModelVersion,
   type PredictionRecord,
@@ -25,6 +32,7 @@ import {
   type SecondSlotRequest,
   type ServingSpec,
   type TelemetryReport,
+  type UpdateDeploymentRequest,
   type UpdateTrafficRequest
 } from '../contract';
 import { OPERATOR, type AuthService } from '../auth/service';
@@ -34,8 +42,10 @@ import type { Logger } from '../logger';
 import type { ProvenanceService } from '../provenance/service';
 import type { DomainEvents } from '../realtime/events';
 import { deploymentOfToken } from './access';
+import { kubernetesEndpoint, objectRefsOf } from './kubernetes/manifests';
+import type { KubernetesObserver, KubernetesTarget } from './kubernetes/target';
 import { localEndpoint, pickFreePort, portIsFree } from './local';
-import { isUniqueViolation, type DeploymentEventKind, type DeploymentRecord, type DeploymentStore } from './store';
+import { isUniqueViolation, type DeploymentEventKind, type DeploymentRecord, type DeploymentStore, type KubernetesConfig } from './store';
 import type { ServingObserver, ServingTarget } from './target';
 import { TelemetryWindows } from './telemetry';
 
@@ -43,6 +53,7 @@ export type CreateDeploymentInput = z.output<typeof CreateDeploymentRequest>;
 export type UpdateTrafficInput = z.output<typeof UpdateTrafficRequest>;
 export type SecondSlotInput = z.output<typeof SecondSlotRequest>;
 export type ListDeploymentsInput = z.output<typeof ListDeploymentsQuery>;
+export type UpdateDeploymentInput = z.output<typeof UpdateDeploymentRequest>;
 
 /** What deployments need from the model registry (models/service.ts ModelService has it). */
 export interface DeploymentModels {
@@ -70,6 +81,8 @@ export interface DeploymentServiceDeps {
   provenance: ProvenanceService;
   events: DomainEvents;
   target: ServingTarget;
+  /** The second target: objects in a Kubernetes cluster. */
+  kubernetes: KubernetesTarget;
   settings: DeploymentSettings;
   logger: Logger;
   now?: () => Date;
@@ -81,6 +94,8 @@ export const SERVER_ACTOR = 'runlab';
 const LIST_HISTORY = 20;
 /** Telemetry-driven updates reach browsers at most this often. */
 const STATS_PUBLISH_MS = 2000;
+/** A rollout's progress (pods, events) reaches browsers at most this often. */
+const ROLLOUT_PUBLISH_MS = 250;
 
 export const deploymentNodeRef = (id: string): string => `deployment:${id}`;
 export const modelVersionNodeRef = (versionId: string): string => `model_version:${versionId}`;
@@ -105,6 +120,11 @@ const describeSlot = (slot: DeploymentSlot): string => {
 const describeSlots = (slots: readonly DeploymentSlot[]): string => slots.map(describeSlot).join(', ');
 const withReason = (message: string, reason: string): string => (reason.trim() ? `${message}: ${reason.trim()}` : message);
 const round1 = (value: number): number => Math.round(value * 10) / 10;
+const describeResources = (resources: KubernetesConfig['resources']): string =>
+  [
+    ...Object.entries(resources.requests).map(([k, v]) => `${k} request ${v}`),
+    ...Object.entries(resources.limits).map(([k, v]) => `${k} limit ${v}`)
+  ].join(', ') || 'none';
 
 /** The stable slot and the second one (canary or shadow), if any. */
 function split(slots: readonly DeploymentSlot[]): { stable: DeploymentSlot; second: DeploymentSlot | undefined } {
@@ -122,7 +142,7 @@ interface RuntimeState {
   readyReplicas: number;
 }
 
-export class DeploymentService implements ServingObserver {
+export class DeploymentService implements ServingObserver, KubernetesObserver {
   private readonly telemetry: TelemetryWindows;
   private readonly runtime = new Map<string, RuntimeState>();
   private readonly lastPublished = new Map<string, number>();
@@ -137,6 +157,7 @@ export class DeploymentService implements ServingObserver {
     this.now = deps.now ?? (() => new Date());
     this.telemetry = new TelemetryWindows(() => this.now().getTime());
     deps.target.observe(this);
+    deps.kubernetes.observe(this);
     deps.models.setDeployedCheck((modelId) => deps.store.isModelServed(modelId));
   }
 
@@ -151,6 +172,10 @@ export class DeploymentService implements ServingObserver {
     this.serverUrl = serverUrl;
     const { store, auth, logger } = this.deps;
     for (const record of store.listLive()) {
+      if (record.target === 'kubernetes') {
+        this.adopt(record);
+        continue;
+      }
       const at = this.now().toISOString();
       if (record.tokenId && auth.isActive(record.tokenId)) auth.revokeToken(record.tokenId, OPERATOR);
       const { token, secret } = auth.createToken(`deployment-${record.name}`, 'deployment', OPERATOR);
@@ -170,11 +195,29 @@ export class DeploymentService implements ServingObserver {
     }
   }
 
+  /**
+   * A Kubernetes deployment after a server restart: its objects are read again (level-triggered)
+   * and its status comes from them; nothing is written, so a hand edit shows as drift.
+   */
+  private adopt(record: DeploymentRecord): void {
+    this.addEvent(
+      record.id,
+      'restarted',
+      record.revision,
+      'the companion server started again; reading the objects from the cluster',
+      record.slots,
+      SERVER_ACTOR
+    );
+    this.deps.logger.info({ deploymentId: record.id, name: record.name }, 'reading a Kubernetes deployment from its cluster');
+    void this.deps.kubernetes.adopt(record).then(() => this.publish(record.id));
+  }
+
   /** Stops every runtime (server shutdown); deployments stay live and start again with the server. */
   async close(): Promise<void> {
     this.closed = true;
     for (const timer of this.publishTimers.values()) clearTimeout(timer);
     this.publishTimers.clear();
+    this.deps.kubernetes.close();
     await this.deps.target.stopAll();
   }
 
@@ -207,21 +250,27 @@ export class DeploymentService implements ServingObserver {
     const slots = input.second
       ? this.slotsWithSecond(slotOf(stableVersion, 'stable', 100), input.second)
       : [slotOf(stableVersion, 'stable', 100)];
-    const port = await this.choosePort(input.port);
-    this.refuseTakenName(name); // again: choosing the port awaited
+    const kubernetes = this.kubernetesConfigOf(input);
+    // Kubernetes: the cluster says up front whether everything may be created (403 otherwise).
+    if (kubernetes) await this.deps.kubernetes.precheck(kubernetes);
+    const port = kubernetes ? null : await this.choosePort(input.port);
+    this.refuseTakenName(name); // again: choosing the port or asking the cluster awaited
 
     const id = randomUUID();
     const at = this.now().toISOString();
-    const endpoint = localEndpoint(port);
+    const endpoint = kubernetes ? kubernetesEndpoint(name, kubernetes) : localEndpoint(port as number);
     const { token, secret } = auth.createToken(`deployment-${name}`, 'deployment', OPERATOR);
     try {
+      if (kubernetes) {
+        kubernetes.objects = objectRefsOf({ id, name, kubernetes, slots, revision: 1, replicas: input.replicas } as DeploymentRecord);
+      }
       store.inTransaction(() => {
         store.insert({
           id,
           name,
           target: input.target,
           status: 'deploying',
-          statusMessage: 'starting the serving process',
+          statusMessage: kubernetes ? 'writing the objects to the cluster' : 'starting the serving process',
           endpoint,
           port,
           requestedRef: `${input.model}@${input.version}`,
@@ -229,19 +278,14 @@ export class DeploymentService implements ServingObserver {
           revision: 1,
           slots,
           tokenId: token.id,
+          kubernetes,
           createdAt: at,
           updatedAt: at,
           createdBy: actor.name
         });
         const replicas = input.replicas === 1 ? '1 replica' : `${input.replicas} replicas`;
-        this.addEvent(
-          id,
-          'deployed',
-          1,
-          `deployed ${describeSlots(slots)} on ${input.target} at ${endpoint}, ${replicas}`,
-          slots,
-          actor.name
-        );
+        const where = kubernetes ? `Kubernetes (context ${kubernetes.context}, namespace ${kubernetes.namespace})` : input.target;
+        this.addEvent(id, 'deployed', 1, `deployed ${describeSlots(slots)} on ${where} at ${endpoint}, ${replicas}`, slots, actor.name);
         this.recordVersions(id, slots);
       });
     } catch (error) {
@@ -250,13 +294,51 @@ export class DeploymentService implements ServingObserver {
       throw error;
     }
     this.secrets.set(id, secret);
-    this.launch(id);
+    if (kubernetes) await this.writeFirst(id, secret);
+    else this.launch(id);
     this.publish(id);
     return this.get(id);
   }
 
+  /** The objects of a new Kubernetes deployment; when the cluster refuses, nothing stays behind. */
+  private async writeFirst(id: string, secret: string): Promise<void> {
+    const record = this.record(id);
+    try {
+      await this.deps.kubernetes.apply(record, secret);
+    } catch (error) {
+      try {
+        await this.deps.kubernetes.remove(record);
+      } catch (cleanup) {
+        this.deps.logger.warn({ err: cleanup, deploymentId: id }, 'could not remove the objects of a deployment the cluster refused');
+      }
+      this.deps.kubernetes.unfollow(id);
+      if (record.tokenId) this.deps.auth.revokeToken(record.tokenId, OPERATOR);
+      this.secrets.delete(id);
+      this.deps.store.remove(id);
+      throw error;
+    }
+  }
+
+  /** The Kubernetes settings of a create request, as stored (null for other targets). */
+  private kubernetesConfigOf(input: CreateDeploymentInput): KubernetesConfig | null {
+    if (input.target !== 'kubernetes' || !input.kubernetes) return null;
+    const k = input.kubernetes;
+    const config: KubernetesConfig = {
+      context: k.context,
+      namespace: k.namespace,
+      backend: k.backend,
+      resources: k.resources,
+      autoscale: k.autoscale ?? null,
+      ingress: k.ingress ?? null,
+      progressDeadlineSeconds: k.progressDeadlineSeconds,
+      objects: [],
+      revisions: { '1': { replicas: input.replicas, resources: k.resources } }
+    };
+    return config;
+  }
+
   /** A new canary or shadow, a new share, or none. */
-  updateTraffic(id: string, input: UpdateTrafficInput, actor: Principal): Deployment {
+  async updateTraffic(id: string, input: UpdateTrafficInput, actor: Principal): Promise<Deployment> {
     const record = this.liveRecord(id, 'change its traffic');
     const { stable, second } = split(record.slots);
     if (input.second === null) {
@@ -270,7 +352,7 @@ export class DeploymentService implements ServingObserver {
   }
 
   /** The canary becomes the stable version and takes all the traffic. */
-  promote(id: string, reason: string, actor: Principal): Deployment {
+  async promote(id: string, reason: string, actor: Principal): Promise<Deployment> {
     const record = this.liveRecord(id, 'promote');
     const { stable, second } = split(record.slots);
     if (!second || second.role !== 'canary') {
@@ -293,10 +375,26 @@ export class DeploymentService implements ServingObserver {
   /**
    * Drops the canary or shadow when there is one; otherwise goes back to the stable version
    * before the last deploy or promote that is still in effect (rolling back twice goes back twice).
+   * After a failed Kubernetes rollout it goes back to the last revision that was ready, with the
+   * replicas and resources it had.
    */
-  rollback(id: string, reason: string, actor: Principal): Deployment {
+  async rollback(id: string, reason: string, actor: Principal): Promise<Deployment> {
     const record = this.liveRecord(id, 'roll back');
     const { stable, second } = split(record.slots);
+    if (record.kubernetes && record.status === 'failed') {
+      const last = this.lastReadyRevision(record);
+      if (last) {
+        const settings = record.kubernetes.revisions[String(last.revision)] ?? {
+          replicas: record.replicas,
+          resources: record.kubernetes.resources
+        };
+        const message = withReason(
+          `rolled back to revision ${last.revision} (${describeSlots(last.slots)}, ${settings.replicas} replicas), the last that was ready, after the failed rollout of revision ${record.revision}`,
+          reason
+        );
+        return this.change(record, 'rolled_back', last.slots, message, actor, settings);
+      }
+    }
     if (second) {
       const slots = [{ ...stable, percent: 100 }];
       return this.change(record, 'rolled_back', slots, withReason(`rolled back: dropped ${describeSlot(second)}`, reason), actor);
@@ -318,7 +416,9 @@ export class DeploymentService implements ServingObserver {
     const { store, auth, target } = this.deps;
     const record = this.record(id);
     if (record.status === 'stopped') return this.get(id);
-    await target.stop(id);
+    // Kubernetes: exactly the recorded objects go; a refusal (403, unreachable) changes nothing here.
+    if (record.kubernetes) await this.deps.kubernetes.remove(record);
+    else await target.stop(id);
     if (record.tokenId && auth.isActive(record.tokenId)) auth.revokeToken(record.tokenId, OPERATOR);
     this.secrets.delete(id);
     this.runtime.delete(id);
@@ -330,11 +430,62 @@ export class DeploymentService implements ServingObserver {
         id,
         'undeployed',
         record.revision,
-        `undeployed; ${record.endpoint ?? 'its endpoint'} no longer answers`,
+        record.kubernetes
+          ? `undeployed; removed ${record.kubernetes.objects.map((o) => `${o.kind} ${o.name}`).join(', ')} from namespace ${record.kubernetes.namespace}`
+          : `undeployed; ${record.endpoint ?? 'its endpoint'} no longer answers`,
         record.slots,
         actor.name
       );
     });
+    this.publish(id);
+    return this.get(id);
+  }
+
+  /** Kubernetes: new replicas or resources, rolled out as a new revision. */
+  async update(id: string, input: UpdateDeploymentInput, actor: Principal): Promise<Deployment> {
+    const record = this.liveRecord(id, 'change it');
+    if (!record.kubernetes) {
+      throw new AppError(
+        'conflict',
+        `Deployment ${record.name} runs on this machine; its replicas are set when it is deployed (undeploy and deploy it again with "replicas")`
+      );
+    }
+    const replicas = input.replicas ?? record.replicas;
+    const resources = input.resources ?? record.kubernetes.resources;
+    const changes = [
+      replicas !== record.replicas ? `replicas ${record.replicas} → ${replicas}` : '',
+      JSON.stringify(resources) !== JSON.stringify(record.kubernetes.resources) ? `resources ${describeResources(resources)}` : ''
+    ].filter(Boolean);
+    if (changes.length === 0) return this.get(id);
+    return this.change(record, 'updated', record.slots, withReason(changes.join(', '), input.reason), actor, { replicas, resources });
+  }
+
+  /**
+   * Kubernetes: writes every object again as Runlab wants it, undoing hand edits (drift). A
+   * deleted Secret gets a fresh token (the old one revoked) and a new revision, so the pods
+   * restart with it.
+   */
+  async reconcile(id: string, reason: string, actor: Principal): Promise<Deployment> {
+    const record = this.liveRecord(id, 'reconcile');
+    if (!record.kubernetes) throw new AppError('conflict', `Deployment ${record.name} runs on this machine: there is nothing to reconcile`);
+    await this.deps.kubernetes.precheck(record.kubernetes);
+    const drift = this.deps.kubernetes.observed(id)?.drift ?? [];
+    const what = drift.length ? drift.map((d) => `${d.object.kind} ${d.object.name} ${d.field}`).join(', ') : 'nothing had drifted';
+    let secret = this.secrets.get(id) ?? null;
+    const secretGone = drift.some((d) => d.object.kind === 'Secret' && d.field === 'the object');
+    if (secretGone && !secret) {
+      const { auth } = this.deps;
+      if (record.tokenId && auth.isActive(record.tokenId)) auth.revokeToken(record.tokenId, OPERATOR);
+      const created = auth.createToken(`deployment-${record.name}`, 'deployment', OPERATOR);
+      secret = created.secret;
+      this.secrets.set(id, secret);
+      this.deps.store.update(id, { tokenId: created.token.id }, this.now().toISOString());
+    }
+    this.deps.store.inTransaction(() => {
+      this.addEvent(id, 'reconciled', record.revision, withReason(`wrote the objects again (${what})`, reason), record.slots, actor.name);
+    });
+    await this.deps.kubernetes.apply(this.record(id), secret);
+    if (secretGone) return this.change(this.record(id), 'updated', record.slots, 'new token in a new Secret: pods restart with it', actor);
     this.publish(id);
     return this.get(id);
   }
@@ -347,14 +498,19 @@ export class DeploymentService implements ServingObserver {
   // ------------------------------------------------------------------------------------------
   // the serving runtime (deployment tokens)
 
-  spec(id: string, principal: Principal): ServingSpec {
+  /**
+   * The current revision's spec, or `revision`'s: a Kubernetes pod serves the revision its
+   * template pins, so old pods keep their versions while a rollout replaces them.
+   */
+  spec(id: string, principal: Principal, revision?: number): ServingSpec {
     const record = deploymentOfToken(this.deps.store, principal, id);
     const { models, settings } = this.deps;
+    const slots = revision === undefined || revision === record.revision ? record.slots : this.slotsOfRevision(record, revision);
     return {
       deploymentId: record.id,
       name: record.name,
-      revision: record.revision,
-      slots: record.slots.map((slot) => {
+      revision: revision ?? record.revision,
+      slots: slots.map((slot) => {
         const version = models.versionById(slot.modelVersionId);
         return { ...slot, flavor: version.flavor, signature: version.signature, files: version.files };
       }),
@@ -364,10 +520,25 @@ export class DeploymentService implements ServingObserver {
     };
   }
 
-  /** A file of a version the deployment serves now (no other version's, whoever asks). */
+  /** The slots a past revision served (its first event has them); 404 for one that never was. */
+  private slotsOfRevision(record: DeploymentRecord, revision: number): DeploymentSlot[] {
+    const event = this.deps.store.eventsInOrder(record.id).find((e) => e.revision === revision);
+    if (!event || revision > record.revision) {
+      throw notFound(`Revision ${revision} of deployment ${record.name} (its revisions are 1 to ${record.revision})`);
+    }
+    return event.slots;
+  }
+
+  /**
+   * A file of a version the deployment serves (no other version's, whoever asks): now, or, for
+   * a Kubernetes deployment, in a revision whose pods may still run during a rollout.
+   */
   openFile(id: string, versionId: string, path: string, principal: Principal): { stream: Readable; size: number } {
     const record = deploymentOfToken(this.deps.store, principal, id);
-    if (!record.slots.some((slot) => slot.modelVersionId === versionId)) {
+    const served = record.kubernetes
+      ? this.deps.store.eventsInOrder(id).some((event) => event.slots.some((slot) => slot.modelVersionId === versionId))
+      : record.slots.some((slot) => slot.modelVersionId === versionId);
+    if (!served) {
       throw notFound(
         `Model version ${versionId} in deployment ${record.name} (revision ${record.revision} serves ${describeSlots(record.slots)})`
       );
@@ -486,6 +657,37 @@ export class DeploymentService implements ServingObserver {
     this.publish(id);
   }
 
+  /** Kubernetes: a rollout under way, or a replica no longer available on the current revision. */
+  progressing(id: string, message: string): void {
+    const record = this.deps.store.findById(id);
+    if (!record || record.status === 'stopped' || record.status === 'failed') return;
+    const wasReady = record.status === 'ready' || record.status === 'degraded';
+    this.setStatus(record, wasReady ? 'degraded' : 'deploying', message);
+  }
+
+  /** Kubernetes: an object differs from what Runlab wrote, or was deleted (recorded once per change). */
+  drifted(id: string, drift: KubernetesDrift[]): void {
+    const record = this.deps.store.findById(id);
+    if (!record || record.status === 'stopped' || drift.length === 0) return;
+    const fields = drift.map((d) => `${d.object.kind} ${d.object.name} ${d.field}: ${d.expected} → ${d.actual}`).join('; ');
+    this.deps.store.inTransaction(() =>
+      this.addEvent(
+        id,
+        'drifted',
+        record.revision,
+        `changed outside Runlab: ${fields}; Reconcile writes Runlab's objects again`,
+        record.slots,
+        SERVER_ACTOR
+      )
+    );
+    this.publish(id);
+  }
+
+  /** Kubernetes: what the cluster says changed (pods, events, rollout): browsers hear of it soon. */
+  changed(id: string): void {
+    this.publishThrottled(id, ROLLOUT_PUBLISH_MS);
+  }
+
   // ------------------------------------------------------------------------------------------
   // internals
 
@@ -540,28 +742,62 @@ export class DeploymentService implements ServingObserver {
   }
 
   /** A new revision: slots, an event, lineage of new versions, and the runtime told. */
-  private change(
+  /**
+   * A new revision: slots (and, on Kubernetes, replicas and resources), an event, lineage of new
+   * versions, and the target told. On Kubernetes the rights are checked before anything is
+   * recorded, and the new pod template is written before this answers (a rolling update).
+   */
+  private async change(
     record: DeploymentRecord,
     kind: DeploymentEventKind,
     slots: DeploymentSlot[],
     message: string,
-    actor: Principal
-  ): Deployment {
+    actor: Principal,
+    settings?: { replicas: number; resources: KubernetesConfig['resources'] }
+  ): Promise<Deployment> {
     const { store, target } = this.deps;
     const revision = record.revision + 1;
+    let kubernetes = record.kubernetes ?? undefined;
+    if (kubernetes) {
+      await this.deps.kubernetes.precheck(kubernetes);
+      const now = settings ?? { replicas: record.replicas, resources: kubernetes.resources };
+      kubernetes = { ...kubernetes, resources: now.resources, revisions: { ...kubernetes.revisions, [String(revision)]: now } };
+    }
+    const replicas = settings?.replicas;
+    const statusMessage = kubernetes ? `rolling out revision ${revision}` : `loading revision ${revision}`;
     store.inTransaction(() => {
-      store.update(
-        record.id,
-        { slots, revision, status: 'deploying', statusMessage: `loading revision ${revision}` },
-        this.now().toISOString()
-      );
+      store.update(record.id, { slots, revision, replicas, kubernetes, status: 'deploying', statusMessage }, this.now().toISOString());
       this.addEvent(record.id, kind, revision, message, slots, actor.name);
       this.recordVersions(record.id, slots);
     });
-    // A running runtime picks the revision up by itself; one that had failed gets a new start.
-    target.revisionChanged(record.id);
+    if (kubernetes) {
+      const updated = this.record(record.id);
+      this.deps.kubernetes.updateRecord(updated);
+      try {
+        await this.deps.kubernetes.apply(updated, null);
+      } catch (error) {
+        this.failed(
+          record.id,
+          `Revision ${revision} could not be written to the cluster: ${(error as Error).message} (Reconcile writes it again)`
+        );
+        throw error;
+      }
+    } else {
+      // A running runtime picks the revision up by itself; one that had failed gets a new start.
+      target.revisionChanged(record.id);
+    }
     this.publish(record.id);
     return this.get(record.id);
+  }
+
+  /** The newest revision before the current one that became ready, and its slots. */
+  private lastReadyRevision(record: DeploymentRecord): { revision: number; slots: DeploymentSlot[] } | undefined {
+    const events = this.deps.store.eventsInOrder(record.id);
+    const ready = events.filter((e) => e.kind === 'ready' && e.revision < record.revision).map((e) => e.revision);
+    if (ready.length === 0) return undefined;
+    const revision = Math.max(...ready);
+    const first = events.find((e) => e.revision === revision);
+    return first ? { revision, slots: first.slots } : undefined;
   }
 
   private addEvent(id: string, kind: DeploymentEventKind, revision: number, message: string, slots: DeploymentSlot[], actor: string): void {
@@ -627,14 +863,42 @@ export class DeploymentService implements ServingObserver {
       endpoint: record.endpoint,
       requestedRef: record.requestedRef,
       replicas: record.replicas,
-      readyReplicas: record.status === 'stopped' ? 0 : (this.runtime.get(record.id)?.readyReplicas ?? 0),
+      readyReplicas: record.status === 'stopped' ? 0 : this.readyReplicasOf(record),
       revision: record.revision,
       slots: record.slots,
       stats: record.status === 'stopped' ? null : this.telemetry.stats(record.id),
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
       createdBy: record.createdBy,
-      history: this.deps.store.events(record.id, historyLimit)
+      history: this.deps.store.events(record.id, historyLimit),
+      kubernetes: this.kubernetesView(record)
+    };
+  }
+
+  private readyReplicasOf(record: DeploymentRecord): number {
+    if (!record.kubernetes) return this.runtime.get(record.id)?.readyReplicas ?? 0;
+    return this.deps.kubernetes.observed(record.id)?.rollout?.availableReplicas ?? 0;
+  }
+
+  private kubernetesView(record: DeploymentRecord): DeploymentKubernetes | null {
+    const kube = record.kubernetes;
+    if (!kube) return null;
+    const observed = record.status === 'stopped' ? null : this.deps.kubernetes.observed(record.id);
+    return {
+      context: kube.context,
+      namespace: kube.namespace,
+      backend: kube.backend,
+      resources: kube.resources,
+      autoscale: kube.autoscale,
+      ingress: kube.ingress,
+      progressDeadlineSeconds: kube.progressDeadlineSeconds,
+      objects: kube.objects,
+      rollout: observed?.rollout ?? null,
+      pods: observed?.pods ?? [],
+      events: observed?.events ?? [],
+      drift: observed?.drift ?? [],
+      observedAt: observed?.observedAt ?? null,
+      clusterError: observed?.clusterError ?? null
     };
   }
 
@@ -650,13 +914,13 @@ export class DeploymentService implements ServingObserver {
   }
 
   /** Stats change with every report; browsers hear of them at most every STATS_PUBLISH_MS. */
-  private publishThrottled(id: string): void {
+  private publishThrottled(id: string, everyMs = STATS_PUBLISH_MS): void {
     const since = Date.now() - (this.lastPublished.get(id) ?? 0);
     if (this.closed) return;
-    if (since >= STATS_PUBLISH_MS) {
+    if (since >= everyMs) {
       this.publish(id);
     } else if (!this.publishTimers.has(id)) {
-      const timer = setTimeout(() => this.publish(id), STATS_PUBLISH_MS - since);
+      const timer = setTimeout(() => this.publish(id), everyMs - since);
       timer.unref();
       this.publishTimers.set(id, timer);
     }

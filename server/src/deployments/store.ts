@@ -4,10 +4,43 @@
  * in deployments/service.ts; this file only reads and writes rows.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import type { DeploymentSlot, DeploymentStatus, DeploymentTarget, PredictionRecord, SlotRole } from '../contract';
+import type { z } from 'zod';
+import type {
+  DeploymentEventKind as DeploymentEventKindSchema,
+  DeploymentSlot,
+  DeploymentStatus,
+  DeploymentTarget,
+  KubernetesAutoscale,
+  KubernetesBackend,
+  KubernetesIngress,
+  KubernetesObjectRef,
+  KubernetesResources,
+  PredictionRecord,
+  SlotRole
+} from '../contract';
 
-export type DeploymentEventKind =
-  'deployed' | 'ready' | 'split_changed' | 'promoted' | 'rolled_back' | 'restarted' | 'failed' | 'undeployed';
+export type DeploymentEventKind = z.infer<typeof DeploymentEventKindSchema>;
+
+/** What a revision of a Kubernetes deployment ran with: a rollback after a failed rollout goes back to it. */
+export interface KubernetesRevision {
+  replicas: number;
+  resources: KubernetesResources;
+}
+
+/** A Kubernetes deployment's place and settings, stored as the row's target_config. */
+export interface KubernetesConfig {
+  context: string;
+  namespace: string;
+  backend: z.infer<typeof KubernetesBackend>;
+  resources: KubernetesResources;
+  autoscale: z.infer<typeof KubernetesAutoscale> | null;
+  ingress: z.infer<typeof KubernetesIngress> | null;
+  progressDeadlineSeconds: number;
+  /** Every object Runlab created for it: undeploy removes exactly these. */
+  objects: KubernetesObjectRef[];
+  /** Replicas and resources by revision (as text keys: JSON). */
+  revisions: Record<string, KubernetesRevision>;
+}
 
 export interface DeploymentRecord {
   id: string;
@@ -22,8 +55,10 @@ export interface DeploymentRecord {
   replicas: number;
   revision: number;
   slots: DeploymentSlot[];
-  /** The deployment token its runtime presents now (a new one after every server start). */
+  /** The deployment token its runtime presents now (local: a new one after every server start). */
   tokenId: string | null;
+  /** Kubernetes target only. */
+  kubernetes: KubernetesConfig | null;
   createdAt: string;
   updatedAt: string;
   createdBy: string;
@@ -52,6 +87,7 @@ interface DeploymentRow {
   revision: number;
   slots: string;
   token_id: string | null;
+  target_config: string;
   created_at: string;
   updated_at: string;
   created_by: string;
@@ -81,6 +117,7 @@ const toRecord = (row: DeploymentRow): DeploymentRecord => ({
   revision: row.revision,
   slots: JSON.parse(row.slots) as DeploymentSlot[],
   tokenId: row.token_id,
+  kubernetes: row.target === 'kubernetes' ? (JSON.parse(row.target_config) as KubernetesConfig) : null,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
   createdBy: row.created_by
@@ -104,6 +141,8 @@ export interface DeploymentChanges {
   slots?: DeploymentSlot[];
   tokenId?: string | null;
   endpoint?: string | null;
+  replicas?: number;
+  kubernetes?: KubernetesConfig;
 }
 
 const COLUMN_OF: Record<keyof DeploymentChanges, string> = {
@@ -112,7 +151,9 @@ const COLUMN_OF: Record<keyof DeploymentChanges, string> = {
   revision: 'revision',
   slots: 'slots',
   tokenId: 'token_id',
-  endpoint: 'endpoint'
+  endpoint: 'endpoint',
+  replicas: 'replicas',
+  kubernetes: 'target_config'
 };
 
 /** True when SQLite refused a write because of a UNIQUE constraint (a live deployment's name). */
@@ -128,11 +169,12 @@ export class DeploymentStore {
     this.statements = {
       insert: prepare(
         `INSERT INTO deployments (id, name, target, status, status_message, endpoint, port, requested_ref, replicas, revision, slots,
-           token_id, created_at, updated_at, created_by)
+           token_id, target_config, created_at, updated_at, created_by)
          VALUES (@id, @name, @target, @status, @statusMessage, @endpoint, @port, @requestedRef, @replicas, @revision, @slots,
-           @tokenId, @createdAt, @updatedAt, @createdBy)`
+           @tokenId, @targetConfig, @createdAt, @updatedAt, @createdBy)`
       ),
       byId: prepare('SELECT * FROM deployments WHERE id = ?'),
+      remove: prepare('DELETE FROM deployments WHERE id = ?'),
       liveByName: prepare("SELECT * FROM deployments WHERE name = ? AND status <> 'stopped'"),
       byToken: prepare('SELECT * FROM deployments WHERE token_id = ?'),
       list: prepare('SELECT * FROM deployments ORDER BY created_at DESC, id'),
@@ -171,7 +213,13 @@ export class DeploymentStore {
   }
 
   insert(record: DeploymentRecord): void {
-    this.statements.insert.run({ ...record, slots: JSON.stringify(record.slots) });
+    const { kubernetes, ...rest } = record;
+    this.statements.insert.run({ ...rest, slots: JSON.stringify(record.slots), targetConfig: JSON.stringify(kubernetes ?? {}) });
+  }
+
+  /** Forgets a deployment that never came to be (its objects could not be written). */
+  remove(id: string): void {
+    this.statements.remove.run(id);
   }
 
   findById(id: string): DeploymentRecord | undefined {
@@ -206,7 +254,7 @@ export class DeploymentStore {
   update(id: string, changes: DeploymentChanges, at: string): void {
     const entries = Object.entries(changes).filter(([, value]) => value !== undefined) as [keyof DeploymentChanges, unknown][];
     const assignments = entries.map(([key]) => `${COLUMN_OF[key]} = ?`);
-    const values = entries.map(([key, value]) => (key === 'slots' ? JSON.stringify(value) : value));
+    const values = entries.map(([key, value]) => (key === 'slots' || key === 'kubernetes' ? JSON.stringify(value) : value));
     this.db.prepare(`UPDATE deployments SET ${[...assignments, 'updated_at = ?'].join(', ')} WHERE id = ?`).run(...values, at, id);
   }
 

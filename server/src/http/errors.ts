@@ -18,7 +18,8 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   payload_too_large: 413,
   data_corrupt: 500,
   internal: 500,
-  insufficient_storage: 507
+  insufficient_storage: 507,
+  unavailable: 503
 };
 
 /** An operational error: something the client can act on, answered with its code and status. */

@@ -82,7 +82,8 @@ const MLFLOW_ERROR: Record<ErrorCode, string> = {
   payload_too_large: 'INVALID_PARAMETER_VALUE',
   data_corrupt: 'DATA_LOSS',
   internal: 'INTERNAL_ERROR',
-  insufficient_storage: 'RESOURCE_EXHAUSTED'
+  insufficient_storage: 'RESOURCE_EXHAUSTED',
+  unavailable: 'TEMPORARILY_UNAVAILABLE'
 };
 /** MLflow answers "already exists" with 400, unlike Runlab's 409. */
 const MLFLOW_STATUS: Partial<Record<ErrorCode, number>> = { conflict: 400 };
