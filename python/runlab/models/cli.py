@@ -6,6 +6,7 @@
     runlab models alias NAME ALIAS VERSION [--reason R]  point an alias at a version (recorded in its history)
     runlab models rollback NAME ALIAS [--reason R]       move an alias back to its previous version
     runlab models history NAME [--alias ALIAS]           every move of the model's aliases, newest first
+    runlab models dockerfile [REF] [-o FILE] [--force]   the serving image's Dockerfile (Kubernetes deployments)
 
 ``runlab.cli`` dispatches here; server and token come from its connection options. Exit codes:
 0 done, 1 the server refused or could not answer (the message says why), 2 bad usage.
@@ -28,7 +29,9 @@ from runlab.models.refs import check_name, parse_ref
 
 def register(commands: Any, add_connection_options: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add ``models`` and its subcommands to the ``runlab`` parser's ``commands``."""
-    models = commands.add_parser("models", help="the model registry: list, versions, show, alias, rollback, history")
+    models = commands.add_parser(
+        "models", help="the model registry: list, versions, show, alias, rollback, history, dockerfile"
+    )
     models.set_defaults(usage_parser=models)
     sub = models.add_subparsers(dest="models_command", metavar="SUBCOMMAND")
 
@@ -66,6 +69,10 @@ def register(commands: Any, add_connection_options: Callable[[argparse.ArgumentP
 
     for parser in (listing, versions, show, alias, rollback, history):
         add_connection_options(parser)
+
+    from runlab.models import dockerfile
+
+    dockerfile.register(sub, add_connection_options)
 
 
 def _client() -> Client:

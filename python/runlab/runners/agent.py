@@ -25,6 +25,10 @@ new, and waits up to ``--drain-grace`` seconds for its running jobs. Jobs still 
 stopped (interrupt, then kill) and *not* reported: their leases run out on the server, which
 requeues them for another runner (the scheduler's path for a lost runner; reporting them
 ``cancelled`` would end the jobs for good). A second signal ends the wait at once.
+
+One job (``--once``, or RUNLAB_RUNNER_ONCE=1, as a Kubernetes Job's pod runs it): the agent takes
+at most one job and exits once it has ended and been reported: 0 when it finished, 1 when it
+failed, was cancelled, timed out or was lost. No offer within ``--idle-timeout`` seconds: exit 3.
 """
 
 from __future__ import annotations
@@ -66,6 +70,9 @@ MAX_OUTPUT_TEXT = 1_000_000
 DEFAULT_DRAIN_GRACE_S = 60.0
 # After a drain's grace: how long a stopped job may take to end before the agent exits anyway.
 STOP_WAIT_S = 20.0
+DEFAULT_IDLE_TIMEOUT_S = 300.0
+# --once: no job was offered within the idle timeout (a Kubernetes Job's pod with nothing to do).
+IDLE_EXIT = 3
 
 log = logging.getLogger("runlab.runner")
 
@@ -85,6 +92,9 @@ class AgentOptions:
     max_jobs: int | None = None
     work_dir: Path = field(default_factory=lambda: config.data_dir() / "runner")
     drain_grace_s: float = DEFAULT_DRAIN_GRACE_S
+    # Take one job, exit when it has been reported; give up after idle_timeout_s without an offer.
+    once: bool = False
+    idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S
 
 
 @dataclass
@@ -186,7 +196,7 @@ class RunnerAgent:
         import socketio
 
         self.options = options
-        self.max_jobs = options.max_jobs or 256
+        self.max_jobs = 1 if options.once else options.max_jobs or 256
         self.work_dir = options.work_dir.expanduser().resolve()
         self._client_factory = client_factory or (
             lambda: Client(options.server, options.token, timeout=TRANSFER_TIMEOUT)
@@ -201,6 +211,11 @@ class RunnerAgent:
         self._stop = threading.Event()
         self._signals = 0
         self._exit_code = 0
+        # --once: whether the one job was taken, and how it ended once reported (None until then).
+        self._took_job = False
+        self._once_outcome: str | None = None
+        self._idle_deadline: float | None = None
+        self._idled_out = False
         self.sio = socketio.Client(
             reconnection=True,
             reconnection_attempts=0,  # forever: a runner outlives server restarts
@@ -306,8 +321,11 @@ class RunnerAgent:
             running = sum(1 for job in self.jobs.values() if not job.silent)
             if self.draining or self._stop.is_set() or running >= self.max_jobs or not isinstance(offer, dict):
                 return {"accepted": False}
+            if self.options.once and self._took_job:
+                return {"accepted": False}
             job = _Job(offer=offer)
             self.jobs[job.attempt_id] = job
+            self._took_job = True
         job.thread = threading.Thread(target=self._run_job, args=(job,), name=f"job-{job.attempt_id[:8]}", daemon=True)
         job.thread.start()
         return {"accepted": True}
@@ -377,6 +395,7 @@ class RunnerAgent:
         finally:
             stream.close(max(self.lease_s * 2, 30.0))
         duration = time.monotonic() - started
+        outcome = "lost"
         try:
             if job.abandoned:
                 _say(f"{job.label}: abandoned (the server gave it to another runner); nothing reported")
@@ -385,13 +404,18 @@ class RunnerAgent:
             else:
                 if executed is not None:
                     self._upload(job, executed)
-                self._complete(job, status, error, failed_cell, duration)
+                reported = self._complete(job, status, error, failed_cell, duration)
                 ending = status if error is None else f"{status}: {error}"
                 _say(f"{job.label}: {ending} in {duration:.1f} s")
+                outcome = status if reported else "unreported"
         finally:
             shutil.rmtree(directory, ignore_errors=True)
             with self._jobs_lock:
                 self.jobs.pop(job.attempt_id, None)
+                if self.options.once:
+                    self._once_outcome = outcome
+            if self.options.once:
+                self._wake.set()
 
     def _execute(
         self, job: _Job, directory: Path, stream: _EventStream
@@ -468,7 +492,8 @@ class RunnerAgent:
                     _say(f"{job.label}: could not upload the executed notebook: {problem}")
                     return
 
-    def _complete(self, job: _Job, status: str, error: str | None, failed_cell: int | None, duration: float) -> None:
+    def _complete(self, job: _Job, status: str, error: str | None, failed_cell: int | None, duration: float) -> bool:
+        """Report the job's end; whether the server took the report."""
         payload = {
             "attemptId": job.attempt_id,
             "status": status,
@@ -483,10 +508,12 @@ class RunnerAgent:
             if reply is not None:
                 if not reply.get("ok", False):
                     self.refused(job, reply)
-                return
+                    return False
+                return True
             time.sleep(0.5)
         if not job.abandoned:
             _say(f"{job.label}: could not report the end to the server")
+        return False
 
     # -- running and stopping -----------------------------------------------------------------------
 
@@ -508,12 +535,17 @@ class RunnerAgent:
             "# Written by `runlab runner start`: job kernels load Runlab's magics.\n"
             'c.InteractiveShellApp.extensions = ["runlab"]\n'
         )
+        # --once: the idle timeout counts from the start, connecting included (a pod that cannot reach
+        # the server has nothing to do either).
+        self._idle_deadline = time.monotonic() + self.options.idle_timeout_s if self.options.once else None
         self._wake = threading.Event()
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self._on_signal)
             signal.signal(signal.SIGINT, self._on_signal)
         _say(f"runner {self.name}: connecting to {self.options.server} (work dir {self.work_dir})")
         if not self._connect():
+            if self._idle_expired():
+                return IDLE_EXIT
             return self._exit_code or 1
         heartbeat = threading.Thread(target=self._heartbeats, name="heartbeat", daemon=True)
         heartbeat.start()
@@ -532,8 +564,20 @@ class RunnerAgent:
                 # Advisory (the agent takes nothing new either way): a server stopping at the same
                 # moment, as under npm start's Ctrl-C, must not hold the exit for a full ack timeout.
                 self.call("runner:drain", {}, timeout=DRAIN_ACK_TIMEOUT_S)
+            if self.options.once:
+                with self._jobs_lock:
+                    outcome = self._once_outcome
+                if outcome is not None:
+                    self._exit_code = self._exit_code or _once_exit_code(outcome)
+                    _say(f"runner {self.name}: its one job ended ({outcome}); exiting")
+                    break
+                if self._idle_expired():
+                    self._exit_code = IDLE_EXIT
+                    break
             if self.draining:
                 if not self.jobs:
+                    if self.options.once and not self._took_job:
+                        self._exit_code = self._exit_code or 1
                     break
                 if self._signals > 1 or (drain_deadline is not None and time.monotonic() >= drain_deadline):
                     self._release_running()
@@ -545,9 +589,29 @@ class RunnerAgent:
         _say(f"runner {self.name}: stopped")
         return self._exit_code
 
+    def _idle_expired(self) -> bool:
+        """--once: no job taken by the idle deadline. Then no offer is accepted any more."""
+        if self._idled_out:
+            return True
+        deadline = self._idle_deadline
+        if deadline is None or time.monotonic() < deadline:
+            return False
+        with self._jobs_lock:
+            if self._took_job:
+                return False
+            self._stop.set()  # under the lock: an offer racing the deadline is refused
+            self._idled_out = True
+        _say(
+            f"runner {self.name}: no job was offered within {self.options.idle_timeout_s:g} s "
+            f"(--idle-timeout); exiting with code {IDLE_EXIT}"
+        )
+        return True
+
     def _connect(self) -> bool:
         delay = 0.5
         while not self._stop.is_set():
+            if self._idle_expired():
+                return False
             try:
                 self.sio.connect(
                     self.options.server,
@@ -561,6 +625,8 @@ class RunnerAgent:
                 if self._signals:
                     return False
                 _say(f"runner {self.name}: cannot connect to {self.options.server} ({error}); retrying in {delay:g} s")
+                if self._idle_deadline is not None:
+                    delay = max(0.05, min(delay, self._idle_deadline - time.monotonic()))
                 if self._wake.wait(delay):
                     self._wake.clear()
                 delay = min(delay * 2, 10.0)
@@ -580,6 +646,11 @@ class RunnerAgent:
         for job in list(self.jobs.values()):
             if job.thread is not None:
                 job.thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def _once_exit_code(outcome: str) -> int:
+    """--once: 0 when the job finished (and was reported), 1 when it failed, was cancelled, timed out or was lost."""
+    return 0 if outcome == "finished" else 1
 
 
 def _safe_relative(path: str) -> PurePosixPath:

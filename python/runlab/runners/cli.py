@@ -2,6 +2,7 @@
 
     runlab runner start --server URL --token T [--name N] [--labels gpu,bigmem] [--max-jobs K]
                         [--work-dir D] [--drain-grace S]      run jobs on this machine
+                        [--once [--idle-timeout S]]           one job, then exit (a Kubernetes Job's pod)
     runlab runners add NAME [--labels ...] [--max-jobs K]     register a runner; prints its command
     runlab runners list                                       runners, their status and jobs
     runlab jobs submit NOTEBOOK [-p key=value ...] [--dataset name@vN ...] [--labels ...]
@@ -11,12 +12,15 @@
 
 ``runlab.cli`` dispatches here; server, token and project come from its connection options.
 ``--wait`` exits 0 when the job finished, 1 when it failed, was cancelled or timed out.
+``runner start --once`` (or RUNLAB_RUNNER_ONCE=1) exits the same way after its one job, and 3 when
+no job was offered within ``--idle-timeout`` seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -29,6 +33,8 @@ from runlab.client import Client, RunlabError
 
 _ENDED = ("finished", "failed", "cancelled", "timed_out")
 _POLL_S = 0.5
+# Set in a Kubernetes Job's pod template: the same as --once.
+ONCE_ENV = "RUNLAB_RUNNER_ONCE"
 
 
 def register(commands: Any, add_connection_options: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -55,6 +61,19 @@ def register(commands: Any, add_connection_options: Callable[[argparse.ArgumentP
         type=float,
         default=60.0,
         help="seconds running jobs get to finish after SIGTERM (default 60)",
+    )
+    start.add_argument(
+        "--once",
+        action="store_true",
+        help=f"take one job and exit when it has ended and been reported: 0 if it finished, 1 if not; "
+        f"3 if no job came within --idle-timeout (also: {ONCE_ENV}=1)",
+    )
+    start.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="with --once: exit with code 3 when no job was offered within S seconds (default 300)",
     )
     start.set_defaults(run=_runner_start)
 
@@ -184,6 +203,13 @@ def _runner_start(args: argparse.Namespace) -> int:
         raise UsageError("--max-jobs must be between 1 and 256")
     if args.drain_grace < 0:
         raise UsageError("--drain-grace must be 0 or more seconds")
+    once = args.once or _env_flag(ONCE_ENV)
+    if args.idle_timeout is not None and not once:
+        raise UsageError(f"--idle-timeout goes with --once (or {ONCE_ENV}=1)")
+    if args.idle_timeout is not None and args.idle_timeout <= 0:
+        raise UsageError("--idle-timeout must be more than 0 seconds")
+    if once and args.max_jobs not in (None, 1):
+        raise UsageError("--once runs one job: leave out --max-jobs (or give 1)")
     # Checked here, so a wrong token or address is one clear line, not a reconnect loop.
     with Client(settings.url, settings.token) as client:
         who = client.whoami()
@@ -201,10 +227,23 @@ def _runner_start(args: argparse.Namespace) -> int:
         labels=_labels(args.labels),
         max_jobs=args.max_jobs,
         drain_grace_s=args.drain_grace,
+        once=once,
     )
+    if args.idle_timeout is not None:
+        options.idle_timeout_s = args.idle_timeout
     if args.work_dir is not None:
         options.work_dir = args.work_dir
     return main_loop(options)
+
+
+def _env_flag(name: str) -> bool:
+    """``1``, ``true``, ``yes`` or ``on`` (any case) mean yes; unset, empty, ``0``, ``false``… mean no."""
+    value = os.environ.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise UsageError(f"{name}={os.environ[name]!r}: set it to 1 (one job, then exit) or 0")
 
 
 # -- runners ----------------------------------------------------------------------------------------

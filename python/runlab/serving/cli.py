@@ -3,6 +3,7 @@
 runlab serve-model REF [--port 8080] [--host 127.0.0.1] [--workers N]     REF: churn@production, churn@v3, churn
 runlab serve-model --model-dir DIR [--name churn] [--canary-dir DIR2 | --shadow-dir DIR2 --percent P]
 runlab serve-model --deployment ID --server URL [--workers N]            token in RUNLAB_TOKEN
+                   [--revision N]     serve only revision N (default: RUNLAB_DEPLOYMENT_REVISION; else follow)
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_PORT = 8080
+# Set by the Kubernetes target's pod template: each pod serves one revision, a new one is a rollout.
+REVISION_ENV = "RUNLAB_DEPLOYMENT_REVISION"
 
 
 def register(commands: Any, add_connection_options: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -39,6 +42,12 @@ def register(commands: Any, add_connection_options: Callable[[argparse.ArgumentP
     serve.add_argument("--percent", type=float, default=10.0, help="the canary's or shadow's share (default 10)")
     serve.add_argument("--deployment", metavar="ID", help="serve this deployment of the companion server (--server)")
     serve.add_argument("--server", metavar="URL", help="the companion server, with --deployment (token: RUNLAB_TOKEN)")
+    serve.add_argument(
+        "--revision",
+        metavar="N",
+        help="with --deployment: serve exactly revision N for the process's life, never swapping to a newer one "
+        f"(default: {REVISION_ENV}, as a Kubernetes pod sets it; unset: follow the deployment's revisions)",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: a free one)")
     serve.add_argument(
@@ -83,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--percent must be between 0 and 100")
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
+    if args.revision is not None and not args.deployment:
+        raise UsageError("--revision goes with --deployment ID (it pins the deployment's revision)")
     options = Options(
         port=args.port,
         host=args.host,
@@ -107,7 +118,10 @@ def run(args: argparse.Namespace) -> int:
             print("runlab serve-model: set RUNLAB_TOKEN to the deployment's token", file=sys.stderr)
             return 1
         options.deployment, options.server, options.token = args.deployment, server, token
+        options.revision = pinned_revision(args.revision)
         description = f"deployment {args.deployment} of {server}"
+        if options.revision is not None:
+            description += f", pinned to revision {options.revision}"
     elif args.model_dir:
         for role, directory in (("model", args.model_dir), ("canary", args.canary_dir), ("shadow", args.shadow_dir)):
             if directory and not (Path(directory) / "MLmodel").is_file():
@@ -129,3 +143,22 @@ def run(args: argparse.Namespace) -> int:
     except StartError as error:
         print(f"runlab serve-model: {error}", file=sys.stderr)
         return 1
+
+
+def pinned_revision(option: str | None) -> int | None:
+    """The revision to pin: ``--revision`` wins over RUNLAB_DEPLOYMENT_REVISION; None follows the deployment."""
+    from runlab.cli import UsageError
+
+    if option is not None:
+        text, source = option, "--revision"
+    else:
+        text, source = os.environ.get(REVISION_ENV, "").strip(), REVISION_ENV
+        if not text:
+            return None
+    try:
+        revision = int(text)
+    except ValueError:
+        revision = 0
+    if revision < 1:
+        raise UsageError(f"{source}={text!r}: give a revision number (a positive integer)")
+    return revision

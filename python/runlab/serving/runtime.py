@@ -10,6 +10,9 @@ Sources of models:
 - ``--model-dir DIR`` (plus ``--canary-dir`` / ``--shadow-dir`` for a local split): a directory;
 - ``REF`` (``churn@production``): the registry, through ``runlab.models.registry.download_version``;
 - ``--deployment ID --server URL``: the deployment's ``ServingSpec``, re-polled every ``pollSeconds``.
+  With ``--revision N`` (or RUNLAB_DEPLOYMENT_REVISION=N, as a Kubernetes pod template sets) the
+  runtime serves that one revision for its whole life: it fetches ``spec?revision=N`` and never
+  swaps, because there a new revision is rolled out as new pods, not inside a running one.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ class Options:
     percent: float = 10.0
     ref: str | None = None
     deployment: str | None = None
+    # Serve exactly this revision of the deployment, never a newer one (a Kubernetes pod's pin).
+    revision: int | None = None
     server: str | None = None
     token: str | None = None
     url: str | None = None
@@ -93,7 +98,9 @@ class Runtime:
         options = self.options
         if options.deployment:
             self.telemetry = Telemetry()
-            self.client = DeploymentClient(options.server or "", options.token or "", options.deployment)
+            self.client = DeploymentClient(
+                options.server or "", options.token or "", options.deployment, revision=options.revision
+            )
             self.reporter = Reporter(
                 self.telemetry,
                 self.client.report,
@@ -259,7 +266,10 @@ class Runtime:
     # -- deployment mode ---------------------------------------------------------------------------
 
     def _server_revision(self, revision: int) -> None:
-        """A telemetry answer named the deployment's revision: newer than ours → fetch the spec now."""
+        """A telemetry answer named the deployment's revision: newer than ours → fetch the spec now
+        (unless pinned: a pinned runtime is replaced by new pods, it does not swap)."""
+        if self.options.revision is not None:
+            return
         current = self.revision.number if self.revision and self.revision.number else 0
         if revision > current:
             self.wake.set()
@@ -280,7 +290,9 @@ class Runtime:
             try:
                 spec = client.spec()
                 self._apply_settings(spec)
-                if spec["revision"] != (self.revision.number if self.revision else None):
+                if self.options.revision is None and spec["revision"] != (
+                    self.revision.number if self.revision else None
+                ):
                     self._swap(spec)
                 failures = 0
             except Exception as error:
@@ -414,11 +426,12 @@ def default_cache() -> Path:
 class DeploymentClient:
     """The three deployment-scope routes of the companion server, with the deployment's token."""
 
-    def __init__(self, server: str, token: str, deployment: str) -> None:
+    def __init__(self, server: str, token: str, deployment: str, revision: int | None = None) -> None:
         import requests
 
         self.base = server.rstrip("/")
         self.deployment = deployment
+        self.revision = revision
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
         self.requests = requests
@@ -431,7 +444,8 @@ class DeploymentClient:
         delay = 0.2
         while True:
             try:
-                response = self.session.get(self._url("spec"), timeout=10)
+                params = {"revision": self.revision} if self.revision is not None else None
+                response = self.session.get(self._url("spec"), params=params, timeout=10)
             except self.requests.RequestException as error:
                 if first and time.monotonic() < deadline:
                     time.sleep(delay)
@@ -452,11 +466,27 @@ class DeploymentClient:
                 raise RuntimeError(message)
             if response.status_code == 404:
                 message = f"deployment {self.deployment!r} does not exist on {self.base}"
+                if self.revision is not None:
+                    message = (
+                        f"deployment {self.deployment!r} on {self.base} has no revision {self.revision} "
+                        f"(--revision / RUNLAB_DEPLOYMENT_REVISION): {_error_message(response)}"
+                    )
                 if first:
                     raise FatalStartError(message)
                 raise RuntimeError(message)
             response.raise_for_status()
-            return response.json()
+            spec = response.json()
+            if self.revision is not None and spec.get("revision") != self.revision:
+                # A server that ignores ?revision= answers its current one: serving that would break the pin.
+                message = (
+                    f"asked {self.base} for revision {self.revision} of deployment {self.deployment!r} and got "
+                    f"revision {spec.get('revision')}: this companion server does not serve pinned revisions "
+                    "(upgrade it)"
+                )
+                if first:
+                    raise FatalStartError(message)
+                raise RuntimeError(message)
+            return spec
 
     def download(self, entry: dict, cache: Path) -> Path:
         """The slot's files in ``cache/<modelVersionId>`` (downloaded once; written whole or not at all)."""
@@ -512,6 +542,15 @@ class DeploymentClient:
         if response.status_code >= 400:
             raise RuntimeError(f"telemetry answered {response.status_code}: {response.text[:300]}")
         return response.json()
+
+
+def _error_message(response: Any) -> str:
+    """The message of the server's error envelope (``{"error": {"code", "message"}}``), or the body."""
+    try:
+        error = response.json().get("error") or {}
+        return str(error.get("message") or error.get("code") or response.text[:300])
+    except ValueError:
+        return response.text[:300]
 
 
 def _safe_name(value: str) -> str:
