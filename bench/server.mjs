@@ -12,7 +12,8 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const dist = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'server', 'dist');
 
-export async function startBenchServer() {
+/** `env`: more settings (RUNLAB_KUBECONFIG, …) on top of the bench defaults. */
+export async function startBenchServer(env = {}) {
   const { createApp } = require(path.join(dist, 'app.js'));
   const { loadConfig } = require(path.join(dist, 'config.js'));
   const { ensureDataDir } = require(path.join(dist, 'data-dir.js'));
@@ -30,7 +31,7 @@ export async function startBenchServer() {
       callback();
     }
   });
-  const config = loadConfig({ RUNLAB_PORT: '0', RUNLAB_DATA_DIR: path.join(root, 'data'), RUNLAB_LOG_LEVEL: 'info' });
+  const config = loadConfig({ RUNLAB_PORT: '0', RUNLAB_DATA_DIR: path.join(root, 'data'), RUNLAB_LOG_LEVEL: 'info', ...env });
   const layout = ensureDataDir(config.dataDir);
   const app = createApp({ config, db: openDatabase(layout.databaseFile), logger: createLogger('info', sink) });
   const { url } = await app.listen();

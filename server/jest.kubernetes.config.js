@@ -4,7 +4,7 @@
  * and stopped by the teardown. One worker: the files share the control plane, each in its own
  * namespace.
  */
-const { base } = require('./jest.config');
+const base = require('./jest.base.config');
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -9,3 +9,4 @@ import './provenance.css';
 import './runners.css';
 import './models.css';
 import './deployments.css';
+import './kubernetes.css';

@@ -1,12 +1,15 @@
 /**
  * UI tests: a real JupyterLab with the built extension, a real companion server, in the
  * system's headless Chromium (never a downloaded browser). scripts/test.mjs finds Chromium and
- * sets CHROMIUM_PATH.
+ * sets CHROMIUM_PATH. The global setup (kubernetes.ts) starts a local Kubernetes control plane
+ * for the Kubernetes tests and stops it at the end.
  */
 import { defineConfig } from '@playwright/test';
 
 export default defineConfig({
   testDir: './tests',
+  // A Kubernetes control plane for tests/kubernetes.spec.ts; its kubeconfig reaches the companion servers.
+  globalSetup: './kubernetes.ts',
   timeout: 180_000,
   expect: { timeout: 30_000 },
   workers: 1,

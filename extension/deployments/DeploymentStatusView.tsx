@@ -7,6 +7,7 @@ import { Dialog, ReactWidget } from '@jupyterlab/apputils';
 import { UseSignal } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
 import type { Deployment, ModelVersion } from '../../server/src/contract';
+import { DeploymentKubernetesView } from '../kubernetes/DeploymentKubernetesView';
 import { describeError } from '../shared/errors';
 import { IRunlabConnection } from '../tokens';
 import { isSettled, progressText, splitLabel, STATUS_LABELS, stableSlot } from './format';
@@ -81,7 +82,7 @@ function StatusBody({
           <tr>
             <th scope="row">Deployment</th>
             <td>
-              {deployment.name} · {deployment.target} · revision {deployment.revision}
+              {deployment.name} · {deployment.kubernetes ? 'Kubernetes' : 'this machine'} · revision {deployment.revision}
             </td>
           </tr>
           <tr>
@@ -96,10 +97,13 @@ function StatusBody({
           </tr>
         </tbody>
       </table>
+      {deployment.kubernetes && deployment.status !== 'stopped' && <DeploymentKubernetesView kubernetes={deployment.kubernetes} />}
       {deployment.status === 'failed' && (
         <p className="jp-runlab-Message jp-runlab-RunForm-error" role="alert">
-          {deployment.statusMessage || 'The serving process did not start.'} The Deployments panel keeps its history; fix the cause and
-          deploy again.
+          {deployment.statusMessage || 'The serving process did not start.'}{' '}
+          {deployment.kubernetes
+            ? 'Roll back in the Deployments panel goes back to the last revision that was ready.'
+            : 'The Deployments panel keeps its history; fix the cause and deploy again.'}
         </p>
       )}
       {error && (

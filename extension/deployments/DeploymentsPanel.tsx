@@ -8,6 +8,8 @@ import React from 'react';
 import type { Deployment, DeploymentEvent } from '../../server/src/contract';
 import { serverListPlaceholder, StaleListError } from '../shared/serverListPlaceholder';
 import { formatTime, relativeTime } from '../shared/format';
+import { DeploymentKubernetesView } from '../kubernetes/DeploymentKubernetesView';
+import { failureReason } from '../kubernetes/format';
 import { StatusBadge } from './DeploymentStatusView';
 import { EVENT_LABELS, replicasText, secondSlot, splitLabel, statsFigures } from './format';
 import { IDeploymentsModel } from './tokens';
@@ -20,6 +22,8 @@ export interface IDeploymentsPanelActions {
   rollback(deployment: Deployment): void;
   changeSplit(deployment: Deployment): void;
   undeploy(deployment: Deployment): void;
+  /** Kubernetes: write the objects again as Runlab wants them (undoes drift). */
+  reconcile(deployment: Deployment): void;
   openVersion(name: string, version: number): void;
 }
 
@@ -90,7 +94,13 @@ function Figures({ deployment }: { deployment: Deployment }): JSX.Element {
 function DeploymentCard({ deployment, actions }: { deployment: Deployment; actions: IDeploymentsPanelActions }): JSX.Element {
   const second = secondSlot(deployment.slots);
   const stopped = deployment.status === 'stopped';
-  const canRollBack = !!second || deployment.history.some((event) => event.kind === 'promoted' || event.kind === 'split_changed');
+  const kubernetes = deployment.kubernetes ?? null;
+  // A failed Kubernetes rollout goes back to the last revision that was ready.
+  const rolloutFailed = !!kubernetes && !stopped && (deployment.status === 'failed' || kubernetes.rollout?.phase === 'failed');
+  const canRollBack =
+    !!second ||
+    deployment.history.some((event) => event.kind === 'promoted' || event.kind === 'split_changed') ||
+    (rolloutFailed && deployment.revision > 1);
   return (
     <li
       className="jp-runlab-DeploymentCard"
@@ -102,13 +112,30 @@ function DeploymentCard({ deployment, actions }: { deployment: Deployment; actio
         <strong className="jp-runlab-DeploymentCard-name">{deployment.name}</strong>
         <StatusBadge status={deployment.status} />
         <span className="jp-runlab-Muted">
-          {deployment.target} · {replicasText(deployment)}
+          {kubernetes ? 'Kubernetes' : 'this machine'} · {replicasText(deployment)}
         </span>
       </div>
-      {(deployment.status === 'failed' || deployment.status === 'degraded') && deployment.statusMessage && (
-        <p className="jp-runlab-Message jp-runlab-DeploymentCard-problem" role="alert">
-          {deployment.statusMessage}
-        </p>
+      {rolloutFailed && kubernetes ? (
+        <div className="jp-runlab-Message jp-runlab-DeploymentCard-problem jp-runlab-KubeFailed" role="alert">
+          <p>
+            <strong>Rollout failed</strong> (revision {deployment.revision}): {failureReason(kubernetes) || deployment.statusMessage}
+          </p>
+          {canRollBack && (
+            <button
+              className="jp-Button jp-mod-styled jp-mod-accept jp-runlab-Small jp-runlab-KubeFailed-rollback"
+              onClick={() => actions.rollback(deployment)}
+            >
+              Roll back to the last ready revision
+            </button>
+          )}
+        </div>
+      ) : (
+        (deployment.status === 'failed' || deployment.status === 'degraded') &&
+        deployment.statusMessage && (
+          <p className="jp-runlab-Message jp-runlab-DeploymentCard-problem" role="alert">
+            {deployment.statusMessage}
+          </p>
+        )
       )}
       <div className="jp-runlab-DeploymentCard-detail">
         <span className="jp-runlab-DeploymentSplit">{splitLabel(deployment.slots)}</span>
@@ -129,6 +156,9 @@ function DeploymentCard({ deployment, actions }: { deployment: Deployment; actio
       <div className="jp-runlab-DeploymentCard-detail">
         <Endpoint endpoint={deployment.endpoint} />
       </div>
+      {kubernetes && !stopped && (
+        <DeploymentKubernetesView kubernetes={kubernetes} failureShown={rolloutFailed} onReconcile={() => actions.reconcile(deployment)} />
+      )}
       <Figures deployment={deployment} />
       <div className="jp-runlab-DeploymentCard-actions">
         <button
@@ -149,7 +179,13 @@ function DeploymentCard({ deployment, actions }: { deployment: Deployment; actio
         <button
           className="jp-Button jp-mod-styled jp-runlab-Small jp-runlab-DeploymentRollback"
           disabled={stopped || !canRollBack}
-          title={second ? `Drop the ${second.role} (v${second.version})` : 'Go back to the previous stable version'}
+          title={
+            second
+              ? `Drop the ${second.role} (v${second.version})`
+              : rolloutFailed
+                ? 'Go back to the last revision that was ready'
+                : 'Go back to the previous stable version'
+          }
           onClick={() => actions.rollback(deployment)}
         >
           Roll back

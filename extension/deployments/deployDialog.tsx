@@ -1,41 +1,56 @@
 /**
- * Deploy model: which model and version (or alias), the target (`local` for now: a select, so
- * Kubernetes contexts slot in later), replicas, and an optional second version as a canary or a
- * shadow. When the model already has a live deployment, the dialog offers to add the version
- * to it as its canary or shadow instead. Once submitted, the deployment is followed live until
- * ready (then the endpoint and the try-it box) or failed (with its message).
+ * Deploy model: which model and version (or alias), the target (this machine, or a Kubernetes
+ * context and namespace, checked for the rights the objects need before Deploy is enabled),
+ * replicas, and an optional second version as a canary or a shadow. When the model already has
+ * a live deployment, the dialog offers to add the version to it as its canary or shadow
+ * instead. Once submitted, the deployment is followed live until ready (then the endpoint and
+ * the try-it box) or failed (with its message).
  */
 import { Dialog, ReactWidget } from '@jupyterlab/apputils';
 import { UseSignal } from '@jupyterlab/ui-components';
+import { ISignal, Signal } from '@lumino/signaling';
 import React, { useEffect, useState } from 'react';
 import type { Deployment, DeploymentTarget } from '../../server/src/contract';
+import { defaultKubernetesValues } from '../kubernetes/format';
+import { accessOptionsOf, KubernetesDeployFields } from '../kubernetes/KubernetesDeployFields';
+import { KubernetesTargetModel } from '../kubernetes/targetModel';
 import { latestFromNotebook, newestFirst, resolveSelector, versionChoices } from '../models/format';
 import { IModelsModel } from '../models/tokens';
 import { RunlabRequestError } from '../request';
 import { SubmittingDialog } from '../runners/dialog';
 import { describeError } from '../shared/errors';
+import type { IRunlabConnection } from '../tokens';
 import { defaultDeploymentName, isLive, splitLabel, stableSlot } from './format';
 import { deployRequest, IDeployValues, SecondMode } from './deployRequest';
 import { IDeploymentsModel } from './tokens';
 
-/** The targets a deployment can go to; Kubernetes contexts join this list in the next issue. */
-const TARGETS: { value: DeploymentTarget; label: string }[] = [{ value: 'local', label: 'local — this machine' }];
+/** The targets a deployment can go to. */
+const TARGETS: { value: DeploymentTarget; label: string }[] = [
+  { value: 'local', label: 'This machine' },
+  { value: 'kubernetes', label: 'Kubernetes' }
+];
 
 function DeployForm({
   values,
   registry,
   deployments,
-  error
+  error,
+  kubernetes,
+  onEdit
 }: {
   values: IDeployValues;
   registry: IModelsModel;
   deployments: IDeploymentsModel;
   error: string | null;
+  /** The Kubernetes target's contexts, namespaces and access check, once that target was chosen. */
+  kubernetes: () => KubernetesTargetModel;
+  onEdit: () => void;
 }): JSX.Element {
   const [, setRevision] = useState(0);
   const edit = (change: () => void) => {
     change();
     setRevision((revision) => revision + 1);
+    onEdit();
   };
   useEffect(() => {
     if (values.model && !registry.versions(values.model)) {
@@ -179,6 +194,7 @@ function DeployForm({
               />
             </label>
           </div>
+          {values.target === 'kubernetes' && <KubernetesDeployFields values={values.kubernetes} target={kubernetes()} edit={edit} />}
           <fieldset className="jp-runlab-RunForm-section">
             <legend>Second version</legend>
             <SecondFields values={values} edit={edit} allowNone={true} />
@@ -256,22 +272,76 @@ class DeployBody extends ReactWidget {
   constructor(
     readonly values: IDeployValues,
     private readonly _registry: IModelsModel,
-    private readonly _deployments: IDeploymentsModel
+    private readonly _deployments: IDeploymentsModel,
+    private readonly _connection: IRunlabConnection
   ) {
     super();
     this.addClass('jp-runlab-DeployDialog');
   }
+
+  /** Fires on every edit and every answer of the Kubernetes checks: Deploy's state may change. */
+  get edited(): ISignal<this, void> {
+    return this._edited;
+  }
+
+  /** null until the Kubernetes target is first chosen: a local deployment never asks the cluster. */
+  get kubernetes(): KubernetesTargetModel | null {
+    return this._kubernetes;
+  }
+
+  /** Why Deploy is disabled now, or null when it may be pressed. */
+  get blocked(): string | null {
+    if (this.values.addTo || this.values.target !== 'kubernetes') {
+      return null;
+    }
+    const target = this._kubernetes;
+    if (!target || !target.place.context) {
+      return 'Choose a Kubernetes context.';
+    }
+    if (!target.checking && !target.access && target.error) {
+      return target.error;
+    }
+    if (target.checking || !target.access) {
+      return 'Waiting for the access check.';
+    }
+    return target.allowed ? null : 'The context may not create what the deployment needs in this namespace (see the missing rights).';
+  }
+
   protected render(): JSX.Element {
     return (
       <UseSignal signal={this._registry.changed}>
-        {() => <DeployForm values={this.values} registry={this._registry} deployments={this._deployments} error={this.error} />}
+        {() => (
+          <DeployForm
+            values={this.values}
+            registry={this._registry}
+            deployments={this._deployments}
+            error={this.error}
+            kubernetes={() => this._kubernetesTarget()}
+            onEdit={() => this._edited.emit()}
+          />
+        )}
       </UseSignal>
     );
   }
+
+  private _kubernetesTarget(): KubernetesTargetModel {
+    if (!this._kubernetes) {
+      const target = new KubernetesTargetModel(this._connection, 'deployment', this.values.kubernetes);
+      target.changed.connect(() => this._edited.emit());
+      this._kubernetes = target;
+      void target.start(accessOptionsOf(this.values.kubernetes));
+    }
+    return this._kubernetes;
+  }
+
+  private _kubernetes: KubernetesTargetModel | null = null;
+  private readonly _edited = new Signal<this, void>(this);
 }
 
 function refusal(error: unknown): string {
-  if (error instanceof RunlabRequestError && (error.status === 400 || error.status === 409 || error.status === 404)) {
+  // The cluster's refusal (403, naming the verb and resource) and unavailability (503) are the server's own sentences.
+  const clusterAnswer = error instanceof RunlabRequestError && (error.code === 'forbidden' || error.code === 'unavailable');
+  if (error instanceof RunlabRequestError && (error.status === 400 || error.status === 409 || error.status === 404 || clusterAnswer)) {
     const details = error.details.map((problem) => problem.message).filter((message) => !error.message.includes(message));
     return [error.message, ...details].join(' ');
   }
@@ -307,6 +377,7 @@ export async function defaultModelChoice(
 
 /** Opens the dialog; answers the deployment created (or changed), or null when cancelled. */
 export async function deployModelDialog(
+  connection: IRunlabConnection,
   registry: IModelsModel,
   deployments: IDeploymentsModel,
   start: { model: string; version: string }
@@ -328,9 +399,10 @@ export async function deployModelDialog(
     replicas: '1',
     mode: addTo ? 'canary' : 'none',
     secondVersion: '',
-    percent: '10'
+    percent: '10',
+    kubernetes: defaultKubernetesValues()
   };
-  const body = new DeployBody(values, registry, deployments);
+  const body = new DeployBody(values, registry, deployments, connection);
   let deployment: Deployment | null = null;
   const buttons = [Dialog.cancelButton(), Dialog.okButton({ label: 'Deploy' })];
   const dialog = new SubmittingDialog<unknown>({ title: 'Deploy model', body, buttons }, async () => {
@@ -338,6 +410,9 @@ export async function deployModelDialog(
     try {
       if ('error' in checked) {
         throw new Error(checked.error);
+      }
+      if (body.blocked) {
+        throw new Error(body.blocked);
       }
       deployment =
         checked.kind === 'create'
@@ -354,6 +429,17 @@ export async function deployModelDialog(
     }
   });
   dialog.addClass('jp-runlab-TallDialog');
+  // Deploy stays disabled while the Kubernetes access check is missing or says no.
+  const updateDeployButton = () => {
+    const button = dialog.node.querySelector<HTMLButtonElement>('.jp-Dialog-footer .jp-mod-accept');
+    if (button) {
+      const blocked = body.blocked;
+      button.disabled = blocked !== null;
+      button.title = blocked ?? '';
+    }
+  };
+  body.edited.connect(updateDeployButton);
+  requestAnimationFrame(updateDeployButton);
   const result = await dialog.launch();
   return result.button.accept ? deployment : null;
 }

@@ -4,6 +4,7 @@
  * sentence saying what to fix before anything is sent.
  */
 import type { CreateDeploymentRequest, DeploymentTarget, UpdateTrafficRequest } from '../../server/src/contract';
+import { IKubernetesValues, kubernetesRequest } from '../kubernetes/format';
 
 export type SecondMode = 'none' | 'canary' | 'shadow';
 
@@ -18,6 +19,8 @@ export interface IDeployValues {
   mode: SecondMode;
   secondVersion: string;
   percent: string;
+  /** The Kubernetes target's fields (context, namespace, resources…); read only for that target. */
+  kubernetes: IKubernetesValues;
 }
 
 /** What the form holds, checked: the request to send, or a sentence saying what to fix. */
@@ -46,6 +49,13 @@ export function deployRequest(
   const request: CreateDeploymentRequest = { model: values.model, version: values.version, target: values.target, replicas };
   if (values.name.trim()) {
     request.name = values.name.trim();
+  }
+  if (values.target === 'kubernetes') {
+    const kubernetes = kubernetesRequest(values.kubernetes);
+    if ('error' in kubernetes) {
+      return kubernetes;
+    }
+    request.kubernetes = kubernetes.request;
   }
   if (values.mode !== 'none') {
     if (!values.secondVersion || values.secondVersion === values.version) {

@@ -17,7 +17,10 @@ export const EVENT_LABELS: Record<DeploymentEvent['kind'], string> = {
   rolled_back: 'Rolled back',
   restarted: 'Restarted',
   failed: 'Failed',
-  undeployed: 'Undeployed'
+  undeployed: 'Undeployed',
+  updated: 'Updated',
+  drifted: 'Drifted',
+  reconciled: 'Reconciled'
 };
 
 /** A deployment in one of these states waits for nothing: the progress view stops there. */

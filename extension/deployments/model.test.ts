@@ -2,6 +2,7 @@
 import { Signal } from '@lumino/signaling';
 import type { Deployment } from '../../server/src/contract';
 import type { IRunlabConnection } from '../tokens';
+import { defaultKubernetesValues } from '../kubernetes/format';
 import { deployRequest, IDeployValues, splitRequest } from './deployRequest';
 import { applyDeploymentUpdate, DeploymentsModel } from './model';
 
@@ -25,6 +26,7 @@ function deployment(name: string, extra: Partial<Deployment> = {}): Deployment {
     updatedAt: '2026-01-01T00:00:00Z',
     createdBy: 'admin',
     history: [],
+    kubernetes: null,
     ...extra
   };
 }
@@ -82,6 +84,7 @@ const values = (extra: Partial<IDeployValues> = {}): IDeployValues => ({
   mode: 'none',
   secondVersion: '',
   percent: '10',
+  kubernetes: defaultKubernetesValues(),
   ...extra
 });
 
@@ -117,6 +120,34 @@ describe('what Deploy model sends', () => {
     expect(deployRequest(values({ mode: 'canary', percent: '100' }))).toEqual({ error: 'The percentage is a number from 0.1 to 99.9.' });
     expect(deployRequest(values({ version: 'v2', mode: 'canary', secondVersion: 'v2' }))).toEqual({
       error: 'Choose a second version other than v2 for the canary.'
+    });
+  });
+
+  it('sends where and how for the Kubernetes target, and says what to fix there', () => {
+    const kubernetes = { ...defaultKubernetesValues(), context: 'runlab-test', namespace: 'team-a' };
+    expect(deployRequest(values({ target: 'kubernetes', replicas: '2', kubernetes }))).toEqual({
+      kind: 'create',
+      request: {
+        model: 'iris',
+        version: 'latest',
+        target: 'kubernetes',
+        replicas: 2,
+        kubernetes: {
+          context: 'runlab-test',
+          namespace: 'team-a',
+          backend: 'deployment',
+          resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: {} },
+          progressDeadlineSeconds: 300
+        }
+      }
+    });
+    expect(deployRequest(values({ target: 'kubernetes', kubernetes: { ...kubernetes, context: '' } }))).toEqual({
+      error: 'Choose a Kubernetes context.'
+    });
+    // A local deployment never carries the Kubernetes fields, whatever the form still holds.
+    expect(deployRequest(values({ kubernetes }))).toEqual({
+      kind: 'create',
+      request: { model: 'iris', version: 'latest', target: 'local', replicas: 1 }
     });
   });
 

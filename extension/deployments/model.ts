@@ -68,6 +68,10 @@ export class DeploymentsModel extends ServerListModel implements IDeploymentsMod
     return this._apply(await this._connection.api.deployments.rollbackDeployment({ params: { id }, body: { reason } }));
   }
 
+  async reconcile(id: string, reason = ''): Promise<Deployment> {
+    return this._apply(await this._connection.api.deployments.reconcileDeployment({ params: { id }, body: { reason } }));
+  }
+
   async undeploy(id: string): Promise<Deployment> {
     return this._apply(await this._connection.api.deployments.deleteDeployment({ params: { id } }));
   }

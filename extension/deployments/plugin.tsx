@@ -68,7 +68,7 @@ export const deploymentsPlugin: JupyterFrontEndPlugin<IDeploymentsModel> = {
             Notification.info('No models yet: call runlab.model(...) in a run to log one, then deploy it from here.', { autoClose: 8000 });
             return;
           }
-          const deployment = await deployModelDialog(registry, model, start);
+          const deployment = await deployModelDialog(connection, registry, model, start);
           if (deployment) {
             await follow(deployment, `Deploying ${deployment.name}`);
           }
@@ -99,17 +99,21 @@ export const deploymentsPlugin: JupyterFrontEndPlugin<IDeploymentsModel> = {
               rollback: (deployment) =>
                 void (async () => {
                   const second = secondSlot(deployment.slots);
+                  const rolloutFailed = deployment.status === 'failed' || deployment.kubernetes?.rollout?.phase === 'failed';
                   const answer = await showDialog({
                     title: `Roll back ${deployment.name}?`,
                     body: second
                       ? `The ${second.role} (v${second.version}) is dropped: the stable version takes all the traffic again.`
-                      : 'The deployment goes back to its previous stable version.',
+                      : deployment.kubernetes && rolloutFailed
+                        ? `Revision ${deployment.revision} did not roll out: the deployment goes back to the last revision that was ready.`
+                        : 'The deployment goes back to its previous stable version.',
                     buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Roll back' })]
                   });
                   if (answer.button.accept) {
                     act('Roll back', () => model.rollback(deployment.id, 'rolled back from the Deployments panel'));
                   }
                 })(),
+              reconcile: (deployment) => void app.commands.execute(CommandIDs.reconcileDeployment, { id: deployment.id }),
               changeSplit: (deployment) =>
                 void changeSplitDialog(registry, model, deployment).catch((error) =>
                   showErrorMessage('Could not change the split', describeError('Change split', error, 'deployments'))
@@ -118,7 +122,11 @@ export const deploymentsPlugin: JupyterFrontEndPlugin<IDeploymentsModel> = {
                 void (async () => {
                   const answer = await showDialog({
                     title: `Undeploy ${deployment.name}?`,
-                    body: `Its serving processes stop and ${deployment.endpoint ?? 'its endpoint'} stops answering. The deployment's record and history stay.`,
+                    body: deployment.kubernetes
+                      ? `Runlab deletes what it created in ${deployment.kubernetes.context} / ${deployment.kubernetes.namespace} ` +
+                        `(${deployment.kubernetes.objects.map((object) => `${object.kind}/${object.name}`).join(', ') || 'its objects'}), ` +
+                        `and nothing else. The deployment's record and history stay.`
+                      : `Its serving processes stop and ${deployment.endpoint ?? 'its endpoint'} stops answering. The deployment's record and history stay.`,
                     buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Undeploy' })]
                   });
                   if (answer.button.accept) {
@@ -138,7 +146,7 @@ export const deploymentsPlugin: JupyterFrontEndPlugin<IDeploymentsModel> = {
       });
       app.commands.addCommand(CommandIDs.deployModel, {
         label: 'Deploy Model…',
-        caption: 'Serve a model version on this machine, with an optional canary or shadow, and try it',
+        caption: 'Serve a model version on this machine or a Kubernetes cluster, with an optional canary or shadow, and try it',
         icon: deploymentsIcon,
         execute: (args) => deploy(notebooks?.currentWidget ?? null, { model: str(args.model), version: str(args.version) })
       });
@@ -149,6 +157,18 @@ export const deploymentsPlugin: JupyterFrontEndPlugin<IDeploymentsModel> = {
           const deployment =
             model.deployment(str(args.id)) ?? (await connection.api.deployments.getDeployment({ params: { id: str(args.id) } }));
           await follow(deployment, `Try ${deployment.name}`);
+        }
+      });
+
+      app.commands.addCommand(CommandIDs.reconcileDeployment, {
+        label: 'Reconcile Deployment',
+        caption: "Write a Kubernetes deployment's objects again as Runlab wants them (undoes changes made outside Runlab)",
+        isEnabled: (args) => !args.id || model.deployment(str(args.id))?.target !== 'local',
+        execute: (args) => {
+          const id = str(args.id);
+          if (id) {
+            act('Reconcile', () => model.reconcile(id, 'reconciled from the Deployments panel'));
+          }
         }
       });
 

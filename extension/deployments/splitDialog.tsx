@@ -11,6 +11,7 @@ import { RunlabRequestError } from '../request';
 import { SubmittingDialog } from '../runners/dialog';
 import { describeError } from '../shared/errors';
 import { SecondFields } from './deployDialog';
+import { defaultKubernetesValues } from '../kubernetes/format';
 import { IDeployValues, splitRequest } from './deployRequest';
 import { secondSlot, splitLabel, stableSlot } from './format';
 import { IDeploymentsModel } from './tokens';
@@ -111,6 +112,7 @@ export async function changeSplitDialog(
     mode: second ? (second.role as 'canary' | 'shadow') : 'canary',
     secondVersion: second ? `v${second.version}` : '',
     percent: second ? String(second.percent) : '10',
+    kubernetes: defaultKubernetesValues(),
     reason: ''
   };
   const body = new SplitBody(values, deployment, versions);

@@ -13,6 +13,8 @@ export namespace CommandIDs {
   export const deployModel = 'runlab:deploy-model';
   /** args: `id`: the deployment's endpoint and try-it box. */
   export const tryDeployment = 'runlab:try-deployment';
+  /** args: `id`: write a Kubernetes deployment's objects again as Runlab wants them (undoes drift). */
+  export const reconcileDeployment = 'runlab:reconcile-deployment';
 }
 
 /** Also the settings id: `schema/deployments.json`. */
@@ -31,6 +33,8 @@ export interface IDeploymentsModel {
   updateTraffic(id: string, request: UpdateTrafficRequest): Promise<Deployment>;
   promote(id: string, reason?: string): Promise<Deployment>;
   rollback(id: string, reason?: string): Promise<Deployment>;
+  /** Kubernetes: write the objects again as Runlab wants them. */
+  reconcile(id: string, reason?: string): Promise<Deployment>;
   undeploy(id: string): Promise<Deployment>;
 }
 

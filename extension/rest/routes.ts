@@ -70,6 +70,11 @@ export const routes = {
     getAttemptNotebook: { method: 'get', path: '/api/runner/attempts/:id/notebook' },
     putExecutedNotebook: { method: 'put', path: '/api/runner/attempts/:id/notebook' }
   },
+  runnerPools: {
+    listRunnerPools: { method: 'get', path: '/api/runner-pools' },
+    createRunnerPool: { method: 'post', path: '/api/runner-pools' },
+    deleteRunnerPool: { method: 'delete', path: '/api/runner-pools/:id' }
+  },
   models: {
     listModels: { method: 'get', path: '/api/models' },
     createModel: { method: 'post', path: '/api/models' },
@@ -93,11 +98,18 @@ export const routes = {
     getDeployment: { method: 'get', path: '/api/deployments/:id' },
     updateDeploymentTraffic: { method: 'post', path: '/api/deployments/:id/traffic' },
     promoteDeployment: { method: 'post', path: '/api/deployments/:id/promote' },
+    updateDeployment: { method: 'patch', path: '/api/deployments/:id' },
+    reconcileDeployment: { method: 'post', path: '/api/deployments/:id/reconcile' },
     rollbackDeployment: { method: 'post', path: '/api/deployments/:id/rollback' },
     deleteDeployment: { method: 'delete', path: '/api/deployments/:id' },
     listPredictions: { method: 'get', path: '/api/deployments/:id/predictions' },
     getServingSpec: { method: 'get', path: '/api/deployments/:id/spec' },
     downloadDeploymentFile: { method: 'get', path: '/api/deployments/:id/files', raw: true },
     reportTelemetry: { method: 'post', path: '/api/deployments/:id/telemetry' }
+  },
+  kubernetes: {
+    listKubernetesContexts: { method: 'get', path: '/api/kubernetes/contexts' },
+    listKubernetesNamespaces: { method: 'get', path: '/api/kubernetes/contexts/:context/namespaces' },
+    checkKubernetesAccess: { method: 'post', path: '/api/kubernetes/access' }
   }
 } as const satisfies RouteTable;

@@ -1,16 +1,23 @@
-/** The Runners sidebar: every runner with its status, capacity, jobs and last heartbeat. */
+/**
+ * The Runners sidebar: every runner with its status, capacity, jobs and last heartbeat; then the
+ * Kubernetes runner pools, each with where it runs, its image and labels, and the pods it runs
+ * now (phase, the cluster's reason, the job each runs).
+ */
 import { UseSignal } from '@jupyterlab/ui-components';
 import React, { useEffect, useState } from 'react';
-import type { Runner } from '../../server/src/contract';
+import type { Runner, RunnerPool } from '../../server/src/contract';
 import { serverListPlaceholder, StaleListError } from '../shared/serverListPlaceholder';
 import { capacityText, heartbeatText, runningJobsText } from './format';
-import { IRunnersModel } from './tokens';
+import { nodeSelectorText, poolPodsText } from './pools';
+import { IRunnerPoolsModel, IRunnersModel } from './tokens';
 
 export interface IRunnersPanelActions {
   add(): void;
   drain(runner: Runner): void;
   remove(runner: Runner): void;
   openJob(jobId: string): void;
+  addPool(): void;
+  removePool(pool: RunnerPool): void;
 }
 
 const STATUS_TEXT: Record<Runner['status'], string> = { online: 'online', draining: 'draining', offline: 'offline' };
@@ -43,13 +50,29 @@ export function RunnersEmptyState({ onAdd }: { onAdd: () => void }): JSX.Element
   );
 }
 
-function RunnerRow({ runner, now, actions }: { runner: Runner; now: number; actions: IRunnersPanelActions }): JSX.Element {
+function RunnerRow({
+  runner,
+  now,
+  actions,
+  poolName
+}: {
+  runner: Runner;
+  now: number;
+  actions: IRunnersPanelActions;
+  /** The runner pool that started it (a Kubernetes pod), if any. */
+  poolName: string | null;
+}): JSX.Element {
   return (
     <li className="jp-runlab-RunnerRow" data-runner={runner.name} data-status={runner.status}>
       <div className="jp-runlab-RunnerRow-head">
         <span className={`jp-runlab-StatusDot jp-runlab-mod-${runner.status}`} aria-hidden="true" />
         <strong className="jp-runlab-RunnerRow-name">{runner.name}</strong>
         <span className="jp-runlab-RunnerRow-status">{STATUS_TEXT[runner.status]}</span>
+        {runner.poolId && (
+          <span className="jp-runlab-Badge jp-runlab-RunnerPool" title="A pod started by this Kubernetes runner pool">
+            pool {poolName ?? runner.poolId.slice(0, 8)}
+          </span>
+        )}
         {runner.labels.map((label) => (
           <span key={label} className="jp-runlab-Badge jp-runlab-RunnerLabel">
             {label}
@@ -94,7 +117,15 @@ function RunnerRow({ runner, now, actions }: { runner: Runner; now: number; acti
   );
 }
 
-function RunnersList({ model, actions }: { model: IRunnersModel; actions: IRunnersPanelActions }): JSX.Element {
+function RunnersList({
+  model,
+  pools,
+  actions
+}: {
+  model: IRunnersModel;
+  pools: IRunnerPoolsModel;
+  actions: IRunnersPanelActions;
+}): JSX.Element {
   const now = useNow();
   const placeholder = serverListPlaceholder({
     list: model,
@@ -120,13 +151,121 @@ function RunnersList({ model, actions }: { model: IRunnersModel; actions: IRunne
       <StaleListError list={model} />
       <ul className="jp-runlab-RunnerList" aria-label="Runners">
         {model.runners.map((runner) => (
-          <RunnerRow key={runner.id} runner={runner} now={now} actions={actions} />
+          <RunnerRow
+            key={runner.id}
+            runner={runner}
+            now={now}
+            actions={actions}
+            poolName={pools.pools.find((pool) => pool.id === runner.poolId)?.name ?? null}
+          />
         ))}
       </ul>
     </div>
   );
 }
 
-export function RunnersPanelView({ model, actions }: { model: IRunnersModel; actions: IRunnersPanelActions }): JSX.Element {
-  return <UseSignal signal={model.changed}>{() => <RunnersList model={model} actions={actions} />}</UseSignal>;
+function PoolRow({ pool, actions }: { pool: RunnerPool; actions: IRunnersPanelActions }): JSX.Element {
+  const selector = nodeSelectorText(pool.nodeSelector);
+  return (
+    <li className="jp-runlab-RunnerRow jp-runlab-PoolRow" data-pool={pool.name} data-status={pool.status}>
+      <div className="jp-runlab-RunnerRow-head">
+        <span className={`jp-runlab-StatusDot jp-runlab-mod-${pool.status === 'ok' ? 'online' : 'offline'}`} aria-hidden="true" />
+        <strong className="jp-runlab-RunnerRow-name">{pool.name}</strong>
+        <span className="jp-runlab-Badge jp-runlab-KubePlace-where" title="context / namespace">
+          {pool.context} / {pool.namespace}
+        </span>
+        {pool.labels.map((label) => (
+          <span key={label} className="jp-runlab-Badge jp-runlab-RunnerLabel">
+            {label}
+          </span>
+        ))}
+      </div>
+      <div className="jp-runlab-RunnerRow-detail">
+        <code className="jp-runlab-PoolRow-image">{pool.image}</code>
+      </div>
+      <div className="jp-runlab-RunnerRow-detail jp-runlab-Muted">
+        {pool.resources.requests.cpu ?? '—'} CPU · {pool.resources.requests.memory ?? '—'} per pod · at most {pool.maxParallel} in parallel
+        {selector ? ` · nodes ${selector}` : ''}
+      </div>
+      {pool.status === 'error' && pool.statusMessage && (
+        <p className="jp-runlab-Message jp-runlab-PoolRow-error" role="alert">
+          {pool.statusMessage}
+        </p>
+      )}
+      <div className="jp-runlab-RunnerRow-detail">
+        <span className="jp-runlab-PoolRow-pods">{poolPodsText(pool)}</span>
+      </div>
+      {pool.pods.length > 0 && (
+        <ul className="jp-runlab-KubePods" aria-label={`Pods of ${pool.name}`}>
+          {pool.pods.map((pod) => (
+            <li key={pod.jobName} className="jp-runlab-KubePod" data-pod={pod.podName ?? pod.jobName} data-phase={pod.phase}>
+              <span className="jp-runlab-KubePod-dot" data-ready={pod.phase === 'Running' ? 'true' : 'false'} aria-hidden="true" />
+              <code className="jp-runlab-KubePod-name">{pod.podName ?? pod.jobName}</code>
+              <span className="jp-runlab-KubePod-state">{pod.reason ? `${pod.phase}: ${pod.reason}` : pod.phase}</span>
+              <button className="jp-runlab-Link" onClick={() => actions.openJob(pod.runlabJobId)} title={`Open job ${pod.runlabJobId}`}>
+                job {pod.runlabJobId.slice(0, 8)}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <div className="jp-runlab-RunnerRow-actions">
+        <button
+          className="jp-Button jp-mod-styled jp-mod-warn jp-runlab-Small"
+          title="Delete its pods (their jobs go back to the queue) and the pool"
+          onClick={() => actions.removePool(pool)}
+        >
+          Remove pool…
+        </button>
+      </div>
+    </li>
+  );
+}
+
+function PoolsSection({ pools, actions }: { pools: IRunnerPoolsModel; actions: IRunnersPanelActions }): JSX.Element {
+  return (
+    <section className="jp-runlab-RunnersBody jp-runlab-PoolsSection" aria-label="Kubernetes pools">
+      <div className="jp-runlab-RunnersSummary">
+        <h3 className="jp-runlab-PoolsTitle">Kubernetes pools</h3>
+        <button className="jp-Button jp-mod-styled jp-runlab-Small" onClick={actions.addPool}>
+          Add pool…
+        </button>
+      </div>
+      {pools.error && (
+        <p className="jp-runlab-Message" role="alert">
+          {pools.error}
+        </p>
+      )}
+      {pools.pools.length === 0 ? (
+        <p className="jp-runlab-Muted jp-runlab-PoolsEmpty">
+          {pools.loading
+            ? 'Loading runner pools…'
+            : 'No pools. A pool runs each queued job that no runner takes as a pod in a Kubernetes cluster from your kubeconfig.'}
+        </p>
+      ) : (
+        <ul className="jp-runlab-RunnerList" aria-label="Runner pools">
+          {pools.pools.map((pool) => (
+            <PoolRow key={pool.id} pool={pool} actions={actions} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+export function RunnersPanelView({
+  model,
+  pools,
+  actions
+}: {
+  model: IRunnersModel;
+  pools: IRunnerPoolsModel;
+  actions: IRunnersPanelActions;
+}): JSX.Element {
+  return (
+    <>
+      <UseSignal signal={model.changed}>{() => <RunnersList model={model} pools={pools} actions={actions} />}</UseSignal>
+      <UseSignal signal={pools.changed}>{() => <PoolsSection pools={pools} actions={actions} />}</UseSignal>
+    </>
+  );
 }

@@ -20,6 +20,7 @@ function runner(name: string, extra: Partial<Runner> = {}): Runner {
     connectedAt: null,
     createdAt: '2026-01-01T00:00:00Z',
     runningJobs: [],
+    poolId: null,
     ...extra
   };
 }

@@ -1,5 +1,5 @@
 /**
- * runlab:runners — the Runners sidebar (add, drain, remove), Run on Runner for the notebook in
+ * runlab:runners — the Runners sidebar (add, drain, remove; Kubernetes runner pools: add, remove), Run on Runner for the notebook in
  * focus (toolbar button and command), the job view, and Re-run for a run.
  */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
@@ -21,10 +21,12 @@ import { describeError } from '../shared/errors';
 import { addSidePanel } from '../shared/sidePanel';
 import { ICurrentProject, IRunlabConnection } from '../tokens';
 import React from 'react';
+import { addRunnerPoolDialog } from './addPool';
 import { addRunnerDialog } from './addRunner';
 import { runnersIcon } from './icons';
 import { createJobView, IJobActions } from './JobView';
 import { RunnersModel } from './model';
+import { RunnerPoolsModel } from './pools';
 import { runOnRunnerDialog } from './runDialog';
 import { RunnersPanelView } from './RunnersPanel';
 import { CommandIDs, IRunnersModel, PLUGIN_ID } from './tokens';
@@ -55,6 +57,7 @@ export const runnersPlugin: JupyterFrontEndPlugin<IRunnersModel> = {
       toolbars: IToolbarWidgetRegistry | null
     ) => {
       const model = new RunnersModel(connection);
+      const pools = new RunnerPoolsModel(connection);
       const jobViews = new WidgetTracker<MainAreaWidget>({ namespace: 'runlab-jobs' });
       const jobIds = new WeakMap<MainAreaWidget, string>();
       const current = () => notebooks?.currentWidget ?? null;
@@ -94,8 +97,11 @@ export const runnersPlugin: JupyterFrontEndPlugin<IRunnersModel> = {
         body: (
           <RunnersPanelView
             model={model}
+            pools={pools}
             actions={{
               add: () => void app.commands.execute(CommandIDs.addRunner),
+              addPool: () => void app.commands.execute(CommandIDs.addRunnerPool),
+              removePool: (pool) => void app.commands.execute(CommandIDs.removeRunnerPool, { id: pool.id }),
               openJob: (jobId) => void app.commands.execute(CommandIDs.openJob, { jobId }),
               drain: (runner) =>
                 void model
@@ -133,6 +139,52 @@ export const runnersPlugin: JupyterFrontEndPlugin<IRunnersModel> = {
         caption: 'Register a machine as a runner: gives the one-line command to start it there',
         execute: () => addRunnerDialog(model)
       });
+
+      app.commands.addCommand(CommandIDs.addRunnerPool, {
+        label: 'Add Runner Pool…',
+        caption: 'Run queued jobs as pods in a Kubernetes cluster from your kubeconfig',
+        icon: runnersIcon,
+        execute: async () => {
+          const pool = await addRunnerPoolDialog(connection, pools);
+          if (pool) {
+            app.shell.activateById(panel.id);
+          }
+        }
+      });
+      app.commands.addCommand(CommandIDs.removeRunnerPool, {
+        label: (args) => {
+          const pool = pools.pools.find((candidate) => candidate.id === str(args.id));
+          return pool ? `Remove Runner Pool ${pool.name}…` : 'Remove Runner Pool…';
+        },
+        caption: 'Delete a runner pool: its running pods are deleted and their jobs go back to the queue',
+        isEnabled: () => pools.pools.length > 0,
+        execute: async (args) => {
+          let pool = pools.pools.find((candidate) => candidate.id === str(args.id)) ?? null;
+          if (!pool) {
+            const names = pools.pools.map((candidate) => candidate.name);
+            const answer = await InputDialog.getItem({ title: 'Remove runner pool', label: 'Pool', items: names });
+            pool = pools.pools.find((candidate) => candidate.name === answer.value) ?? null;
+            if (!answer.button.accept || !pool) {
+              return;
+            }
+          }
+          const running = pool.pods.filter((pod) => pod.phase === 'Running' || pod.phase === 'Pending').length;
+          const confirm = await showDialog({
+            title: `Remove runner pool ${pool.name}?`,
+            body:
+              `Runlab stops starting pods in ${pool.context} / ${pool.namespace} for it` +
+              (running ? `; its ${running} running pod(s) are deleted and their jobs go back to the queue.` : '.'),
+            buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Remove' })]
+          });
+          if (confirm.button.accept) {
+            const name = pool.name;
+            await pools
+              .remove(pool.id)
+              .catch((error) => showErrorMessage(`Could not remove ${name}`, describeError('Remove pool', error, 'runner pools')));
+          }
+        }
+      });
+      pools.changed.connect(() => app.commands.notifyCommandChanged(CommandIDs.removeRunnerPool));
 
       app.commands.addCommand(CommandIDs.runOnRunner, {
         label: 'Run on Runner…',
@@ -207,6 +259,8 @@ export const runnersPlugin: JupyterFrontEndPlugin<IRunnersModel> = {
       palette?.addItem({ command: CommandIDs.runOnRunner, category: 'Runlab' });
       palette?.addItem({ command: CommandIDs.openJob, category: 'Runlab' });
       palette?.addItem({ command: CommandIDs.addRunner, category: 'Runlab' });
+      palette?.addItem({ command: CommandIDs.addRunnerPool, category: 'Runlab' });
+      palette?.addItem({ command: CommandIDs.removeRunnerPool, category: 'Runlab' });
       return model;
     }
   )

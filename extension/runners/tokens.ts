@@ -1,13 +1,17 @@
 /** Command ids, plugin id, run tag names and the model token of the runners feature. */
 import { Token } from '@lumino/coreutils';
 import { ISignal } from '@lumino/signaling';
-import type { AddRunnerResponse, Runner } from '../../server/src/contract';
+import type { AddRunnerResponse, CreateRunnerPoolRequest, Runner, RunnerPool } from '../../server/src/contract';
 
 export namespace CommandIDs {
   /** Show the Runners sidebar. */
   export const openRunners = 'runlab:open-runners';
   /** Asks a name and labels, then shows the one-line command that starts the runner. */
   export const addRunner = 'runlab:add-runner';
+  /** The Add runner pool dialog: a Kubernetes context and namespace whose Jobs run queued jobs. */
+  export const addRunnerPool = 'runlab:add-runner-pool';
+  /** args: `id` (asks which pool without it): delete its pods (their jobs re-queued) and the pool. */
+  export const removeRunnerPool = 'runlab:remove-runner-pool';
   /** Opens the Run on Runner dialog for the notebook in focus. */
   export const runOnRunner = 'runlab:run-on-runner';
   /** args: `jobId` (asks for one without it). */
@@ -35,5 +39,18 @@ export interface IRunnersModel {
   drain(id: string): Promise<void>;
   remove(id: string): Promise<void>;
 }
+
+export interface IRunnerPoolsModel {
+  /** Every runner pool, by name, with the pods it runs now; live on `runner_pool:updated` / `runner_pool:removed`. */
+  readonly pools: readonly RunnerPool[];
+  readonly loading: boolean;
+  readonly error: string | null;
+  readonly changed: ISignal<IRunnerPoolsModel, void>;
+  refresh(): Promise<void>;
+  create(request: CreateRunnerPoolRequest): Promise<RunnerPool>;
+  remove(id: string): Promise<void>;
+}
+
+export const IRunnerPoolsModel = new Token<IRunnerPoolsModel>('runlab:IRunnerPoolsModel', 'The Runlab runner pools, updated live.');
 
 export const IRunnersModel = new Token<IRunnersModel>('runlab:IRunnersModel', 'The Runlab runners, updated live.');

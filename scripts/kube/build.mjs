@@ -76,8 +76,9 @@ function writeKubernetesModule(dir) {
   const source = moduleDir('k8s.io/kubernetes', KUBERNETES_VERSION, dir);
   const kubernetesGoMod = fs.readFileSync(path.join(source, 'go.mod'), 'utf8');
   const staging = [...kubernetesGoMod.matchAll(/^\s*(k8s\.io\/[\w.-]+)\s+=>\s+\.\/staging\//gm)].map((m) => m[1]);
-  if (staging.length < 20)
-    {throw new Error(`Found only ${staging.length} staging replaces in k8s.io/kubernetes ${KUBERNETES_VERSION}'s go.mod.`);}
+  if (staging.length < 20) {
+    throw new Error(`Found only ${staging.length} staging replaces in k8s.io/kubernetes ${KUBERNETES_VERSION}'s go.mod.`);
+  }
   const replaces = staging.map((module) => `\t${module} => ${module} ${STAGING_VERSION}`).join('\n');
   fs.writeFileSync(
     path.join(dir, 'go.mod'),

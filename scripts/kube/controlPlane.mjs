@@ -45,8 +45,9 @@ function freePort() {
 
 function openssl(args, cwd) {
   const result = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
-  if (result.error?.code === 'ENOENT')
-    {throw new Error('The Kubernetes tests need openssl for their certificates: install it (apt-get install openssl).');}
+  if (result.error?.code === 'ENOENT') {
+    throw new Error('The Kubernetes tests need openssl for their certificates: install it (apt-get install openssl).');
+  }
   if (result.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${result.stderr}`);
 }
 
@@ -166,10 +167,11 @@ async function waitFor(what, check, timeoutMs, processes) {
   let lastError = '';
   while (Date.now() < deadline) {
     const dead = processes.find((p) => p.child.exitCode !== null);
-    if (dead)
-      {throw new Error(
+    if (dead) {
+      throw new Error(
         `${dead.name} exited (code ${dead.child.exitCode}) while waiting for ${what}; its log: ${dead.log}\n${tail(dead.log)}`
-      );}
+      );
+    }
     try {
       if (await check()) return;
     } catch (error) {
@@ -217,8 +219,9 @@ export async function installKServeCrd(plane, crdFile) {
 /** Creates a namespace and waits for its `default` ServiceAccount (workloads need it). */
 export async function createNamespace(plane, name) {
   const created = await adminRequest(plane, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
-  if (created.status >= 300 && created.status !== 409)
-    {throw new Error(`Could not create namespace ${name}: ${JSON.stringify(created.body)}`);}
+  if (created.status >= 300 && created.status !== 409) {
+    throw new Error(`Could not create namespace ${name}: ${JSON.stringify(created.body)}`);
+  }
   await waitFor(
     `the default ServiceAccount of ${name}`,
     async () => (await adminRequest(plane, 'GET', `/api/v1/namespaces/${name}/serviceaccounts/default`)).status === 200,

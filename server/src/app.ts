@@ -54,6 +54,9 @@ import { RunnerAccessPolicy, withRunnerAccess } from './runners/access';
 import { RunnerAgents } from './runners/agents';
 import { JobLog } from './runners/jobLog';
 import { JobLifecycle } from './runners/lifecycle';
+import { runnerPoolRoutes } from './runners/pools/routes';
+import { RunnerPoolService } from './runners/pools/service';
+import { RunnerPoolStore } from './runners/pools/store';
 import { runnerRoutes } from './runners/routes';
 import { Scheduler } from './runners/scheduler';
 import { RunnerService } from './runners/service';
@@ -213,6 +216,18 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     log: jobLog
   });
   const runnerAgents = new RunnerAgents({ scheduler, store: jobStore, lifecycle, log: jobLog });
+  const runnerPools = new RunnerPoolService({
+    store: new RunnerPoolStore(db),
+    jobs: jobStore,
+    scheduler,
+    lifecycle,
+    auth,
+    clusters: kubernetes,
+    events,
+    log: jobLog,
+    logger,
+    settings: () => ({ image: config.runnerImage, serverUrl: config.kubernetesServerUrl ?? ownUrl })
+  });
   const runnerAccess = new RunnerAccessPolicy(scheduler, jobStore, runs);
   const sweptPacks = chunkPacks.sweepTemp();
   if (sweptPacks.length > 0) logger.info({ files: sweptPacks }, 'removed chunk packs left half-written by an interrupted upload');
@@ -238,6 +253,7 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     ...datasetRoutes(datasets),
     ...provenanceRoutes(provenance),
     ...runnerRoutes(runners),
+    ...runnerPoolRoutes(runnerPools),
     ...modelRoutes(models),
     ...deploymentRoutes(deployments),
     ...kubernetesRoutes(kubernetes)
@@ -320,6 +336,8 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     ownUrl = info.url;
     // Live deployments serve again: their runtimes need this server's URL.
     await deployments.start(info.url);
+    // Runner pools start pods that connect back here.
+    runnerPools.start();
     return info;
   };
 
@@ -328,6 +346,7 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
       logger.info('shutting down');
       // Serving processes first, while they can still send their last telemetry here.
       await deployments.close();
+      await runnerPools.close();
       const forceTimer = setTimeout(() => httpServer.closeAllConnections(), SHUTDOWN_GRACE_MS);
       forceTimer.unref();
       // Every live client is told to close; one that never answers the websocket close frame

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from './config';
+import { VERSION } from './version';
 
 test('defaults', () => {
   expect(loadConfig({})).toEqual({
@@ -19,7 +20,11 @@ test('defaults', () => {
     servingPython: 'python3',
     servingPollSeconds: 2,
     predictionSampleRate: 1,
-    predictionLimitPerSecond: 100
+    predictionLimitPerSecond: 100,
+    kubeconfig: null,
+    servingImage: `runlab-serving:${VERSION}`,
+    runnerImage: `runlab-runner:${VERSION}`,
+    kubernetesServerUrl: null
   });
 });
 
@@ -37,7 +42,11 @@ test('environment values are parsed; flags win over the environment', () => {
       RUNLAB_SNAPSHOT_KEEP_OUTPUTS: '1',
       RUNLAB_SERVING_PYTHON: '/opt/venv/bin/python',
       RUNLAB_SERVING_POLL_SECONDS: '0.5',
-      RUNLAB_PREDICTION_SAMPLE_RATE: '0.25'
+      RUNLAB_PREDICTION_SAMPLE_RATE: '0.25',
+      RUNLAB_KUBECONFIG: '~/kube/config',
+      RUNLAB_SERVING_IMAGE: 'registry.example.com:5000/team/runlab-serving:1.2@sha256:' + 'a'.repeat(64),
+      RUNLAB_RUNNER_IMAGE: 'runner:3',
+      RUNLAB_KUBERNETES_SERVER_URL: 'http://runlab.tools.svc:8765/'
     },
     { port: '0', dataDir: 'relative/dir' }
   );
@@ -57,7 +66,11 @@ test('environment values are parsed; flags win over the environment', () => {
     servingPython: '/opt/venv/bin/python',
     servingPollSeconds: 0.5,
     predictionSampleRate: 0.25,
-    predictionLimitPerSecond: 100
+    predictionLimitPerSecond: 100,
+    kubeconfig: path.join(os.homedir(), 'kube', 'config'),
+    servingImage: 'registry.example.com:5000/team/runlab-serving:1.2@sha256:' + 'a'.repeat(64),
+    runnerImage: 'runner:3',
+    kubernetesServerUrl: 'http://runlab.tools.svc:8765'
   });
   expect(loadConfig({ RUNLAB_ALLOWED_ORIGINS: '*' }).allowedOrigins).toEqual(['*']);
   expect(loadConfig({ RUNLAB_ALLOWED_HOSTS: '*' }).allowedHosts).toEqual(['*']);
@@ -86,7 +99,9 @@ test.each([
   [{ RUNLAB_ALLOWED_HOSTS: 'lab.example.org/path' }, {}, 'Invalid setting RUNLAB_ALLOWED_HOSTS'],
   [{ RUNLAB_ALLOWED_HOSTS: '-lead.example' }, {}, 'Invalid setting RUNLAB_ALLOWED_HOSTS'],
   [{ RUNLAB_PREDICTION_SAMPLE_RATE: '1.5' }, {}, 'Invalid setting RUNLAB_PREDICTION_SAMPLE_RATE: expected a share of requests from 0'],
-  [{ RUNLAB_SERVING_POLL_SECONDS: '0' }, {}, 'Invalid setting RUNLAB_SERVING_POLL_SECONDS: expected a number of seconds']
+  [{ RUNLAB_SERVING_POLL_SECONDS: '0' }, {}, 'Invalid setting RUNLAB_SERVING_POLL_SECONDS: expected a number of seconds'],
+  [{ RUNLAB_SERVING_IMAGE: 'has space:1' }, {}, 'Invalid setting RUNLAB_SERVING_IMAGE: expected a container image reference'],
+  [{ RUNLAB_KUBERNETES_SERVER_URL: 'runlab:8765' }, {}, 'Invalid setting RUNLAB_KUBERNETES_SERVER_URL: expected an http(s) URL']
 ])('a bad value names the setting: %j %j', (env, flags, message) => {
   expect(() => loadConfig(env, flags)).toThrow(ConfigError);
   expect(() => loadConfig(env, flags)).toThrow(message);

@@ -72,7 +72,7 @@ export type CreateRunnerPoolRequest = z.input<typeof CreateRunnerPoolRequest>;
 
 export const RunnerPoolList = z.strictObject({ pools: z.array(RunnerPool) });
 
-const TAG = 'runners';
+const TAG = 'runnerPools';
 
 export const runnerPoolsApi = {
   listRunnerPools: route({

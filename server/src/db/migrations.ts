@@ -620,6 +620,35 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX mlflow_model_versions_logged_model ON mlflow_model_versions (logged_model_id);
     `
+  },
+  {
+    version: 17,
+    name: 'runner pools',
+    // Runners the scheduler starts itself (server/src/runners/pools): a pool of kind kubernetes
+    // is a context, a namespace, an image and a cap on parallel pods. Each runner a pool starts
+    // is an ordinary runners row with pool_id set, made for one queued job (reserved_job_id):
+    // the scheduler offers that job to that runner only, and that runner nothing else. Both
+    // survive a restart, so a pod started before it still gets its job. Labels, resources and
+    // the node selector are JSON; image NULL means the server's RUNLAB_RUNNER_IMAGE.
+    sql: `
+      CREATE TABLE runner_pools (
+        id            TEXT PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE,
+        kind          TEXT NOT NULL CHECK (kind IN ('kubernetes')),
+        context       TEXT NOT NULL,
+        namespace     TEXT NOT NULL,
+        image         TEXT,
+        labels        TEXT NOT NULL DEFAULT '[]',
+        resources     TEXT NOT NULL DEFAULT '{}',
+        node_selector TEXT NOT NULL DEFAULT '{}',
+        max_parallel  INTEGER NOT NULL CHECK (max_parallel >= 1),
+        created_at    TEXT NOT NULL,
+        created_by    TEXT NOT NULL
+      );
+      ALTER TABLE runners ADD COLUMN pool_id TEXT REFERENCES runner_pools (id) ON DELETE SET NULL;
+      ALTER TABLE runners ADD COLUMN reserved_job_id TEXT REFERENCES jobs (id) ON DELETE SET NULL;
+      CREATE INDEX runners_pool ON runners (pool_id) WHERE pool_id IS NOT NULL;
+    `
   }
 ];
 

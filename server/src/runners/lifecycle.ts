@@ -44,6 +44,7 @@ export interface JobLifecycleDeps {
 export class JobLifecycle {
   private transport: RunnerTransport | undefined;
   private readonly pendingUpdates = new Map<string, NodeJS.Timeout>();
+  private readonly dispatchListeners = new Set<() => void>();
 
   constructor(private readonly deps: JobLifecycleDeps) {}
 
@@ -106,9 +107,22 @@ export class JobLifecycle {
     for (const jobId of [...result.failed, ...result.ended]) this.settle(jobId);
   }
 
-  /** Offers every queued job that a connected runner with a free slot can take. */
+  /**
+   * Offers every queued job that a connected runner with a free slot can take, then tells the
+   * `onDispatched` listeners (runner pools start runners for the jobs still waiting).
+   */
   dispatch(): void {
     for (const offer of this.deps.scheduler.assignable()) this.start(offer);
+    for (const listener of this.dispatchListeners) listener();
+  }
+
+  /**
+   * Called after every dispatch: a job was queued, a runner freed up, or the periodic tick.
+   * Returns what stops listening.
+   */
+  onDispatched(listener: () => void): () => void {
+    this.dispatchListeners.add(listener);
+    return () => this.dispatchListeners.delete(listener);
   }
 
   /** An offer the runner did not take: the job goes back to the queue, no retry spent. */

@@ -522,3 +522,64 @@ test('the lease must outlast the heartbeat interval', () => {
   expect(() => new Scheduler(new JobStore(db), { leaseMs: 5_000, heartbeatMs: 5_000 })).toThrow(/longer than the heartbeat/);
   expect(scheduler).toMatchObject({ leaseMs: 30_000, heartbeatMs: 5_000 });
 });
+
+describe('runners a pool started for one job', () => {
+  /** A pool's runner as runners/pools adds it: offline until its pod connects, reserved for one job. */
+  function poolRunner(name: string, reservedJobId: string): void {
+    const store = new JobStore(db);
+    db.prepare(
+      "INSERT OR IGNORE INTO runner_pools (id, name, kind, context, namespace, max_parallel, created_at, created_by) VALUES ('pool', 'pool', 'kubernetes', 'c', 'n', 2, 't', 'test')"
+    ).run();
+    store.insertRunner({ id: name, name, labels: [], maxJobs: 1, tokenId: null, poolId: 'pool', reservedJobId }, 't');
+    register(name);
+  }
+
+  test('the reserved job goes to its runner only, and that runner takes no other job', () => {
+    const other = enqueue({ priority: 10 });
+    const reserved = enqueue();
+    register('machine');
+    poolRunner('pod-runner', reserved.id);
+    const offers = scheduler.assignable();
+    expect(offers.map((offer) => [offer.runnerId, offer.job.id])).toEqual([
+      ['machine', other.id],
+      ['pod-runner', reserved.id]
+    ]);
+    expect(scheduler.runner('pod-runner')).toMatchObject({ poolId: 'pool', reservedJobId: reserved.id });
+  });
+
+  test('offer(): a free machine skips a job reserved for a pod; the pod gets nothing but its job', () => {
+    const reserved = enqueue({ priority: 10 });
+    const other = enqueue();
+    poolRunner('pod-runner', reserved.id);
+    register('machine');
+    expect(drainQueueTo('machine')).toEqual([other.id]);
+    const offer = scheduler.offer('pod-runner');
+    expect(offer?.job.id).toBe(reserved.id);
+    // Its one job done, a pod's runner takes no other, though one waits.
+    scheduler.complete(offer?.attempt.id ?? '', { status: 'finished' });
+    const waiting = enqueue();
+    expect(scheduler.offer('pod-runner')).toBeUndefined();
+    expect(scheduler.assignable()).toEqual([]);
+    expect(scheduler.queue().map((job) => job.id)).toEqual([waiting.id]);
+  });
+
+  test('loseRunner: its attempt is lost at once (no lease wait) and the job requeued, counting towards maxRetries', () => {
+    const job = enqueue({ maxRetries: 0 });
+    poolRunner('pod-runner', job.id);
+    const offer = scheduler.offer('pod-runner');
+    expect(offer?.job.id).toBe(job.id);
+    const result = scheduler.loseRunner('pod-runner', 'runner pod-runner was lost: its pod was deleted');
+    expect(result.lost).toEqual([{ attemptId: offer?.attempt.id, jobId: job.id, runnerId: 'pod-runner' }]);
+    // maxRetries 0: lost once is lost for good.
+    expect(result.failed).toEqual([job.id]);
+    expect(scheduler.attempts(job.id)[0]).toMatchObject({ status: 'lost', error: 'runner pod-runner was lost: its pod was deleted' });
+    expect(scheduler.runner('pod-runner').status).toBe('offline');
+
+    const again = enqueue({ maxRetries: 2 });
+    scheduler.remove('pod-runner');
+    poolRunner('pod-runner-2', again.id);
+    scheduler.offer('pod-runner-2');
+    expect(scheduler.loseRunner('pod-runner-2', 'gone').requeued).toEqual([again.id]);
+    expect(scheduler.job(again.id)).toMatchObject({ status: 'queued', attemptCount: 1 });
+  });
+});

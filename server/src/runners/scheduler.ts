@@ -5,6 +5,8 @@
  *   `queue(projectId)` shows one project's part of it in that order.
  * - A runner gets a job only when it is online (not draining or offline), has a free slot
  *   (running attempts < maxJobs) and has every label the job requires.
+ * - A runner a pool started for one job (reservedJobId) gets that job only, and no other runner
+ *   gets it while the reservation stands (runners/pools).
  * - Each try of a job is an attempt, held under a lease that the runner's heartbeats renew. An
  *   attempt whose lease passes is lost: its job goes back to the queue, or fails once it has been
  *   lost maxRetries + 1 times. The run stays the job's one run throughout.
@@ -303,7 +305,9 @@ export class Scheduler {
       const runner = this.store.findRunner(runnerId);
       if (!runner || runner.status !== 'online') return undefined;
       if (this.store.runningCount(runnerId) >= runner.maxJobs) return undefined;
-      const job = this.store.bestJobFor(runner.labels);
+      const reserved = runner.reservedJobId === null ? undefined : this.store.findJob(runner.reservedJobId);
+      const job =
+        runner.reservedJobId === null ? this.store.bestJobFor(runner.labels) : reserved?.status === 'queued' ? reserved : undefined;
       return job && this.claim(job, runner);
     });
   }
@@ -323,10 +327,15 @@ export class Scheduler {
       const slots = this.store.runnersWithFreeSlots();
       const offers: Offer[] = [];
       if (slots.length === 0) return offers;
+      const reserved = new Set(this.store.listRunners().flatMap((runner) => runner.reservedJobId ?? []));
       for (const job of this.store.queued()) {
         const open = slots.filter((slot) => slot.running < slot.runner.maxJobs);
         if (open.length === 0) break;
-        const fits = open.filter((slot) => job.requiredLabels.every((label) => slot.runner.labels.includes(label)));
+        const fits = open.filter((slot) =>
+          slot.runner.reservedJobId === null
+            ? !reserved.has(job.id) && job.requiredLabels.every((label) => slot.runner.labels.includes(label))
+            : slot.runner.reservedJobId === job.id
+        );
         if (fits.length === 0) continue;
         const chosen = fits.reduce((best, slot) => (slot.running < best.running ? slot : best));
         offers.push(this.claim(job, chosen.runner));
@@ -456,6 +465,24 @@ export class Scheduler {
           result.offlineRunners.push(attempt.runnerId);
         }
         this.release(attempt, 'lost', 'the lease expired (no heartbeat from the runner)', result);
+      }
+      return result;
+    });
+  }
+
+  /**
+   * The runner is known to be gone (its pod failed or was deleted): its running attempts are lost
+   * now, as if their leases had passed, so their jobs requeue or fail under the same rules.
+   */
+  loseRunner(runnerId: string, reason: string): LeaseExpiry {
+    return this.store.transaction(() => {
+      const result: LeaseExpiry = { lost: [], offlineRunners: [], requeued: [], failed: [], ended: [] };
+      this.runner(runnerId);
+      this.store.setRunnerStatus(runnerId, 'offline');
+      result.offlineRunners.push(runnerId);
+      for (const attempt of this.store.runningAttemptsOf(runnerId)) {
+        result.lost.push({ attemptId: attempt.id, jobId: attempt.jobId, runnerId });
+        this.release(attempt, 'lost', reason, result);
       }
       return result;
     });

@@ -45,6 +45,10 @@ export interface RunnerRecord {
   lastHeartbeatAt: string | null;
   connectedAt: string | null;
   createdAt: string;
+  /** The runner pool that started it (runners/pools), or null for a machine added by hand. */
+  poolId: string | null;
+  /** A pool's runner is started for one job: the scheduler offers it that job only, and that job to it only. */
+  reservedJobId: string | null;
 }
 
 export interface JobRecord {
@@ -123,6 +127,8 @@ interface RunnerRow {
   last_heartbeat_at: string | null;
   connected_at: string | null;
   created_at: string;
+  pool_id: string | null;
+  reserved_job_id: string | null;
 }
 
 interface JobRow {
@@ -177,7 +183,9 @@ const toRunner = (row: RunnerRow): RunnerRecord => ({
   status: row.status,
   lastHeartbeatAt: row.last_heartbeat_at,
   connectedAt: row.connected_at,
-  createdAt: row.created_at
+  createdAt: row.created_at,
+  poolId: row.pool_id,
+  reservedJobId: row.reserved_job_id
 });
 
 const toJob = (row: JobRow): JobRecord => ({
@@ -240,8 +248,10 @@ export class JobStore {
           status = CASE WHEN runners.status = 'draining' THEN 'draining' ELSE 'online' END`),
       findRunner: prepare('SELECT * FROM runners WHERE id = ?'),
       // A runner added by a user: known, bound to its token, not connected yet.
-      insertRunner: prepare(`INSERT INTO runners (id, name, labels, max_jobs, added_max_jobs, token_id, status, created_at)
-        VALUES (@id, @name, @labels, @maxJobs, @maxJobs, @tokenId, 'offline', @at)`),
+      insertRunner: prepare(`INSERT INTO runners (id, name, labels, max_jobs, added_max_jobs, token_id, status, created_at, pool_id,
+          reserved_job_id)
+        VALUES (@id, @name, @labels, @maxJobs, @maxJobs, @tokenId, 'offline', @at, @poolId, @reservedJobId)`),
+      runnersOfPool: prepare('SELECT * FROM runners WHERE pool_id = ? ORDER BY created_at, id'),
       findRunnerByToken: prepare('SELECT * FROM runners WHERE token_id = ?'),
       findRunnerByName: prepare('SELECT * FROM runners WHERE name = ?'),
       listRunners: prepare('SELECT * FROM runners ORDER BY created_at, id'),
@@ -276,6 +286,7 @@ export class JobStore {
       // The best queued job whose required labels are all among the runner's labels (JSON array).
       bestJobFor: prepare(`SELECT j.* FROM jobs j WHERE j.status = 'queued'
           AND NOT EXISTS (SELECT 1 FROM json_each(j.required_labels) need WHERE need.value NOT ${IN_JSON})
+          AND NOT EXISTS (SELECT 1 FROM runners r WHERE r.reserved_job_id = j.id)
         ${QUEUE_ORDER} LIMIT 1`),
       // Guarded by status = 'queued': a job already claimed is never claimed again.
       claimJob: prepare(`UPDATE jobs SET status = 'running', attempt_count = @number, runner_id = @runnerId,
@@ -330,9 +341,23 @@ export class JobStore {
     });
   }
 
-  /** Adds a runner that has not connected yet (offline, no capacity). */
-  insertRunner(runner: Pick<RunnerRecord, 'id' | 'name' | 'labels' | 'maxJobs' | 'tokenId'>, at: string): void {
-    this.statements.insertRunner.run({ ...runner, labels: JSON.stringify(runner.labels), at });
+  /** Adds a runner that has not connected yet (offline, no capacity); a pool's runner names its pool and job. */
+  insertRunner(
+    runner: Pick<RunnerRecord, 'id' | 'name' | 'labels' | 'maxJobs' | 'tokenId'> & Partial<Pick<RunnerRecord, 'poolId' | 'reservedJobId'>>,
+    at: string
+  ): void {
+    this.statements.insertRunner.run({
+      poolId: null,
+      reservedJobId: null,
+      ...runner,
+      labels: JSON.stringify(runner.labels),
+      at
+    });
+  }
+
+  /** The runners a pool started that are not retired yet, oldest first. */
+  runnersOfPool(poolId: string): RunnerRecord[] {
+    return (this.statements.runnersOfPool.all(poolId) as RunnerRow[]).map(toRunner);
   }
 
   findRunnerByToken(tokenId: string): RunnerRecord | undefined {

@@ -35,7 +35,8 @@ export class RunnerViews {
       runningJobs: this.scheduler
         .runningAttempts(record.id)
         .filter((attempt) => this.scheduler.isCurrent(attempt.id))
-        .map((attempt) => attempt.jobId)
+        .map((attempt) => attempt.jobId),
+      poolId: record.poolId
     };
   }
 

@@ -251,8 +251,9 @@ export class KubernetesTarget {
         EVENTS,
         (phase, object) => {
           const involved = (object as { involvedObject?: { name?: string } }).involvedObject?.name ?? '';
-          if (phase === 'ERROR' || involved === state.record.name || involved.startsWith(`${state.record.name}-`))
-            {this.scheduleRefresh(record.id);}
+          if (phase === 'ERROR' || involved === state.record.name || involved.startsWith(`${state.record.name}-`)) {
+            this.scheduleRefresh(record.id);
+          }
         },
         null
       )
@@ -442,8 +443,9 @@ export class KubernetesTarget {
       const want = serviceManifest(record) as { spec: { selector: Record<string, string>; ports: { port: number; targetPort: number }[] } };
       const ports = (service.spec?.ports as { port?: number; targetPort?: number | string }[] | undefined) ?? [];
       const ref = { kind: 'Service', name: record.name };
-      if (str(want.spec.selector) !== str(service.spec?.selector))
-        {drift.push({ object: ref, field: 'spec.selector', expected: str(want.spec.selector), actual: str(service.spec?.selector) });}
+      if (str(want.spec.selector) !== str(service.spec?.selector)) {
+        drift.push({ object: ref, field: 'spec.selector', expected: str(want.spec.selector), actual: str(service.spec?.selector) });
+      }
       if (ports[0]?.port !== 80 || String(ports[0]?.targetPort) !== String(want.spec.ports[0].targetPort)) {
         drift.push({
           object: ref,
