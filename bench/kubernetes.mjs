@@ -241,7 +241,7 @@ try {
   const rss = process.memoryUsage().rss;
   say(`\nwatching ${WATCHED} ready deployments for ${WATCH_SECONDS} s`);
   say(
-    `  companion server RSS (this process)               ${(rss / 1024 ** 2).toFixed(0)} MiB (${((rss - rssBefore) / 1024 ** 2).toFixed(1)} MiB more than at the start)`
+    `  companion server RSS (this process)               ${(rss / 1024 ** 2).toFixed(0)} MiB (${(rssAtStart / 1024 ** 2).toFixed(0)} MiB before any deployment)`
   );
   say(`  API calls per minute (the API server's audit log) ${((audited.length / WATCH_SECONDS) * 60).toFixed(1)}`);
   say(
