@@ -375,7 +375,26 @@ def _submit_job(body: dict[str, Any]) -> None:
     _snapshot(body)
 
 
+def _create_deployment(body: dict[str, Any]) -> None:
+    # "kubernetes" goes with target kubernetes, and only with it; an autoscaler's max ≥ its min.
+    if body.get("target") == "kubernetes" and not isinstance(body.get("kubernetes"), dict):
+        body["target"] = "local"
+    if body.get("target") != "kubernetes":
+        body.pop("kubernetes", None)
+    autoscale = (body.get("kubernetes") or {}).get("autoscale")
+    if isinstance(autoscale, dict):
+        autoscale["maxReplicas"] = max(autoscale["maxReplicas"], autoscale.get("minReplicas", 1))
+
+
+def _update_deployment(body: dict[str, Any]) -> None:
+    # Replicas or resources: a change needs one of them.
+    if "replicas" not in body and "resources" not in body:
+        body["replicas"] = 1
+
+
 BEYOND_THE_SCHEMA = {
+    "createDeployment": _create_deployment,
+    "updateDeployment": _update_deployment,
     "logToRun": _log_batch,
     "commitDatasetVersion": _dataset_commit,
     "createSnapshot": _snapshot,

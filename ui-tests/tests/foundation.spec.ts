@@ -163,6 +163,8 @@ test("the Runlab menu lists every feature's commands, each declared in that feat
     'Show Runners',
     'Run on Runner…',
     'Open Job by Id…',
+    'Add Runner Pool…',
+    'Remove Runner Pool…',
     'Show Models',
     'Show Deployments',
     'Deploy Model…',
