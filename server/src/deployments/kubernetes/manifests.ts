@@ -16,8 +16,9 @@
  * lists them.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { KubernetesObjectRef, KubernetesResources } from '../../contract';
+import type { KubernetesObjectRef } from '../../contract';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../../kubernetes/clusters';
+import { containerResources } from '../../kubernetes/resources';
 import type { DeploymentRecord, KubernetesConfig } from '../store';
 
 export const DEPLOYMENT_LABEL = 'runlab.dev/deployment';
@@ -57,17 +58,6 @@ export function kubernetesEndpoint(name: string, kube: Pick<KubernetesConfig, 'n
 const versionsText = (record: DeploymentRecord): string =>
   record.slots.map((slot) => `${slot.role}=${slot.modelName}:v${slot.version}@${slot.percent}%`).join(',');
 
-function resourcesOf(resources: KubernetesResources): Record<string, Record<string, string>> {
-  const strip = (amounts: Record<string, string | undefined>): Record<string, string> =>
-    Object.fromEntries(Object.entries(amounts).filter((entry): entry is [string, string] => entry[1] !== undefined));
-  const out: Record<string, Record<string, string>> = {};
-  const requests = strip(resources.requests);
-  const limits = strip(resources.limits);
-  if (Object.keys(requests).length) out.requests = requests;
-  if (Object.keys(limits).length) out.limits = limits;
-  return out;
-}
-
 /** The serving container: the runtime pinned to the record's revision, its token from the Secret. */
 export function servingContainer(record: DeploymentRecord, settings: ManifestSettings, name = 'serving'): Record<string, unknown> {
   const kube = kubeOf(record);
@@ -102,7 +92,7 @@ export function servingContainer(record: DeploymentRecord, settings: ManifestSet
     // Open Inference Protocol health endpoints of the runtime.
     readinessProbe: probe('/v2/health/ready', 5),
     livenessProbe: { ...probe('/v2/health/live', 10), initialDelaySeconds: 10 },
-    resources: resourcesOf(kube.resources)
+    resources: containerResources(kube.resources)
   };
 }
 

@@ -13,8 +13,8 @@
  * container's requests and limits, its node selector the pod's.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { KubernetesResources } from '../../contract';
 import { MANAGED_BY, MANAGED_BY_LABEL } from '../../kubernetes/clusters';
+import { containerResources } from '../../kubernetes/resources';
 import type { RunnerPoolRecord } from './store';
 
 export const POOL_LABEL = 'runlab.dev/pool';
@@ -65,17 +65,6 @@ export function labelsOf(pool: RunnerPoolRecord, runner: PoolRunner): Record<str
   };
 }
 
-function resourcesOf(resources: KubernetesResources): Record<string, Record<string, string>> {
-  const strip = (amounts: Record<string, string | undefined>): Record<string, string> =>
-    Object.fromEntries(Object.entries(amounts).filter((entry): entry is [string, string] => entry[1] !== undefined));
-  const out: Record<string, Record<string, string>> = {};
-  const requests = strip(resources.requests);
-  const limits = strip(resources.limits);
-  if (Object.keys(requests).length) out.requests = requests;
-  if (Object.keys(limits).length) out.limits = limits;
-  return out;
-}
-
 /** The Job whose pod runs the runner agent for one job. */
 export function runnerJob(pool: RunnerPoolRecord, runner: PoolRunner, settings: PoolManifestSettings): KubernetesObject {
   const name = jobNameOf(pool.name, runner.suffix);
@@ -102,7 +91,7 @@ export function runnerJob(pool: RunnerPoolRecord, runner: PoolRunner, settings: 
                 { name: 'RUNLAB_TOKEN', valueFrom: { secretKeyRef: { name: secretNameOf(name), key: TOKEN_KEY } } },
                 { name: 'RUNLAB_RUNNER_ONCE', value: '1' }
               ],
-              resources: resourcesOf(pool.resources)
+              resources: containerResources(pool.resources)
             }
           ]
         }
