@@ -46,6 +46,15 @@ import { ProvenanceService } from './provenance/service';
 import { ProvenanceStore } from './provenance/store';
 import { mlflowRouters } from './mlflow/apis';
 import { modelRoutes } from './models/routes';
+import { alertRoutes } from './monitoring/alerts/routes';
+import { monitoringRoutes } from './monitoring/routes';
+import { MonitoringService } from './monitoring/service';
+import { MonitoringStore } from './monitoring/store';
+import { AlertService } from './monitoring/alerts/service';
+import { AlertStore } from './monitoring/alerts/store';
+import { retrainRoutes } from './monitoring/retrain/routes';
+import { RetrainService } from './monitoring/retrain/service';
+import { RetrainStore } from './monitoring/retrain/store';
 import { ModelService } from './models/service';
 import { ModelStore } from './models/store';
 import { DomainEvents } from './realtime/events';
@@ -116,6 +125,10 @@ export interface RunlabApp {
   readonly provenance: ProvenanceService;
   readonly runners: RunnerService;
   readonly scheduler: Scheduler;
+  readonly alerts: AlertService;
+  /** Prediction logs, drift windows, feedback and /metrics. */
+  readonly monitoring: MonitoringService;
+  readonly retrains: RetrainService;
   /** Starts listening and writes server.json. */
   listen(): Promise<ServerInfo>;
   /** Stops accepting, lets in-flight requests finish, closes sockets and DB, removes server.json. */
@@ -194,6 +207,17 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     logger
   });
   provenance.register('deployment', (ids) => deployments.provenanceNodes(ids));
+  const monitoring = new MonitoringService({
+    store: new MonitoringStore(db),
+    models,
+    deployments,
+    events,
+    logger,
+    retentionDays: config.predictionRetentionDays
+  });
+  // Telemetry's sampled predictions go to monitoring's columnar blocks (listPredictions reads them there).
+  deployments.setPredictionLog(monitoring);
+  monitoring.start();
   const jobStore = new JobStore(db);
   const scheduler = new Scheduler(jobStore, { heartbeatMs: config.runnerHeartbeatMs, leaseMs: config.runnerLeaseMs });
   // No runner is connected yet: running attempts get a full lease for their runners to come back.
@@ -214,6 +238,33 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     lifecycle,
     views: runnerViews,
     log: jobLog
+  });
+  const alerts = new AlertService({
+    store: new AlertStore(db),
+    deployments,
+    provenance,
+    events,
+    settings: {
+      evaluationSeconds: config.alertEvaluationSeconds,
+      webhooks: { timeoutMs: config.webhookTimeoutMs, retryDelaysMs: config.webhookRetryDelaysMs }
+    },
+    logger
+  });
+  provenance.register('alert', (ids) => alerts.provenanceNodes(ids));
+  // Drift windows and feedback accuracy feed the alert rules; the overview counts firing alerts.
+  alerts.attachMonitoring(monitoring);
+  monitoring.setAlertCounter((deploymentId) => alerts.firingCount(deploymentId));
+  const retrains = new RetrainService({
+    store: new RetrainStore(db),
+    deployments,
+    models,
+    runs,
+    datasets,
+    runners,
+    alerts,
+    provenance,
+    events,
+    logger
   });
   const runnerAgents = new RunnerAgents({ scheduler, store: jobStore, lifecycle, log: jobLog });
   const runnerPools = new RunnerPoolService({
@@ -256,7 +307,10 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     ...runnerPoolRoutes(runnerPools),
     ...modelRoutes(models),
     ...deploymentRoutes(deployments),
-    ...kubernetesRoutes(kubernetes)
+    ...kubernetesRoutes(kubernetes),
+    ...monitoringRoutes(monitoring),
+    ...alertRoutes(alerts),
+    ...retrainRoutes(retrains)
   ]);
   const openApiDocument = buildOpenApiDocument(routes, VERSION, {
     maxBodyBytes: config.maxBodyBytes,
@@ -338,6 +392,8 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     await deployments.start(info.url);
     // Runner pools start pods that connect back here.
     runnerPools.start();
+    // Alert rules are judged on a timer; webhook deliveries left pending resume.
+    alerts.start();
     return info;
   };
 
@@ -347,6 +403,8 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
       // Serving processes first, while they can still send their last telemetry here.
       await deployments.close();
       await runnerPools.close();
+      await alerts.close();
+      monitoring.close();
       const forceTimer = setTimeout(() => httpServer.closeAllConnections(), SHUTDOWN_GRACE_MS);
       forceTimer.unref();
       // Every live client is told to close; one that never answers the websocket close frame
@@ -391,6 +449,9 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     provenance,
     runners,
     scheduler,
+    alerts,
+    monitoring,
+    retrains,
     listen,
     close
   };

@@ -46,6 +46,14 @@ export interface Config {
   predictionSampleRate: number;
   /** Most sampled predictions a serving replica logs per second. */
   predictionLimitPerSecond: number;
+  /** Days sampled predictions, feedback labels and per-minute traffic are kept (drift windows are kept longer). */
+  predictionRetentionDays: number;
+  /** Seconds between evaluations of the error-rate, latency and accuracy alert rules. */
+  alertEvaluationSeconds: number;
+  /** How long a webhook gets to answer one delivery attempt (ms). */
+  webhookTimeoutMs: number;
+  /** Waits before each retry of a failed webhook delivery (ms); attempts = retries + 1. */
+  webhookRetryDelaysMs: number[];
   /** The kubeconfig whose contexts are Kubernetes targets; null: KUBECONFIG, else ~/.kube/config. */
   kubeconfig: string | null;
   /** The image Kubernetes deployments' pods run (`runlab models dockerfile` writes its Dockerfile). */
@@ -251,6 +259,33 @@ const SETTINGS = {
     expected: 'a positive number of sampled predictions per second per serving replica',
     schema: decimalSchema.pipe(z.number().positive().max(1_000_000))
   } satisfies Setting<number>,
+  predictionRetentionDays: {
+    env: 'RUNLAB_PREDICTION_RETENTION_DAYS',
+    defaultValue: '30',
+    expected: 'a number of days from 0.001 to 3650 to keep logged predictions, feedback labels and traffic',
+    schema: decimalSchema.pipe(z.number().min(0.001).max(3650))
+  } satisfies Setting<number>,
+  alertEvaluationSeconds: {
+    env: 'RUNLAB_ALERT_EVALUATION_SECONDS',
+    defaultValue: '15',
+    expected: 'a number of seconds from 0.05 to 3600',
+    schema: decimalSchema.pipe(z.number().min(0.05).max(3600))
+  } satisfies Setting<number>,
+  webhookTimeoutMs: {
+    env: 'RUNLAB_WEBHOOK_TIMEOUT_MS',
+    defaultValue: '5000',
+    expected: 'a positive integer number of milliseconds',
+    schema: positiveIntegerSchema
+  } satisfies Setting<number>,
+  webhookRetryDelaysMs: {
+    env: 'RUNLAB_WEBHOOK_RETRY_MS',
+    defaultValue: '1000,2000,4000,8000',
+    expected: 'a comma-separated list of waits in milliseconds before each retry (1000,2000,4000,8000), or none for no retries',
+    schema: z
+      .string()
+      .regex(/^(none|\d{1,9}(\s*,\s*\d{1,9}){0,19})$/)
+      .transform((value) => (value === 'none' ? [] : value.split(',').map((part) => Number(part.trim()))))
+  } satisfies Setting<number[]>,
   kubeconfig: {
     env: 'RUNLAB_KUBECONFIG',
     defaultValue: '',
@@ -315,6 +350,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     servingPollSeconds: read(SETTINGS.servingPollSeconds),
     predictionSampleRate: read(SETTINGS.predictionSampleRate),
     predictionLimitPerSecond: read(SETTINGS.predictionLimitPerSecond),
+    predictionRetentionDays: read(SETTINGS.predictionRetentionDays),
+    alertEvaluationSeconds: read(SETTINGS.alertEvaluationSeconds),
+    webhookTimeoutMs: read(SETTINGS.webhookTimeoutMs),
+    webhookRetryDelaysMs: read(SETTINGS.webhookRetryDelaysMs),
     kubeconfig: read(SETTINGS.kubeconfig),
     servingImage: read(SETTINGS.servingImage),
     runnerImage: read(SETTINGS.runnerImage),

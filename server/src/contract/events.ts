@@ -3,6 +3,7 @@ import type { AuthEvents } from './auth';
 import type { DatasetEvents } from './datasets';
 import type { DeploymentEvents } from './deployments';
 import type { ModelEvents } from './models';
+import type { MonitoringEvents } from './monitoring';
 import type { ProjectEvents } from './projects';
 import type { RunnerPoolEvents } from './runnerPools';
 import type { RunnerEvents } from './runners';
@@ -13,7 +14,7 @@ import type { RunEvents } from './runs';
  * contract module, and this is their union (what socket.io and the extension are typed with).
  */
 export interface ServerToClientEvents
-  extends ProjectEvents, RunEvents, DatasetEvents, AuthEvents, RunnerEvents, RunnerPoolEvents, ModelEvents, DeploymentEvents {}
+  extends ProjectEvents, RunEvents, DatasetEvents, AuthEvents, RunnerEvents, RunnerPoolEvents, ModelEvents, DeploymentEvents, MonitoringEvents {}
 
 export const ProjectRoomPayload = z.strictObject({ projectId: z.string().min(1).max(100) });
 export const RunRoomPayload = z.strictObject({ runId: z.string().min(1).max(100) });

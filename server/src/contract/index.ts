@@ -13,6 +13,7 @@ import { deploymentsApi } from './deployments';
 import { healthApi } from './health';
 import { kubernetesApi } from './kubernetes';
 import { modelsApi } from './models';
+import { alertsApi, monitoringApi, retrainApi } from './monitoring';
 import { projectsApi } from './projects';
 import { provenanceApi } from './provenance';
 import { runnerPoolsApi } from './runnerPools';
@@ -29,6 +30,7 @@ export * from './format';
 export * from './health';
 export * from './kubernetes';
 export * from './models';
+export * from './monitoring';
 export * from './projects';
 export * from './provenance';
 export * from './refs';
@@ -51,7 +53,10 @@ export const api = {
   runnerPools: runnerPoolsApi,
   models: modelsApi,
   deployments: deploymentsApi,
-  kubernetes: kubernetesApi
+  kubernetes: kubernetesApi,
+  monitoring: monitoringApi,
+  alerts: alertsApi,
+  retrain: retrainApi
 } as const;
 
 export type Api = typeof api;

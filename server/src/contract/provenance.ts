@@ -6,7 +6,7 @@ import { route } from './route';
  * Kinds of provenance nodes. Later features add theirs (model_version, deployment) here and
  * register a resolver on the server; edges and queries do not change.
  */
-export const ProvenanceNodeKind = z.enum(['dataset_version', 'run', 'artifact', 'model_version', 'deployment']);
+export const ProvenanceNodeKind = z.enum(['dataset_version', 'run', 'artifact', 'model_version', 'deployment', 'alert']);
 export type ProvenanceNodeKind = z.infer<typeof ProvenanceNodeKind>;
 
 /**
@@ -20,7 +20,7 @@ export const ProvenanceNodeRef = z
   // `.` spelled out as what it means here (no line breaks): other readers of the documented
   // pattern (Python's re) take `.` to allow \r, U+2028 and U+2029.
   .regex(
-    /^(dataset_version|run|artifact|model_version|deployment):[^\n\r\u2028\u2029]+$/,
+    /^(dataset_version|run|artifact|model_version|deployment|alert):[^\n\r\u2028\u2029]+$/,
     'kind:id, e.g. run:<id> or dataset_version:<id>'
   );
 

@@ -649,6 +649,192 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE runners ADD COLUMN reserved_job_id TEXT REFERENCES jobs (id) ON DELETE SET NULL;
       CREATE INDEX runners_pool ON runners (pool_id) WHERE pool_id IS NOT NULL;
     `
+  },
+  {
+    version: 18,
+    name: 'monitoring',
+    // Prediction logs as compressed columnar blocks (server/src/monitoring/predictions.ts): one
+    // row per telemetry report and (deployment, model version, role), instead of one JSON row per
+    // request. prediction_requests indexes each logged request into its block, for feedback
+    // labels that arrive later. Drift windows keep where they ended (end_block, end_row) so the
+    // window filling now is found again after a restart: every row logged after that position.
+    // Labels keep what they scored (correct rows, squared error) so accuracy over time is a sum.
+    // deployment_traffic holds per-minute counters and latency histograms from telemetry.
+    // prediction_logs (migration 14) is no longer written; its old rows expire with retention.
+    sql: `
+      CREATE TABLE prediction_blocks (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        deployment_id    TEXT NOT NULL,
+        model_version_id TEXT NOT NULL,
+        role             TEXT NOT NULL,
+        first_at         INTEGER NOT NULL,
+        last_at          INTEGER NOT NULL,
+        received_at      INTEGER NOT NULL,
+        rows             INTEGER NOT NULL,
+        requests         INTEGER NOT NULL,
+        data             BLOB NOT NULL
+      );
+      CREATE INDEX prediction_blocks_version ON prediction_blocks (deployment_id, model_version_id, id);
+      CREATE INDEX prediction_blocks_received ON prediction_blocks (received_at);
+      CREATE TABLE prediction_requests (
+        deployment_id TEXT NOT NULL,
+        request_id    TEXT NOT NULL,
+        block_id      INTEGER NOT NULL,
+        row_offset    INTEGER NOT NULL,
+        row_count     INTEGER NOT NULL,
+        at            INTEGER NOT NULL,
+        PRIMARY KEY (deployment_id, request_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE prediction_labels (
+        deployment_id TEXT NOT NULL,
+        request_id    TEXT NOT NULL,
+        labels        TEXT NOT NULL,
+        at            INTEGER NOT NULL,
+        received_at   INTEGER NOT NULL,
+        metric        TEXT NOT NULL CHECK (metric IN ('accuracy', 'rmse')),
+        rows          INTEGER NOT NULL,
+        correct       INTEGER NOT NULL,
+        squared_error REAL NOT NULL,
+        PRIMARY KEY (deployment_id, request_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX prediction_labels_at ON prediction_labels (deployment_id, at);
+      CREATE TABLE drift_windows (
+        id               TEXT PRIMARY KEY,
+        deployment_id    TEXT NOT NULL,
+        model_version_id TEXT NOT NULL,
+        idx              INTEGER NOT NULL,
+        start_at         TEXT NOT NULL,
+        end_at           TEXT NOT NULL,
+        rows             INTEGER NOT NULL,
+        status           TEXT NOT NULL,
+        end_block        INTEGER NOT NULL,
+        end_row          INTEGER NOT NULL,
+        result           TEXT NOT NULL,
+        UNIQUE (deployment_id, model_version_id, idx)
+      );
+      CREATE INDEX drift_windows_deployment ON drift_windows (deployment_id, end_at);
+      CREATE TABLE monitoring_settings (
+        deployment_id TEXT PRIMARY KEY,
+        settings      TEXT NOT NULL
+      );
+      CREATE TABLE deployment_traffic (
+        deployment_id TEXT NOT NULL,
+        minute        INTEGER NOT NULL,
+        requests      INTEGER NOT NULL,
+        server_errors INTEGER NOT NULL,
+        client_errors INTEGER NOT NULL,
+        latency       TEXT NOT NULL,
+        PRIMARY KEY (deployment_id, minute)
+      ) WITHOUT ROWID;
+    `
+  },
+  {
+    version: 19,
+    name: 'alerts and retrains',
+    // Alerts (server/src/monitoring/alerts): rules per deployment, the alerts they fired (kept
+    // after their rule is removed, so rule name and kind are copied), silences, webhooks (the
+    // secret is kept to sign payloads: HMAC needs it in clear) and webhook deliveries. A delivery
+    // holds the exact body it signs, so a retry after a restart sends the same bytes; pending
+    // ones are resumed at start-up. Retrains (server/src/monitoring/retrain): a deployment's
+    // model re-produced by a runner job, and the version it proposed as a canary.
+    sql: `
+      CREATE TABLE alert_rules (
+        id            TEXT PRIMARY KEY,
+        deployment_id TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        kind          TEXT NOT NULL,
+        feature       TEXT,
+        comparison    TEXT NOT NULL CHECK (comparison IN ('above', 'below')),
+        threshold     REAL NOT NULL,
+        for_seconds   INTEGER NOT NULL DEFAULT 0,
+        action        TEXT NOT NULL DEFAULT 'notify',
+        enabled       INTEGER NOT NULL DEFAULT 1,
+        created_at    TEXT NOT NULL,
+        created_by    TEXT NOT NULL
+      );
+      CREATE INDEX alert_rules_deployment ON alert_rules (deployment_id);
+      CREATE TABLE alerts (
+        id               TEXT PRIMARY KEY,
+        rule_id          TEXT NOT NULL,
+        rule_name        TEXT NOT NULL,
+        kind             TEXT NOT NULL,
+        deployment_id    TEXT NOT NULL,
+        deployment_name  TEXT NOT NULL,
+        model_version_id TEXT,
+        state            TEXT NOT NULL CHECK (state IN ('firing', 'resolved')),
+        silenced         INTEGER NOT NULL DEFAULT 0,
+        acknowledged_by  TEXT,
+        acknowledged_at  TEXT,
+        value            REAL NOT NULL,
+        threshold        REAL NOT NULL,
+        feature          TEXT,
+        drifted_features TEXT NOT NULL DEFAULT '[]',
+        message          TEXT NOT NULL,
+        window_id        TEXT,
+        fired_at         TEXT NOT NULL,
+        resolved_at      TEXT,
+        retrain_id       TEXT
+      );
+      CREATE INDEX alerts_deployment ON alerts (deployment_id, fired_at);
+      CREATE UNIQUE INDEX alerts_one_firing_per_rule ON alerts (rule_id) WHERE state = 'firing';
+      CREATE TABLE alert_silences (
+        id            TEXT PRIMARY KEY,
+        deployment_id TEXT,
+        rule_id       TEXT,
+        reason        TEXT NOT NULL DEFAULT '',
+        ends_at       TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        created_by    TEXT NOT NULL
+      );
+      CREATE TABLE webhooks (
+        id            TEXT PRIMARY KEY,
+        url           TEXT NOT NULL,
+        deployment_id TEXT,
+        secret        TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        created_by    TEXT NOT NULL
+      );
+      CREATE TABLE webhook_deliveries (
+        id               TEXT PRIMARY KEY,
+        alert_id         TEXT NOT NULL,
+        webhook_id       TEXT NOT NULL,
+        url              TEXT NOT NULL,
+        event            TEXT NOT NULL CHECK (event IN ('alert.fired', 'alert.resolved')),
+        body             TEXT NOT NULL,
+        status           TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        last_status_code INTEGER,
+        last_error       TEXT,
+        next_attempt_at  TEXT,
+        created_at       TEXT NOT NULL,
+        delivered_at     TEXT
+      );
+      CREATE INDEX webhook_deliveries_alert ON webhook_deliveries (alert_id);
+      CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+      CREATE TABLE retrains (
+        id                    TEXT PRIMARY KEY,
+        deployment_id         TEXT NOT NULL,
+        alert_id              TEXT,
+        source_run_id         TEXT NOT NULL,
+        model_name            TEXT NOT NULL,
+        from_model_version_id TEXT NOT NULL,
+        job_id                TEXT NOT NULL,
+        run_id                TEXT NOT NULL,
+        datasets              TEXT NOT NULL DEFAULT '{}',
+        status                TEXT NOT NULL,
+        new_model_version_id  TEXT,
+        new_version           INTEGER,
+        canary_percent        REAL NOT NULL,
+        promote               INTEGER NOT NULL DEFAULT 0,
+        error                 TEXT,
+        created_at            TEXT NOT NULL,
+        created_by            TEXT NOT NULL,
+        finished_at           TEXT
+      );
+      CREATE INDEX retrains_deployment ON retrains (deployment_id, created_at);
+      CREATE INDEX retrains_job ON retrains (job_id);
+      CREATE INDEX retrains_run ON retrains (run_id);
+    `
   }
 ];
 

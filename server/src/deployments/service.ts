@@ -88,6 +88,14 @@ export interface DeploymentServiceDeps {
   now?: () => Date;
 }
 
+/** Keeps the sampled predictions of telemetry reports (monitoring/service.ts MonitoringService). */
+export interface PredictionLog {
+  /** Stores a report's predictions and counters; answers how many predictions were kept (malformed ones are not). */
+  record(deploymentId: string, deploymentName: string, report: TelemetryReport): number;
+  /** The newest logged predictions, newest first, and how many are kept in all. */
+  newest(deploymentId: string, limit: number): { predictions: PredictionRecord[]; total: number };
+}
+
 /** Who the history names for what the server itself observed (a restart, readiness). */
 export const SERVER_ACTOR = 'runlab';
 /** Events a deployment in a list carries; getDeployment has them all. */
@@ -152,6 +160,7 @@ export class DeploymentService implements ServingObserver, KubernetesObserver {
   private closed = false;
   /** Token secrets of live deployments, for restarting their runtimes; never written anywhere. */
   private readonly secrets = new Map<string, string>();
+  private predictionLog: PredictionLog | null = null;
 
   constructor(private readonly deps: DeploymentServiceDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -492,7 +501,17 @@ export class DeploymentService implements ServingObserver, KubernetesObserver {
 
   predictions(id: string, limit: number): { predictions: PredictionRecord[]; total: number } {
     this.record(id);
+    if (this.predictionLog) return this.predictionLog.newest(id, limit);
     return { predictions: this.deps.store.predictions(id, limit), total: this.deps.store.predictionCount(id) };
+  }
+
+  /**
+   * Where telemetry's sampled predictions (and counters) go instead of prediction_logs: the
+   * monitoring feature's columnar blocks (monitoring/service.ts), which also answers
+   * listPredictions. Set once by the composition root; deployments never import monitoring.
+   */
+  setPredictionLog(log: PredictionLog): void {
+    this.predictionLog = log;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -549,9 +568,11 @@ export class DeploymentService implements ServingObserver, KubernetesObserver {
   reportTelemetry(id: string, report: TelemetryReport, principal: Principal): { revision: number; acceptedPredictions: number } {
     const record = deploymentOfToken(this.deps.store, principal, id);
     this.telemetry.add(id, report);
-    if (report.predictions.length > 0) this.deps.store.insertPredictions(id, report.predictions);
+    let acceptedPredictions = report.predictions.length;
+    if (this.predictionLog) acceptedPredictions = this.predictionLog.record(id, record.name, report);
+    else if (report.predictions.length > 0) this.deps.store.insertPredictions(id, report.predictions);
     this.publishThrottled(id);
-    return { revision: record.revision, acceptedPredictions: report.predictions.length };
+    return { revision: record.revision, acceptedPredictions };
   }
 
   // ------------------------------------------------------------------------------------------
