@@ -4,6 +4,7 @@ import { datasetsPlugin } from './datasets/plugin';
 import { deploymentsPlugin } from './deployments/plugin';
 import { kernelPlugin } from './kernel/plugin';
 import { modelsPlugin } from './models/plugin';
+import { monitoringPlugin } from './monitoring/plugin';
 import { panelPlugin } from './panel/plugin';
 import { projectsPlugin } from './projects/plugin';
 import { provenancePlugin } from './provenance/plugin';
@@ -24,5 +25,6 @@ export default [
   provenancePlugin,
   runnersPlugin,
   modelsPlugin,
-  deploymentsPlugin
+  deploymentsPlugin,
+  monitoringPlugin
 ];

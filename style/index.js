@@ -10,3 +10,4 @@ import './runners.css';
 import './models.css';
 import './deployments.css';
 import './kubernetes.css';
+import './monitoring.css';

@@ -10,6 +10,8 @@ import { serverListPlaceholder, StaleListError } from '../shared/serverListPlace
 import { formatTime, relativeTime } from '../shared/format';
 import { DeploymentKubernetesView } from '../kubernetes/DeploymentKubernetesView';
 import { failureReason } from '../kubernetes/format';
+import { DeploymentDriftBadge } from '../monitoring/DriftBadge';
+import type { IMonitoringModel } from '../monitoring/tokens';
 import { StatusBadge } from './DeploymentStatusView';
 import { EVENT_LABELS, replicasText, secondSlot, splitLabel, statsFigures } from './format';
 import { IDeploymentsModel } from './tokens';
@@ -25,6 +27,8 @@ export interface IDeploymentsPanelActions {
   /** Kubernetes: write the objects again as Runlab wants them (undoes drift). */
   reconcile(deployment: Deployment): void;
   openVersion(name: string, version: number): void;
+  /** The deployment's Monitoring view (traffic, drift, alerts, Retrain). */
+  monitor?(deployment: Deployment): void;
 }
 
 export function DeploymentsEmptyState({ onDeploy }: { onDeploy: () => void }): JSX.Element {
@@ -91,7 +95,15 @@ function Figures({ deployment }: { deployment: Deployment }): JSX.Element {
   );
 }
 
-function DeploymentCard({ deployment, actions }: { deployment: Deployment; actions: IDeploymentsPanelActions }): JSX.Element {
+function DeploymentCard({
+  deployment,
+  actions,
+  monitoring
+}: {
+  deployment: Deployment;
+  actions: IDeploymentsPanelActions;
+  monitoring?: IMonitoringModel | null;
+}): JSX.Element {
   const second = secondSlot(deployment.slots);
   const stopped = deployment.status === 'stopped';
   const kubernetes = deployment.kubernetes ?? null;
@@ -111,6 +123,7 @@ function DeploymentCard({ deployment, actions }: { deployment: Deployment; actio
       <div className="jp-runlab-DeploymentCard-head">
         <strong className="jp-runlab-DeploymentCard-name">{deployment.name}</strong>
         <StatusBadge status={deployment.status} />
+        {monitoring && <DeploymentDriftBadge monitoring={monitoring} deploymentId={deployment.id} />}
         <span className="jp-runlab-Muted">
           {kubernetes ? 'Kubernetes' : 'this machine'} · {replicasText(deployment)}
         </span>
@@ -168,6 +181,15 @@ function DeploymentCard({ deployment, actions }: { deployment: Deployment; actio
         >
           Try it…
         </button>
+        {actions.monitor && (
+          <button
+            className="jp-Button jp-mod-styled jp-runlab-Small jp-runlab-DeploymentMonitoring"
+            title="Traffic, drift per feature, alerts and Retrain"
+            onClick={() => actions.monitor?.(deployment)}
+          >
+            Monitoring
+          </button>
+        )}
         <button
           className="jp-Button jp-mod-styled jp-mod-accept jp-runlab-Small jp-runlab-DeploymentPromote"
           disabled={stopped || second?.role !== 'canary'}
@@ -213,7 +235,15 @@ function DeploymentCard({ deployment, actions }: { deployment: Deployment; actio
   );
 }
 
-function DeploymentsList({ model, actions }: { model: IDeploymentsModel; actions: IDeploymentsPanelActions }): JSX.Element {
+function DeploymentsList({
+  model,
+  actions,
+  monitoring
+}: {
+  model: IDeploymentsModel;
+  actions: IDeploymentsPanelActions;
+  monitoring?: IMonitoringModel | null;
+}): JSX.Element {
   const placeholder = serverListPlaceholder({
     list: model,
     count: model.deployments.length,
@@ -238,13 +268,22 @@ function DeploymentsList({ model, actions }: { model: IDeploymentsModel; actions
       <StaleListError list={model} />
       <ul className="jp-runlab-DeploymentList" aria-label="Deployments">
         {model.deployments.map((deployment) => (
-          <DeploymentCard key={deployment.id} deployment={deployment} actions={actions} />
+          <DeploymentCard key={deployment.id} deployment={deployment} actions={actions} monitoring={monitoring} />
         ))}
       </ul>
     </div>
   );
 }
 
-export function DeploymentsPanelView({ model, actions }: { model: IDeploymentsModel; actions: IDeploymentsPanelActions }): JSX.Element {
-  return <UseSignal signal={model.changed}>{() => <DeploymentsList model={model} actions={actions} />}</UseSignal>;
+export function DeploymentsPanelView({
+  model,
+  actions,
+  monitoring
+}: {
+  model: IDeploymentsModel;
+  actions: IDeploymentsPanelActions;
+  /** The drift badges (absent without the monitoring plugin). */
+  monitoring?: IMonitoringModel | null;
+}): JSX.Element {
+  return <UseSignal signal={model.changed}>{() => <DeploymentsList model={model} actions={actions} monitoring={monitoring} />}</UseSignal>;
 }

@@ -18,6 +18,7 @@ import React from 'react';
 import type { Deployment } from '../../server/src/contract';
 import { measureActivation } from '../activation';
 import { CommandIDs as ModelsCommandIDs, IModelsModel } from '../models/tokens';
+import { CommandIDs as MonitoringCommandIDs, IMonitoringModel } from '../monitoring/tokens';
 import { describeError } from '../shared/errors';
 import { addSidePanel } from '../shared/sidePanel';
 import { IRunlabConnection } from '../tokens';
@@ -42,7 +43,7 @@ export const deploymentsPlugin: JupyterFrontEndPlugin<IDeploymentsModel> = {
   description: 'Deployments: the Deployments sidebar and Deploy model (toolbar button, command, dialog with a try-it box).',
   autoStart: true,
   requires: [IRunlabConnection, IModelsModel],
-  optional: [INotebookTracker, ILayoutRestorer, ICommandPalette, IToolbarWidgetRegistry],
+  optional: [INotebookTracker, ILayoutRestorer, ICommandPalette, IToolbarWidgetRegistry, IMonitoringModel],
   provides: IDeploymentsModel,
   activate: measureActivation(
     PLUGIN_ID,
@@ -53,7 +54,8 @@ export const deploymentsPlugin: JupyterFrontEndPlugin<IDeploymentsModel> = {
       notebooks: INotebookTracker | null,
       restorer: ILayoutRestorer | null,
       palette: ICommandPalette | null,
-      toolbars: IToolbarWidgetRegistry | null
+      toolbars: IToolbarWidgetRegistry | null,
+      monitoring: IMonitoringModel | null
     ) => {
       const model = new DeploymentsModel(connection);
       const showPanel = () => app.shell.activateById(panel.id);
@@ -90,7 +92,9 @@ export const deploymentsPlugin: JupyterFrontEndPlugin<IDeploymentsModel> = {
         body: (
           <DeploymentsPanelView
             model={model}
+            monitoring={monitoring}
             actions={{
+              monitor: (deployment) => void app.commands.execute(MonitoringCommandIDs.openMonitoring, { deploymentId: deployment.id }),
               deploy: () => void app.commands.execute(CommandIDs.deployModel),
               tryIt: (deployment) => void follow(deployment, `Try ${deployment.name}`),
               openVersion: (name, version) =>

@@ -27,7 +27,8 @@ const KIND_NAMES: Record<ProvenanceNodeKind, string> = {
   run: 'run',
   artifact: 'artifact',
   model_version: 'model version',
-  deployment: 'deployment'
+  deployment: 'deployment',
+  alert: 'alert'
 };
 
 /** The kinds in the legend, in the order data flows: data → run → files and models → serving. */

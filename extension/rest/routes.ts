@@ -111,5 +111,31 @@ export const routes = {
     listKubernetesContexts: { method: 'get', path: '/api/kubernetes/contexts' },
     listKubernetesNamespaces: { method: 'get', path: '/api/kubernetes/contexts/:context/namespaces' },
     checkKubernetesAccess: { method: 'post', path: '/api/kubernetes/access' }
+  },
+  monitoring: {
+    getMonitoringOverview: { method: 'get', path: '/api/deployments/:id/monitoring' },
+    updateMonitoringSettings: { method: 'patch', path: '/api/deployments/:id/monitoring' },
+    listDriftWindows: { method: 'get', path: '/api/deployments/:id/drift' },
+    getFeatureHistogram: { method: 'get', path: '/api/deployments/:id/drift/histogram' },
+    sendFeedback: { method: 'post', path: '/api/deployments/:id/feedback' },
+    getMetrics: { method: 'get', path: '/metrics', raw: true }
+  },
+  alerts: {
+    listAlertRules: { method: 'get', path: '/api/alert-rules' },
+    createAlertRule: { method: 'post', path: '/api/alert-rules' },
+    updateAlertRule: { method: 'patch', path: '/api/alert-rules/:id' },
+    deleteAlertRule: { method: 'delete', path: '/api/alert-rules/:id' },
+    listAlerts: { method: 'get', path: '/api/alerts' },
+    acknowledgeAlert: { method: 'post', path: '/api/alerts/:id/acknowledge' },
+    listSilences: { method: 'get', path: '/api/silences' },
+    createSilence: { method: 'post', path: '/api/silences' },
+    deleteSilence: { method: 'delete', path: '/api/silences/:id' },
+    listWebhooks: { method: 'get', path: '/api/webhooks' },
+    createWebhook: { method: 'post', path: '/api/webhooks' },
+    deleteWebhook: { method: 'delete', path: '/api/webhooks/:id' }
+  },
+  retrain: {
+    retrainDeployment: { method: 'post', path: '/api/deployments/:id/retrain' },
+    listRetrains: { method: 'get', path: '/api/deployments/:id/retrains' }
   }
 } as const satisfies RouteTable;

@@ -144,8 +144,13 @@ def prediction_record(
     rows = array[:MAX_ROWS_PER_RECORD]
     if columns is not None and rows.ndim == 2:
         inputs = {name: rows[:, j].tolist() for j, name in enumerate(columns)}
+    elif rows.ndim == 0:
+        inputs = {"0": [rows.tolist()]}
     else:
-        inputs = {"input": rows.tolist()}
+        # An unnamed tensor: one column per position, "0", "1", …, as the reference profile
+        # names an unnamed table's columns (models/profile.py), so drift compares like with like.
+        flat = rows.reshape(rows.shape[0], -1)
+        inputs = {str(j): flat[:, j].tolist() for j in range(flat.shape[1])}
     return {
         "requestId": request_id[:200],
         "role": role,

@@ -51,7 +51,7 @@ export const DEFAULT_MONITORING_SETTINGS: MonitoringSettings = {
   window: { kind: 'rows', size: 1000 },
   minRows: 100,
   largeWindowRows: 5000,
-  falseDiscoveryRate: 0.05,
+  falseDiscoveryRate: 0.01,
   driftShare: 0.5
 };
 

@@ -32,7 +32,7 @@ import { AppError, notFound } from '../http/errors';
 import type { Logger } from '../logger';
 import type { DomainEvents } from '../realtime/events';
 import type { z } from 'zod';
-import { binAgainstReference, binCategoriesAgainstReference, judgeWindow, type FeatureDriftResult } from './drift';
+import { alignPredictionColumns, binAgainstReference, binCategoriesAgainstReference, judgeWindow, type FeatureDriftResult } from './drift';
 import { applyFeedback } from './feedback';
 import { MonitoringMetrics } from './metrics';
 import { checkedRowCount, decodeBlock, encodeBlock, recordsOf } from './predictions';
@@ -405,7 +405,7 @@ export class MonitoringService implements PredictionLog {
     const { inputs, outputs } = bounds
       ? readWindowColumns(store, deploymentId, window.modelVersionId, bounds.start, bounds.end, profile)
       : { inputs: new Map(), outputs: new Map() };
-    const column = (query.role === 'input' ? inputs : outputs).get(query.feature);
+    const column = (query.role === 'input' ? inputs : alignPredictionColumns(profile, outputs)).get(query.feature);
     const drift = (query.role === 'input' ? window.features : window.predictions).find((feature) => feature.name === query.feature) ?? null;
     const share = (counts: number[]): number[] => {
       const total = counts.reduce((sum, count) => sum + count, 0);
