@@ -6,21 +6,12 @@
 import React from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { AccuracyPoint, FeatureHistogram } from '../../server/src/contract';
+import { axisProps, tooltipContentStyle } from '../shared/charts';
 import { formatNumber } from '../shared/format';
 import { histogramRows, ITrafficRow } from './format';
 
-const axisProps = {
-  stroke: 'var(--jp-ui-font-color2)',
-  tick: { fill: 'var(--jp-ui-font-color2)', fontSize: 11 }
-};
-
 const tooltipStyle = {
-  contentStyle: {
-    background: 'var(--jp-layout-color1)',
-    border: '1px solid var(--jp-border-color1)',
-    color: 'var(--jp-ui-font-color1)',
-    fontSize: 12
-  },
+  contentStyle: tooltipContentStyle,
   itemStyle: { color: 'var(--jp-ui-font-color1)' }
 };
 

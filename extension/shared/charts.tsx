@@ -37,18 +37,21 @@ function isolatedDot(props: { cx?: number; cy?: number; index?: number; stroke?:
 export const SERIES_COLORS = 10;
 const seriesColor = (index: number) => `var(--jp-runlab-series-${index % SERIES_COLORS})`;
 
-const axisProps = {
+/** Axes and tooltips in JupyterLab's colours (light and dark themes), for every Runlab chart. */
+export const axisProps = {
   stroke: 'var(--jp-ui-font-color2)',
   tick: { fill: 'var(--jp-ui-font-color2)', fontSize: 11 }
 };
 
+export const tooltipContentStyle = {
+  background: 'var(--jp-layout-color1)',
+  border: '1px solid var(--jp-border-color1)',
+  color: 'var(--jp-ui-font-color1)',
+  fontSize: 12
+};
+
 const tooltipStyle = {
-  contentStyle: {
-    background: 'var(--jp-layout-color1)',
-    border: '1px solid var(--jp-border-color1)',
-    color: 'var(--jp-ui-font-color1)',
-    fontSize: 12
-  },
+  contentStyle: tooltipContentStyle,
   labelFormatter: (step: number) => `step ${step}`,
   formatter: (value: number) => formatNumber(value)
 };

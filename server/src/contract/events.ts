@@ -14,7 +14,16 @@ import type { RunEvents } from './runs';
  * contract module, and this is their union (what socket.io and the extension are typed with).
  */
 export interface ServerToClientEvents
-  extends ProjectEvents, RunEvents, DatasetEvents, AuthEvents, RunnerEvents, RunnerPoolEvents, ModelEvents, DeploymentEvents, MonitoringEvents {}
+  extends
+    ProjectEvents,
+    RunEvents,
+    DatasetEvents,
+    AuthEvents,
+    RunnerEvents,
+    RunnerPoolEvents,
+    ModelEvents,
+    DeploymentEvents,
+    MonitoringEvents {}
 
 export const ProjectRoomPayload = z.strictObject({ projectId: z.string().min(1).max(100) });
 export const RunRoomPayload = z.strictObject({ runId: z.string().min(1).max(100) });

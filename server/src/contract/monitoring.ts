@@ -30,7 +30,14 @@ export const DriftWindowSpec = z.discriminatedUnion('kind', [
   /** A window closes every `size` logged rows (of one model version). */
   z.strictObject({ kind: z.literal('rows'), size: z.number().int().min(10).max(10_000_000) }),
   /** A window closes every `size` seconds, whatever it holds (a small one is refused, not judged). */
-  z.strictObject({ kind: z.literal('seconds'), size: z.number().int().min(10).max(30 * 24 * 3600) })
+  z.strictObject({
+    kind: z.literal('seconds'),
+    size: z
+      .number()
+      .int()
+      .min(10)
+      .max(30 * 24 * 3600)
+  })
 ]);
 export type DriftWindowSpec = z.infer<typeof DriftWindowSpec>;
 
@@ -123,7 +130,12 @@ export const DriftWindowList = z.strictObject({
   windows: z.array(DriftWindow),
   /** The window filling now, per model version: rows so far and rows it needs (rows windows). */
   filling: z.array(
-    z.strictObject({ modelVersionId: z.string(), rows: z.number().int().nonnegative(), startAt: z.string().nullable(), closesAt: z.string().nullable() })
+    z.strictObject({
+      modelVersionId: z.string(),
+      rows: z.number().int().nonnegative(),
+      startAt: z.string().nullable(),
+      closesAt: z.string().nullable()
+    })
   )
 });
 
@@ -175,7 +187,13 @@ export type AccuracyPoint = z.infer<typeof AccuracyPoint>;
 
 export const MonitoringOverviewQuery = z.strictObject({
   /** How far back the charts go. */
-  hours: QueryWholeNumber.pipe(z.number().int().min(1).max(24 * 90)).default(24)
+  hours: QueryWholeNumber.pipe(
+    z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 90)
+  ).default(24)
 });
 
 export const MonitoringOverview = z.strictObject({
@@ -204,7 +222,12 @@ export const FeedbackRequest = z.strictObject({
       z.strictObject({
         requestId: z.string().min(1).max(200),
         /** The true value(s): one per row of the request (a scalar is a one-row request's). */
-        label: z.union([z.string().max(500), z.number(), z.boolean(), z.array(z.union([z.string().max(500), z.number(), z.boolean(), z.null()])).max(100_000)])
+        label: z.union([
+          z.string().max(500),
+          z.number(),
+          z.boolean(),
+          z.array(z.union([z.string().max(500), z.number(), z.boolean(), z.null()])).max(100_000)
+        ])
       })
     )
     .min(1)
@@ -256,7 +279,12 @@ export const CreateAlertRuleRequest = z.strictObject({
   feature: z.string().min(1).max(250).nullable().default(null),
   comparison: z.enum(['above', 'below']).optional(),
   threshold: z.number().finite(),
-  forSeconds: z.number().int().min(0).max(7 * 24 * 3600).default(0),
+  forSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3600)
+    .default(0),
   action: AlertAction.default('notify'),
   enabled: z.boolean().default(true)
 });
@@ -265,7 +293,12 @@ export type CreateAlertRuleRequest = z.input<typeof CreateAlertRuleRequest>;
 export const UpdateAlertRuleRequest = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   threshold: z.number().finite().optional(),
-  forSeconds: z.number().int().min(0).max(7 * 24 * 3600).optional(),
+  forSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3600)
+    .optional(),
   action: AlertAction.optional(),
   enabled: z.boolean().optional()
 });

@@ -16,27 +16,7 @@ import {
   wassersteinDistance,
   wassersteinOnUniformBins
 } from './statistics';
-
-/** mulberry32: a small seeded generator, so every run sees the same values. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function normalSample(random: () => number, size: number, mean = 0, std = 1): Float64Array {
-  const values = new Float64Array(size);
-  for (let index = 0; index < size; index++) {
-    const radius = Math.sqrt(-2 * Math.log(1 - random()));
-    values[index] = mean + std * radius * Math.cos(2 * Math.PI * random());
-  }
-  return values;
-}
+import { normalValues, seededRandom } from '../../test/random-helpers';
 
 describe('ksTwoSample', () => {
   it('gives D = 1 and p = 0 for samples that do not overlap', () => {
@@ -60,8 +40,8 @@ describe('ksTwoSample', () => {
 
   it('is the same whichever sample is larger, and the same as counting against the sorted reference', () => {
     const random = seededRandom(1);
-    const current = normalSample(random, 20_000, 0.05);
-    const reference = normalSample(random, 1000);
+    const current = normalValues(random, 20_000, 0.05);
+    const reference = normalValues(random, 1000);
     const sortedReference = Float64Array.from(reference).sort();
     const forward = ksTwoSample(current, reference);
     expect(ksTwoSample(reference, current)).toEqual(forward);
@@ -76,9 +56,9 @@ describe('ksTwoSample', () => {
 
   it('detects a shift of half a standard deviation and not a null sample', () => {
     const random = seededRandom(2);
-    const reference = normalSample(random, 1000);
-    expect(ksTwoSample(normalSample(random, 2000, 0.5), reference).pValue).toBeLessThan(1e-10);
-    expect(ksTwoSample(normalSample(random, 2000), reference).pValue).toBeGreaterThan(0.01);
+    const reference = normalValues(random, 1000);
+    expect(ksTwoSample(normalValues(random, 2000, 0.5), reference).pValue).toBeLessThan(1e-10);
+    expect(ksTwoSample(normalValues(random, 2000), reference).pValue).toBeGreaterThan(0.01);
   });
 });
 
