@@ -392,7 +392,29 @@ def _update_deployment(body: dict[str, Any]) -> None:
         body["replicas"] = 1
 
 
+def _create_alert_rule(body: dict[str, Any]) -> None:
+    # A feature for feature_drift rules only, and a threshold each kind can reach.
+    kind = body.get("kind")
+    body["feature"] = "x1" if kind == "feature_drift" else None
+    comparison = body.get("comparison") or ("below" if kind == "accuracy" else "above")
+    threshold = abs(body.get("threshold", 0.5))
+    if kind in ("drift_share", "error_rate") or (kind == "accuracy" and comparison == "below"):
+        threshold = min(threshold, 1)
+    if kind == "latency_p99" or (kind == "accuracy" and comparison == "above"):
+        threshold = threshold or 1
+    body["threshold"] = threshold
+
+
+def _update_monitoring_settings(body: dict[str, Any]) -> None:
+    # largeWindowRows ≥ minRows, against the defaults (100, 5000) for the one not sent.
+    minimum = body.get("minRows", 100)
+    if body.get("largeWindowRows", 5000) < minimum:
+        body["largeWindowRows"] = max(minimum, 100)
+
+
 BEYOND_THE_SCHEMA = {
+    "createAlertRule": _create_alert_rule,
+    "updateMonitoringSettings": _update_monitoring_settings,
     "createDeployment": _create_deployment,
     "updateDeployment": _update_deployment,
     "logToRun": _log_batch,

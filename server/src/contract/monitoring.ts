@@ -541,7 +541,8 @@ export const alertsApi = {
     scope: 'user',
     query: AlertRuleListQuery,
     status: 200,
-    response: AlertRuleList
+    response: AlertRuleList,
+    errors: ['not_found']
   }),
   createAlertRule: route({
     method: 'post',
@@ -584,7 +585,8 @@ export const alertsApi = {
     scope: 'user',
     query: AlertListQuery,
     status: 200,
-    response: AlertList
+    response: AlertList,
+    errors: ['not_found']
   }),
   acknowledgeAlert: route({
     method: 'post',
