@@ -342,17 +342,18 @@ def test_interrupted_commit_leaves_no_version_and_resumes_uploading_only_the_res
 def test_a_full_disk_fails_the_commit_clearly_and_it_resumes_once_there_is_room(
     tmp_path: Path, cache_dir: Path
 ) -> None:
-    # A full disk, simulated: the server may not write a file past 3 MB (RLIMIT_FSIZE), so
-    # storing the upload's pack fails mid-write (EFBIG) as with ENOSPC. A real small file system
-    # would need root to mount.
+    # A full disk, simulated: the server may not write a file past 8 MB (RLIMIT_FSIZE; a fresh
+    # server's migrations already write more than 3 MB of write-ahead log), so storing the
+    # upload's pack fails mid-write (EFBIG) as with ENOSPC. A real small file system would need
+    # root to mount.
     data_dir = tmp_path / "small-disk"
     data_dir.mkdir()
-    process, server = start_server(data_dir, max_file_bytes=3_000_000)
+    process, server = start_server(data_dir, max_file_bytes=8_000_000)
     try:
         runlab.configure(url=server.url, token=server.token, project="full-disk")
         source = tmp_path / "big"
         source.mkdir()
-        (source / "noise.bin").write_bytes(random.Random(8).randbytes(6_000_000))
+        (source / "noise.bin").write_bytes(random.Random(8).randbytes(16_000_000))
         with pytest.raises(runlab.RunlabError) as raised:
             runlab.dataset("big").commit(source, progress=False)
         assert raised.value.code == "insufficient_storage" and raised.value.status == 507
