@@ -1,5 +1,5 @@
 /**
- * Production monitoring as a user sees it: the demo notebook trains and logs `iris` v1, which is
+ * Production monitoring as a user sees it: the demo notebook trains and logs a version of `iris`, which is
  * served on this machine; traffic whose petal length is shifted by +3 cm reaches the real
  * serving runtime, its drift window closes, the "Data drift" alert fires (a JupyterLab notice
  * with "Open monitoring"), the Deployments panel's badge says "drift", and the Monitoring view
@@ -72,7 +72,7 @@ test('shifted traffic to the served demo model fires the drift alert, shows the 
   );
   let deploymentId = '';
   try {
-    // Train: the demo notebook commits iris and logs iris v1 with its reference profile.
+    // Train: the demo notebook commits iris and logs a version of iris with its reference profile.
     await runlab.open(page, 'lab/tree/demo.ipynb');
     await runCommand(page, 'runlab:open-panel');
     await expect(page.locator('#jp-runlab-panel .jp-runlab-Kernel')).toHaveAttribute('data-status', 'attached', { timeout: 60_000 });
@@ -80,8 +80,10 @@ test('shifted traffic to the served demo model fires the drift alert, shows the 
     await runCommand(page, 'notebook:run-all-cells');
     await expect(page.locator('.jp-OutputArea-output', { hasText: /accuracy: 0\.\d{3}, logged/ })).toBeVisible({ timeout: 180_000 });
 
-    // Serve it on this machine, with small windows so a few requests judge drift.
-    const created = await runlab.api<IDeployment>('/api/deployments', { method: 'POST', body: { model: 'iris', version: 'v1' } });
+    // Serve the version it just logged (other tests may have logged iris before), with small windows so a
+    // few requests judge drift.
+    const trained = `v${(await runlab.api<{ versions: { version: number }[] }>('/api/models/iris/versions')).versions[0].version}`;
+    const created = await runlab.api<IDeployment>('/api/deployments', { method: 'POST', body: { model: 'iris', version: trained } });
     deploymentId = created.id;
     await expect
       .poll(async () => (await runlab.api<IDeployment>(`/api/deployments/${deploymentId}`)).status, { timeout: 120_000 })
@@ -184,11 +186,12 @@ test('shifted traffic to the served demo model fires the drift alert, shows the 
         timeout: 420_000
       })
       .toMatch(/^(proposed|promoted|failed|cancelled)$/);
-    expect(await status.textContent(), `the retrain proposed a canary (agent log: ${agentLog})`).toMatch(
-      /Retrain done: iris v2 proposed as a canary \(10%\)/
-    );
-    await expect(view.locator('.jp-runlab-MonitoringVersions')).toContainText('v2 (canary, 10%)', { timeout: 30_000 });
-    await expect(card.locator('.jp-runlab-DeploymentSplit')).toHaveText('v1 90% · v2 canary 10%');
+    const done = /Retrain done: iris (v\d+) proposed as a canary \(10%\)/.exec((await status.textContent()) ?? '');
+    expect(done?.[0], `the retrain proposed a canary (agent log: ${agentLog})`).toBeTruthy();
+    const retrained = done![1];
+    expect(retrained, 'the retrain logged a new version').not.toBe(trained);
+    await expect(view.locator('.jp-runlab-MonitoringVersions')).toContainText(`${retrained} (canary, 10%)`, { timeout: 30_000 });
+    await expect(card.locator('.jp-runlab-DeploymentSplit')).toHaveText(`${trained} 90% · ${retrained} canary 10%`);
     await screenshot(page, 'monitoring-retrain-canary');
   } finally {
     await stopAgent(agent);
