@@ -19,7 +19,7 @@
  */
 import { z } from 'zod';
 import { ContextName, KubernetesName, KubernetesResources } from './kubernetes';
-import { RelativePath, QueryWholeNumber } from './refs';
+import { RelativePath, QueryWholeNumber, shapeOnlyArray } from './refs';
 import { ModelFile, ModelName, ModelSignature, VersionSelector } from './models';
 import { route } from './route';
 
@@ -336,6 +336,13 @@ export type ServingSpec = z.infer<typeof ServingSpec>;
 
 export const DeploymentFileQuery = z.strictObject({ modelVersionId: z.string().min(1).max(100), path: RelativePath });
 
+/**
+ * One column of a request: any JSON value per row (numbers become Float64 columns, the rest is
+ * dictionary-encoded as sent), so only the length is checked; equal lengths per record are
+ * checked at ingest, where a mismatched record is skipped and the rest of the batch kept.
+ */
+const PredictionColumn = shapeOnlyArray<unknown>(100_000, {}, 'One JSON value per row.');
+
 /** One sampled request: what came in, what went out, how long it took, which version answered. */
 export const PredictionRecord = z.strictObject({
   requestId: z.string().min(1).max(200),
@@ -345,9 +352,9 @@ export const PredictionRecord = z.strictObject({
   at: z.number().int().nonnegative(),
   latencyMs: z.number().nonnegative(),
   /** Input columns (or tensors) by name, one value per row. */
-  inputs: z.record(z.string().max(250), z.array(z.unknown()).max(100_000)),
+  inputs: z.record(z.string().max(250), PredictionColumn),
   /** Outputs by name, one value per row; null when the request failed. */
-  outputs: z.record(z.string().max(250), z.array(z.unknown()).max(100_000)).nullable(),
+  outputs: z.record(z.string().max(250), PredictionColumn).nullable(),
   status: z.number().int().min(100).max(599),
   error: z.string().max(2000).nullable().default(null)
 });

@@ -93,3 +93,16 @@ export function userRecord<V extends z.ZodType>(key: z.ZodType<string>, value: V
     })
     .meta(z.toJSONSchema(documented, { unrepresentable: 'any' }) as Record<string, unknown>);
 }
+
+/**
+ * An array of at most `maxItems` entries whose entries are not parsed here: zod's per-element
+ * parsing costs more than the rest of a large batch's ingest, so the caller checks the entries in
+ * its own loop (or stores them as they are). `items` documents them for OpenAPI.
+ */
+export function shapeOnlyArray<T>(maxItems: number, items: Record<string, unknown>, description?: string) {
+  return z
+    .custom<T[]>((value) => Array.isArray(value) && value.length <= maxItems, {
+      message: `expected an array of at most ${maxItems} entries`
+    })
+    .meta({ type: 'array', maxItems, items, ...(description ? { description } : {}) });
+}

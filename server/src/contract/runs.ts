@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ProjectName } from './projects';
-import { IdParams, MAX_WHOLE_NUMBER, QueryWholeNumber, RelativePath, userRecord } from './refs';
+import { IdParams, MAX_WHOLE_NUMBER, QueryWholeNumber, RelativePath, shapeOnlyArray, userRecord } from './refs';
 import { RunSnapshot, SnapshotFile } from './snapshots';
 import { route } from './route';
 
@@ -175,17 +175,8 @@ export type MetricPointInput = z.infer<typeof MetricPointInput>;
 
 const MAX_BATCH_POINTS = 100000;
 
-/**
- * A column of at most MAX_BATCH_POINTS entries. Only its shape is checked here; MetricColumns
- * checks the entries in one loop, since zod's per-element parsing costs more than the rest of
- * ingest for a large batch. `items` documents them for OpenAPI.
- */
-const column = <T>(items: Record<string, unknown>, description: string) =>
-  z
-    .custom<T[]>((value) => Array.isArray(value) && value.length <= MAX_BATCH_POINTS, {
-      message: `expected an array of at most ${MAX_BATCH_POINTS} entries`
-    })
-    .meta({ type: 'array', maxItems: MAX_BATCH_POINTS, items, description });
+/** A column of at most MAX_BATCH_POINTS entries; MetricColumns checks the entries in one loop. */
+const column = <T>(items: Record<string, unknown>, description: string) => shapeOnlyArray<T>(MAX_BATCH_POINTS, items, description);
 
 const WHOLE = { type: 'integer', minimum: 0, maximum: MAX_WHOLE_NUMBER };
 const isWhole = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;

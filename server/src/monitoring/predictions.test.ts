@@ -57,3 +57,19 @@ test('a record whose columns differ in length has no row count', () => {
   expect(checkedRowCount(record('a', { x: [1, 2], y: [1] }, null))).toBeNull();
   expect(checkedRowCount(record('a', { x: [1, 2] }, { p: [0] }))).toBeNull();
 });
+
+test('large blocks round-trip whether their floats repeat (deflated small) or not (Huffman-coded, no bigger than raw)', () => {
+  const rows = 20_000;
+  const seeded = (seed: number) => () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31) * 10;
+  const random = seeded(7);
+  const fullPrecision = record('full', { x: Array.from({ length: rows }, random), y: Array.from({ length: rows }, random) }, null);
+  const oneDecimal = record('short', { x: Array.from({ length: rows }, () => Math.round(random() * 8) / 10) }, null);
+  for (const [sent, maxBytesPerRow] of [
+    [fullPrecision, 16],
+    [oneDecimal, 2]
+  ] as const) {
+    const block = encodeBlock([sent]);
+    expect(recordsOf(decodeBlock(block.data), 'canary', 'v1')).toEqual([sent]);
+    expect(block.data.length / rows).toBeLessThanOrEqual(maxBytesPerRow);
+  }
+});
