@@ -7,6 +7,7 @@ import { test as base, expect, Page } from '@playwright/test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
   ensureProject,
@@ -333,4 +334,43 @@ export async function startLabWithDefaults(options: {
     },
     stop: () => lab.stop()
   };
+}
+
+export interface IRunnerAgent {
+  /** The agent's own log, named in failure messages. */
+  log: string;
+  /** SIGTERM drains it; SIGKILL if it is still there after 10 s. */
+  stop(): Promise<void>;
+}
+
+/** A real `runlab runner start` process with a runner token, logging to a temp work dir. */
+export function startRunnerAgent(server: string, token: string): IRunnerAgent {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runlab-runner-'));
+  const log = path.join(workDir, 'agent.log');
+  const logStream = fs.openSync(log, 'w');
+  const agent = spawn(path.join(VENV, 'bin', 'runlab'), ['runner', 'start', '--server', server, '--token', token, '--work-dir', workDir], {
+    stdio: ['ignore', logStream, logStream],
+    env: { ...process.env, RUNLAB_DATA_DIR: workDir }
+  });
+  const exited = new Promise((resolve) => agent.once('exit', resolve));
+  return {
+    log,
+    async stop() {
+      if (agent.exitCode === null && agent.signalCode === null) {
+        agent.kill('SIGTERM');
+        const timer = setTimeout(() => agent.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      fs.closeSync(logStream);
+    }
+  };
+}
+
+/** Removes the runner of that name, if it is registered (a spec leaves the runners as it found them). */
+export async function removeRunner(runlab: RunlabFixture, name: string): Promise<void> {
+  const { runners } = await runlab.api<{ runners: { id: string; name: string }[] }>('/api/runners');
+  for (const runner of runners.filter((candidate) => candidate.name === name)) {
+    await runlab.api(`/api/runners/${runner.id}`, { method: 'DELETE' });
+  }
 }

@@ -10,29 +10,15 @@
  * in both themes.
  */
 import type { Page, Route } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { VENV } from '../../scripts/setup.mjs';
-import { expect, runCommand, screenshot, setTheme, test } from './fixtures';
+import { expect, removeRunner, runCommand, screenshot, setTheme, startRunnerAgent, test } from './fixtures';
 
 interface IDeployment {
   id: string;
   status: string;
   endpoint: string | null;
   slots: { role: string; version: number; percent: number }[];
-}
-
-async function stopAgent(agent: ChildProcess): Promise<void> {
-  if (agent.exitCode !== null || agent.signalCode !== null) {
-    return;
-  }
-  const exited = new Promise((resolve) => agent.once('exit', resolve));
-  agent.kill('SIGTERM');
-  const timer = setTimeout(() => agent.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** `rows` iris rows (sampled from the demo's own csv), each a request of 50 rows sent to the OIP endpoint. */
@@ -62,14 +48,8 @@ test('shifted traffic to the served demo model fires the drift alert, shows the 
 
   // A runner for the retrain, as `npm start` would run one.
   const { token } = await runlab.api<{ token: string }>('/api/runners', { method: 'POST', body: { name: 'monitoring-runner' } });
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runlab-runner-'));
-  const agentLog = path.join(workDir, 'agent.log');
-  const logStream = fs.openSync(agentLog, 'w');
-  const agent = spawn(
-    path.join(VENV, 'bin', 'runlab'),
-    ['runner', 'start', '--server', runlab.serverUrl, '--token', token, '--work-dir', workDir],
-    { stdio: ['ignore', logStream, logStream], env: { ...process.env, RUNLAB_DATA_DIR: workDir } }
-  );
+  const agent = startRunnerAgent(runlab.serverUrl, token);
+  const agentLog = agent.log;
   let deploymentId = '';
   try {
     // Train: the demo notebook commits iris and logs a version of iris with its reference profile.
@@ -194,7 +174,9 @@ test('shifted traffic to the served demo model fires the drift alert, shows the 
     await expect(card.locator('.jp-runlab-DeploymentSplit')).toHaveText(`${trained} 90% · ${retrained} canary 10%`);
     await screenshot(page, 'monitoring-retrain-canary');
   } finally {
-    await stopAgent(agent);
+    await agent.stop();
+    // The next specs (the Runners panel's empty state) start without this runner.
+    await removeRunner(runlab, 'monitoring-runner');
     if (deploymentId) {
       await runlab.api(`/api/deployments/${deploymentId}`, { method: 'DELETE' }).catch(() => undefined);
     }

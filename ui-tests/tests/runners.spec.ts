@@ -7,29 +7,14 @@
  * The second test shows the same views against stubbed REST answers (no runner needed), for the
  * screenshots in both themes and for what the dialogs do with a refusal.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Locator, Page, Route } from '@playwright/test';
-import { VENV } from '../../scripts/setup.mjs';
-import { expect, runCommand, screenshot, setTheme, test } from './fixtures';
+import { expect, removeRunner, runCommand, screenshot, setTheme, startRunnerAgent, test } from './fixtures';
 
 async function openRunnersPanel(page: Page): Promise<void> {
   await runCommand(page, 'runlab:open-runners');
   await expect(page.locator('#jp-runlab-runners')).toBeVisible();
-}
-
-/** Stops a runner agent: SIGTERM drains it; SIGKILL if it is still there after 10 s. */
-async function stopAgent(agent: ChildProcess): Promise<void> {
-  if (agent.exitCode !== null || agent.signalCode !== null) {
-    return;
-  }
-  const exited = new Promise((resolve) => agent.once('exit', resolve));
-  agent.kill('SIGTERM');
-  const timer = setTimeout(() => agent.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** Waits for the job to end; a job that did not finish fails the test with the job's own error. */
@@ -72,13 +57,8 @@ test('a runner added from the panel runs the demo notebook; Re-run compares the 
   await expect(row.locator('.jp-runlab-RunnerLabel')).toHaveText(['uitest', 'cpu']);
 
   // Start that runner as a real process with the command's token.
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'runlab-runner-'));
-  const agentLog = path.join(workDir, 'agent.log');
-  const logStream = fs.openSync(agentLog, 'w');
-  const agent = spawn(path.join(VENV, 'bin', 'runlab'), ['runner', 'start', '--server', server, '--token', token, '--work-dir', workDir], {
-    stdio: ['ignore', logStream, logStream],
-    env: { ...process.env, RUNLAB_DATA_DIR: workDir }
-  });
+  const agent = startRunnerAgent(server, token);
+  const agentLog = agent.log;
   try {
     await expect(row, `the runner comes online (agent log: ${agentLog})`).toHaveAttribute('data-status', 'online', { timeout: 60_000 });
     await expect(row.locator('.jp-runlab-RunnerCapacity')).toContainText(/\d+ cores? · /);
@@ -141,8 +121,8 @@ test('a runner added from the panel runs the demo notebook; Re-run compares the 
     await expect(rerunView.locator('.jp-runlab-RanOn')).toContainText('ran on ui-runner (attempt 1)');
     await screenshot(page, 'runners-rerun-run-light');
   } finally {
-    await stopAgent(agent);
-    fs.closeSync(logStream);
+    await agent.stop();
+    await removeRunner(runlab, 'ui-runner');
   }
 });
 
