@@ -2,7 +2,7 @@
 /**
  * `npm run bench`: set up (plus MLflow and DVC for the side-by-side figures), then run every benchmark
  * and print its figures. Benchmarks never fail on wall-clock time; they only report.
- *   npm run bench -- ingest      (or queries, snapshots, kernel, datasets, load, runners, serving, kubernetes, monitoring)   runs one of them
+ *   npm run bench -- ingest      (or queries, snapshots, kernel, datasets, load, runners, serving, kubernetes, monitoring, sweeps)   runs one of them
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -18,7 +18,8 @@ const benchmarks = {
   runners: [PYTHON, [path.join(ROOT, 'bench', 'runners.py')]],
   serving: [PYTHON, [path.join(ROOT, 'bench', 'serving.py')]],
   kubernetes: [process.execPath, ['--expose-gc', path.join(ROOT, 'bench', 'kubernetes.mjs')]],
-  monitoring: [PYTHON, [path.join(ROOT, 'bench', 'monitoring.py')]]
+  monitoring: [PYTHON, [path.join(ROOT, 'bench', 'monitoring.py')]],
+  sweeps: [PYTHON, [path.join(ROOT, 'bench', 'sweeps.py')]]
 };
 /** Benchmarks that compare with MLflow, DVC or papermill, which are installed only when one of them runs. */
 const NEEDS_MLFLOW_OR_DVC = new Set(['ingest', 'kernel', 'datasets', 'runners', 'serving']);

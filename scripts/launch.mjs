@@ -134,7 +134,11 @@ export function spawnCompanionServer({ dataDir, port = 0, host = '127.0.0.1', lo
     cwd: ROOT,
     stdio: outputOf(stdio, logFile),
     // Local deployments serve with the venv's Python, which has runlab (unless told otherwise).
-    env: { ...process.env, RUNLAB_SERVING_PYTHON: process.env.RUNLAB_SERVING_PYTHON || PYTHON }
+    env: {
+      ...process.env,
+      RUNLAB_SERVING_PYTHON: process.env.RUNLAB_SERVING_PYTHON || PYTHON,
+      RUNLAB_SWEEP_PYTHON: process.env.RUNLAB_SWEEP_PYTHON || PYTHON
+    }
   });
   const exited = exitOf(child);
   let ended = null;

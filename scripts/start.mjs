@@ -12,7 +12,7 @@
  * Environment: RUNLAB_DATA_DIR (default ~/.runlab), RUNLAB_PORT (default 8765, or the next free
  * port: 8766, 8767, …), RUNLAB_WORKSPACE (default ./workspace), JUPYTER_PORT (default 8888, or
  * the next free port), RUNLAB_SERVING_PYTHON (the Python local deployments serve with; default
- * .venv's). A port set explicitly must be free.
+ * .venv's), RUNLAB_SWEEP_PYTHON (the Python the sweeps' proposer runs with; default .venv's). A port set explicitly must be free.
  */
 import os from 'node:os';
 import path from 'node:path';

@@ -137,5 +137,14 @@ export const routes = {
   retrain: {
     retrainDeployment: { method: 'post', path: '/api/deployments/:id/retrain' },
     listRetrains: { method: 'get', path: '/api/deployments/:id/retrains' }
+  },
+  sweeps: {
+    createSweep: { method: 'post', path: '/api/sweeps' },
+    listSweeps: { method: 'get', path: '/api/sweeps' },
+    getSweep: { method: 'get', path: '/api/sweeps/:id' },
+    listTrials: { method: 'get', path: '/api/sweeps/:id/trials' },
+    pauseSweep: { method: 'post', path: '/api/sweeps/:id/pause' },
+    resumeSweep: { method: 'post', path: '/api/sweeps/:id/resume' },
+    cancelSweep: { method: 'post', path: '/api/sweeps/:id/cancel' }
   }
 } as const satisfies RouteTable;

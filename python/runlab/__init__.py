@@ -33,6 +33,7 @@ from runlab.runs import (
 )
 from runlab.runs.autolog import autolog
 from runlab.status import Status, check_status
+from runlab.sweeps import Sweep, choice, intrange, loguniform, sweep, uniform
 from runlab.warning import RunlabWarning
 
 if TYPE_CHECKING:
@@ -110,6 +111,7 @@ __all__ = [
     "ServerUnreachable",
     "Settings",
     "Status",
+    "Sweep",
     "__version__",
     "_kernel_attach",
     "_kernel_pins",
@@ -117,14 +119,17 @@ __all__ = [
     "active_run",
     "artifact",
     "autolog",
+    "choice",
     "configure",
     "dataset",
     "end",
     "flush",
     "input",
+    "intrange",
     "load_ipython_extension",
     "load_model",
     "log",
+    "loguniform",
     "metric",
     "model",
     "output",
@@ -133,5 +138,7 @@ __all__ = [
     "settings",
     "start",
     "status",
+    "sweep",
     "tag",
+    "uniform",
 ]

@@ -5,6 +5,7 @@ machines. This module only dispatches; each feature's verbs live in its own ``cl
     runlab runner / runners / jobs / rerun  runners and jobs (runlab/runners/cli.py)
     runlab serve-model                      the model serving runtime (runlab/serving/cli.py)
     runlab models …                        the model registry (runlab/models/cli.py)
+    runlab sweep …                         hyper-parameter sweeps (runlab/sweeps/cli.py)
 
 The companion server's admin commands (serve, token, gc, fsck) belong to the server's own program,
 ``runlab-server``; asked for here, they are answered with where to find them.
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     from runlab.models import cli as models_cli
     from runlab.runners import cli as runners_cli
     from runlab.serving import cli as serving_cli
+    from runlab.sweeps import cli as sweeps_cli
 
     parser = argparse.ArgumentParser(
         prog="runlab",
@@ -59,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     runners_cli.register(commands, add_connection_options)
     models_cli.register(commands, add_connection_options)
     serving_cli.register(commands, add_connection_options)
+    sweeps_cli.register(commands, add_connection_options)
     return parser
 
 

@@ -337,6 +337,31 @@ class Client:
         job: dict[str, Any] = self.request("POST", f"/api/runs/{_quote(run_id)}/rerun", json=body)
         return job
 
+    # sweeps
+
+    def create_sweep(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /api/sweeps`` with a CreateSweepRequest: the started Sweep."""
+        sweep: dict[str, Any] = self.request("POST", "/api/sweeps", json=body, timeout=TRANSFER_TIMEOUT)
+        return sweep
+
+    def list_sweeps(self, project: str | None = None) -> list[dict[str, Any]]:
+        query = {"project": project} if project else None
+        answer: dict[str, Any] = self.request("GET", "/api/sweeps", params=query)
+        return list(answer["sweeps"])
+
+    def get_sweep(self, sweep_id: str) -> dict[str, Any]:
+        sweep: dict[str, Any] = self.request("GET", f"/api/sweeps/{_quote(sweep_id)}")
+        return sweep
+
+    def sweep_trials(self, sweep_id: str) -> list[dict[str, Any]]:
+        answer: dict[str, Any] = self.request("GET", f"/api/sweeps/{_quote(sweep_id)}/trials")
+        return list(answer["trials"])
+
+    def sweep_action(self, sweep_id: str, action: str) -> dict[str, Any]:
+        """``POST /api/sweeps/:id/pause|resume|cancel``: the Sweep after it."""
+        sweep: dict[str, Any] = self.request("POST", f"/api/sweeps/{_quote(sweep_id)}/{action}")
+        return sweep
+
     def attempt_notebook(self, attempt_id: str) -> dict[str, Any]:
         """For a runner: the AttemptNotebook of an attempt it holds."""
         answer: dict[str, Any] = self.request(

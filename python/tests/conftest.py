@@ -86,6 +86,8 @@ def start_server(
     server_json.unlink(missing_ok=True)  # a restart must not read the previous process's file
     env = {k: v for k, v in os.environ.items() if k not in RUNLAB_ENV}
     env["RUNLAB_LOG_LEVEL"] = "warn"
+    # The sweeps' proposer runs with this Python, which has runlab (and Optuna) installed.
+    env.setdefault("RUNLAB_SWEEP_PYTHON", sys.executable)
     env.update(extra_env or {})
     with open(log_path, "a") as log:
         process = subprocess.Popen(

@@ -375,6 +375,44 @@ def _submit_job(body: dict[str, Any]) -> None:
     _snapshot(body)
 
 
+def _create_sweep(body: dict[str, Any]) -> None:
+    # Exactly one of commit or notebook (the notebook, as for jobs); 1 to 20 ranges with low < high
+    # (log: low > 0) and a step that divides them, each declared by the notebook's `parameters`
+    # cell (untyped here: `x = 1 / 3` is checked against nothing); no fixed ones; a grid its size.
+    body.pop("commit", None)
+    ranges = dict(list((body.get("params") or {}).items())[:20]) or {"x": {"type": "uniform", "low": 0, "high": 1}}
+    for spec in ranges.values():
+        if spec["type"] == "choice":
+            continue
+        spec.pop("step", None)
+        if spec["type"] == "loguniform":
+            spec["low"] = abs(spec["low"]) or 1e-3
+        if not spec["high"] > spec["low"]:
+            spec["high"] = spec["low"] + 1 if spec["type"] == "intrange" else abs(spec["low"]) * 2 + 1
+    if body.get("method") == "grid":
+        ranges = {"x": {"type": "choice", "values": [1, 2]}}
+        body.pop("trials", None)
+    body["params"] = ranges
+    body["fixed"] = {}
+    body["datasets"] = {}
+    source = "\n".join(f"{name} = 1 / 3" for name in ranges)
+    body["notebook"] = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {"tags": ["parameters"]},
+                "source": source,
+                "outputs": [],
+                "execution_count": None,
+            }
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    _snapshot(body)
+
+
 def _create_deployment(body: dict[str, Any]) -> None:
     # "kubernetes" goes with target kubernetes, and only with it; an autoscaler's max ≥ its min.
     if body.get("target") == "kubernetes" and not isinstance(body.get("kubernetes"), dict):
@@ -421,6 +459,7 @@ BEYOND_THE_SCHEMA = {
     "commitDatasetVersion": _dataset_commit,
     "createSnapshot": _snapshot,
     "submitJob": _submit_job,
+    "createSweep": _create_sweep,
 }
 
 

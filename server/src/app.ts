@@ -55,6 +55,10 @@ import { AlertStore } from './monitoring/alerts/store';
 import { retrainRoutes } from './monitoring/retrain/routes';
 import { RetrainService } from './monitoring/retrain/service';
 import { RetrainStore } from './monitoring/retrain/store';
+import { Proposer } from './sweeps/proposer';
+import { sweepRoutes } from './sweeps/routes';
+import { SweepService } from './sweeps/service';
+import { SweepStore } from './sweeps/store';
 import { ModelService } from './models/service';
 import { ModelStore } from './models/store';
 import { DomainEvents } from './realtime/events';
@@ -129,6 +133,7 @@ export interface RunlabApp {
   /** Prediction logs, drift windows, feedback and /metrics. */
   readonly monitoring: MonitoringService;
   readonly retrains: RetrainService;
+  readonly sweeps: SweepService;
   /** Starts listening and writes server.json. */
   listen(): Promise<ServerInfo>;
   /** Stops accepting, lets in-flight requests finish, closes sockets and DB, removes server.json. */
@@ -266,6 +271,15 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     events,
     logger
   });
+  const sweeps = new SweepService({
+    store: new SweepStore(db),
+    runs,
+    snapshots,
+    runners,
+    proposer: new Proposer(config.sweepPython),
+    events,
+    logger
+  });
   const runnerAgents = new RunnerAgents({ scheduler, store: jobStore, lifecycle, log: jobLog });
   const runnerPools = new RunnerPoolService({
     store: new RunnerPoolStore(db),
@@ -310,7 +324,8 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     ...kubernetesRoutes(kubernetes),
     ...monitoringRoutes(monitoring),
     ...alertRoutes(alerts),
-    ...retrainRoutes(retrains)
+    ...retrainRoutes(retrains),
+    ...sweepRoutes(sweeps, projects)
   ]);
   const openApiDocument = buildOpenApiDocument(routes, VERSION, {
     maxBodyBytes: config.maxBodyBytes,
@@ -394,6 +409,8 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     runnerPools.start();
     // Alert rules are judged on a timer; webhook deliveries left pending resume.
     alerts.start();
+    // Running sweeps follow their trials' jobs to where they are now and go on.
+    sweeps.start();
     return info;
   };
 
@@ -404,6 +421,7 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
       await deployments.close();
       await runnerPools.close();
       await alerts.close();
+      await sweeps.close();
       monitoring.close();
       const forceTimer = setTimeout(() => httpServer.closeAllConnections(), SHUTDOWN_GRACE_MS);
       forceTimer.unref();
@@ -452,6 +470,7 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     alerts,
     monitoring,
     retrains,
+    sweeps,
     listen,
     close
   };

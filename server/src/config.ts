@@ -40,6 +40,8 @@ export interface Config {
   runnerLeaseMs: number;
   /** The Python that runs `-m runlab serve-model` for local deployments (npm start passes the venv's). */
   servingPython: string;
+  /** The Python that runs `-m runlab.sweeps.propose`, the sweeps' proposer (npm start passes the venv's). */
+  sweepPython: string;
   /** Seconds between a serving runtime's spec polls and telemetry reports. */
   servingPollSeconds: number;
   /** Share of requests (0–1) whose inputs and outputs serving runtimes log back as predictions. */
@@ -241,6 +243,12 @@ const SETTINGS = {
     expected: 'a Python executable (a path, or a name on PATH) with the runlab package installed',
     schema: z.string().min(1)
   } satisfies Setting<string>,
+  sweepPython: {
+    env: 'RUNLAB_SWEEP_PYTHON',
+    defaultValue: 'python3',
+    expected: 'a Python executable (a path, or a name on PATH) with the runlab package (and so Optuna) installed',
+    schema: z.string().min(1)
+  } satisfies Setting<string>,
   servingPollSeconds: {
     env: 'RUNLAB_SERVING_POLL_SECONDS',
     defaultValue: '2',
@@ -347,6 +355,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigFl
     runnerHeartbeatMs: read(SETTINGS.runnerHeartbeatMs),
     runnerLeaseMs: read(SETTINGS.runnerLeaseMs),
     servingPython: read(SETTINGS.servingPython),
+    sweepPython: read(SETTINGS.sweepPython),
     servingPollSeconds: read(SETTINGS.servingPollSeconds),
     predictionSampleRate: read(SETTINGS.predictionSampleRate),
     predictionLimitPerSecond: read(SETTINGS.predictionLimitPerSecond),

@@ -8,6 +8,7 @@ import type { ProjectEvents } from './projects';
 import type { RunnerPoolEvents } from './runnerPools';
 import type { RunnerEvents } from './runners';
 import type { RunEvents } from './runs';
+import type { SweepEvents } from './sweeps';
 
 /**
  * Every live event the server sends, named `domain:verb`: each feature declares its own in its
@@ -21,6 +22,7 @@ export interface ServerToClientEvents
     AuthEvents,
     RunnerEvents,
     RunnerPoolEvents,
+    SweepEvents,
     ModelEvents,
     DeploymentEvents,
     MonitoringEvents {}

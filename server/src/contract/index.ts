@@ -20,6 +20,7 @@ import { runnerPoolsApi } from './runnerPools';
 import { runnersApi } from './runners';
 import { runsApi } from './runs';
 import { snapshotsApi } from './snapshots';
+import { sweepsApi } from './sweeps';
 
 export * from './auth';
 export * from './datasets';
@@ -39,6 +40,7 @@ export * from './runnerPools';
 export * from './runners';
 export * from './runs';
 export * from './snapshots';
+export * from './sweeps';
 
 /** Every REST route, by feature and operationId, in the order the server mounts them. */
 export const api = {
@@ -56,7 +58,8 @@ export const api = {
   kubernetes: kubernetesApi,
   monitoring: monitoringApi,
   alerts: alertsApi,
-  retrain: retrainApi
+  retrain: retrainApi,
+  sweeps: sweepsApi
 } as const;
 
 export type Api = typeof api;

@@ -123,7 +123,7 @@ export type ParameterValue = string | number | boolean | null | ParameterValue[]
 export const ParameterValue: z.ZodType<ParameterValue> = z
   .lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(ParameterValue), z.record(z.string(), ParameterValue)]))
   .meta({ id: 'ParameterValue', description: 'A JSON value: a number, a string, true/false, null, a list or an object of them.' });
-const ParameterName = z
+export const ParameterName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,99}$/, 'a Python identifier')
   .meta({ description: 'A Python identifier, as the `parameters` cell assigns it.' });
@@ -192,7 +192,7 @@ export const Job = z.strictObject({
 });
 export type Job = z.infer<typeof Job>;
 
-const JobOptions = {
+export const JobOptions = {
   parameters: JobParameters.default({}),
   datasets: JobDatasets.default({}),
   /** A runner must have every one of these labels. */
@@ -209,28 +209,34 @@ const JobOptions = {
     .default(null)
 };
 
+/** Which notebook a job (or a sweep's trials) runs: a snapshot already committed, or the notebook sent. */
+export const NotebookSource = {
+  project: ProjectName,
+  notebookPath: SnapshotPath,
+  name: z.string().min(1).max(250).optional(),
+  /** A snapshot commit already in the project's repository (a run's), or… */
+  commit: z
+    .string()
+    .regex(/^[0-9a-f]{40}$/)
+    .optional(),
+  /** …the notebook itself (nbformat JSON, as on disk), committed as a new snapshot. */
+  notebook: z.record(z.string(), z.unknown()).optional(),
+  /** With `notebook`: the project-local modules it imports, committed with it. */
+  files: z
+    .array(SnapshotFile.extend({ path: SnapshotPath }))
+    .max(1000)
+    .default([])
+};
+
+/** The refinement every NotebookSource body carries. */
+export const ONE_NOTEBOOK_SOURCE = [
+  (body: { commit?: string; notebook?: Record<string, unknown> }) => (body.commit === undefined) !== (body.notebook === undefined),
+  { message: 'give exactly one of commit (an existing snapshot) or notebook (its JSON)' }
+] as const;
+
 export const SubmitJobRequest = z
-  .strictObject({
-    project: ProjectName,
-    notebookPath: SnapshotPath,
-    name: z.string().min(1).max(250).optional(),
-    /** A snapshot commit already in the project's repository (a run's), or… */
-    commit: z
-      .string()
-      .regex(/^[0-9a-f]{40}$/)
-      .optional(),
-    /** …the notebook itself (nbformat JSON, as on disk), committed as a new snapshot. */
-    notebook: z.record(z.string(), z.unknown()).optional(),
-    /** With `notebook`: the project-local modules it imports, committed with it. */
-    files: z
-      .array(SnapshotFile.extend({ path: SnapshotPath }))
-      .max(1000)
-      .default([]),
-    ...JobOptions
-  })
-  .refine((body) => (body.commit === undefined) !== (body.notebook === undefined), {
-    message: 'give exactly one of commit (an existing snapshot) or notebook (its JSON)'
-  })
+  .strictObject({ ...NotebookSource, ...JobOptions })
+  .refine(...ONE_NOTEBOOK_SOURCE)
   .meta({
     description:
       'Also checked, beyond this schema: exactly one of commit and notebook; the files as for a snapshot (no path twice, none ' +

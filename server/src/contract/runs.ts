@@ -98,7 +98,7 @@ export const RunError = z.strictObject({
 });
 
 export const RunSource = z.strictObject({
-  kind: z.enum(['notebook', 'cell', 'script', 'mlflow', 'api', 'job']),
+  kind: z.enum(['notebook', 'cell', 'script', 'mlflow', 'api', 'job', 'sweep']),
   /** For `cell` runs (`%%track`): the cell's source. */
   cell: z.string().max(200000).nullable().default(null)
 });

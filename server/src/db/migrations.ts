@@ -835,6 +835,47 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX retrains_job ON retrains (job_id);
       CREATE INDEX retrains_run ON retrains (run_id);
     `
+  },
+  {
+    version: 20,
+    name: 'sweeps',
+    sql: `
+      CREATE TABLE sweeps (
+        id              TEXT PRIMARY KEY,
+        project_id      TEXT NOT NULL REFERENCES projects(id),
+        name            TEXT NOT NULL,
+        run_id          TEXT NOT NULL,
+        notebook_path   TEXT NOT NULL,
+        snapshot_commit TEXT NOT NULL,
+        spec            TEXT NOT NULL,
+        status          TEXT NOT NULL CHECK (status IN ('running', 'paused', 'finished', 'failed', 'cancelled')),
+        error           TEXT,
+        importance      TEXT NOT NULL DEFAULT '{}',
+        created_at      TEXT NOT NULL,
+        created_by      TEXT NOT NULL,
+        finished_at     TEXT
+      );
+      CREATE INDEX sweeps_project ON sweeps (project_id, created_at);
+      CREATE INDEX sweeps_status ON sweeps (status);
+      CREATE TABLE sweep_trials (
+        id             TEXT PRIMARY KEY,
+        sweep_id       TEXT NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+        number         INTEGER NOT NULL,
+        params         TEXT NOT NULL,
+        status         TEXT NOT NULL CHECK (status IN ('queued', 'running', 'finished', 'failed', 'stopped', 'cancelled')),
+        value          REAL,
+        step           INTEGER,
+        job_id         TEXT,
+        run_id         TEXT,
+        stop_requested INTEGER NOT NULL DEFAULT 0,
+        error          TEXT,
+        created_at     TEXT NOT NULL,
+        ended_at       TEXT,
+        UNIQUE (sweep_id, number)
+      );
+      CREATE INDEX sweep_trials_job ON sweep_trials (job_id);
+      CREATE INDEX sweep_trials_run ON sweep_trials (run_id);
+    `
   }
 ];
 

@@ -49,6 +49,10 @@ export class AppError extends Error {
 
 export const notFound = (what: string): AppError => new AppError('not_found', `${what} not found`);
 
+/** A 400 naming each field's problem (the message joins them). */
+export const invalid = (problems: FieldProblem[]): AppError =>
+  new AppError('invalid_request', problems.map((problem) => problem.message).join('; '), problems);
+
 /** Unknown routes answer JSON like every other error, pointing at the API description. */
 export const unknownRouteHandler: RequestHandler = (req, _res, next) => {
   next(new AppError('not_found', `No route ${req.method} ${req.path}; the API is described at /api/openapi.json`));

@@ -388,6 +388,16 @@ describe('cancel and timeout', () => {
     expect(scheduler.heartbeat('r').cancel).toEqual([]);
   });
 
+  test('a job that fails while it is being cancelled (its kernel stopped as it started) ends cancelled', () => {
+    const job = enqueue();
+    register('r');
+    const { attempt } = scheduler.offer('r')!;
+    scheduler.requestCancel(job.id);
+    const error = 'RuntimeError: Kernel died before replying to kernel_info';
+    expect(scheduler.complete(attempt.id, { status: 'failed', error })).toMatchObject({ status: 'cancelled', error: null });
+    expect(new JobStore(db).findAttempt(attempt.id)).toMatchObject({ status: 'cancelled', error });
+  });
+
   test('a running job whose runner is lost while cancelling ends cancelled, not requeued', () => {
     const job = enqueue();
     register('r');

@@ -411,11 +411,15 @@ export class Scheduler {
     return this.store.transaction(() => {
       const { job } = this.currentAttempt(attemptId, runnerId);
       // A notebook stopped because its timeout asked for it ended by timing out, not by a user.
-      const status = outcome.status === 'cancelled' && job.cancelOutcome === 'timed_out' ? 'timed_out' : outcome.status;
+      let status = outcome.status === 'cancelled' && job.cancelOutcome === 'timed_out' ? 'timed_out' : outcome.status;
       const error = outcome.error ?? (status === 'timed_out' ? this.timeoutMessage(job) : null);
+      // Stopped while it was starting (the kernel killed before it answered): it failed because it
+      // was asked to stop, so it ends as asked; the attempt keeps what the runner saw.
+      const asked = status === 'failed' && job.cancelRequestedAt ? (job.cancelOutcome ?? 'cancelled') : null;
+      if (asked) status = asked;
       const at = this.at();
       this.store.endAttempt(attemptId, status, error, at);
-      this.store.finishJob(job.id, status, error, at);
+      this.store.finishJob(job.id, status, asked === 'cancelled' ? null : asked === 'timed_out' ? this.timeoutMessage(job) : error, at);
       return this.job(job.id);
     });
   }

@@ -24,7 +24,7 @@ import {
 } from '../contract';
 import { OPERATOR, type AuthService } from '../auth/service';
 import type { DatasetService } from '../datasets/service';
-import { AppError, notFound } from '../http/errors';
+import { AppError, invalid, notFound } from '../http/errors';
 import type { Principal } from '../http/registry';
 import type { ProjectService } from '../projects/service';
 import type { ProvenanceService } from '../provenance/service';
@@ -80,9 +80,6 @@ interface JobSpec {
   timeoutS: number | null;
   rerunOf: Run | null;
 }
-
-const invalid = (problems: FieldProblem[]): AppError =>
-  new AppError('invalid_request', problems.map((problem) => problem.message).join('; '), problems);
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
