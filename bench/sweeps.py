@@ -112,7 +112,7 @@ def bench_search(trials: int, seeds: int) -> None:
     print(f"   best of a 5×5 grid inside the known optimum region: {optimum:.4f}")
     checkpoints = [count for count in CHECKPOINTS if count <= trials]
     header = "".join(f"  after {count:>2}" for count in checkpoints)
-    print(f"   {'median best accuracy':<36}{header}   time/trial")
+    print(f"   {'median best accuracy':<40}{header}   time/trial")
     for label, search in (("Runlab", runlab_search), ("Optuna study.optimize", optuna_search)):
         for method in ("random", "bayes"):
             started = time.perf_counter()
@@ -122,7 +122,7 @@ def bench_search(trials: int, seeds: int) -> None:
                 f"  {statistics.median(best_after(values, count) for values in runs):8.4f}" for count in checkpoints
             )
             name = {"random": "random", "bayes": "Bayesian (TPE)"}[method]
-            print(f"   {f'{label}, {name}':<36}{cells}   {per_trial * 1000:7.0f} ms")
+            print(f"   {f'{label}, {name}':<40}{cells}   {per_trial * 1000:7.0f} ms")
     print("   (time/trial includes the SVC's cross-validation, ~the same in every row)")
 
 
@@ -169,20 +169,21 @@ def bench_overhead(work: Path, trials: int) -> None:
         enqueue_to_running = [epoch(job["attempts"][0]["startedAt"]) - epoch(job["createdAt"]) for job in jobs]
         ends = sorted(epoch(job["finishedAt"]) for job in jobs)
         created = sorted(epoch(job["createdAt"]) for job in jobs)
-        # Each trial after the first `parallel` is queued when one before it ends: the gap is the proposer's round trip.
-        refill = [start - end for start, end in zip(created[4:], ends, strict=False) if start >= end]
+        # Each trial after the first four is queued after a trial before it ends: from the latest end
+        # before it to its job's creation is the proposer's round trip (and the job's submission).
+        refill = [start - max(end for end in ends if end <= start) for start in created[4:] if ends[0] <= start]
         durations = [epoch(job["finishedAt"]) - epoch(job["attempts"][0]["startedAt"]) for job in jobs]
         print(f"   status {parallel_sweep['status']}, {parallel_sweep['done']} final trials of {trials}")
         print(
-            f"   enqueue → running (4 runners):  p50 {pct(enqueue_to_running, 50) * 1000:6.0f} ms   "
-            f"p90 {pct(enqueue_to_running, 90) * 1000:6.0f} ms"
+            f"   enqueue → running (4 runners):  p50 {pct(enqueue_to_running, 0.5) * 1000:6.0f} ms   "
+            f"p90 {pct(enqueue_to_running, 0.9) * 1000:6.0f} ms"
         )
         if refill:
             print(
-                f"   trial ends → next trial queued: p50 {pct(refill, 50) * 1000:6.0f} ms   p90 {pct(refill, 90) * 1000:6.0f} ms"
+                f"   trial ends → next trial queued: p50 {pct(refill, 0.5) * 1000:6.0f} ms   p90 {pct(refill, 0.9) * 1000:6.0f} ms"
                 "   (the proposer process: python -m runlab.sweeps.propose)"
             )
-        print(f"   a trial's job, running → finished: p50 {pct(durations, 50):5.2f} s (kernel start included)")
+        print(f"   a trial's job, running → finished: p50 {pct(durations, 0.5):5.2f} s (kernel start included)")
         sequential_sweep, _, sequential_wall = run_sweep(srv, trials, 1, ["one"])
         print(f"   {'sweep wall time':<34} {'seconds':>8}   trials/min")
         for label, wall, sweep in (
