@@ -18,7 +18,7 @@ from typing import Any, Literal
 from runlab.origin import detect_origin
 
 # `job`: a run the server created for a runner job (its kernel continues it; see runs/api.py).
-SourceKind = Literal["notebook", "cell", "script", "mlflow", "api", "job"]
+SourceKind = Literal["notebook", "cell", "script", "mlflow", "api", "job", "sweep"]
 
 # Local modules bigger than this are data in disguise (generated tables); the snapshot skips them.
 MAX_MODULE_BYTES = 1_000_000
