@@ -93,6 +93,8 @@ export class SweepService {
   /** Each sweep's steps run one after another: a step awaits the proposer and job submissions. */
   private readonly chains = new Map<string, Promise<void>>();
   private closed = false;
+  /** Objective points of finished and stopped trials, for the median rule (endedCurve). */
+  private readonly endedCurves = new Map<string, MetricPoint[]>();
 
   constructor(private readonly deps: SweepServiceDeps) {
     this.store = deps.store;
@@ -565,7 +567,7 @@ export class SweepService {
     const others: number[] = [];
     for (const other of this.store.trials(sweep.id)) {
       if ((other.status !== 'finished' && other.status !== 'stopped') || other.runId === null) continue;
-      const curve = this.points(other.runId, sweep.spec.objective);
+      const curve = this.endedCurve(other.id, other.runId, sweep.spec.objective);
       if (curve.length === 0 || Math.max(...curve.map((point) => point.step)) < step) continue;
       const best = bestUpTo(curve, step, goal);
       if (best !== undefined) others.push(best);
@@ -592,6 +594,16 @@ export class SweepService {
 
   private projectName(sweep: SweepRecord): string {
     return this.deps.runs.get(sweep.runId).projectName;
+  }
+
+  /** A completed trial's objective points: they no longer change, so they are read once. */
+  private endedCurve(trialId: string, runId: string, key: string): MetricPoint[] {
+    let curve = this.endedCurves.get(trialId);
+    if (!curve) {
+      curve = this.points(runId, key);
+      this.endedCurves.set(trialId, curve);
+    }
+    return curve;
   }
 
   private points(runId: string, key: string): MetricPoint[] {
