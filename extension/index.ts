@@ -12,6 +12,7 @@ import { runnersPlugin } from './runners/plugin';
 import { runsPlugin } from './runs/plugin';
 import { snapshotsPlugin } from './snapshots/plugin';
 import { statusbarPlugin } from './statusbar/plugin';
+import { sweepsPlugin } from './sweeps/plugin';
 
 export default [
   connectionPlugin,
@@ -24,6 +25,7 @@ export default [
   datasetsPlugin,
   provenancePlugin,
   runnersPlugin,
+  sweepsPlugin,
   modelsPlugin,
   deploymentsPlugin,
   monitoringPlugin

@@ -11,3 +11,4 @@ import './models.css';
 import './deployments.css';
 import './kubernetes.css';
 import './monitoring.css';
+import './sweeps.css';

@@ -1,4 +1,18 @@
 import { Dialog } from '@jupyterlab/apputils';
+import { RunlabRequestError } from '../request';
+import { describeError } from '../shared/errors';
+
+/**
+ * Why a submission failed, for the dialog's body: a 400's message with the fields it names, as
+ * one sentence; a sentence thrown while building the request as it is; anything else described.
+ */
+export function refusal(error: unknown, action: string, api = 'runners'): string {
+  if (error instanceof RunlabRequestError && error.status === 400) {
+    const details = error.details.map((problem) => problem.message).filter((message) => !error.message.includes(message));
+    return [error.message, ...details].join(' ');
+  }
+  return error instanceof RunlabRequestError ? describeError(action, error, api) : (error as Error).message;
+}
 
 /**
  * A dialog whose accept button runs `submit` first and stays open when it fails, so the user

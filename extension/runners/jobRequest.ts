@@ -25,6 +25,54 @@ export function notebookDatasetPins(metadata: unknown): Record<string, string> {
 }
 
 /**
+ * The parameters typed differently from the cell, as values; throws a sentence for one that is
+ * not a Python literal. `skip`: parameters left out (a sweep's swept ones).
+ */
+export function changedParameters(
+  typed: Record<string, string>,
+  declared: readonly IDeclaredParameter[],
+  skip: ReadonlySet<string> = new Set()
+): Record<string, ParameterValue> {
+  const parameters: Record<string, ParameterValue> = {};
+  for (const parameter of declared) {
+    const text = (typed[parameter.name] ?? parameter.expression).trim();
+    if (skip.has(parameter.name) || text === parameter.expression) {
+      continue;
+    }
+    try {
+      parameters[parameter.name] = parsePythonLiteral(text).value;
+    } catch (error) {
+      throw new Error(
+        `Parameter ${parameter.name}: ${(error as Error).message}. Write a Python literal, e.g. 10, 0.1, 'text', True, None, [1, 2].`
+      );
+    }
+  }
+  return parameters;
+}
+
+/** Minutes as typed → seconds (null for none); throws a sentence for anything else. */
+export function timeoutSeconds(minutesText: string): number | null {
+  const minutes = minutesText.trim();
+  if (!minutes) {
+    return null;
+  }
+  const parsed = Number(minutes);
+  if (!Number.isFinite(parsed) || parsed <= 0) {
+    throw new Error('Timeout: a number of minutes greater than 0, or empty for none.');
+  }
+  return Math.max(1, Math.round(parsed * 60));
+}
+
+/** The dataset versions typed, blanks left out. */
+export function datasetVersions(typed: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(typed)
+      .filter(([, version]) => version.trim())
+      .map(([name, version]) => [name, version.trim()])
+  );
+}
+
+/**
  * The request body from what was typed; throws a sentence for a value that is not a literal or
  * a timeout that is not a whole number of minutes. Only parameters changed from the cell are sent.
  */
@@ -33,40 +81,12 @@ export function buildJobRequest(
   declared: readonly IDeclaredParameter[],
   target: { project: string; notebookPath: string; notebook: Record<string, unknown> }
 ): SubmitJobRequest {
-  const parameters: Record<string, ParameterValue> = {};
-  for (const parameter of declared) {
-    const typed = (values.parameters[parameter.name] ?? parameter.expression).trim();
-    if (typed === parameter.expression) {
-      continue;
-    }
-    try {
-      parameters[parameter.name] = parsePythonLiteral(typed).value;
-    } catch (error) {
-      throw new Error(
-        `Parameter ${parameter.name}: ${(error as Error).message}. Write a Python literal, e.g. 10, 0.1, 'text', True, None, [1, 2].`
-      );
-    }
-  }
-  let timeoutS: number | null = null;
-  const minutes = values.timeoutMinutes.trim();
-  if (minutes) {
-    const parsed = Number(minutes);
-    if (!Number.isFinite(parsed) || parsed <= 0) {
-      throw new Error('Timeout: a number of minutes greater than 0, or empty for none.');
-    }
-    timeoutS = Math.max(1, Math.round(parsed * 60));
-  }
-  const datasets = Object.fromEntries(
-    Object.entries(values.datasets)
-      .filter(([, version]) => version.trim())
-      .map(([name, version]) => [name, version.trim()])
-  );
   return {
     ...target,
-    parameters,
-    datasets,
+    parameters: changedParameters(values.parameters, declared),
+    datasets: datasetVersions(values.datasets),
     labels: parseLabels(values.labels),
     env: values.env,
-    timeoutS
+    timeoutS: timeoutSeconds(values.timeoutMinutes)
   };
 }

@@ -7,12 +7,11 @@
 import { Dialog, ReactWidget } from '@jupyterlab/apputils';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import { UseSignal } from '@jupyterlab/ui-components';
-import React, { useEffect, useRef, useState } from 'react';
+import React from 'react';
 import type { Job } from '../../server/src/contract';
-import { RunlabRequestError } from '../request';
-import { describeError } from '../shared/errors';
 import { IRunlabConnection } from '../tokens';
-import { SubmittingDialog } from './dialog';
+import { refusal, SubmittingDialog } from './dialog';
+import { FormError, RunnersOnline, useEdit } from './formParts';
 import { buildJobRequest, IRunValues, notebookDatasetPins } from './jobRequest';
 import { declaredParameters, IDeclaredParameter } from './parameters';
 import { IRunnersModel } from './tokens';
@@ -32,28 +31,12 @@ function RunForm({
   runners: IRunnersModel;
   error: string | null;
 }): JSX.Element {
-  // Re-render on edits; `values` itself is what submit reads.
-  const [, setVersion] = useState(0);
-  const errorRef = useRef<HTMLParagraphElement>(null);
-  useEffect(() => errorRef.current?.scrollIntoView({ block: 'nearest' }), [error]);
-  const edit = (change: () => void) => {
-    change();
-    setVersion((version) => version + 1);
-  };
-  const online = runners.runners.filter((runner) => runner.status === 'online');
+  const edit = useEdit();
   const knownLabels = [...new Set(runners.runners.flatMap((runner) => runner.labels))].sort();
   return (
     <div className="jp-runlab-RunForm">
-      {error && (
-        <p ref={errorRef} className="jp-runlab-Message jp-runlab-RunForm-error" role="alert">
-          {error}
-        </p>
-      )}
-      <p className="jp-runlab-Muted jp-runlab-RunForm-runners">
-        {online.length
-          ? `${online.length} ${online.length === 1 ? 'runner' : 'runners'} online: ${online.map((runner) => runner.name).join(', ')}.`
-          : 'No runner is online now: the job waits in the queue until one connects.'}
-      </p>
+      <FormError error={error} />
+      <RunnersOnline runners={runners} what="the job" />
       <label className="jp-runlab-Field">
         <span>Runner labels</span>
         <input
@@ -170,15 +153,6 @@ class RunBody extends ReactWidget {
   }
 }
 
-/** A 400's message with the fields it names, as one sentence. */
-function refusal(error: unknown): string {
-  if (error instanceof RunlabRequestError && error.status === 400) {
-    const details = error.details.map((problem) => problem.message).filter((message) => !error.message.includes(message));
-    return [error.message, ...details].join(' ');
-  }
-  return describeError('Could not submit the job', error, 'runners');
-}
-
 /** Opens the dialog for `panel`; answers the queued job, or null when cancelled. */
 export async function runOnRunnerDialog(
   connection: IRunlabConnection,
@@ -207,7 +181,7 @@ export async function runOnRunnerDialog(
       job = await connection.api.runners.submitJob({ body: request });
       return true;
     } catch (error) {
-      body.error = error instanceof RunlabRequestError ? refusal(error) : (error as Error).message;
+      body.error = refusal(error, 'Could not submit the job');
       body.update();
       return false;
     }

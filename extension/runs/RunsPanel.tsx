@@ -6,10 +6,10 @@
 import { UseSignal } from '@jupyterlab/ui-components';
 import React, { useEffect, useMemo, useState } from 'react';
 import { FixedSizeList, ListChildComponentProps } from 'react-window';
-import type { Run } from '../../server/src/contract';
 import { formatDuration } from '../shared/format';
 import { Sparkline } from '../shared/Sparkline';
 import { CompareButton } from './CompareButton';
+import { IRunListRow, nestRuns } from './nesting';
 import { latest, metricKeys } from './metrics';
 import { IRunsModel } from './tokens';
 import { useElementHeight } from '../shared/useElementHeight';
@@ -28,18 +28,22 @@ export interface IRunsPanelProps {
   chosenMetrics?: () => string[];
   columnsChanged?: import('@lumino/signaling').ISignal<unknown, unknown>;
   openRun(runId: string): void;
+  /** A sweep's row opens its sweep page (the plugin opens the run when the sweeps feature is off). */
+  openSweep?(sweepId: string, runId: string): void;
   compare(runIds: string[]): void;
   /** The runs ticked in the list, for "Compare Selected Runs" in the palette and menu. */
   selectionChanged?(runIds: string[]): void;
 }
 
 interface IRowData {
-  runs: readonly Run[];
+  rows: readonly IRunListRow[];
   keys: string[];
   selected: ReadonlySet<string>;
   toggle(id: string): void;
   model: IRunsModel;
   openRun(id: string): void;
+  openSweep?(sweepId: string, runId: string): void;
+  toggleChildren(id: string): void;
 }
 
 /** "on gpu-box", and the attempt when the job was retried: "on gpu-box · attempt 2". */
@@ -48,23 +52,53 @@ function runnerBadge(runner: string, attempts: string | undefined): string {
 }
 
 function RunRow({ index, style, data }: ListChildComponentProps<IRowData>): JSX.Element {
-  const run = data.runs[index];
+  const { run, depth, children, expanded, sweepId } = data.rows[index];
+  const openSweep = sweepId && data.openSweep ? data.openSweep : null;
   const keys = data.keys.filter((key) => key in run.metrics).slice(0, ROW_METRICS);
   useEffect(() => {
     keys.forEach((key) => void data.model.loadSparkline(run.id, key));
   }, [run.id, keys.join('\n')]);
   return (
-    <div style={style} className="jp-runlab-RunRow" data-run-id={run.id} data-status={run.status}>
+    <div
+      style={style}
+      className="jp-runlab-RunRow"
+      data-run-id={run.id}
+      data-status={run.status}
+      data-depth={depth}
+      data-sweep={sweepId ?? undefined}
+    >
       <input
         type="checkbox"
         aria-label={`Select ${run.name} to compare`}
         checked={data.selected.has(run.id)}
         onChange={() => data.toggle(run.id)}
       />
-      <button className="jp-runlab-RunRow-main" onClick={() => data.openRun(run.id)} title={`Open ${run.name}`}>
+      {children > 0 && (
+        <button
+          className="jp-runlab-RunRow-children"
+          aria-expanded={expanded}
+          aria-label={`${expanded ? 'Hide' : 'Show'} the ${children} ${sweepId ? 'trials' : 'child runs'} of ${run.name}`}
+          onClick={() => data.toggleChildren(run.id)}
+        >
+          {expanded ? '▾' : '▸'} {children}
+        </button>
+      )}
+      <button
+        className="jp-runlab-RunRow-main"
+        onClick={() => (openSweep ? openSweep(sweepId as string, run.id) : data.openRun(run.id))}
+        title={openSweep ? `Open the sweep ${run.name}` : `Open ${run.name}`}
+      >
         <div className="jp-runlab-RunRow-title">
           <span className={`jp-runlab-RunStatus jp-runlab-mod-${run.status}`} title={run.status} />
           <span className="jp-runlab-RunRow-name">{run.name}</span>
+          {sweepId && (
+            <span
+              className="jp-runlab-RunRow-runner"
+              title={`A sweep of ${children} trials: open it for the best trial and which parameters matter`}
+            >
+              sweep
+            </span>
+          )}
           {run.tags[JOB_TAGS.runner] && (
             <span
               className="jp-runlab-RunRow-runner"
@@ -95,6 +129,7 @@ function RunRow({ index, style, data }: ListChildComponentProps<IRowData>): JSX.
 function RunsList(props: IRunsPanelProps & { scope: 'notebook' | 'project' }): JSX.Element {
   const { model } = props;
   const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
   const [listRef, height] = useElementHeight();
   const notebook = props.currentNotebook();
   const runs = useMemo(
@@ -126,6 +161,15 @@ function RunsList(props: IRunsPanelProps & { scope: 'notebook' | 'project' }): J
       }
       return next;
     });
+  const toggleChildren = (id: string) =>
+    setExpanded((previous) => {
+      const next = new Set(previous);
+      if (!next.delete(id)) {
+        next.add(id);
+      }
+      return next;
+    });
+  const rows = useMemo(() => nestRuns(runs, expanded), [runs, expanded]);
   const chosen = runs.filter((run) => selected.has(run.id)).map((run) => run.id);
   useEffect(() => props.selectionChanged?.(chosen), [chosen.join('\n')]);
   return (
@@ -150,10 +194,10 @@ function RunsList(props: IRunsPanelProps & { scope: 'notebook' | 'project' }): J
           <FixedSizeList
             height={height}
             width="100%"
-            itemCount={runs.length}
+            itemCount={rows.length}
             itemSize={ROW_HEIGHT}
-            itemData={{ runs, keys, selected, toggle, model, openRun: props.openRun }}
-            itemKey={(index, data) => data.runs[index].id}
+            itemData={{ rows, keys, selected, toggle, model, openRun: props.openRun, openSweep: props.openSweep, toggleChildren }}
+            itemKey={(index, data) => data.rows[index].run.id}
             overscanCount={8}
           >
             {RunRow}

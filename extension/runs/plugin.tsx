@@ -21,6 +21,7 @@ import { TableColumns } from './table/columns';
 import { RunsTableWidget } from './table/RunsTable';
 import { RunsTableModel } from './table/tableModel';
 import { CommandIDs, IRunsModel, PLUGIN_ID } from './tokens';
+import { CommandIDs as SweepsCommandIDs } from '../sweeps/tokens';
 
 /** Right below the Runlab panel in the left sidebar. */
 const RUNS_PANEL_RANK = 601;
@@ -73,6 +74,11 @@ export const runsPlugin: JupyterFrontEndPlugin<IRunsModel> = {
             chosenMetrics={() => tableColumns.metrics(project.name, 2)}
             columnsChanged={tableColumns.changed}
             openRun={(runId) => void app.commands.execute(CommandIDs.openRun, { runId })}
+            openSweep={(sweepId, runId) =>
+              app.commands.hasCommand(SweepsCommandIDs.openSweep)
+                ? void app.commands.execute(SweepsCommandIDs.openSweep, { sweepId })
+                : void app.commands.execute(CommandIDs.openRun, { runId })
+            }
             compare={(runIds) => void app.commands.execute(CommandIDs.compareRuns, { runIds })}
             selectionChanged={selectionChanged('panel')}
           />

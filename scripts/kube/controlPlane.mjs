@@ -390,6 +390,11 @@ export async function startControlPlane({ dir, crds = true, audit = false }) {
       // it removes the not-ready taint once KWOK reports a node Ready.
       '--controllers',
       '*,-nodeipam,-attachdetach',
+      // On a busy two-core CI machine KWOK's node heartbeats can lag past the default 50 s grace;
+      // the controller then marks the nodes NotReady and a Ready deployment's pods unready for good
+      // (KWOK does not make a pod Ready twice). A simulated node is never really gone.
+      '--node-monitor-grace-period',
+      '10m',
       '--service-account-private-key-file',
       c('sa.key'),
       '--root-ca-file',

@@ -129,7 +129,8 @@ test('activation time is measured and printed; the panel reads well in the dark 
       'runners',
       'runs',
       'snapshots',
-      'statusbar'
+      'statusbar',
+      'sweeps'
     ]
       .map((id) => `runlab:activate:runlab:${id}`)
       .sort()
@@ -163,6 +164,8 @@ test("the Runlab menu lists every feature's commands, each declared in that feat
     'Show Provenance',
     'Show Runners',
     'Run on Runner…',
+    'Sweep…',
+    'Open Sweep…',
     'Open Job by Id…',
     'Add Runner Pool…',
     'Remove Runner Pool…',

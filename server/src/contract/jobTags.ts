@@ -5,3 +5,11 @@ export const JOB_TAGS = {
   attempts: 'runlab.attempts',
   rerunOf: 'runlab.rerunOf'
 } as const;
+
+/** Tags on a sweep's runs: the parent holds the sweep id; each trial's run also its number and its parent. */
+export const SWEEP_TAGS = {
+  sweep: 'runlab.sweep',
+  trial: 'runlab.sweep.trial',
+  /** MLflow's nested-run tag: the trial's run is a child of the sweep's run. */
+  parent: 'mlflow.parentRunId'
+} as const;

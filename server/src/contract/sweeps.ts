@@ -23,12 +23,7 @@ export const DEFAULT_GRID_POINTS = 5;
 export const MAX_GRID_SIZE = 10_000;
 export const MAX_TRIALS = 1000;
 
-export const SWEEP_TAGS = {
-  sweep: 'runlab.sweep',
-  trial: 'runlab.sweep.trial',
-  /** MLflow's nested-run tag: the trial's run is a child of the sweep's run. */
-  parent: 'mlflow.parentRunId'
-} as const;
+export { SWEEP_TAGS } from './jobTags';
 
 const GridPoints = z
   .number()
