@@ -513,9 +513,12 @@ export class SweepService {
 
   private end(sweep: SweepRecord, status: 'finished' | 'failed' | 'cancelled', error: string | null): void {
     this.store.update(sweep.id, { status, error, finishedAt: this.now().toISOString() });
-    const counts = countTrials(this.store.trials(sweep.id));
+    const trials = this.store.trials(sweep.id);
+    // An ended sweep stops no more trials: its completed curves are not needed again.
+    for (const trial of trials) this.endedCurves.delete(trial.id);
+    const counts = countTrials(trials);
     this.deps.logger.info({ sweepId: sweep.id, counts, error }, `sweep ${sweep.name} ${status}`);
-    for (const trial of this.store.trials(sweep.id).filter((candidate) => ACTIVE_TRIAL.includes(candidate.status))) this.withdraw(trial);
+    for (const trial of trials.filter((candidate) => ACTIVE_TRIAL.includes(candidate.status))) this.withdraw(trial);
     try {
       this.deps.runs.update(sweep.runId, { status: status === 'finished' ? 'finished' : status === 'failed' ? 'failed' : 'killed' });
     } catch (runError) {
