@@ -8,38 +8,11 @@ import React from 'react';
 import { IAccessOptions, KubernetesTargetModel } from './targetModel';
 import { IKubernetesValues } from './format';
 import { TargetFields } from './TargetFields';
+import { TextField } from '../shared/TextField';
 
 /** What the objects would need rights for, from the form. */
 export function accessOptionsOf(values: IKubernetesValues): IAccessOptions {
   return { autoscale: values.autoscale, ingress: values.ingressHost.trim() !== '', kserve: values.backend === 'kserve' };
-}
-
-function TextField({
-  label,
-  value,
-  placeholder,
-  onChange,
-  inputMode
-}: {
-  label: string;
-  value: string;
-  placeholder?: string;
-  onChange: (value: string) => void;
-  inputMode?: 'numeric' | 'text';
-}): JSX.Element {
-  return (
-    <label className="jp-runlab-Field">
-      <span>{label}</span>
-      <input
-        className="jp-mod-styled"
-        aria-label={label}
-        placeholder={placeholder}
-        inputMode={inputMode}
-        value={value}
-        onChange={(event) => onChange(event.target.value)}
-      />
-    </label>
-  );
 }
 
 export function KubernetesDeployFields({

@@ -17,6 +17,7 @@ import { notebookDatasetPins } from '../runners/jobRequest';
 import { declaredParameters, IDeclaredParameter } from '../runners/parameters';
 import type { IRunnersModel } from '../runners/tokens';
 import { IRunlabConnection } from '../tokens';
+import { TextField } from '../shared/TextField';
 import { buildSweepRequest, initialSweepValues, ISweepValues, RANGE_TYPES, RangeType } from './sweepRequest';
 
 function RangeRow({
@@ -99,37 +100,6 @@ function RangeRow({
       )}
       <td className="jp-runlab-Muted">{parameter.help}</td>
     </tr>
-  );
-}
-
-/** A labelled one-line input of the form. */
-function TextField({
-  label,
-  aria,
-  value,
-  onChange,
-  placeholder,
-  inputMode
-}: {
-  label: string;
-  aria: string;
-  value: string;
-  onChange(text: string): void;
-  placeholder?: string;
-  inputMode?: 'numeric' | 'decimal';
-}): JSX.Element {
-  return (
-    <label className="jp-runlab-Field">
-      <span>{label}</span>
-      <input
-        className="jp-mod-styled"
-        aria-label={aria}
-        inputMode={inputMode}
-        placeholder={placeholder}
-        value={value}
-        onChange={(event) => onChange(event.target.value)}
-      />
-    </label>
   );
 }
 
