@@ -152,8 +152,15 @@ export function spawnCompanionServer({ dataDir, port = 0, host = '127.0.0.1', lo
     30000,
     'the companion server'
   ).then((info) => ({ url: info.url, port: info.port, token: fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim() }));
-  return { child, pid: child.pid, exited, ready, stop: () => stopProcess(child) };
+  return { child, pid: child.pid, exited, ready, stop: () => stopProcess(child, COMPANION_SERVER_STOP_MS) };
 }
+
+/**
+ * How long a stopping companion server gets before SIGKILL: longer than its own shutdown grace
+ * for unanswered requests (SHUTDOWN_GRACE_MS, 10 s, in server/src/app.ts), so it always gets to
+ * cut them, close the database and remove its server.json.
+ */
+const COMPANION_SERVER_STOP_MS = 20000;
 
 /**
  * Start `runlab-server serve` on `dataDir` and wait until it has written server.json.

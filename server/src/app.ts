@@ -372,6 +372,12 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
   });
+  // Requests not yet answered, so a shutdown that has to cut them can say which ones held it.
+  const inFlight = new Set<http.IncomingMessage>();
+  httpServer.on('request', (request: http.IncomingMessage, response: http.ServerResponse) => {
+    inFlight.add(request);
+    response.once('close', () => inFlight.delete(request));
+  });
   const io = attachRealtime({ httpServer, auth, events, allowedOrigins: config.allowedOrigins, hostNames, logger });
   attachRunnerSocket({
     io,
@@ -423,7 +429,14 @@ export function createApp({ config, db, logger }: AppDeps): RunlabApp {
       await alerts.close();
       await sweeps.close();
       monitoring.close();
-      const forceTimer = setTimeout(() => httpServer.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      const forceTimer = setTimeout(() => {
+        const held = [...inFlight].map((request) => `${request.method} ${request.url?.split('?')[0]}`);
+        logger.warn(
+          { requests: held },
+          `${held.length} request(s) still unanswered ${SHUTDOWN_GRACE_MS / 1000} s into shutdown; cutting them`
+        );
+        httpServer.closeAllConnections();
+      }, SHUTDOWN_GRACE_MS);
       forceTimer.unref();
       // Every live client is told to close; one that never answers the websocket close frame
       // (a runner agent busy in a job) would hold shutdown for ws's 30 s close timeout.

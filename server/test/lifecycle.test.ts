@@ -93,3 +93,22 @@ test('close lets an in-flight request finish before the database closes', async 
   await closing;
   expect(closed).toBe(true);
 });
+
+test('a request that never finishes is cut after the shutdown grace, named in a warning, and server.json is still removed', async () => {
+  const server = await startServer({ dataDir: path.join(root, 'data') });
+  const projects = server.app.projects;
+  let started!: () => void;
+  const handlerStarted = new Promise<void>((resolve) => (started = resolve));
+  projects.list = () => {
+    started();
+    return new Promise(() => undefined); // never answers
+  };
+  const held = server.request('GET', '/api/projects?name=held');
+  await handlerStarted;
+  await server.stop();
+  // The client's connection was cut, not answered.
+  await expect(held).rejects.toThrow('fetch failed');
+  const warning = server.logs.find((line) => String(line.msg).includes('still unanswered'));
+  expect(warning).toMatchObject({ level: 40, requests: ['GET /api/projects'] });
+  expect(fs.existsSync(path.join(root, 'data', 'server.json'))).toBe(false);
+}, 30_000);

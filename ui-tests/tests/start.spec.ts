@@ -118,10 +118,16 @@ test('npm start opens the demo notebook with the panel connected, and Ctrl-C sto
   } finally {
     start.kill('SIGINT');
   }
-  expect(await exited).toBe(0);
-  // Both stopped cleanly: the server removed its server.json, JupyterLab no longer answers.
-  expect(fs.existsSync(path.join(dataDir, 'server.json'))).toBe(false);
-  await expect(fetch(`http://127.0.0.1:${jupyterPort}/api/status`)).rejects.toThrow();
+  const stopping = Date.now();
+  try {
+    expect(await exited).toBe(0);
+    // Both stopped cleanly: the server removed its server.json, JupyterLab no longer answers.
+    expect(fs.existsSync(path.join(dataDir, 'server.json'))).toBe(false);
+    await expect(fetch(`http://127.0.0.1:${jupyterPort}/api/status`)).rejects.toThrow();
+  } catch (error) {
+    console.log(`npm start took ${Date.now() - stopping} ms to stop; it printed:\n${output()}`);
+    throw error;
+  }
   fs.rmSync(temp, { recursive: true, force: true });
 });
 
