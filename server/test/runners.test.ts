@@ -4,6 +4,7 @@
  * heartbeats, completion) but execute nothing. The real agent process (`runlab runner start`,
  * which executes notebooks) is tested from Python, in python/tests/test_runners.py.
  */
+import BetterSqlite3 from 'better-sqlite3';
 import { io as connect, type Socket } from 'socket.io-client';
 import {
   ATTEMPT_HEADER,
@@ -368,6 +369,50 @@ describe('with the default lease', () => {
     // An int is a fine float; a float literal (0.1) takes whole numbers too.
     expect((await submit(server, { project: 'params', parameters: { lr: 1, layers: [1] } })).status).toBe(201);
     expect(await runCount(server, 'params')).toBe(before + 1);
+  });
+
+  test('a job and what its owner records when it is queued commit together, and a failed record leaves no job and no run', async () => {
+    await server.request('POST', '/api/runs', { json: { project: 'owned' } });
+    const before = await runCount(server, 'owned');
+    const input = {
+      project: 'owned',
+      notebookPath: 'train.ipynb',
+      notebook: notebook(),
+      files: [],
+      parameters: {},
+      datasets: {},
+      labels: [],
+      env: 'runner' as const,
+      priority: 0,
+      maxRetries: 2,
+      timeoutS: null
+    };
+    // What a crash at the moment the owner (a sweep's trial) records the job would leave on disk:
+    // what another connection to the database file sees as committed then.
+    const committedJobs = (id: string): number => {
+      const reader = new BetterSqlite3(server.app.layout.databaseFile, { readonly: true });
+      try {
+        return (reader.prepare('SELECT count(*) AS n FROM jobs WHERE id = ?').get(id) as { n: number }).n;
+      } finally {
+        reader.close();
+      }
+    };
+    let seenByACrash: number | null = null;
+    const job = await server.app.runners.submit(input, { onQueued: (queued) => (seenByACrash = committedJobs(queued.id)) });
+    expect(seenByACrash).toBe(0);
+    expect(committedJobs(job.id)).toBe(1);
+    expect(await runCount(server, 'owned')).toBe(before + 1);
+
+    await expect(
+      server.app.runners.submit(input, {
+        onQueued: () => {
+          throw new Error('the owner could not record the job');
+        }
+      })
+    ).rejects.toThrow('the owner could not record the job');
+    const queued = (await server.request('GET', '/api/jobs?status=queued')).body as { jobs: Job[] };
+    expect(queued.jobs.filter((listed) => listed.projectName === 'owned').map((listed) => listed.id)).toEqual([job.id]);
+    expect(await runCount(server, 'owned')).toBe(before + 1);
   });
 
   test('an unknown snapshot commit is a 400 that says what to give; a known one is reused', async () => {

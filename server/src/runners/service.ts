@@ -60,7 +60,7 @@ export interface RunnerServiceDeps {
 }
 
 /** Everything a job needs, however it was asked for (submitted or re-run). */
-interface JobSpec {
+interface JobSpec extends SubmitOptions {
   project: string;
   notebookPath: string;
   notebook: Record<string, unknown>;
@@ -79,6 +79,15 @@ interface JobSpec {
   maxRetries: number;
   timeoutS: number | null;
   rerunOf: Run | null;
+}
+
+/** What a caller inside the server may add to a submitted job. */
+export interface SubmitOptions {
+  /**
+   * Records the new job in the same SQLite transaction that queues it, so a crash cannot leave a
+   * queued job that its owner (a sweep's trial) does not know about.
+   */
+  onQueued?: (job: { id: string; runId: string }) => void;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -160,7 +169,7 @@ export class RunnerService {
   // ------------------------------------------------------------------------------------------
   // jobs
 
-  async submit(input: SubmitJobInput): Promise<Job> {
+  async submit(input: SubmitJobInput, options: SubmitOptions = {}): Promise<Job> {
     const project = await this.existingProject(input.project);
     let notebook: Record<string, unknown>;
     let commit: JobSpec['commit'] = null;
@@ -192,7 +201,8 @@ export class RunnerService {
       priority: input.priority,
       maxRetries: input.maxRetries,
       timeoutS: input.timeoutS,
-      rerunOf: null
+      rerunOf: null,
+      onQueued: options.onQueued
     });
   }
 
@@ -384,18 +394,22 @@ export class RunnerService {
         ? snapshots.attach(run.id, { commit: spec.commit.id, notebookPath: spec.notebookPath, files: spec.commit.files })
         : await snapshots.create(run.id, { notebookPath: spec.notebookPath, notebook: spec.notebook, files: spec.files });
       for (const pin of pins) runs.recordIo(run.id, 'input', { kind: 'dataset', name: `${pin.name}@${pin.version}`, digest: null });
-      const job = scheduler.enqueue({
-        projectId: run.projectId,
-        runId: run.id,
-        snapshotCommit: snapshot.commit,
-        notebookPath: spec.notebookPath,
-        parameters: spec.parameters,
-        datasetPins: pins,
-        envMode: spec.env,
-        requiredLabels: spec.labels,
-        priority: spec.priority,
-        maxRetries: spec.maxRetries,
-        timeoutS: spec.timeoutS
+      const job = this.deps.store.transaction(() => {
+        const queued = scheduler.enqueue({
+          projectId: run.projectId,
+          runId: run.id,
+          snapshotCommit: snapshot.commit,
+          notebookPath: spec.notebookPath,
+          parameters: spec.parameters,
+          datasetPins: pins,
+          envMode: spec.env,
+          requiredLabels: spec.labels,
+          priority: spec.priority,
+          maxRetries: spec.maxRetries,
+          timeoutS: spec.timeoutS
+        });
+        spec.onQueued?.({ id: queued.id, runId: run.id });
+        return queued;
       });
       jobId = job.id;
       runs.setTags(run.id, { [JOB_TAGS.job]: job.id });

@@ -415,40 +415,49 @@ export class SweepService {
     const project = this.projectName(sweep);
     let job: Job;
     try {
-      job = await this.deps.runners.submit({
-        project,
-        notebookPath: sweep.notebookPath,
-        commit: sweep.snapshotCommit,
-        files: [],
-        name: `${sweep.name} #${trial.number}`,
-        parameters: { ...spec.fixed, ...trial.params },
-        datasets: spec.datasets,
-        labels: spec.labels,
-        env: spec.env,
-        priority: 0,
-        maxRetries: spec.maxRetries,
-        timeoutS: spec.timeoutS
-      });
+      job = await this.deps.runners.submit(
+        {
+          project,
+          notebookPath: sweep.notebookPath,
+          commit: sweep.snapshotCommit,
+          files: [],
+          name: `${sweep.name} #${trial.number}`,
+          parameters: { ...spec.fixed, ...trial.params },
+          datasets: spec.datasets,
+          labels: spec.labels,
+          env: spec.env,
+          priority: 0,
+          maxRetries: spec.maxRetries,
+          timeoutS: spec.timeoutS
+        },
+        {
+          // In the job's own transaction: after a crash, a trial without a job has none queued,
+          // and a trial's run always carries its sweep's tags.
+          onQueued: (queued) => {
+            this.store.updateTrial(trial.id, { jobId: queued.id, runId: queued.runId });
+            this.deps.runs.setTags(queued.runId, {
+              [SWEEP_TAGS.parent]: sweep.runId,
+              [SWEEP_TAGS.sweep]: sweep.id,
+              [SWEEP_TAGS.trial]: String(trial.number)
+            });
+          }
+        }
+      );
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.deps.logger.warn({ err: error, sweepId: sweep.id, trial: trial.number }, 'a trial could not be queued');
       this.endTrial(trial, 'failed', { error: `It could not be queued: ${message}` });
       return;
     }
-    this.deps.runs.setTags(job.runId, {
-      [SWEEP_TAGS.parent]: sweep.runId,
-      [SWEEP_TAGS.sweep]: sweep.id,
-      [SWEEP_TAGS.trial]: String(trial.number)
-    });
-    this.store.updateTrial(trial.id, { jobId: job.id, runId: job.runId });
     this.publishTrial(trial.id);
-    if (this.store.trial(trial.id)?.status !== 'queued') {
-      // Withdrawn (pause, cancel) while its job was being queued: the job goes too.
-      this.deps.runners.cancelJob(job.id);
+    const current = this.deps.runners.getJob(job.id);
+    if (!ACTIVE_TRIAL.includes(this.store.trial(trial.id)?.status ?? 'cancelled')) {
+      // Withdrawn (pause, cancel) before its job was recorded on it: the job goes too.
+      if (current.status === 'queued' || current.status === 'running') this.deps.runners.cancelJob(job.id);
       return;
     }
-    // The job may have moved on while the trial was being recorded.
-    this.jobChanged(this.deps.runners.getJob(job.id));
+    // The job may have moved on while submit() returned.
+    this.jobChanged(current);
   }
 
   /** A trial's job changed: the trial follows it, and a trial that ended lets the sweep go on. */
